@@ -1,0 +1,174 @@
+# iotpipe: one non-recursive GNU Makefile.
+#   make                 build the programs into $(BUILD)/
+#   make check           every test (unit, CLI, integration with real servers)
+#   make unit | cli      the server-free parts, for a quick loop
+#   make DEV=1           adds -Werror
+#   make SANITIZE=address,undefined BUILD=build-asan check
+#   make lint | fuzz | bench | demo | install | uninstall | deps | clean
+
+VERSION    := 0.1.0
+BUILD      ?= build
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+CPPFLAGS   += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DIOTPIPE_VERSION='"$(VERSION)"' -I.
+WARNFLAGS  := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wold-style-definition -Wpointer-arith \
+	-Wwrite-strings -Wvla -Wundef -fno-common
+ifeq ($(DEV),1)
+WARNFLAGS  += -Werror
+endif
+ifneq ($(SANITIZE),)
+SANFLAGS   := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+ALL_CFLAGS  = -std=c11 $(WARNFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+PKG_JANSSON  = jansson
+PKG_RDKAFKA  = rdkafka
+PKG_CURL     = libcurl
+PKG_MQTT     = libmosquitto
+pkgcflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
+pkglibs   = $(shell pkg-config --libs $(1) 2>/dev/null)
+
+# ---- common/: libcommon.a (one object per module; static linking takes
+# only what a program uses, so vnorm never drags in libcurl)
+COMMON_SRC := $(sort $(wildcard common/*.c))
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+LIBCOMMON  := $(BUILD)/libcommon.a
+
+# ---- programs: each lists its objects and the packages it links
+PROGS := vnorm
+vnorm_OBJ  := $(BUILD)/cmd/vnorm/main.o $(BUILD)/cmd/vnorm/normalize.o \
+	$(BUILD)/cmd/vnorm/merge.o $(BUILD)/cmd/vnorm/timefmt.o
+vnorm_PKGS :=
+
+PROG_BINS := $(PROGS:%=$(BUILD)/%)
+
+# ---- tests
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+# pure parts of programs that unit tests link
+UNIT_EXTRA_test_normalize := $(BUILD)/cmd/vnorm/normalize.o \
+	$(BUILD)/cmd/vnorm/merge.o $(BUILD)/cmd/vnorm/timefmt.o
+UNIT_EXTRA_test_timefmt := $(BUILD)/cmd/vnorm/timefmt.o
+CLI_TESTS := $(sort $(wildcard tests/cli/*.bats))
+INTEGRATION_TESTS := $(sort $(wildcard tests/integration/*.bats))
+TEST_HELPERS := $(BUILD)/tests/services/kmock
+PROVE ?= prove
+PROVE_FLAGS ?= -f
+
+.PHONY: all check unit cli integration lint fuzz bench demo install uninstall \
+	deps clean test-bins
+.DEFAULT_GOAL := all
+
+all: $(PROG_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(EXTRA_CFLAGS_$(notdir $(*D))) -c -o $@ $<
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+.SECONDEXPANSION:
+$(PROG_BINS): $(BUILD)/%: $$(%_OBJ) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $($*_OBJ) $(LIBCOMMON) $(call pkglibs,$($*_PKGS)) $(LDLIBS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $$(UNIT_EXTRA_%) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pkgcflags,cmocka) -o $@ $< \
+		$(UNIT_EXTRA_$*) $(LIBCOMMON) $(ALL_LDFLAGS) $(call pkglibs,cmocka) $(LDLIBS)
+
+test-bins: $(PROG_BINS) $(UNIT_BINS) $(TEST_HELPERS)
+
+# One prove run, so its summary is the last thing printed.
+TEST_ENV = IOTPIPE_BUILD=$(abspath $(BUILD)) CMOCKA_MESSAGE_OUTPUT=TAP
+check: test-bins
+	$(TEST_ENV) $(PROVE) $(PROVE_FLAGS) --exec tests/run-test \
+		$(UNIT_BINS) $(CLI_TESTS) $(INTEGRATION_TESTS)
+
+unit: $(UNIT_BINS)
+	$(TEST_ENV) $(PROVE) $(PROVE_FLAGS) --exec tests/run-test $(UNIT_BINS)
+
+cli: $(PROG_BINS)
+	$(TEST_ENV) $(PROVE) $(PROVE_FLAGS) --exec tests/run-test $(CLI_TESTS)
+
+integration: test-bins
+	$(TEST_ENV) $(PROVE) $(PROVE_FLAGS) --exec tests/run-test $(INTEGRATION_TESTS)
+
+# ---- lint: man pages, shell, C
+SHELL_FILES = $(wildcard tests/services/*.sh tests/bench/*.sh tests/fuzz/*.sh \
+	tests/run-test .ci/run completions/bash/*)
+lint:
+	mandoc -Tlint -Wwarning man/*.1 man/*.7
+	shellcheck -x -s bash $(SHELL_FILES)
+	cppcheck --quiet --enable=warning,portability,performance --error-exitcode=1 \
+		--inline-suppr --std=c11 -I. common cmd tests/unit tests/fuzz
+	clang-format --dry-run --Werror common/*.[ch] cmd/*/*.[ch]
+
+# ---- fuzz: libFuzzer (clang), time-boxed; FUZZ_SECONDS per target
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+bench: $(PROG_BINS)
+	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/vnorm.sh
+
+demo: $(PROG_BINS)
+	IOTPIPE_BUILD=$(abspath $(BUILD)) ./demo.sh
+
+# ---- install
+MAN1 := $(wildcard man/*.1)
+MAN7 := $(wildcard man/*.7)
+install: $(PROG_BINS)
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" \
+		"$(DESTDIR)$(MANDIR)/man7" "$(DESTDIR)$(BASHCOMPDIR)" "$(DESTDIR)$(ZSHCOMPDIR)"
+	install -m 755 $(PROG_BINS) "$(DESTDIR)$(BINDIR)"
+	install -m 644 $(MAN1) "$(DESTDIR)$(MANDIR)/man1"
+	install -m 644 $(MAN7) "$(DESTDIR)$(MANDIR)/man7"
+	for p in $(PROGS); do \
+		install -m 644 completions/bash/$$p "$(DESTDIR)$(BASHCOMPDIR)/$$p" && \
+		install -m 644 completions/zsh/_$$p "$(DESTDIR)$(ZSHCOMPDIR)/_$$p" || exit 1; \
+	done
+
+uninstall:
+	for p in $(PROGS); do \
+		rm -f "$(DESTDIR)$(BINDIR)/$$p" "$(DESTDIR)$(MANDIR)/man1/$$p.1" \
+			"$(DESTDIR)$(BASHCOMPDIR)/$$p" "$(DESTDIR)$(ZSHCOMPDIR)/_$$p"; \
+	done
+	rm -f "$(DESTDIR)$(MANDIR)/man7/iotpipe.7"
+
+# ---- deps: the Debian packages the build and the tests need
+DEB_PKGS := build-essential pkg-config librdkafka-dev libjansson-dev \
+	libcurl4-openssl-dev libmosquitto-dev libcmocka-dev mosquitto \
+	mosquitto-clients kcat jq openssl curl bats bats-support bats-assert \
+	bats-file mandoc shellcheck cppcheck clang clang-format \
+	libclang-rt-14-dev zsh bash-completion default-jdk-headless maven procps
+deps:
+	@missing=; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing </dev/null; \
+	fi
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# librdkafka's mock cluster as a process, for fault-injection tests only
+$(BUILD)/tests/services/kmock: tests/services/kmock.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pkgcflags,rdkafka) -o $@ $< \
+		$(ALL_LDFLAGS) $(call pkglibs,rdkafka) $(LDLIBS)

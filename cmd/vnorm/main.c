@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/* vnorm: normalize raw vehicle telemetry NDJSON into uniform documents. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/jsonx.h"
+#include "common/log.h"
+#include "common/ndjson.h"
+#include "common/opt.h"
+#include "common/reject.h"
+#include "common/sig.h"
+#include "common/stats.h"
+#include "merge.h"
+#include "normalize.h"
+
+#define DEFAULT_MERGE_MS 1000
+
+static const char usage_text[] =
+    "usage: vnorm [-hqVv] [--drop-unknown] [--es-id] [--follow] [--progress]\n"
+    "             [--strict] [--vin-from-topic] [--max-line bytes]\n"
+    "             [--merge[=ms]] [--rejects path] [--stats seconds] [file ...]\n";
+
+enum {
+	OPT_DROP_UNKNOWN = OPT_COMMON_END,
+	OPT_ES_ID,
+	OPT_FOLLOW,
+	OPT_MERGE,
+	OPT_VIN_FROM_TOPIC,
+};
+
+static const struct option longopts[] = {
+	{"help", no_argument, NULL, 'h'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"version", no_argument, NULL, 'V'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"drop-unknown", no_argument, NULL, OPT_DROP_UNKNOWN},
+	{"es-id", no_argument, NULL, OPT_ES_ID},
+	{"follow", no_argument, NULL, OPT_FOLLOW},
+	{"merge", optional_argument, NULL, OPT_MERGE},
+	{"vin-from-topic", no_argument, NULL, OPT_VIN_FROM_TOPIC},
+	COMMON_LONGOPTS,
+	{NULL, 0, NULL, 0},
+};
+
+struct opts {
+	struct common_opts c;
+	bool drop_unknown, es_id, follow, vin_from_topic;
+	long long merge_ms;	/* 0: 1:1 mode */
+};
+
+/* Everything the record loop touches. */
+struct run {
+	const struct opts *o;
+	struct vnorm *vn;
+	struct merger *merger;
+	struct arena *arena;
+	struct ndjson_writer *w;
+	struct reject_stream *rej;
+	struct stats *st;
+	uint64_t *in, *out, *rejected, *merged, *warnings;
+	unsigned long long lineno;
+	struct buf scratch;
+	bool stop;		/* downstream gone or output error */
+};
+
+static void
+on_warning(void *arg, const char *msg)
+{
+	struct run *r = arg;
+
+	(*r->warnings)++;
+	log_info("line %llu: %s", r->lineno, msg);
+}
+
+static void
+write_doc(struct run *r, const struct vdoc *doc)
+{
+	struct buf *b = ndjson_writer_buf(r->w);
+
+	vnorm_emit(b, doc, r->o->es_id);
+	if (ndjson_writer_commit(r->w) < 0)
+		r->stop = true;
+	(*r->out)++;
+}
+
+static void
+on_merged(void *arg, const struct vdoc *doc, unsigned members)
+{
+	struct run *r = arg;
+
+	write_doc(r, doc);
+	*r->merged += members - 1;
+}
+
+static void
+reject(struct run *r, const struct vdoc *doc, const char *reason,
+    const char *line, size_t len)
+{
+	(*r->rejected)++;
+	if (reject_write(r->rej, doc && doc->meta.text ? doc->meta.text : NULL,
+		doc ? doc->meta.len : 0, reason, r->lineno, line, len) < 0) {
+		log_err("rejects: %s", strerror(errno));
+		r->stop = true;
+	}
+}
+
+static void
+process_line(struct run *r, const char *line, size_t len)
+{
+	struct jval *root;
+	struct jsonx_error err;
+	struct vdoc doc;
+	const char *why;
+
+	(*r->in)++;
+	/* a UTF-8 byte order mark is not part of the record */
+	if (len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
+		line += 3;
+		len -= 3;
+	}
+	arena_reset(r->arena);
+	if (jsonx_parse(r->arena, line, len, &root, &err) != JSONX_OK) {
+		buf_reset(&r->scratch);
+		jsonx_error_text(&err, &r->scratch);
+		reject(r, NULL, buf_cstr(&r->scratch), line, len);
+		return;
+	}
+	if ((why = vnorm_transform(r->vn, r->arena, root, &doc)) != NULL) {
+		reject(r, &doc, why, line, len);
+		return;
+	}
+	if (r->merger != NULL)
+		merger_add(r->merger, &doc);
+	else
+		write_doc(r, &doc);
+}
+
+static void
+flush_output(void *arg)
+{
+	struct run *r = arg;
+
+	if (ndjson_writer_idle(r->w) < 0)
+		r->stop = true;
+}
+
+static int
+open_input(const char *path)
+{
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		return STDIN_FILENO;
+	while ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR &&
+	    !sig_stop)
+		;
+	if (fd < 0)
+		log_err("%s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Read one input to its end (or to a stop).  Returns 0, or -1 on error. */
+static int
+run_input(struct run *r, const char *path)
+{
+	const struct opts *o = r->o;
+	struct ndjson_reader *rd;
+	struct ndjson_line ln;
+	int fd, rc = 0;
+
+	if ((fd = open_input(path)) < 0)
+		return -1;
+	rd = ndjson_reader_new(fd, (size_t)o->c.max_line);
+	ndjson_reader_on_read(rd, flush_output, r);
+	while (!r->stop && !sig_stop) {
+		enum ndjson_status s = ndjson_read(rd, &ln);
+
+		if (sig_hup) {
+			sig_hup = 0;
+			if (reject_reopen(r->rej) < 0)
+				log_err("rejects: reopen: %s", strerror(errno));
+		}
+		if (sig_usr1) {
+			sig_usr1 = 0;
+			stats_print(r->st);
+		}
+		if (s == NDJSON_AGAIN)
+			continue;
+		if (s == NDJSON_ERROR) {
+			log_err("%s: read: %s",
+			    strcmp(path, "-") == 0 ? "stdin" : path,
+			    strerror(errno));
+			rc = -1;
+			break;
+		}
+		if (s == NDJSON_EOF) {
+			if (!o->follow)
+				break;
+			/* a fifo whose writer went away: wait for the next */
+			flush_output(r);
+			close(fd);
+			if ((fd = open_input(path)) < 0) {
+				rc = sig_stop ? 0 : -1;
+				break;
+			}
+			ndjson_reader_set_fd(rd, fd);
+			continue;
+		}
+		r->lineno = ln.lineno;
+		if (s == NDJSON_TOOLONG) {
+			char extra[64];
+			int n = snprintf(extra, sizeof(extra),
+			    ",\"bytes\":%llu,\"truncated\":true", ln.total);
+
+			(*r->in)++;
+			(*r->rejected)++;
+			if (reject_write_ex(r->rej, NULL, 0, "line too long",
+				ln.lineno, ln.line, ln.len, extra,
+				(size_t)n) < 0) {
+				log_err("rejects: %s", strerror(errno));
+				r->stop = true;
+			}
+		} else {
+			process_line(r, ln.line, ln.len);
+		}
+		stats_tick(r->st);
+	}
+	ndjson_reader_free(rd);
+	if (fd > STDIN_FILENO)
+		close(fd);
+	return rc;
+}
+
+static void
+parse_args(int argc, char **argv, struct opts *o)
+{
+	const char *errstr;
+	unsigned long long v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	common_opts_init(&o->c);
+	while ((c = getopt_long(argc, argv, "hqVv", longopts, NULL)) != -1) {
+		if (common_opt_handle(&o->c, c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(fflush(stdout) == 0 ? 0 : 1);
+		case 'q':
+			o->c.verbosity = -1;
+			break;
+		case 'V':
+			printf("vnorm %s (iotpipe)\n", IOTPIPE_VERSION);
+			exit(fflush(stdout) == 0 ? 0 : 1);
+		case 'v':
+			if (o->c.verbosity < 0)
+				o->c.verbosity = 0;
+			o->c.verbosity++;
+			break;
+		case OPT_DROP_UNKNOWN:
+			o->drop_unknown = true;
+			break;
+		case OPT_ES_ID:
+			o->es_id = true;
+			break;
+		case OPT_FOLLOW:
+			o->follow = true;
+			break;
+		case OPT_MERGE:
+			o->merge_ms = DEFAULT_MERGE_MS;
+			if (optarg != NULL) {
+				if (parse_uint_range(optarg, 1, 86400000, &v,
+					&errstr) < 0)
+					usage_error("--merge: %s window '%s' "
+						    "(milliseconds, 1-86400000)",
+					    errstr, optarg);
+				o->merge_ms = (long long)v;
+			}
+			break;
+		case OPT_VIN_FROM_TOPIC:
+			o->vin_from_topic = true;
+			break;
+		default:
+			usage_error("unknown or incomplete option");
+		}
+	}
+	if (o->follow && optind >= argc)
+		usage_error("--follow needs a file operand (a fifo to reopen)");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct run r;
+	struct vnorm_conf conf;
+	struct buf err = BUF_INIT;
+	static char dash[] = "-";
+	static char *stdin_only[] = {dash, NULL};
+	char **inputs;
+	int i, rc = 0;
+
+	log_init(argv[0]);
+	parse_args(argc, argv, &o);
+	log_set_verbosity(o.c.verbosity);
+	inputs = optind < argc ? argv + optind : stdin_only;
+
+	memset(&r, 0, sizeof(r));
+	r.o = &o;
+	if ((r.rej = reject_open(o.c.rejects, "vnorm", &err)) == NULL)
+		fatal("%s", buf_cstr(&err));
+	if (sig_init() < 0)
+		fatal("signals: %s", strerror(errno));
+	memset(&conf, 0, sizeof(conf));
+	conf.drop_unknown = o.drop_unknown;
+	conf.vin_from_topic = o.vin_from_topic;
+	conf.warn = on_warning;
+	conf.warn_arg = &r;
+	r.vn = vnorm_new(&conf);
+	r.arena = arena_new();
+	r.w = ndjson_writer_new(STDOUT_FILENO);
+	r.st = stats_new("vnorm");
+	stats_configure(r.st, o.c.stats_interval, o.c.stats, o.c.progress);
+	r.in = stats_counter(r.st, "in");
+	r.out = stats_counter(r.st, "out");
+	r.rejected = stats_counter(r.st, "rejected");
+	if (o.merge_ms > 0) {
+		r.merged = stats_counter(r.st, "merged");
+		r.merger = merger_new(o.merge_ms, on_merged, &r);
+	}
+	r.warnings = stats_counter(r.st, "warnings");
+
+	for (i = 0; inputs[i] != NULL && !r.stop && !sig_stop; i++)
+		if (run_input(&r, inputs[i]) < 0)
+			rc = 1;
+
+	if (r.merger != NULL && !r.stop)
+		merger_finish(r.merger);
+	if (ndjson_writer_flush(r.w) < 0 && !ndjson_writer_gone(r.w)) {
+		log_err("stdout: %s", strerror(ndjson_writer_error(r.w)));
+		rc = 1;
+	}
+	if (r.stop && !ndjson_writer_gone(r.w) && ndjson_writer_error(r.w)) {
+		log_err("stdout: %s", strerror(ndjson_writer_error(r.w)));
+		rc = 1;
+	}
+	stats_final(r.st);
+	if (reject_close(r.rej) < 0) {
+		log_err("rejects: %s", strerror(errno));
+		rc = 1;
+	}
+	if (rc == 0 && o.c.strict && *r.rejected > 0)
+		rc = 3;
+
+	merger_free(r.merger);
+	ndjson_writer_free(r.w);
+	stats_free(r.st);
+	arena_free(r.arena);
+	vnorm_free(r.vn);
+	buf_free(&r.scratch);
+	buf_free(&err);
+	return rc;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* BSD functions that Debian 12's glibc (2.36) does not have yet. */
+#include <string.h>
+
+#include "compat.h"
+#include "banned.h"
+
+#ifdef IOTPIPE_NEED_STRLCPY
+size_t
+strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t len = strlen(src);
+
+	if (size > 0) {
+		size_t n = len < size - 1 ? len : size - 1;
+
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
+}
+#else
+/* ISO C wants at least one declaration in a translation unit. */
+typedef int compat_unused;
+#endif

@@ -1,0 +1,939 @@
+/* SPDX-License-Identifier: MIT */
+/* Strict JSON parser into an arena and a compact, number-preserving emitter. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonx.h"
+#include "xalloc.h"
+
+/* ---------------------------------------------------------------- arena */
+
+#define ARENA_BLOCK (64 * 1024)
+
+struct ablock {
+	struct ablock *next;
+	size_t size, used;
+	/* data follows, 16-byte aligned by the header size */
+	max_align_t data[];
+};
+
+struct arena {
+	struct ablock *head;	/* current block, most recent first */
+	struct ablock *first;	/* kept across resets */
+};
+
+static struct ablock *
+ablock_new(size_t size)
+{
+	struct ablock *b = xmalloc(sizeof(*b) + size);
+
+	b->next = NULL;
+	b->size = size;
+	b->used = 0;
+	return b;
+}
+
+struct arena *
+arena_new(void)
+{
+	struct arena *a = xmalloc(sizeof(*a));
+
+	a->first = a->head = ablock_new(ARENA_BLOCK);
+	return a;
+}
+
+void
+arena_reset(struct arena *a)
+{
+	struct ablock *b, *next;
+
+	for (b = a->head; b != a->first; b = next) {
+		next = b->next;
+		free(b);
+	}
+	a->head = a->first;
+	a->first->used = 0;
+	a->first->next = NULL;
+}
+
+void
+arena_free(struct arena *a)
+{
+	if (a == NULL)
+		return;
+	arena_reset(a);
+	free(a->first);
+	free(a);
+}
+
+void *
+arena_alloc(struct arena *a, size_t n)
+{
+	struct ablock *b = a->head;
+	void *p;
+
+	n = (n + 7) & ~(size_t)7;
+	if (n == 0)
+		n = 8;
+	if (b->size - b->used < n) {
+		size_t size = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
+
+		if (n > SIZE_MAX - sizeof(*b))
+			xdie_oom();
+		b = ablock_new(size);
+		b->next = a->head;
+		a->head = b;
+	}
+	p = (char *)b->data + b->used;
+	b->used += n;
+	return p;
+}
+
+char *
+arena_memdup(struct arena *a, const void *p, size_t n)
+{
+	char *s = arena_alloc(a, n + 1);
+
+	if (n)
+		memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+/* ----------------------------------------------------------------- UTF-8 */
+
+/* Length of the well-formed UTF-8 sequence at p (at most n bytes), 0 if
+ * the bytes there are not one. */
+static size_t
+utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xC2)
+		return 0;
+	if (c < 0xE0)
+		return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (c < 0xF0) {
+		unsigned char lo = 0x80, hi = 0xBF;
+
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+		if (n < 3 || p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80)
+			return 0;
+		return 3;
+	}
+	if (c < 0xF5) {
+		unsigned char lo = 0x80, hi = 0xBF;
+
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+		if (n < 4 || p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80 ||
+		    (p[3] & 0xC0) != 0x80)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/* Offset of the first byte that is not well-formed UTF-8, or n. */
+static size_t
+utf8_check(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k;
+
+	while (i < n) {
+		/* ASCII runs 8 bytes at a time */
+		while (i + 8 <= n) {
+			uint64_t w;
+
+			memcpy(&w, p + i, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((k = utf8_seq(p + i, n - i)) == 0)
+			return i;
+		i += k;
+	}
+	return n;
+}
+
+bool
+utf8_valid(const char *p, size_t n)
+{
+	return utf8_check(p, n) == n;
+}
+
+/* ---------------------------------------------------------------- parser */
+
+struct parser {
+	struct arena *a;
+	const char *p, *end, *start;
+	int depth;
+	struct jsonx_error err;
+	/* scratch stacks shared by every nesting level */
+	struct jmember *ms;
+	size_t mlen, mcap;
+	struct jval **vs;
+	size_t vlen, vcap;
+	struct buf sb;		/* decoded string scratch */
+};
+
+static int
+fail(struct parser *ps, enum jsonx_status st, const char *at, const char *d)
+{
+	if (ps->err.status == JSONX_OK) {
+		ps->err.status = st;
+		ps->err.offset = (size_t)(at - ps->start);
+		ps->err.detail = d;
+	}
+	return -1;
+}
+
+static inline void
+skip_ws(struct parser *ps)
+{
+	const char *p = ps->p;
+
+	while (p < ps->end &&
+	    (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	ps->p = p;
+}
+
+static struct jval *
+newval(struct parser *ps, enum jtype t)
+{
+	struct jval *v = arena_alloc(ps->a, sizeof(*v));
+
+	v->type = t;
+	v->len = 0;
+	v->u.s = NULL;
+	return v;
+}
+
+static int
+hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void
+put_utf8(struct buf *b, unsigned cp)
+{
+	char u[4];
+
+	if (cp < 0x80) {
+		buf_addc(b, (char)cp);
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xC0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3F));
+		buf_add(b, u, 2);
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xE0 | (cp >> 12));
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		u[2] = (char)(0x80 | (cp & 0x3F));
+		buf_add(b, u, 3);
+	} else {
+		u[0] = (char)(0xF0 | (cp >> 18));
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		u[3] = (char)(0x80 | (cp & 0x3F));
+		buf_add(b, u, 4);
+	}
+}
+
+/* Parse a string at ps->p (on the opening quote); the decoded bytes go to
+ * the arena.  Input is known to be valid UTF-8. */
+static int
+parse_string(struct parser *ps, const char **out, size_t *outlen)
+{
+	const char *p = ps->p + 1, *end = ps->end, *run;
+
+	/* fast path: no escapes */
+	run = p;
+	while (p < end) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '"') {
+			*out = arena_memdup(ps->a, run, (size_t)(p - run));
+			*outlen = (size_t)(p - run);
+			ps->p = p + 1;
+			return 0;
+		}
+		if (c == '\\' || c < 0x20)
+			break;
+		p++;
+	}
+	buf_reset(&ps->sb);
+	buf_add(&ps->sb, run, (size_t)(p - run));
+	while (p < end) {
+		unsigned char c = (unsigned char)*p;
+		unsigned cp, lo;
+
+		if (c == '"') {
+			*out = arena_memdup(ps->a, ps->sb.data, ps->sb.len);
+			*outlen = ps->sb.len;
+			ps->p = p + 1;
+			return 0;
+		}
+		if (c < 0x20)
+			return fail(ps, JSONX_ESYNTAX, p,
+			    "control character in string");
+		if (c != '\\') {
+			run = p;
+			while (p < end && *p != '"' && *p != '\\' &&
+			    (unsigned char)*p >= 0x20)
+				p++;
+			buf_add(&ps->sb, run, (size_t)(p - run));
+			continue;
+		}
+		if (end - p < 2)
+			break;
+		switch (p[1]) {
+		case '"':
+		case '\\':
+		case '/':
+			buf_addc(&ps->sb, p[1]);
+			break;
+		case 'b':
+			buf_addc(&ps->sb, '\b');
+			break;
+		case 'f':
+			buf_addc(&ps->sb, '\f');
+			break;
+		case 'n':
+			buf_addc(&ps->sb, '\n');
+			break;
+		case 'r':
+			buf_addc(&ps->sb, '\r');
+			break;
+		case 't':
+			buf_addc(&ps->sb, '\t');
+			break;
+		case 'u':
+			if (end - p < 6 || hex4(p + 2, &cp) < 0)
+				return fail(ps, JSONX_ESYNTAX, p,
+				    "invalid \\u escape");
+			if (cp >= 0xDC00 && cp <= 0xDFFF)
+				return fail(ps, JSONX_ESURROGATE, p,
+				    "lone surrogate");
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				if (end - p < 12 || p[6] != '\\' ||
+				    p[7] != 'u' || hex4(p + 8, &lo) < 0 ||
+				    lo < 0xDC00 || lo > 0xDFFF)
+					return fail(ps, JSONX_ESURROGATE, p,
+					    "lone surrogate");
+				cp = 0x10000 + ((cp - 0xD800) << 10) +
+				    (lo - 0xDC00);
+				p += 6;
+			}
+			put_utf8(&ps->sb, cp);
+			p += 6;
+			continue;
+		default:
+			return fail(ps, JSONX_ESYNTAX, p, "invalid escape");
+		}
+		p += 2;
+	}
+	return fail(ps, JSONX_ESYNTAX, end, "unterminated string");
+}
+
+/* Length of the JSON number at p, 0 if there is none. */
+static size_t
+number_len(const char *s, const char *end)
+{
+	const char *p = s;
+
+	if (p < end && *p == '-')
+		p++;
+	if (p >= end)
+		return 0;
+	if (*p == '0') {
+		p++;
+	} else if (*p >= '1' && *p <= '9') {
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	} else {
+		return 0;
+	}
+	if (p < end && *p == '.') {
+		p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return 0;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return 0;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	return (size_t)(p - s);
+}
+
+bool
+jsonx_number_valid(const char *p, size_t n)
+{
+	return n > 0 && number_len(p, p + n) == n;
+}
+
+static struct jval *parse_value(struct parser *ps);
+
+static struct jval *
+parse_object(struct parser *ps)
+{
+	size_t base = ps->mlen, n;
+	struct jval *obj;
+
+	ps->p++;
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == '}') {
+		ps->p++;
+		return newval(ps, J_OBJECT);
+	}
+	for (;;) {
+		struct jmember m;
+
+		if (ps->p >= ps->end) {
+			fail(ps, JSONX_ESYNTAX, ps->p, "unexpected end of input");
+			goto bad;
+		}
+		if (*ps->p != '"') {
+			fail(ps, JSONX_ESYNTAX, ps->p, "expected a string key");
+			goto bad;
+		}
+		if (parse_string(ps, &m.key, &m.klen) < 0)
+			goto bad;
+		skip_ws(ps);
+		if (ps->p >= ps->end || *ps->p != ':') {
+			fail(ps, JSONX_ESYNTAX, ps->p, "expected ':'");
+			goto bad;
+		}
+		ps->p++;
+		if ((m.val = parse_value(ps)) == NULL)
+			goto bad;
+		if (ps->mlen == ps->mcap) {
+			ps->mcap = ps->mcap ? ps->mcap * 2 : 64;
+			ps->ms = xreallocarray(ps->ms, ps->mcap, sizeof(*ps->ms));
+		}
+		ps->ms[ps->mlen++] = m;
+		skip_ws(ps);
+		if (ps->p < ps->end && *ps->p == ',') {
+			ps->p++;
+			skip_ws(ps);
+			continue;
+		}
+		if (ps->p < ps->end && *ps->p == '}') {
+			ps->p++;
+			break;
+		}
+		fail(ps, JSONX_ESYNTAX, ps->p,
+		    ps->p >= ps->end ? "unexpected end of input" :
+				       "expected ',' or '}'");
+		goto bad;
+	}
+	obj = newval(ps, J_OBJECT);
+	n = ps->mlen - base;
+	obj->len = n;
+	obj->u.members = arena_alloc(ps->a, n * sizeof(struct jmember));
+	memcpy(obj->u.members, ps->ms + base, n * sizeof(struct jmember));
+	ps->mlen = base;
+	return obj;
+bad:
+	ps->mlen = base;
+	return NULL;
+}
+
+static struct jval *
+parse_array(struct parser *ps)
+{
+	size_t base = ps->vlen, n;
+	struct jval *arr, *v;
+
+	ps->p++;
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == ']') {
+		ps->p++;
+		return newval(ps, J_ARRAY);
+	}
+	for (;;) {
+		if ((v = parse_value(ps)) == NULL)
+			goto bad;
+		if (ps->vlen == ps->vcap) {
+			ps->vcap = ps->vcap ? ps->vcap * 2 : 64;
+			ps->vs = xreallocarray(ps->vs, ps->vcap, sizeof(*ps->vs));
+		}
+		ps->vs[ps->vlen++] = v;
+		skip_ws(ps);
+		if (ps->p < ps->end && *ps->p == ',') {
+			ps->p++;
+			continue;
+		}
+		if (ps->p < ps->end && *ps->p == ']') {
+			ps->p++;
+			break;
+		}
+		fail(ps, JSONX_ESYNTAX, ps->p,
+		    ps->p >= ps->end ? "unexpected end of input" :
+				       "expected ',' or ']'");
+		goto bad;
+	}
+	arr = newval(ps, J_ARRAY);
+	n = ps->vlen - base;
+	arr->len = n;
+	arr->u.items = arena_alloc(ps->a, n * sizeof(struct jval *));
+	memcpy(arr->u.items, ps->vs + base, n * sizeof(struct jval *));
+	ps->vlen = base;
+	return arr;
+bad:
+	ps->vlen = base;
+	return NULL;
+}
+
+static int
+literal(struct parser *ps, const char *word, size_t n)
+{
+	if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0) {
+		fail(ps, JSONX_ESYNTAX, ps->p, "unexpected character");
+		return -1;
+	}
+	ps->p += n;
+	return 0;
+}
+
+static struct jval *
+parse_value(struct parser *ps)
+{
+	struct jval *v;
+	size_t n;
+
+	skip_ws(ps);
+	if (ps->p >= ps->end) {
+		fail(ps, JSONX_ESYNTAX, ps->p, "unexpected end of input");
+		return NULL;
+	}
+	switch (*ps->p) {
+	case '{':
+	case '[':
+		if (++ps->depth > JSONX_MAX_DEPTH) {
+			fail(ps, JSONX_EDEPTH, ps->p, NULL);
+			return NULL;
+		}
+		v = *ps->p == '{' ? parse_object(ps) : parse_array(ps);
+		ps->depth--;
+		return v;
+	case '"':
+		v = newval(ps, J_STRING);
+		if (parse_string(ps, &v->u.s, &v->len) < 0)
+			return NULL;
+		return v;
+	case 't':
+		if (literal(ps, "true", 4) < 0)
+			return NULL;
+		return newval(ps, J_TRUE);
+	case 'f':
+		if (literal(ps, "false", 5) < 0)
+			return NULL;
+		return newval(ps, J_FALSE);
+	case 'n':
+		if (literal(ps, "null", 4) < 0)
+			return NULL;
+		return newval(ps, J_NULL);
+	default:
+		if ((n = number_len(ps->p, ps->end)) == 0) {
+			fail(ps, JSONX_ESYNTAX, ps->p,
+			    (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9')) ?
+				"invalid number" :
+				"unexpected character");
+			return NULL;
+		}
+		/* "01" and "1." are caught here: a digit or '.' may not
+		 * follow a complete number */
+		if (ps->p + n < ps->end &&
+		    ((ps->p[n] >= '0' && ps->p[n] <= '9') || ps->p[n] == '.' ||
+			ps->p[n] == 'e' || ps->p[n] == 'E')) {
+			fail(ps, JSONX_ESYNTAX, ps->p, "invalid number");
+			return NULL;
+		}
+		v = newval(ps, J_NUMBER);
+		v->u.s = arena_memdup(ps->a, ps->p, n);
+		v->len = n;
+		ps->p += n;
+		return v;
+	}
+}
+
+static struct parser *
+parser_scratch(void)
+{
+	/* one parser's scratch stacks per thread, reused line after line */
+	static _Thread_local struct parser *ps;
+
+	if (ps == NULL)
+		ps = xcalloc(1, sizeof(*ps));
+	return ps;
+}
+
+enum jsonx_status
+jsonx_parse(struct arena *a, const char *p, size_t n, struct jval **out,
+    struct jsonx_error *err)
+{
+	struct parser *ps = parser_scratch();
+	struct jval *v;
+	size_t bad;
+
+	ps->a = a;
+	ps->start = ps->p = p;
+	ps->end = p + n;
+	ps->depth = 0;
+	ps->mlen = ps->vlen = 0;
+	ps->err.status = JSONX_OK;
+	ps->err.offset = 0;
+	ps->err.detail = NULL;
+	*out = NULL;
+
+	if ((bad = utf8_check(p, n)) != n) {
+		fail(ps, JSONX_EUTF8, p + bad, NULL);
+		goto out;
+	}
+	if ((v = parse_value(ps)) == NULL)
+		goto out;
+	skip_ws(ps);
+	if (ps->p != ps->end) {
+		fail(ps, JSONX_ESYNTAX, ps->p, "trailing data after the value");
+		goto out;
+	}
+	*out = v;
+out:
+	if (err)
+		*err = ps->err;
+	if (ps->sb.cap > 1024 * 1024)
+		buf_free(&ps->sb);
+	return ps->err.status;
+}
+
+void
+jsonx_error_text(const struct jsonx_error *err, struct buf *b)
+{
+	switch (err->status) {
+	case JSONX_OK:
+		buf_adds(b, "ok");
+		break;
+	case JSONX_EUTF8:
+		buf_adds(b, "invalid UTF-8");
+		break;
+	case JSONX_ESURROGATE:
+		buf_adds(b, "invalid JSON: lone surrogate");
+		break;
+	case JSONX_EDEPTH:
+		buf_adds(b, "nesting too deep");
+		break;
+	case JSONX_ESYNTAX:
+		buf_printf(b, "invalid JSON: %s at byte %zu",
+		    err->detail ? err->detail : "syntax error", err->offset + 1);
+		break;
+	}
+}
+
+/* ---------------------------------------------------------------- access */
+
+struct jval *
+jsonx_getn(const struct jval *v, const char *key, size_t klen)
+{
+	size_t i;
+
+	if (v == NULL || v->type != J_OBJECT)
+		return NULL;
+	for (i = v->len; i-- > 0;) {
+		const struct jmember *m = &v->u.members[i];
+
+		if (m->klen == klen && memcmp(m->key, key, klen) == 0)
+			return m->val;
+	}
+	return NULL;
+}
+
+struct jval *
+jsonx_get(const struct jval *v, const char *key)
+{
+	return jsonx_getn(v, key, strlen(key));
+}
+
+struct jval *
+jsonx_path(const struct jval *v, const char *path)
+{
+	const char *dot;
+	struct jval *cur = (struct jval *)v;
+
+	while (cur != NULL) {
+		dot = strchr(path, '.');
+		if (dot == NULL)
+			return jsonx_get(cur, path);
+		cur = jsonx_getn(cur, path, (size_t)(dot - path));
+		path = dot + 1;
+	}
+	return NULL;
+}
+
+struct jval *
+jsonx_meta(const struct jval *v)
+{
+	return jsonx_get(v, "@metadata");
+}
+
+/* -------------------------------------------------------------- building */
+
+struct jval *
+jsonx_new_string(struct arena *a, const char *s, size_t n)
+{
+	struct jval *v = arena_alloc(a, sizeof(*v));
+
+	v->type = J_STRING;
+	v->u.s = arena_memdup(a, s, n);
+	v->len = n;
+	return v;
+}
+
+struct jval *
+jsonx_new_number(struct arena *a, const char *text, size_t n)
+{
+	struct jval *v = jsonx_new_string(a, text, n);
+
+	v->type = J_NUMBER;
+	return v;
+}
+
+struct jval *
+jsonx_new_object(struct arena *a)
+{
+	struct jval *v = arena_alloc(a, sizeof(*v));
+
+	v->type = J_OBJECT;
+	v->len = 0;
+	v->u.members = NULL;
+	return v;
+}
+
+void
+jsonx_obj_append(struct arena *a, struct jval *obj, const char *key,
+    size_t klen, struct jval *val)
+{
+	struct jmember *m;
+
+	/* arena arrays cannot grow in place: copy (objects built by hand
+	 * are small) */
+	m = arena_alloc(a, (obj->len + 1) * sizeof(*m));
+	if (obj->len)
+		memcpy(m, obj->u.members, obj->len * sizeof(*m));
+	m[obj->len].key = arena_memdup(a, key, klen);
+	m[obj->len].klen = klen;
+	m[obj->len].val = val;
+	obj->u.members = m;
+	obj->len++;
+}
+
+void
+jsonx_obj_set(struct arena *a, struct jval *obj, const char *key,
+    struct jval *val)
+{
+	size_t i, klen = strlen(key);
+
+	for (i = obj->len; i-- > 0;) {
+		struct jmember *m = &obj->u.members[i];
+
+		if (m->klen == klen && memcmp(m->key, key, klen) == 0) {
+			m->val = val;
+			return;
+		}
+	}
+	jsonx_obj_append(a, obj, key, klen, val);
+}
+
+/* -------------------------------------------------------------- emitting */
+
+/* 0: copy as is; 1: needs an escape */
+static const unsigned char needs_escape[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
+
+static void
+emit_escape(struct buf *b, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	char e[6] = {'\\', 'u', '0', '0', 0, 0};
+
+	switch (c) {
+	case '"':
+		buf_add(b, "\\\"", 2);
+		return;
+	case '\\':
+		buf_add(b, "\\\\", 2);
+		return;
+	case '\n':
+		buf_add(b, "\\n", 2);
+		return;
+	case '\r':
+		buf_add(b, "\\r", 2);
+		return;
+	case '\t':
+		buf_add(b, "\\t", 2);
+		return;
+	case '\b':
+		buf_add(b, "\\b", 2);
+		return;
+	case '\f':
+		buf_add(b, "\\f", 2);
+		return;
+	default:
+		e[4] = hex[c >> 4];
+		e[5] = hex[c & 15];
+		buf_add(b, e, 6);
+	}
+}
+
+void
+jsonx_emit_string(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n, *run;
+
+	buf_grow(b, n + 2);
+	buf_addc(b, '"');
+	while (p < end) {
+		run = p;
+		while (p < end && !needs_escape[*p])
+			p++;
+		buf_add(b, run, (size_t)(p - run));
+		if (p < end)
+			emit_escape(b, *p++);
+	}
+	buf_addc(b, '"');
+}
+
+void
+jsonx_emit_string_lossy(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	size_t k;
+
+	buf_addc(b, '"');
+	while (p < end) {
+		if (*p < 0x80) {
+			if (needs_escape[*p])
+				emit_escape(b, *p);
+			else
+				buf_addc(b, (char)*p);
+			p++;
+		} else if ((k = utf8_seq(p, (size_t)(end - p))) != 0) {
+			buf_add(b, p, k);
+			p += k;
+		} else {
+			buf_add(b, "\xEF\xBF\xBD", 3);
+			p++;
+		}
+	}
+	buf_addc(b, '"');
+}
+
+static void
+emit(struct buf *b, const struct jval *v, int skip_meta)
+{
+	size_t i;
+	int first = 1;
+
+	switch (v->type) {
+	case J_NULL:
+		buf_add(b, "null", 4);
+		break;
+	case J_FALSE:
+		buf_add(b, "false", 5);
+		break;
+	case J_TRUE:
+		buf_add(b, "true", 4);
+		break;
+	case J_NUMBER:
+		buf_add(b, v->u.s, v->len);
+		break;
+	case J_STRING:
+		jsonx_emit_string(b, v->u.s, v->len);
+		break;
+	case J_ARRAY:
+		buf_addc(b, '[');
+		for (i = 0; i < v->len; i++) {
+			if (i)
+				buf_addc(b, ',');
+			emit(b, v->u.items[i], 0);
+		}
+		buf_addc(b, ']');
+		break;
+	case J_OBJECT:
+		buf_addc(b, '{');
+		for (i = 0; i < v->len; i++) {
+			const struct jmember *m = &v->u.members[i];
+
+			if (skip_meta && m->klen == 9 &&
+			    memcmp(m->key, "@metadata", 9) == 0)
+				continue;
+			if (!first)
+				buf_addc(b, ',');
+			first = 0;
+			jsonx_emit_string(b, m->key, m->klen);
+			buf_addc(b, ':');
+			emit(b, m->val, 0);
+		}
+		buf_addc(b, '}');
+		break;
+	}
+}
+
+void
+jsonx_emit(struct buf *b, const struct jval *v)
+{
+	emit(b, v, 0);
+}
+
+void
+jsonx_emit_without_meta(struct buf *b, const struct jval *v)
+{
+	emit(b, v, 1);
+}

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+/* NDJSON line reader with a bounded buffer, and the record writer. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ndjson.h"
+#include "xalloc.h"
+
+#define READ_CHUNK (64 * 1024)
+
+struct ndjson_reader {
+	int fd;
+	size_t max_line;
+	char *buf;
+	size_t cap;		/* max_line + READ_CHUNK + 2 */
+	size_t start, end;	/* unconsumed bytes are buf[start..end) */
+	size_t scan;		/* bytes from start already known to hold no '\n' */
+	unsigned long long lineno;
+	bool eof;
+	/* skipping the rest of an over-long line */
+	bool skipping;
+	unsigned long long skipped;
+	char keep[NDJSON_TOOLONG_KEEP];
+	size_t keeplen;
+	void (*on_read)(void *);
+	void *on_read_arg;
+};
+
+struct ndjson_reader *
+ndjson_reader_new(int fd, size_t max_line)
+{
+	struct ndjson_reader *r = xcalloc(1, sizeof(*r));
+
+	r->fd = fd;
+	r->max_line = max_line;
+	/* room for one whole line of max_line plus "\r\n" and a read */
+	r->cap = max_line + 2 + READ_CHUNK;
+	r->buf = xmalloc(r->cap);
+	return r;
+}
+
+void
+ndjson_reader_free(struct ndjson_reader *r)
+{
+	if (r == NULL)
+		return;
+	free(r->buf);
+	free(r);
+}
+
+void
+ndjson_reader_set_fd(struct ndjson_reader *r, int fd)
+{
+	r->fd = fd;
+	r->eof = false;
+}
+
+void
+ndjson_reader_on_read(struct ndjson_reader *r, void (*fn)(void *), void *arg)
+{
+	r->on_read = fn;
+	r->on_read_arg = arg;
+}
+
+static bool
+blank(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t')
+			return false;
+	return true;
+}
+
+/* Hand out buf[start..start+n) as a line (n excludes the '\n'). */
+static enum ndjson_status
+emit_line(struct ndjson_reader *r, size_t n, size_t consumed,
+    struct ndjson_line *out)
+{
+	const char *p = r->buf + r->start;
+
+	r->start += consumed;
+	r->scan = 0;
+	r->lineno++;
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	if (r->skipping) {
+		/* the tail of an over-long line */
+		r->skipping = false;
+		out->line = r->keep;
+		out->len = r->keeplen;
+		out->total = r->skipped + n;
+		out->lineno = r->lineno;
+		return NDJSON_TOOLONG;
+	}
+	if (n > r->max_line) {
+		out->line = p;
+		out->len = n < NDJSON_TOOLONG_KEEP ? n : NDJSON_TOOLONG_KEEP;
+		out->total = n;
+		out->lineno = r->lineno;
+		return NDJSON_TOOLONG;
+	}
+	out->line = p;
+	out->len = n;
+	out->total = n;
+	out->lineno = r->lineno;
+	return NDJSON_LINE;
+}
+
+enum ndjson_status
+ndjson_read(struct ndjson_reader *r, struct ndjson_line *out)
+{
+	for (;;) {
+		size_t avail = r->end - r->start;
+		char *nl;
+		ssize_t got;
+
+		nl = memchr(r->buf + r->start + r->scan, '\n', avail - r->scan);
+		if (nl != NULL) {
+			size_t n = (size_t)(nl - (r->buf + r->start));
+			enum ndjson_status st = emit_line(r, n, n + 1, out);
+
+			if (st == NDJSON_LINE && blank(out->line, out->len))
+				continue;
+			return st;
+		}
+		r->scan = avail;
+		if (r->eof) {
+			if (avail == 0 && !r->skipping)
+				return NDJSON_EOF;
+			{
+				enum ndjson_status st = emit_line(r, avail,
+				    avail, out);
+
+				if (st == NDJSON_LINE &&
+				    blank(out->line, out->len))
+					continue;
+				return st;
+			}
+		}
+		/* a line longer than max_line (+ "\r"): keep its head, drop
+		 * the rest as it comes */
+		if (avail > r->max_line + 1) {
+			if (!r->skipping) {
+				r->skipping = true;
+				r->keeplen = avail < NDJSON_TOOLONG_KEEP ?
+				    avail : NDJSON_TOOLONG_KEEP;
+				memcpy(r->keep, r->buf + r->start, r->keeplen);
+				r->skipped = 0;
+			}
+			/* keep one byte: it may be the '\r' of "\r\n" */
+			r->skipped += avail - 1;
+			r->buf[0] = r->buf[r->end - 1];
+			r->start = 0;
+			r->end = 1;
+			r->scan = 1;
+			avail = 1;
+		}
+		if (r->start > 0 && r->cap - r->end < READ_CHUNK) {
+			memmove(r->buf, r->buf + r->start, avail);
+			r->start = 0;
+			r->end = avail;
+		}
+		if (r->on_read)
+			r->on_read(r->on_read_arg);
+		got = read(r->fd, r->buf + r->end, r->cap - r->end);
+		if (got < 0) {
+			if (errno == EINTR || errno == EAGAIN ||
+			    errno == EWOULDBLOCK)
+				return NDJSON_AGAIN;
+			return NDJSON_ERROR;
+		}
+		if (got == 0)
+			r->eof = true;
+		r->end += (size_t)got;
+	}
+}
+
+/* ---------------------------------------------------------------- writer */
+
+#define WRITE_HIGH (64 * 1024)
+
+struct ndjson_writer {
+	int fd;
+	bool interactive;
+	bool gone;
+	int error;
+	struct buf b;
+};
+
+struct ndjson_writer *
+ndjson_writer_new(int fd)
+{
+	struct ndjson_writer *w = xcalloc(1, sizeof(*w));
+	struct stat st;
+
+	w->fd = fd;
+	w->interactive = !(fstat(fd, &st) == 0 &&
+	    (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) ||
+		(S_ISCHR(st.st_mode) && !isatty(fd))));
+	buf_grow(&w->b, WRITE_HIGH + 4096);
+	return w;
+}
+
+void
+ndjson_writer_free(struct ndjson_writer *w)
+{
+	if (w == NULL)
+		return;
+	buf_free(&w->b);
+	free(w);
+}
+
+struct buf *
+ndjson_writer_buf(struct ndjson_writer *w)
+{
+	return &w->b;
+}
+
+int
+ndjson_writer_flush(struct ndjson_writer *w)
+{
+	size_t off = 0;
+
+	if (w->gone || w->error) {
+		w->b.len = 0;
+		errno = w->gone ? EPIPE : w->error;
+		return -1;
+	}
+	while (off < w->b.len) {
+		ssize_t n = write(w->fd, w->b.data + off, w->b.len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				/* a non-blocking stdout: wait, we must not
+				 * drop records */
+				usleep(1000);
+				continue;
+			}
+			if (errno == EPIPE)
+				w->gone = true;
+			else
+				w->error = errno;
+			w->b.len = 0;
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	w->b.len = 0;
+	return 0;
+}
+
+int
+ndjson_writer_commit(struct ndjson_writer *w)
+{
+	buf_addc(&w->b, '\n');
+	if (w->b.len >= WRITE_HIGH)
+		return ndjson_writer_flush(w);
+	return w->gone || w->error ? -1 : 0;
+}
+
+int
+ndjson_writer_idle(struct ndjson_writer *w)
+{
+	if (w->interactive && w->b.len > 0)
+		return ndjson_writer_flush(w);
+	return w->gone || w->error ? -1 : 0;
+}
+
+bool
+ndjson_writer_gone(const struct ndjson_writer *w)
+{
+	return w->gone;
+}
+
+int
+ndjson_writer_error(const struct ndjson_writer *w)
+{
+	return w->error;
+}

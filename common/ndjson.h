@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NDJSON line reader with a bounded buffer, and the record writer with the
+ * flush policy of the contract.
+ */
+#ifndef IOTPIPE_NDJSON_H
+#define IOTPIPE_NDJSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+/* ---- reader ---- */
+
+enum ndjson_status {
+	NDJSON_LINE,	/* a record: line/len (no '\n', no trailing '\r') */
+	NDJSON_TOOLONG,	/* a line over max_line: first bytes in line/len,
+			 * its full size in total; already skipped */
+	NDJSON_EOF,	/* end of input */
+	NDJSON_AGAIN,	/* EAGAIN or EINTR: nothing yet, call again */
+	NDJSON_ERROR,	/* read error, errno set */
+};
+
+struct ndjson_line {
+	const char *line;	/* borrowed, valid until the next read */
+	size_t len;
+	unsigned long long lineno;	/* 1-based physical line number */
+	unsigned long long total;	/* NDJSON_TOOLONG: bytes in the line */
+};
+
+struct ndjson_reader;
+
+/*
+ * A reader on fd (not owned: the caller closes it).  Lines longer than
+ * max_line bytes (not counting "\r\n") are reported as NDJSON_TOOLONG with
+ * their first NDJSON_TOOLONG_KEEP bytes and skipped without being buffered
+ * whole.  Empty lines and lines of only spaces and tabs are skipped.
+ * Caller frees with ndjson_reader_free().
+ */
+struct ndjson_reader *ndjson_reader_new(int fd, size_t max_line);
+void ndjson_reader_free(struct ndjson_reader *r);
+
+#define NDJSON_TOOLONG_KEEP 1024
+
+enum ndjson_status ndjson_read(struct ndjson_reader *r, struct ndjson_line *out);
+
+/* Call fn(arg) each time the reader is about to read(2) more input (and so
+ * may wait): the place to flush output on a pipe. */
+void ndjson_reader_on_read(struct ndjson_reader *r, void (*fn)(void *),
+    void *arg);
+
+/* Continue reading from another fd (--follow reopen); the line count and
+ * any partial line are kept. */
+void ndjson_reader_set_fd(struct ndjson_reader *r, int fd);
+
+/* ---- writer ---- */
+
+struct ndjson_writer;
+
+/*
+ * A record writer on fd (not owned).  When fd is a regular file output is
+ * buffered; on a pipe, fifo, socket or terminal the caller's
+ * ndjson_writer_idle() flushes whenever it would wait for input (see
+ * ndjson_reader_on_read), so no
+ * record waits in a buffer while the program is idle.
+ */
+struct ndjson_writer *ndjson_writer_new(int fd);
+void ndjson_writer_free(struct ndjson_writer *w);
+
+/* The buffer to append one record to (without '\n'), then commit. */
+struct buf *ndjson_writer_buf(struct ndjson_writer *w);
+/* Terminate the record with '\n'; writes out when the buffer is large.
+ * Returns 0, or -1 on a write error (see ndjson_writer_gone). */
+int ndjson_writer_commit(struct ndjson_writer *w);
+/* Flush if the output is interactive (pipe, fifo, tty, socket). */
+int ndjson_writer_idle(struct ndjson_writer *w);
+/* Write out everything buffered.  Returns 0 or -1 with errno. */
+int ndjson_writer_flush(struct ndjson_writer *w);
+/* True once a write failed with EPIPE: downstream went away. */
+bool ndjson_writer_gone(const struct ndjson_writer *w);
+/* errno of the first write error other than EPIPE, or 0. */
+int ndjson_writer_error(const struct ndjson_writer *w);
+
+#endif

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/* Number parsing and the long options every iotpipe filter shares. */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "opt.h"
+#include "banned.h"
+
+static int
+fail(const char **errstr, const char *why)
+{
+	if (errstr != NULL)
+		*errstr = why;
+	return -1;
+}
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * The leading digits of s into *v, *end just past them.  -1 when they
+ * overflow (*v is then meaningless).
+ */
+static int
+scan_digits(const char *s, unsigned long long *v, const char **end)
+{
+	unsigned long long n = 0;
+	bool overflow = false;
+
+	for (; is_digit(*s); s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (n > (ULLONG_MAX - d) / 10)
+			overflow = true;
+		else
+			n = n * 10 + d;
+	}
+	*v = n;
+	*end = s;
+	return overflow ? -1 : 0;
+}
+
+static int
+check_range(unsigned long long v, unsigned long long min,
+    unsigned long long max, unsigned long long *out, const char **errstr)
+{
+	if (v < min)
+		return fail(errstr, "too small");
+	if (v > max)
+		return fail(errstr, "too large");
+	*out = v;
+	return 0;
+}
+
+int
+parse_uint_range(const char *s, unsigned long long min,
+    unsigned long long max, unsigned long long *out, const char **errstr)
+{
+	unsigned long long v;
+	const char *end;
+
+	if (s == NULL || !is_digit(*s))
+		return fail(errstr, "invalid");
+	if (scan_digits(s, &v, &end) < 0)
+		/* Still "invalid" when junk follows the huge number. */
+		return fail(errstr, *end != '\0' ? "invalid" : "too large");
+	if (*end != '\0')
+		return fail(errstr, "invalid");
+	return check_range(v, min, max, out, errstr);
+}
+
+int
+parse_size(const char *s, unsigned long long min, unsigned long long max,
+    unsigned long long *out, const char **errstr)
+{
+	unsigned long long v, mult = 1;
+	const char *p;
+	bool overflow;
+
+	if (s == NULL || !is_digit(*s))
+		return fail(errstr, "invalid");
+	overflow = scan_digits(s, &v, &p) < 0;
+	switch (*p) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		mult = 1ULL << 10;
+		p++;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1ULL << 20;
+		p++;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1ULL << 30;
+		p++;
+		break;
+	default:
+		return fail(errstr, "invalid");
+	}
+	if (mult > 1 && strcmp(p, "iB") == 0)
+		p += 2;
+	if (*p != '\0')
+		return fail(errstr, "invalid");
+	if (overflow || v > ULLONG_MAX / mult)
+		return fail(errstr, "too large");
+	return check_range(v * mult, min, max, out, errstr);
+}
+
+int
+parse_seconds(const char *s, double min, double max, double *out,
+    const char **errstr)
+{
+	static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6,
+	    1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+	    1e18, 1e19, 1e20, 1e21, 1e22};
+	unsigned long long mant = 0;
+	int sig = 0, scale = 0, ndig = 0;
+	bool big = false;
+	double v;
+
+	if (s == NULL)
+		return fail(errstr, "invalid");
+	/*
+	 * Exact below 2^53: at most 15 significant digits, one correctly
+	 * rounded division by an exact power of ten (strtod's fast path).
+	 */
+	for (; is_digit(*s); s++, ndig++) {
+		if (mant == 0 && *s == '0')
+			continue;
+		if (sig == 15) {
+			big = true;
+			continue;
+		}
+		mant = mant * 10 + (unsigned)(*s - '0');
+		sig++;
+	}
+	if (*s == '.') {
+		for (s++; is_digit(*s); s++, ndig++) {
+			if (sig == 15 || (mant == 0 && *s == '0')) {
+				if (sig < 15)
+					scale++;
+				continue;
+			}
+			mant = mant * 10 + (unsigned)(*s - '0');
+			sig++;
+			scale++;
+		}
+	}
+	if (ndig == 0 || *s != '\0')
+		return fail(errstr, "invalid");
+	if (big)
+		return fail(errstr, "too large");
+	v = (double)mant;
+	/* Powers of ten are exact doubles up to 1e22. */
+	for (; scale > 22; scale -= 22)
+		v /= pow10[22];
+	v /= pow10[scale];
+	if (v < min)
+		return fail(errstr, "too small");
+	if (v > max)
+		return fail(errstr, "too large");
+	*out = v;
+	return 0;
+}
+
+void
+common_opts_init(struct common_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->rejects = NULL;
+	o->max_line = COMMON_MAX_LINE_DEFAULT;
+}
+
+int
+common_opt_handle(struct common_opts *o, int c, const char *arg)
+{
+	const char *errstr = "invalid";
+
+	switch (c) {
+	case OPT_REJECTS:
+		if (arg == NULL || *arg == '\0')
+			usage_error("--rejects: empty path");
+		o->rejects = arg;
+		return 1;
+	case OPT_STATS:
+		if (parse_seconds(arg, 0, COMMON_STATS_MAX, &o->stats_interval,
+			&errstr) < 0) {
+			if (strcmp(errstr, "invalid") == 0)
+				usage_error("--stats: invalid interval '%s'",
+				    arg ? arg : "");
+			usage_error("--stats: interval '%s' is %s (max %.0f)",
+			    arg, errstr, COMMON_STATS_MAX);
+		}
+		o->stats = true;
+		return 1;
+	case OPT_PROGRESS:
+		o->progress = true;
+		return 1;
+	case OPT_MAX_LINE:
+		if (parse_size(arg, COMMON_MAX_LINE_MIN, COMMON_MAX_LINE_MAX,
+			&o->max_line, &errstr) < 0) {
+			if (strcmp(errstr, "invalid") == 0)
+				usage_error("--max-line: invalid size '%s'",
+				    arg ? arg : "");
+			usage_error("--max-line: size '%s' is %s "
+				    "(%llu to %llu bytes)",
+			    arg, errstr, COMMON_MAX_LINE_MIN,
+			    COMMON_MAX_LINE_MAX);
+		}
+		return 1;
+	case OPT_STRICT:
+		o->strict = true;
+		return 1;
+	default:
+		return 0;
+	}
+}

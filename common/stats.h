@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* Record counters, the --stats JSON lines and the --progress status line. */
+#ifndef IOTPIPE_STATS_H
+#define IOTPIPE_STATS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct stats;
+
+/*
+ * New counters for the program tool (copied), with "in", "out" and
+ * "rejected" registered, at zero, and the clock started.  Caller frees
+ * with stats_free().  Stats lines and progress are off until
+ * stats_configure().
+ */
+struct stats *stats_new(const char *tool);
+/* NULL is a no-op. */
+void stats_free(struct stats *s);
+
+/*
+ * The counter called name, registered at zero on first use ("merged",
+ * "warnings", "retries" ...).  Lines print the built-ins first, then the
+ * others in registration order.  Borrowed: the pointer stays valid until
+ * stats_free(), so hot loops increment through it.
+ */
+uint64_t *stats_counter(struct stats *s, const char *name);
+
+/*
+ * enabled: print a JSON line every interval_s seconds (0: none) and a
+ * final one.  progress: redraw a one-line status on stderr, only when
+ * stderr is a terminal.
+ */
+void stats_configure(struct stats *s, double interval_s, bool enabled,
+    bool progress);
+
+/*
+ * Call once per record.  Cheap: one coarse clock read, and a line or a
+ * progress redraw (at most 4 per second) only when one is due.
+ */
+void stats_tick(struct stats *s);
+
+/*
+ * As stats_tick(), for loops that wake up without a record (a poll()
+ * timeout): reads the precise clock and prints what is due.
+ */
+void stats_check(struct stats *s);
+
+/*
+ * Milliseconds until stats_check() has something to print, for a poll()
+ * timeout; -1 when nothing is scheduled.
+ */
+int stats_next_ms(const struct stats *s);
+
+/*
+ * Print a stats line now, whatever the configuration (SIGUSR1):
+ * {"tool":"vnorm","elapsed_s":1.234,"in":10,"out":9,"rejected":1,
+ * "merged":0,"rate":8.1} on one line, rate = in per second of elapsed.
+ */
+void stats_print(struct stats *s);
+
+/*
+ * At exit: clear the progress line, then print the line with
+ * "final":true added when enabled.  Later ticks print nothing; a second
+ * call does nothing.
+ */
+void stats_final(struct stats *s);
+
+#endif
