@@ -57,6 +57,8 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 UNIT_EXTRA_test_normalize := $(BUILD)/cmd/vnorm/normalize.o \
 	$(BUILD)/cmd/vnorm/merge.o $(BUILD)/cmd/vnorm/timefmt.o
 UNIT_EXTRA_test_timefmt := $(BUILD)/cmd/vnorm/timefmt.o
+# pkg-config packages a unit test links besides cmocka
+UNIT_LIBS_test_stats := jansson
 CLI_TESTS := $(sort $(wildcard tests/cli/*.bats))
 INTEGRATION_TESTS := $(sort $(wildcard tests/integration/*.bats))
 TEST_HELPERS := $(BUILD)/tests/services/kmock
@@ -83,14 +85,16 @@ $(PROG_BINS): $(BUILD)/%: $$(%_OBJ) $(LIBCOMMON)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $$(UNIT_EXTRA_%) $(LIBCOMMON)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pkgcflags,cmocka) -o $@ $< \
-		$(UNIT_EXTRA_$*) $(LIBCOMMON) $(ALL_LDFLAGS) $(call pkglibs,cmocka) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pkgcflags,cmocka $(UNIT_LIBS_$*)) -o $@ $< \
+		$(UNIT_EXTRA_$*) $(LIBCOMMON) $(ALL_LDFLAGS) \
+		$(call pkglibs,cmocka $(UNIT_LIBS_$*)) $(LDLIBS)
 
 test-bins: $(PROG_BINS) $(UNIT_BINS) $(TEST_HELPERS)
 
 # One prove run, so its summary is the last thing printed.
 TEST_ENV = IOTPIPE_BUILD=$(abspath $(BUILD)) CMOCKA_MESSAGE_OUTPUT=TAP
-check: test-bins
+check: deps
+	$(MAKE) test-bins
 	$(TEST_ENV) $(PROVE) $(PROVE_FLAGS) --exec tests/run-test \
 		$(UNIT_BINS) $(CLI_TESTS) $(INTEGRATION_TESTS)
 
@@ -122,7 +126,8 @@ fuzz:
 bench: $(PROG_BINS)
 	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/vnorm.sh
 
-demo: $(PROG_BINS)
+demo: deps
+	$(MAKE) all
 	IOTPIPE_BUILD=$(abspath $(BUILD)) ./demo.sh
 
 # ---- install
@@ -151,7 +156,8 @@ DEB_PKGS := build-essential pkg-config librdkafka-dev libjansson-dev \
 	libcurl4-openssl-dev libmosquitto-dev libcmocka-dev mosquitto \
 	mosquitto-clients kcat jq openssl curl bats bats-support bats-assert \
 	bats-file mandoc shellcheck cppcheck clang clang-format \
-	libclang-rt-14-dev zsh bash-completion default-jdk-headless maven procps
+	libclang-rt-14-dev zsh bash-completion default-jdk-headless maven procps \
+	time util-linux
 deps:
 	@missing=; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \

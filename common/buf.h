@@ -7,12 +7,15 @@
 #include <string.h>
 
 struct buf {
-	char *data;	/* not NUL-terminated unless buf_cstr() was called */
+	char *data; /* not NUL-terminated unless buf_cstr() was called */
 	size_t len;
 	size_t cap;
 };
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT                                                               \
+	{                                                                      \
+		NULL, 0, 0                                                     \
+	}
 
 /* Make room for n more bytes; dies on out-of-memory (the x* rule). */
 void buf_grow(struct buf *b, size_t n);

@@ -19,8 +19,8 @@ struct ablock {
 };
 
 struct arena {
-	struct ablock *head;	/* current block, most recent first */
-	struct ablock *first;	/* kept across resets */
+	struct ablock *head; /* current block, most recent first */
+	struct ablock *first; /* kept across resets */
 };
 
 static struct ablock *
@@ -190,7 +190,7 @@ struct parser {
 	size_t mlen, mcap;
 	struct jval **vs;
 	size_t vlen, vcap;
-	struct buf sb;		/* decoded string scratch */
+	struct buf sb; /* decoded string scratch */
 };
 
 static int
@@ -344,11 +344,11 @@ parse_string(struct parser *ps, const char **out, size_t *outlen)
 			break;
 		case 'u':
 			if (end - p < 6 || hex4(p + 2, &cp) < 0)
-				return fail(ps, JSONX_ESYNTAX, p,
-				    "invalid \\u escape");
+				return fail(
+				    ps, JSONX_ESYNTAX, p, "invalid \\u escape");
 			if (cp >= 0xDC00 && cp <= 0xDFFF)
-				return fail(ps, JSONX_ESURROGATE, p,
-				    "lone surrogate");
+				return fail(
+				    ps, JSONX_ESURROGATE, p, "lone surrogate");
 			if (cp >= 0xD800 && cp <= 0xDBFF) {
 				if (end - p < 12 || p[6] != '\\' ||
 				    p[7] != 'u' || hex4(p + 8, &lo) < 0 ||
@@ -431,7 +431,8 @@ parse_object(struct parser *ps)
 		struct jmember m;
 
 		if (ps->p >= ps->end) {
-			fail(ps, JSONX_ESYNTAX, ps->p, "unexpected end of input");
+			fail(ps, JSONX_ESYNTAX, ps->p,
+			    "unexpected end of input");
 			goto bad;
 		}
 		if (*ps->p != '"') {
@@ -450,7 +451,8 @@ parse_object(struct parser *ps)
 			goto bad;
 		if (ps->mlen == ps->mcap) {
 			ps->mcap = ps->mcap ? ps->mcap * 2 : 64;
-			ps->ms = xreallocarray(ps->ms, ps->mcap, sizeof(*ps->ms));
+			ps->ms =
+			    xreallocarray(ps->ms, ps->mcap, sizeof(*ps->ms));
 		}
 		ps->ms[ps->mlen++] = m;
 		skip_ws(ps);
@@ -464,8 +466,8 @@ parse_object(struct parser *ps)
 			break;
 		}
 		fail(ps, JSONX_ESYNTAX, ps->p,
-		    ps->p >= ps->end ? "unexpected end of input" :
-				       "expected ',' or '}'");
+		    ps->p >= ps->end ? "unexpected end of input"
+				     : "expected ',' or '}'");
 		goto bad;
 	}
 	obj = newval(ps, J_OBJECT);
@@ -497,7 +499,8 @@ parse_array(struct parser *ps)
 			goto bad;
 		if (ps->vlen == ps->vcap) {
 			ps->vcap = ps->vcap ? ps->vcap * 2 : 64;
-			ps->vs = xreallocarray(ps->vs, ps->vcap, sizeof(*ps->vs));
+			ps->vs =
+			    xreallocarray(ps->vs, ps->vcap, sizeof(*ps->vs));
 		}
 		ps->vs[ps->vlen++] = v;
 		skip_ws(ps);
@@ -510,8 +513,8 @@ parse_array(struct parser *ps)
 			break;
 		}
 		fail(ps, JSONX_ESYNTAX, ps->p,
-		    ps->p >= ps->end ? "unexpected end of input" :
-				       "expected ',' or ']'");
+		    ps->p >= ps->end ? "unexpected end of input"
+				     : "expected ',' or ']'");
 		goto bad;
 	}
 	arr = newval(ps, J_ARRAY);
@@ -578,9 +581,9 @@ parse_value(struct parser *ps)
 	default:
 		if ((n = number_len(ps->p, ps->end)) == 0) {
 			fail(ps, JSONX_ESYNTAX, ps->p,
-			    (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9')) ?
-				"invalid number" :
-				"unexpected character");
+			    (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9'))
+				? "invalid number"
+				: "unexpected character");
 			return NULL;
 		}
 		/* "01" and "1." are caught here: a digit or '.' may not
@@ -666,7 +669,8 @@ jsonx_error_text(const struct jsonx_error *err, struct buf *b)
 		break;
 	case JSONX_ESYNTAX:
 		buf_printf(b, "invalid JSON: %s at byte %zu",
-		    err->detail ? err->detail : "syntax error", err->offset + 1);
+		    err->detail ? err->detail : "syntax error",
+		    err->offset + 1);
 		break;
 	}
 }
@@ -769,8 +773,8 @@ jsonx_obj_append(struct arena *a, struct jval *obj, const char *key,
 }
 
 void
-jsonx_obj_set(struct arena *a, struct jval *obj, const char *key,
-    struct jval *val)
+jsonx_obj_set(
+    struct arena *a, struct jval *obj, const char *key, struct jval *val)
 {
 	size_t i, klen = strlen(key);
 
@@ -788,14 +792,16 @@ jsonx_obj_set(struct arena *a, struct jval *obj, const char *key,
 /* -------------------------------------------------------------- emitting */
 
 /* 0: copy as is; 1: needs an escape */
+/* clang-format off */
 static const unsigned char needs_escape[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* '<' is fine */
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,	/* '\\' */
 };
+/* clang-format on */
 
 static void
 emit_escape(struct buf *b, unsigned char c)

@@ -16,9 +16,9 @@ struct ndjson_reader {
 	int fd;
 	size_t max_line;
 	char *buf;
-	size_t cap;		/* max_line + READ_CHUNK + 2 */
-	size_t start, end;	/* unconsumed bytes are buf[start..end) */
-	size_t scan;		/* bytes from start already known to hold no '\n' */
+	size_t cap; /* max_line + READ_CHUNK + 2 */
+	size_t start, end; /* unconsumed bytes are buf[start..end) */
+	size_t scan; /* bytes from start already known to hold no '\n' */
 	unsigned long long lineno;
 	bool eof;
 	/* skipping the rest of an over-long line */
@@ -79,8 +79,8 @@ blank(const char *p, size_t n)
 
 /* Hand out buf[start..start+n) as a line (n excludes the '\n'). */
 static enum ndjson_status
-emit_line(struct ndjson_reader *r, size_t n, size_t consumed,
-    struct ndjson_line *out)
+emit_line(
+    struct ndjson_reader *r, size_t n, size_t consumed, struct ndjson_line *out)
 {
 	const char *p = r->buf + r->start;
 
@@ -134,8 +134,8 @@ ndjson_read(struct ndjson_reader *r, struct ndjson_line *out)
 			if (avail == 0 && !r->skipping)
 				return NDJSON_EOF;
 			{
-				enum ndjson_status st = emit_line(r, avail,
-				    avail, out);
+				enum ndjson_status st =
+				    emit_line(r, avail, avail, out);
 
 				if (st == NDJSON_LINE &&
 				    blank(out->line, out->len))
@@ -148,8 +148,9 @@ ndjson_read(struct ndjson_reader *r, struct ndjson_line *out)
 		if (avail > r->max_line + 1) {
 			if (!r->skipping) {
 				r->skipping = true;
-				r->keeplen = avail < NDJSON_TOOLONG_KEEP ?
-				    avail : NDJSON_TOOLONG_KEEP;
+				r->keeplen = avail < NDJSON_TOOLONG_KEEP
+				    ? avail
+				    : NDJSON_TOOLONG_KEEP;
 				memcpy(r->keep, r->buf + r->start, r->keeplen);
 				r->skipped = 0;
 			}

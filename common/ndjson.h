@@ -14,19 +14,19 @@
 /* ---- reader ---- */
 
 enum ndjson_status {
-	NDJSON_LINE,	/* a record: line/len (no '\n', no trailing '\r') */
-	NDJSON_TOOLONG,	/* a line over max_line: first bytes in line/len,
+	NDJSON_LINE, /* a record: line/len (no '\n', no trailing '\r') */
+	NDJSON_TOOLONG, /* a line over max_line: first bytes in line/len,
 			 * its full size in total; already skipped */
-	NDJSON_EOF,	/* end of input */
-	NDJSON_AGAIN,	/* EAGAIN or EINTR: nothing yet, call again */
-	NDJSON_ERROR,	/* read error, errno set */
+	NDJSON_EOF, /* end of input */
+	NDJSON_AGAIN, /* EAGAIN or EINTR: nothing yet, call again */
+	NDJSON_ERROR, /* read error, errno set */
 };
 
 struct ndjson_line {
-	const char *line;	/* borrowed, valid until the next read */
+	const char *line; /* borrowed, valid until the next read */
 	size_t len;
-	unsigned long long lineno;	/* 1-based physical line number */
-	unsigned long long total;	/* NDJSON_TOOLONG: bytes in the line */
+	unsigned long long lineno; /* 1-based physical line number */
+	unsigned long long total; /* NDJSON_TOOLONG: bytes in the line */
 };
 
 struct ndjson_reader;
@@ -43,12 +43,13 @@ void ndjson_reader_free(struct ndjson_reader *r);
 
 #define NDJSON_TOOLONG_KEEP 1024
 
-enum ndjson_status ndjson_read(struct ndjson_reader *r, struct ndjson_line *out);
+enum ndjson_status ndjson_read(
+    struct ndjson_reader *r, struct ndjson_line *out);
 
 /* Call fn(arg) each time the reader is about to read(2) more input (and so
  * may wait): the place to flush output on a pipe. */
-void ndjson_reader_on_read(struct ndjson_reader *r, void (*fn)(void *),
-    void *arg);
+void ndjson_reader_on_read(
+    struct ndjson_reader *r, void (*fn)(void *), void *arg);
 
 /* Continue reading from another fd (--follow reopen); the line count and
  * any partial line are kept. */

@@ -15,6 +15,6 @@ void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
 void *xreallocarray(void *p, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
-char *xmemdup(const void *p, size_t n);	/* adds a NUL after n bytes */
+char *xmemdup(const void *p, size_t n); /* adds a NUL after n bytes */
 
 #endif

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* vnorm: normalize raw vehicle telemetry NDJSON into uniform documents. */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -36,23 +38,23 @@ enum {
 };
 
 static const struct option longopts[] = {
-	{"help", no_argument, NULL, 'h'},
-	{"quiet", no_argument, NULL, 'q'},
-	{"version", no_argument, NULL, 'V'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"drop-unknown", no_argument, NULL, OPT_DROP_UNKNOWN},
-	{"es-id", no_argument, NULL, OPT_ES_ID},
-	{"follow", no_argument, NULL, OPT_FOLLOW},
-	{"merge", optional_argument, NULL, OPT_MERGE},
-	{"vin-from-topic", no_argument, NULL, OPT_VIN_FROM_TOPIC},
-	COMMON_LONGOPTS,
-	{NULL, 0, NULL, 0},
+    {"help", no_argument, NULL, 'h'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"version", no_argument, NULL, 'V'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"drop-unknown", no_argument, NULL, OPT_DROP_UNKNOWN},
+    {"es-id", no_argument, NULL, OPT_ES_ID},
+    {"follow", no_argument, NULL, OPT_FOLLOW},
+    {"merge", optional_argument, NULL, OPT_MERGE},
+    {"vin-from-topic", no_argument, NULL, OPT_VIN_FROM_TOPIC},
+    COMMON_LONGOPTS,
+    {NULL, 0, NULL, 0},
 };
 
 struct opts {
 	struct common_opts c;
 	bool drop_unknown, es_id, follow, vin_from_topic;
-	long long merge_ms;	/* 0: 1:1 mode */
+	long long merge_ms; /* 0: 1:1 mode */
 };
 
 /* Everything the record loop touches. */
@@ -67,7 +69,7 @@ struct run {
 	uint64_t *in, *out, *rejected, *merged, *warnings;
 	unsigned long long lineno;
 	struct buf scratch;
-	bool stop;		/* downstream gone or output error */
+	bool stop; /* downstream gone or output error */
 };
 
 static void
@@ -247,7 +249,8 @@ parse_args(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	common_opts_init(&o->c);
-	while ((c = getopt_long(argc, argv, "hqVv", longopts, NULL)) != -1) {
+	opterr = 0;	/* one message of our own, with the vnorm: prefix */
+	while ((c = getopt_long(argc, argv, ":hqVv", longopts, NULL)) != -1) {
 		if (common_opt_handle(&o->c, c, optarg))
 			continue;
 		switch (c) {
@@ -277,10 +280,11 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_MERGE:
 			o->merge_ms = DEFAULT_MERGE_MS;
 			if (optarg != NULL) {
-				if (parse_uint_range(optarg, 1, 86400000, &v,
-					&errstr) < 0)
-					usage_error("--merge: %s window '%s' "
-						    "(milliseconds, 1-86400000)",
+				if (parse_uint_range(
+					optarg, 1, 86400000, &v, &errstr) < 0)
+					usage_error(
+					    "--merge: %s window '%s' "
+					    "(milliseconds, 1-86400000)",
 					    errstr, optarg);
 				o->merge_ms = (long long)v;
 			}
@@ -288,12 +292,24 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_VIN_FROM_TOPIC:
 			o->vin_from_topic = true;
 			break;
+		case ':':
+			usage_error("option '%s' needs an argument",
+			    argv[optind - 1]);
 		default:
-			usage_error("unknown or incomplete option");
+			if (optopt != 0)
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (o->follow && optind >= argc)
-		usage_error("--follow needs a file operand (a fifo to reopen)");
+	if (o->follow) {
+		struct stat st;
+
+		if (argc - optind != 1 || strcmp(argv[optind], "-") == 0)
+			usage_error("--follow needs exactly one file operand "
+				    "(a fifo to reopen at end of input)");
+		if (stat(argv[optind], &st) == 0 && !S_ISFIFO(st.st_mode))
+			usage_error("--follow: %s is not a fifo", argv[optind]);
+	}
 }
 
 int

@@ -12,14 +12,14 @@
 #define NBUCKETS 1024
 
 struct group {
-	struct group *prev, *next;	/* open order */
-	struct group *hnext;		/* hash chain */
+	struct group *prev, *next; /* open order */
+	struct group *hnext; /* hash chain */
 	unsigned hash;
 	char *vin;
 	size_t vinlen;
 	int64_t first_ms, min_ms;
 	unsigned members;
-	struct slot f[NFIELDS];	/* malloc'd texts */
+	struct slot f[NFIELDS]; /* malloc'd texts */
 	struct slot meta;
 };
 
@@ -30,8 +30,8 @@ struct merger {
 	struct group *head, *tail;
 	struct group *buckets[NBUCKETS];
 	unsigned long open;
-	int64_t min_first;	/* lower bound of every open group's first_ms */
-	struct arena *arena;	/* for re-reading @metadata on emit */
+	int64_t min_first; /* lower bound of every open group's first_ms */
+	struct arena *arena; /* for re-reading @metadata on emit */
 };
 
 struct merger *
@@ -155,7 +155,8 @@ find_group(struct merger *m, const char *vin, size_t n, unsigned h)
 	struct group *g;
 
 	for (g = m->buckets[h % NBUCKETS]; g != NULL; g = g->hnext)
-		if (g->hash == h && g->vinlen == n && memcmp(g->vin, vin, n) == 0)
+		if (g->hash == h && g->vinlen == n &&
+		    memcmp(g->vin, vin, n) == 0)
 			return g;
 	return NULL;
 }

@@ -14,11 +14,12 @@
 enum {
 	R_NAME = NFIELDS,
 	R_VALUE,
-	R_GEAR_ANY,	/* a gear word or number: decided by the value */
+	R_GEAR_ANY, /* a gear word or number: decided by the value */
 	R_UNKNOWN,
 	NROLES
 };
 
+/* clang-format off */
 static const char *const field_names[NFIELDS] = {
 	"timestamp", "vin", "trip_id", "device_id", "route_id", "kind",
 	"vehicle_speed", "engine_speed", "torque_at_transmission",
@@ -33,12 +34,18 @@ static const char *const field_names[NFIELDS] = {
 	"high_speed_duration", "idle_duration", "high_acceleration_event",
 	"high_braking_event", "extra",
 };
+/* clang-format on */
 
 static const char *const kind_names[] = {
-	"telemetry", "location", "dtc", "trip", "snapshot",
+    "telemetry",
+    "location",
+    "dtc",
+    "trip",
+    "snapshot",
 };
 
 /* Section 3.3's alias table: canonical key -> role. */
+/* clang-format off */
 static const struct alias {
 	const char *key;
 	int role;
@@ -93,14 +100,15 @@ static const struct alias {
 	{"name", R_NAME}, {"value", R_VALUE}, {"kind", F_KIND},
 	{"extra", F_EXTRA},
 };
+/* clang-format on */
 
 /* Raw key -> role, remembered: producers repeat the same few keys. */
-#define CACHE_SIZE 2048	/* power of two */
+#define CACHE_SIZE 2048 /* power of two */
 #define CACHE_KEYMAX 64
 
 struct cache_ent {
 	unsigned hash;
-	unsigned char klen;	/* 0: empty */
+	unsigned char klen; /* 0: empty */
 	short role;
 	char key[CACHE_KEYMAX];
 };
@@ -108,7 +116,8 @@ struct cache_ent {
 /* A value held by a role while a record is read. */
 struct held {
 	const struct jval *v;
-	const char *key;	/* the input key, for messages and extra */
+	size_t idx;		/* member position, for "the later one wins" */
+	const char *key; /* the input key, for messages and extra */
 	size_t klen;
 };
 
@@ -122,9 +131,9 @@ struct vnorm {
 	struct vnorm_conf conf;
 	struct cache_ent *cache;
 	size_t cache_used;
-	struct buf canon;	/* scratch */
-	struct buf msg;		/* warning text */
-	struct buf out;		/* value text being built */
+	struct buf canon; /* scratch */
+	struct buf msg; /* warning text */
+	struct buf out; /* value text being built */
 	/* per record */
 	struct held role[NROLES];
 	struct xmember *extra;
@@ -172,8 +181,7 @@ vnorm_free(struct vnorm *vn)
 	free(vn);
 }
 
-static void
-warnf(struct vnorm *vn, const char *fmt, ...)
+static void warnf(struct vnorm *vn, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -215,7 +223,7 @@ vnorm_canon_key(const char *key, size_t klen, struct buf *out)
 {
 	const unsigned char *k = (const unsigned char *)key;
 	size_t i, start;
-	int pend = 0;	/* an '_' is owed before the next kept character */
+	int pend = 0; /* an '_' is owed before the next kept character */
 
 	buf_reset(out);
 	start = 0;
@@ -277,7 +285,8 @@ role_of(struct vnorm *vn, const char *key, size_t klen)
 	int role;
 
 	if (klen > 0 && klen < CACHE_KEYMAX) {
-		for (i = h & (CACHE_SIZE - 1);; i = (i + 1) & (CACHE_SIZE - 1)) {
+		for (i = h & (CACHE_SIZE - 1);;
+		     i = (i + 1) & (CACHE_SIZE - 1)) {
 			e = &vn->cache[i];
 			if (e->klen == 0)
 				break;
@@ -290,12 +299,13 @@ role_of(struct vnorm *vn, const char *key, size_t klen)
 		role = F_DEVICE_ID;
 	} else {
 		vnorm_canon_key(key, klen, &vn->canon);
-		role = role_of_canon(vn->canon.data ? vn->canon.data : "",
-		    vn->canon.len);
+		role = role_of_canon(
+		    vn->canon.data ? vn->canon.data : "", vn->canon.len);
 	}
 	/* keep the table at most half full; arbitrary keys from hostile
 	 * producers simply stop being cached */
-	if (klen > 0 && klen < CACHE_KEYMAX && vn->cache_used < CACHE_SIZE / 2) {
+	if (klen > 0 && klen < CACHE_KEYMAX &&
+	    vn->cache_used < CACHE_SIZE / 2) {
 		e = &vn->cache[i];
 		e->hash = h;
 		e->klen = (unsigned char)klen;
@@ -322,14 +332,15 @@ trim(const char **p, size_t *n)
 	const char *s = *p;
 	size_t len = *n;
 
-	while (len > 0 && (*s == ' ' || *s == '\t' || *s == '\n' ||
-	    *s == '\r' || *s == '\f' || *s == '\v')) {
+	while (len > 0 &&
+	    (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' ||
+		*s == '\f' || *s == '\v')) {
 		s++;
 		len--;
 	}
-	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
-	    s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == '\f' ||
-	    s[len - 1] == '\v'))
+	while (len > 0 &&
+	    (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' ||
+		s[len - 1] == '\r' || s[len - 1] == '\f' || s[len - 1] == '\v'))
 		len--;
 	*p = s;
 	*n = len;
@@ -480,8 +491,8 @@ coerce_word(struct vnorm *vn, const struct jval *v, struct arena *a,
 
 /* trip_id, device_id, route_id: a non-empty string or an integer. */
 static const char *
-coerce_id(struct vnorm *vn, const struct jval *v, struct arena *a,
-    struct slot *out)
+coerce_id(
+    struct vnorm *vn, const struct jval *v, struct arena *a, struct slot *out)
 {
 	size_t i;
 
@@ -503,8 +514,8 @@ coerce_id(struct vnorm *vn, const struct jval *v, struct arena *a,
 }
 
 static const char *
-coerce_time(const struct jval *v, struct arena *a, struct slot *out,
-    int64_t *ms)
+coerce_time(
+    const struct jval *v, struct arena *a, struct slot *out, int64_t *ms)
 {
 	const char *s;
 	size_t n;
@@ -535,8 +546,18 @@ coerce_time(const struct jval *v, struct arena *a, struct slot *out,
 }
 
 static const char *const gear_words[] = {
-	"reverse", "neutral", "first", "second", "third", "fourth", "fifth",
-	"sixth", "seventh", "eighth", "ninth", "tenth",
+    "reverse",
+    "neutral",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
 };
 
 /* A gear value: a word goes to the position, a number to the integer. */
@@ -569,12 +590,15 @@ derive_gear(struct arena *a, struct slot *f)
 	char tmp[24];
 
 	if (f[F_GEAR_POS].text && !f[F_GEAR].text) {
-		for (i = 0; i < sizeof(gear_words) / sizeof(gear_words[0]); i++) {
+		for (i = 0; i < sizeof(gear_words) / sizeof(gear_words[0]);
+		     i++) {
 			size_t wl = strlen(gear_words[i]);
 
 			if (f[F_GEAR_POS].len == wl + 2 &&
-			    memcmp(f[F_GEAR_POS].text + 1, gear_words[i], wl) == 0) {
-				int n = snprintf(tmp, sizeof(tmp), "%d", (int)i - 1);
+			    memcmp(f[F_GEAR_POS].text + 1, gear_words[i], wl) ==
+				0) {
+				int n = snprintf(
+				    tmp, sizeof(tmp), "%d", (int)i - 1);
 
 				set_text(a, &f[F_GEAR], tmp, (size_t)n);
 				break;
@@ -632,7 +656,8 @@ parse_container(struct vnorm *vn, const struct jval *v, struct coords *c)
 		type = jsonx_get(v, "type");
 		coords = jsonx_get(v, "coordinates");
 		if (type && type->type == J_STRING && coords) {
-			if (!(type->len == 5 && memcmp(type->u.s, "Point", 5) == 0))
+			if (!(type->len == 5 &&
+				memcmp(type->u.s, "Point", 5) == 0))
 				return "bad location";
 			v = coords;
 			goto array;
@@ -692,8 +717,8 @@ parse_container(struct vnorm *vn, const struct jval *v, struct coords *c)
 }
 
 static void
-set_location(struct vnorm *vn, struct arena *a, struct slot *s,
-    const struct coords *c)
+set_location(
+    struct vnorm *vn, struct arena *a, struct slot *s, const struct coords *c)
 {
 	buf_reset(&vn->out);
 	buf_add(&vn->out, "{\"lat\":", 7);
@@ -707,22 +732,21 @@ set_location(struct vnorm *vn, struct arena *a, struct slot *s,
 /* ----------------------------------------------------------- the record */
 
 static void
-extra_add(struct vnorm *vn, const char *key, size_t klen,
-    const struct jval *v)
+extra_add(struct vnorm *vn, const char *key, size_t klen, const struct jval *v)
 {
 	size_t i;
 
 	for (i = 0; i < vn->nextra; i++) {
 		if (vn->extra[i].klen == klen &&
 		    memcmp(vn->extra[i].key, key, klen) == 0) {
-			vn->extra[i].v = v;	/* last wins, first position */
+			vn->extra[i].v = v; /* last wins, first position */
 			return;
 		}
 	}
 	if (vn->nextra == vn->extracap) {
 		vn->extracap = vn->extracap ? vn->extracap * 2 : 16;
-		vn->extra = xreallocarray(vn->extra, vn->extracap,
-		    sizeof(*vn->extra));
+		vn->extra =
+		    xreallocarray(vn->extra, vn->extracap, sizeof(*vn->extra));
 	}
 	vn->extra[vn->nextra].key = key;
 	vn->extra[vn->nextra].klen = klen;
@@ -732,7 +756,7 @@ extra_add(struct vnorm *vn, const char *key, size_t klen,
 
 /* Bind one input member to its role, with the duplicate rules. */
 static void
-hold(struct vnorm *vn, const struct jmember *m, int role)
+hold(struct vnorm *vn, const struct jmember *m, size_t idx, int role)
 {
 	struct held *h = &vn->role[role];
 
@@ -764,13 +788,15 @@ hold(struct vnorm *vn, const struct jmember *m, int role)
 			warnf(vn, "duplicate key %s", m->key);
 		else
 			warnf(vn, "key collision %s",
-			    role == R_GEAR_ANY ? "transmission_gear" :
-			    role == R_NAME ? "name" :
-			    role == R_VALUE ? "value" : field_names[role]);
+			    role == R_GEAR_ANY    ? "transmission_gear"
+				: role == R_NAME  ? "name"
+				: role == R_VALUE ? "value"
+						  : field_names[role]);
 	}
 	h->v = m->val;
 	h->key = m->key;
 	h->klen = m->klen;
+	h->idx = idx;
 }
 
 /* Coerce a value into field f; NULL or the reason it is unusable. */
@@ -865,7 +891,8 @@ static bool
 signal_role(int role)
 {
 	return (role >= F_VEHICLE_SPEED && role <= F_LONGITUDE &&
-	    role != F_GEAR_POS && role != F_GEAR) || role == R_GEAR_ANY;
+		   role != F_GEAR_POS && role != F_GEAR) ||
+	    role == R_GEAR_ANY;
 }
 
 const char *
@@ -897,7 +924,7 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 			meta = m->val;
 			continue;
 		}
-		hold(vn, m, role_of(vn, m->key, m->klen));
+		hold(vn, m, i, role_of(vn, m->key, m->klen));
 	}
 	if (meta != NULL) {
 		buf_reset(&vn->out);
@@ -951,18 +978,22 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 			if (vn->canon.len == 0)
 				return "bad signal name";
 			if ((vn->canon.len == 22 &&
-				memcmp(vn->canon.data, "aggregated_telemetrics", 22) == 0) ||
+				memcmp(vn->canon.data, "aggregated_telemetrics",
+				    22) == 0) ||
 			    (vn->canon.len == 20 &&
-				memcmp(vn->canon.data, "aggregated_telemetry", 20) == 0)) {
+				memcmp(vn->canon.data, "aggregated_telemetry",
+				    20) == 0)) {
 				kind = K_TRIP;
 			} else {
 				kind = K_TELEMETRY;
 				sigrole = signal_role(role) ? role : R_UNKNOWN;
-				doc->signal = sigrole == R_UNKNOWN ? v->u.s :
-				    sigrole == R_GEAR_ANY ? "transmission_gear" :
-				    field_names[sigrole];
-				doc->signallen = sigrole == R_UNKNOWN ? v->len :
-				    strlen(doc->signal);
+				doc->signal = sigrole == R_UNKNOWN ? v->u.s
+				    : sigrole == R_GEAR_ANY
+				    ? "transmission_gear"
+				    : field_names[sigrole];
+				doc->signallen = sigrole == R_UNKNOWN
+				    ? v->len
+				    : strlen(doc->signal);
 			}
 		}
 	} else if ((kind = canon_kind(vn->role[F_KIND].v)) < 0) {
@@ -983,8 +1014,8 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 			sigrole = R_GEAR_ANY;
 		if (sigrole < 0)
 			return "missing value";
-		doc->signal = sigrole == R_GEAR_ANY ? "transmission_gear" :
-		    field_names[sigrole];
+		doc->signal = sigrole == R_GEAR_ANY ? "transmission_gear"
+						    : field_names[sigrole];
 		doc->signallen = strlen(doc->signal);
 	} else if (kind == K_TELEMETRY) {
 		v = vn->role[R_VALUE].v;
@@ -998,17 +1029,23 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 		} else {
 			bool w;
 
-			if (vn->role[sigrole].v != NULL)
+			if (vn->role[sigrole].v != NULL) {
+				/* "value" and a field of the same signal: the
+				 * later one wins */
 				warnf(vn, "key collision %s", doc->signal);
+				if (vn->role[sigrole].idx > vn->role[R_VALUE].idx)
+					v = vn->role[sigrole].v;
+			}
 			vn->role[sigrole].v = NULL;
 			if (sigrole == R_GEAR_ANY)
-				why = coerce_gear(vn, v, a, &fs[F_GEAR_POS],
-				    &fs[F_GEAR], &w);
+				why = coerce_gear(
+				    vn, v, a, &fs[F_GEAR_POS], &fs[F_GEAR], &w);
 			else
 				why = coerce(vn, sigrole, v, a, fs);
 			if (why != NULL)
-				return strstr(why, "out of range") ? why :
-								     "bad value";
+				return strstr(why, "out of range")
+				    ? why
+				    : "bad value";
 		}
 		vn->role[R_VALUE].v = NULL;
 	} else if (kind == K_DTC) {
@@ -1037,8 +1074,9 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 			if ((why = parse_container(vn, v, &c)) != NULL)
 				return why;
 			if (vn->role[F_LATITUDE].v || vn->role[F_LONGITUDE].v)
-				warnf(vn, "ignored latitude/longitude: "
-					  "location container present");
+				warnf(vn,
+				    "ignored latitude/longitude: "
+				    "location container present");
 		} else {
 			if ((why = coord_text(vn->role[F_LATITUDE].v, &c.lat,
 				 &c.latlen)) != NULL ||
@@ -1064,16 +1102,17 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 			set_location(vn, a, &fs[F_LOCATION], &c);
 			have_loc = true;
 			if (vn->role[F_LATITUDE].v || vn->role[F_LONGITUDE].v)
-				warnf(vn, "ignored latitude/longitude: "
-					  "location container present");
+				warnf(vn,
+				    "ignored latitude/longitude: "
+				    "location container present");
 		}
 		vn->role[F_LATITUDE].v = vn->role[F_LONGITUDE].v = NULL;
 	}
 	if (!have_loc && vn->role[F_LATITUDE].v && vn->role[F_LONGITUDE].v) {
-		if ((why = coord_text(vn->role[F_LATITUDE].v, &c.lat,
-			 &c.latlen)) != NULL ||
-		    (why = coord_text(vn->role[F_LONGITUDE].v, &c.lon,
-			 &c.lonlen)) != NULL ||
+		if ((why = coord_text(
+			 vn->role[F_LATITUDE].v, &c.lat, &c.latlen)) != NULL ||
+		    (why = coord_text(
+			 vn->role[F_LONGITUDE].v, &c.lon, &c.lonlen)) != NULL ||
 		    (why = check_coords(&c)) != NULL) {
 			warnf(vn, "dropped field location: %s", why);
 		} else {
@@ -1099,10 +1138,12 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 
 		if (v->type == J_NULL) {
 			warnf(vn, "dropped field transmission_gear: null");
-		} else if ((why = coerce_gear(vn, v, a, &pos, &num, &w)) != NULL) {
+		} else if ((why = coerce_gear(vn, v, a, &pos, &num, &w)) !=
+		    NULL) {
 			warnf(vn, "dropped field %s: %s",
-			    w ? "transmission_gear_position" :
-				"transmission_gear", why);
+			    w ? "transmission_gear_position"
+			      : "transmission_gear",
+			    why);
 		} else if (!(w ? fs[F_GEAR_POS] : fs[F_GEAR]).text) {
 			if (w)
 				fs[F_GEAR_POS] = pos;
@@ -1112,15 +1153,16 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 	}
 	derive_gear(a, fs);
 
-	if (kind == K_SNAPSHOT || (kind == K_TELEMETRY && sigrole != R_UNKNOWN &&
-	    vn->role[R_NAME].v == NULL)) {
+	if (kind == K_SNAPSHOT ||
+	    (kind == K_TELEMETRY && sigrole != R_UNKNOWN &&
+		vn->role[R_NAME].v == NULL)) {
 		bool any = false;
 
 		for (i = F_VEHICLE_SPEED; i <= F_LOCATION; i++)
 			any = any || fs[i].text != NULL;
 		if (!any)
-			return kind == K_SNAPSHOT ? "no telemetry fields" :
-						    "bad value";
+			return kind == K_SNAPSHOT ? "no telemetry fields"
+						  : "bad value";
 	}
 
 	/* kind and extra */
@@ -1136,8 +1178,8 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 		for (i = 0; i < vn->nextra; i++) {
 			if (i)
 				buf_addc(&vn->out, ',');
-			jsonx_emit_string(&vn->out, vn->extra[i].key,
-			    vn->extra[i].klen);
+			jsonx_emit_string(
+			    &vn->out, vn->extra[i].key, vn->extra[i].klen);
 			buf_addc(&vn->out, ':');
 			jsonx_emit(&vn->out, vn->extra[i].v);
 		}
@@ -1155,8 +1197,8 @@ emit_es_id(struct buf *b, const struct vdoc *doc)
 	struct buf id = BUF_INIT;
 
 	buf_add(&id, doc->vin, doc->vinlen);
-	buf_printf(&id, ":%lld:%s", (long long)doc->ts_ms,
-	    kind_names[doc->kind]);
+	buf_printf(
+	    &id, ":%lld:%s", (long long)doc->ts_ms, kind_names[doc->kind]);
 	if (doc->kind == K_TELEMETRY && doc->signal != NULL) {
 		buf_addc(&id, ':');
 		buf_add(&id, doc->signal, doc->signallen);
@@ -1193,7 +1235,8 @@ emit_meta_with_id(struct buf *b, const struct vdoc *doc)
 		}
 		/* "es": keep its members, set "_id" last */
 		buf_add(b, "\"es\":{", 6);
-		for (j = 0; mm->val->type == J_OBJECT && j < mm->val->len; j++) {
+		for (j = 0; mm->val->type == J_OBJECT && j < mm->val->len;
+		     j++) {
 			const struct jmember *e = &mm->val->u.members[j];
 
 			if (e->klen == 3 && memcmp(e->key, "_id", 3) == 0)

@@ -21,7 +21,7 @@ enum field {
 	F_DEVICE_ID,
 	F_ROUTE_ID,
 	F_KIND,
-	F_VEHICLE_SPEED,	/* first signal */
+	F_VEHICLE_SPEED, /* first signal */
 	F_ENGINE_SPEED,
 	F_TORQUE,
 	F_ACCEL_PEDAL,
@@ -40,7 +40,7 @@ enum field {
 	F_OIL_TEMP,
 	F_LATITUDE,
 	F_LONGITUDE,
-	F_LOCATION,		/* last signal */
+	F_LOCATION, /* last signal */
 	F_DTC,
 	F_START_TIME,
 	F_END_TIME,
@@ -77,12 +77,12 @@ struct slot {
 struct vdoc {
 	enum kind kind;
 	struct slot f[NFIELDS];
-	struct slot meta;	/* "@metadata" value as received, or absent */
-	const struct jval *meta_val;	/* parsed @metadata, or NULL */
+	struct slot meta; /* "@metadata" value as received, or absent */
+	const struct jval *meta_val; /* parsed @metadata, or NULL */
 	int64_t ts_ms;
-	const char *vin;	/* decoded, for grouping and ids */
+	const char *vin; /* decoded, for grouping and ids */
 	size_t vinlen;
-	const char *signal;	/* telemetry: the signal's name for ids */
+	const char *signal; /* telemetry: the signal's name for ids */
 	size_t signallen;
 };
 

@@ -61,7 +61,8 @@ civil_from_days(int64_t z, int *y, int *m, int *d)
 static int
 month_days(int y, int m)
 {
-	static const int md[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const int md[] = {
+	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
 	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
 		return 29;
@@ -141,8 +142,8 @@ time_parse_string(const char *s, size_t n, int64_t *ms)
 	if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 ||
 	    mi > 59 || sec > 59)
 		return TIME_BAD;
-	t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
-	    h * 3600 + mi * 60 + sec - (int64_t)off * 60;
+	t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
+	    mi * 60 + sec - (int64_t)off * 60;
 	t = t * 1000 + frac;
 	if (t < 0 || t >= TIME_MAX_MS)
 		return TIME_RANGE;
@@ -207,13 +208,13 @@ time_parse_epoch(const char *s, size_t n, int64_t *ms)
 	if (intdigits > 19)
 		return TIME_RANGE;
 	if (intdigits <= 11)
-		shift = 3;		/* seconds */
+		shift = 3; /* seconds */
 	else if (intdigits <= 14)
-		shift = 0;		/* milliseconds */
+		shift = 0; /* milliseconds */
 	else if (intdigits <= 17)
-		shift = -3;		/* microseconds */
+		shift = -3; /* microseconds */
 	else
-		shift = -6;		/* nanoseconds */
+		shift = -6; /* nanoseconds */
 	/* milliseconds = integer part of 0.dig * 10^(intdigits + shift) */
 	for (i = 0; i < intdigits + shift; i++) {
 		v = v * 10 + (i < nd ? dig[i] - '0' : 0);

@@ -8,8 +8,8 @@
 
 enum time_status {
 	TIME_OK = 0,
-	TIME_BAD,	/* "bad timestamp" */
-	TIME_RANGE,	/* "timestamp out of range" */
+	TIME_BAD, /* "bad timestamp" */
+	TIME_RANGE, /* "timestamp out of range" */
 };
 
 /* 1970-01-01T00:00:00Z <= t < 2100-01-01T00:00:00Z, in milliseconds */
