@@ -71,16 +71,19 @@ load_file(const char *path, char **out, struct buf *err)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		buf_printf(err, "--password-file %s: %s", path, strerror(errno));
+		buf_printf(
+		    err, "--password-file %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0) {
-		buf_printf(err, "--password-file %s: %s", path, strerror(errno));
+		buf_printf(
+		    err, "--password-file %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		buf_printf(err, "--password-file %s: %s", path, strerror(EISDIR));
+		buf_printf(
+		    err, "--password-file %s: %s", path, strerror(EISDIR));
 		close(fd);
 		return -1;
 	}
@@ -102,8 +105,8 @@ load_file(const char *path, char **out, struct buf *err)
 	} else if (len == 0)
 		buf_printf(err, "--password-file %s: empty first line", path);
 	else if (memchr(line, '\0', (size_t)len) != NULL)
-		buf_printf(err, "--password-file %s: NUL byte in the first line",
-		    path);
+		buf_printf(err,
+		    "--password-file %s: NUL byte in the first line", path);
 	else {
 		*out = xmemdup(line, (size_t)len);
 		rc = 0;

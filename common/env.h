@@ -38,7 +38,10 @@ void secret_free(char *s);
  * of every query parameter whose name contains, ignoring case, "pass",
  * "pwd", "token", "key", "secret", "auth", "sig" or "credential"
  * (?api_key=***&x=1).  The fragment is kept.  A string without "://" is
- * read as starting with the authority (user:pw@host:9092).
+ * read as starting with the authority (user:pw@host:9092).  A password
+ * holding a raw '/', '?' or '#' (an invalid URL) is still hidden: without
+ * an '@' in the authority, the last '@' with a ':' before it ends the
+ * userinfo, which may hide more than needed but never less.
  * Caller frees with free(); NULL gives NULL.
  */
 char *url_redact(const char *url);

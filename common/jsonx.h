@@ -20,11 +20,11 @@
 
 struct arena;
 
-struct arena *arena_new(void);		/* caller frees with arena_free() */
-void arena_free(struct arena *a);	/* NULL is a no-op */
+struct arena *arena_new(void); /* caller frees with arena_free() */
+void arena_free(struct arena *a); /* NULL is a no-op */
 /* Forget every allocation but keep the first block for reuse. */
 void arena_reset(struct arena *a);
-void *arena_alloc(struct arena *a, size_t n);	/* 8-byte aligned, dies on OOM */
+void *arena_alloc(struct arena *a, size_t n); /* 8-byte aligned, dies on OOM */
 char *arena_memdup(struct arena *a, const void *p, size_t n); /* adds NUL */
 
 /* ---- values ---- */
@@ -33,8 +33,8 @@ enum jtype {
 	J_NULL,
 	J_FALSE,
 	J_TRUE,
-	J_NUMBER,	/* s/len: the number's source text, grammar-checked */
-	J_STRING,	/* s/len: decoded UTF-8; may contain NUL bytes */
+	J_NUMBER, /* s/len: the number's source text, grammar-checked */
+	J_STRING, /* s/len: decoded UTF-8; may contain NUL bytes */
 	J_ARRAY,
 	J_OBJECT,
 };
@@ -43,7 +43,7 @@ struct jmember;
 
 struct jval {
 	enum jtype type;
-	size_t len;		/* bytes of s, or count of items/members */
+	size_t len; /* bytes of s, or count of items/members */
 	union {
 		const char *s;
 		struct jval **items;
@@ -52,27 +52,27 @@ struct jval {
 };
 
 struct jmember {
-	const char *key;	/* decoded UTF-8, NUL-terminated, may hold NULs */
+	const char *key; /* decoded UTF-8, NUL-terminated, may hold NULs */
 	size_t klen;
 	struct jval *val;
 };
 
 /* ---- parsing ---- */
 
-#define JSONX_MAX_DEPTH 64	/* top-level container = depth 1 */
+#define JSONX_MAX_DEPTH 64 /* top-level container = depth 1 */
 
 enum jsonx_status {
 	JSONX_OK = 0,
-	JSONX_EUTF8,		/* "invalid UTF-8" */
-	JSONX_ESYNTAX,		/* "invalid JSON" (+ detail) */
-	JSONX_ESURROGATE,	/* "invalid JSON: lone surrogate" */
-	JSONX_EDEPTH,		/* "nesting too deep" */
+	JSONX_EUTF8, /* "invalid UTF-8" */
+	JSONX_ESYNTAX, /* "invalid JSON" (+ detail) */
+	JSONX_ESURROGATE, /* "invalid JSON: lone surrogate" */
+	JSONX_EDEPTH, /* "nesting too deep" */
 };
 
 struct jsonx_error {
 	enum jsonx_status status;
-	size_t offset;		/* byte offset in the input */
-	const char *detail;	/* static text, e.g. "unexpected character" */
+	size_t offset; /* byte offset in the input */
+	const char *detail; /* static text, e.g. "unexpected character" */
 };
 
 /*
@@ -115,8 +115,8 @@ struct jval *jsonx_new_object(struct arena *a);
 void jsonx_obj_append(struct arena *a, struct jval *obj, const char *key,
     size_t klen, struct jval *val);
 /* Replace the member with that key in place, or append it. */
-void jsonx_obj_set(struct arena *a, struct jval *obj, const char *key,
-    struct jval *val);
+void jsonx_obj_set(
+    struct arena *a, struct jval *obj, const char *key, struct jval *val);
 
 /* ---- emitting ---- */
 

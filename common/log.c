@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Program name, verbosity and "prog: message" lines on stderr. */
 #include <errno.h>
-#include <stdbool.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

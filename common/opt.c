@@ -60,8 +60,8 @@ check_range(unsigned long long v, unsigned long long min,
 }
 
 int
-parse_uint_range(const char *s, unsigned long long min,
-    unsigned long long max, unsigned long long *out, const char **errstr)
+parse_uint_range(const char *s, unsigned long long min, unsigned long long max,
+    unsigned long long *out, const char **errstr)
 {
 	unsigned long long v;
 	const char *end;
@@ -118,12 +118,12 @@ parse_size(const char *s, unsigned long long min, unsigned long long max,
 }
 
 int
-parse_seconds(const char *s, double min, double max, double *out,
-    const char **errstr)
+parse_seconds(
+    const char *s, double min, double max, double *out, const char **errstr)
 {
-	static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6,
-	    1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
-	    1e18, 1e19, 1e20, 1e21, 1e22};
+	static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+	    1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+	    1e19, 1e20, 1e21, 1e22};
 	unsigned long long mant = 0;
 	int sig = 0, scale = 0, ndig = 0;
 	bool big = false;

@@ -22,10 +22,10 @@
 #define REJECT_CHUNK 65536
 
 enum target {
-	T_LOG,	  /* no --rejects: log_warn() */
+	T_LOG, /* no --rejects: log_warn() */
 	T_STDOUT, /* "-": descriptor 1, not ours to close */
-	T_FD,	  /* "/dev/fd/N": our dup */
-	T_PATH	  /* a path we opened and can reopen */
+	T_FD, /* "/dev/fd/N": our dup */
+	T_PATH /* a path we opened and can reopen */
 };
 
 struct reject_stream {
@@ -35,7 +35,7 @@ struct reject_stream {
 	char *path;
 	char *tool;
 	struct buf tool_json; /* the tool name as a JSON string */
-	struct buf out;	      /* lines not written yet */
+	struct buf out; /* lines not written yet */
 };
 
 static bool
@@ -60,24 +60,23 @@ reject_open(const char *path, const char *tool, struct buf *err)
 	else if (strcmp(path, "-") == 0) {
 		target = T_STDOUT;
 		fd = STDOUT_FILENO;
-	}
-	else if (strncmp(path, "/dev/fd/", 8) == 0 &&
+	} else if (strncmp(path, "/dev/fd/", 8) == 0 &&
 	    parse_uint_range(path + 8, 0, 1 << 30, &n, &errstr) == 0) {
 		target = T_FD;
 		/* Our own descriptor: closing it leaves N to its owner. */
 		fd = fcntl((int)n, F_DUPFD_CLOEXEC, 3);
 		if (fd < 0) {
-			buf_printf(err, "--rejects %s: %s", path,
-			    strerror(errno));
+			buf_printf(
+			    err, "--rejects %s: %s", path, strerror(errno));
 			return NULL;
 		}
 	} else {
 		target = T_PATH;
-		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-		    0644);
+		fd =
+		    open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (fd < 0) {
-			buf_printf(err, "--rejects %s: %s", path,
-			    strerror(errno));
+			buf_printf(
+			    err, "--rejects %s: %s", path, strerror(errno));
 			return NULL;
 		}
 	}
@@ -144,12 +143,12 @@ add_string(struct buf *b, const char *s, size_t n)
 }
 
 int
-reject_write_ex(struct reject_stream *r, const char *meta_json,
-    size_t meta_len, const char *reason, unsigned long long line,
-    const char *input, size_t input_len, const char *extra_error_json,
-    size_t extra_len)
+reject_write_ex(struct reject_stream *r, const char *meta_json, size_t meta_len,
+    const char *reason, unsigned long long line, const char *input,
+    size_t input_len, const char *extra_error_json, size_t extra_len)
 {
 	struct buf *b = &r->out;
+
 	if (reason == NULL)
 		reason = "rejected";
 	if (r->target == T_LOG) {
@@ -187,12 +186,12 @@ reject_write_ex(struct reject_stream *r, const char *meta_json,
 }
 
 int
-reject_write(struct reject_stream *r, const char *meta_json,
-    size_t meta_len, const char *reason, unsigned long long line,
-    const char *input, size_t input_len)
+reject_write(struct reject_stream *r, const char *meta_json, size_t meta_len,
+    const char *reason, unsigned long long line, const char *input,
+    size_t input_len)
 {
-	return reject_write_ex(r, meta_json, meta_len, reason, line, input,
-	    input_len, NULL, 0);
+	return reject_write_ex(
+	    r, meta_json, meta_len, reason, line, input, input_len, NULL, 0);
 }
 
 int

@@ -23,8 +23,8 @@ struct reject_stream;
  * Returns the stream (caller frees with reject_close()), or NULL with a
  * message appended to err ("--rejects PATH: reason").
  */
-struct reject_stream *reject_open(const char *path, const char *tool,
-    struct buf *err);
+struct reject_stream *reject_open(
+    const char *path, const char *tool, struct buf *err);
 
 /*
  * Write one reject line:

@@ -16,7 +16,7 @@
 #include "banned.h"
 
 #define PROGRESS_PERIOD 0.25 /* seconds between redraws */
-#define RATE_WINDOW 1.0	     /* seconds over which --progress takes a rate */
+#define RATE_WINDOW 1.0 /* seconds over which --progress takes a rate */
 
 #ifdef CLOCK_MONOTONIC_COARSE
 #define CLOCK_TICK CLOCK_MONOTONIC_COARSE
@@ -25,7 +25,7 @@
 #endif
 
 struct counter {
-	uint64_t value; /* first: stats_counter() hands out its address */
+	uint64_t value; /* stats_counter() hands out its address */
 	char *name;
 	struct counter *next;
 };
@@ -34,31 +34,53 @@ struct stats {
 	char *tool;
 	struct counter *head, *tail; /* registration order */
 	const uint64_t *in, *out, *rejected;
-	struct timespec start;
+	struct timespec start; /* CLOCK_MONOTONIC at stats_new() */
+	struct timespec start_tick; /* CLOCK_TICK then */
 	double interval; /* 0: no periodic lines */
 	bool enabled, progress, finished;
 	double next_line; /* elapsed seconds when a line is due */
 	double next_draw; /* elapsed seconds when a redraw is due */
-	double due;	  /* the sooner of the two, or a huge value */
-	double win_t;	  /* --progress rate window: start time ... */
-	uint64_t win_in;  /* ... and "in" then */
-	double rate;	  /* rate of the last complete window */
+	double due; /* the sooner of the two, or a huge value */
+	double win_t; /* --progress rate window: start time ... */
+	uint64_t win_in; /* ... and "in" then */
+	double rate; /* rate of the last complete window */
 	bool have_rate;
-	size_t drawn;	  /* columns of the progress line on screen, 0 none */
+	size_t drawn; /* columns of the progress line on screen, 0 none */
 	struct buf line;
 };
 
 static const double never = 1e300;
 
 static double
-elapsed(const struct stats *s, clockid_t clk)
+diff(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(a->tv_sec - b->tv_sec) +
+	    (double)(a->tv_nsec - b->tv_nsec) / 1e9;
+}
+
+/* Seconds since stats_new(). */
+static double
+elapsed(const struct stats *s)
 {
 	struct timespec now;
 
-	if (clock_gettime(clk, &now) < 0)
+	if (clock_gettime(CLOCK_MONOTONIC, &now) < 0)
 		return 0;
-	return (double)(now.tv_sec - s->start.tv_sec) +
-	    (double)(now.tv_nsec - s->start.tv_nsec) / 1e9;
+	return diff(&now, &s->start);
+}
+
+/*
+ * The same from the coarse clock (a vDSO read of the last timer tick),
+ * cheap enough for every record; it may lag elapsed() by a tick.
+ */
+static double
+elapsed_tick(const struct stats *s)
+{
+	struct timespec now;
+
+	if (clock_gettime(CLOCK_TICK, &now) < 0)
+		return 0;
+	return diff(&now, &s->start_tick);
 }
 
 static void
@@ -98,6 +120,8 @@ stats_new(const char *tool)
 	s->rejected = &add_counter(s, "rejected")->value;
 	if (clock_gettime(CLOCK_MONOTONIC, &s->start) < 0)
 		s->start = (struct timespec){0, 0};
+	if (clock_gettime(CLOCK_TICK, &s->start_tick) < 0)
+		s->start_tick = (struct timespec){0, 0};
 	s->due = never;
 	return s;
 }
@@ -131,10 +155,9 @@ stats_counter(struct stats *s, const char *name)
 }
 
 void
-stats_configure(struct stats *s, double interval_s, bool enabled,
-    bool progress)
+stats_configure(struct stats *s, double interval_s, bool enabled, bool progress)
 {
-	double now = elapsed(s, CLOCK_MONOTONIC);
+	double now = elapsed(s);
 
 	s->interval = interval_s > 0 ? interval_s : 0;
 	s->enabled = enabled;
@@ -142,7 +165,7 @@ stats_configure(struct stats *s, double interval_s, bool enabled,
 	s->next_line = s->interval;
 	while (s->interval > 0 && s->next_line <= now)
 		s->next_line += s->interval;
-	s->next_draw = now;
+	s->next_draw = 0; /* the first tick draws */
 	s->win_t = now;
 	s->win_in = *s->in;
 	schedule(s);
@@ -227,7 +250,7 @@ stats_check(struct stats *s)
 
 	if (s == NULL || s->due == never)
 		return;
-	now = elapsed(s, CLOCK_MONOTONIC);
+	now = elapsed(s);
 	if (s->enabled && s->interval > 0 && now >= s->next_line) {
 		line = true;
 		while (s->next_line <= now)
@@ -249,7 +272,7 @@ stats_check(struct stats *s)
 void
 stats_tick(struct stats *s)
 {
-	if (s == NULL || s->due == never || elapsed(s, CLOCK_TICK) < s->due)
+	if (s == NULL || s->due == never || elapsed_tick(s) < s->due)
 		return;
 	stats_check(s);
 }
@@ -261,7 +284,7 @@ stats_next_ms(const struct stats *s)
 
 	if (s == NULL || s->due == never)
 		return -1;
-	left = s->due - elapsed(s, CLOCK_MONOTONIC);
+	left = s->due - elapsed(s);
 	if (left <= 0)
 		return 0;
 	if (left > 86400.0)
@@ -277,7 +300,7 @@ stats_print(struct stats *s)
 
 	if (s == NULL)
 		return;
-	now = elapsed(s, CLOCK_MONOTONIC);
+	now = elapsed(s);
 	add_clear(s);
 	add_json(s, now, false);
 	if (s->progress && !s->finished)
@@ -293,7 +316,7 @@ stats_final(struct stats *s)
 	s->finished = true;
 	add_clear(s);
 	if (s->enabled)
-		add_json(s, elapsed(s, CLOCK_MONOTONIC), true);
+		add_json(s, elapsed(s), true);
 	if (s->line.len > 0)
 		flush_line(s);
 	schedule(s);

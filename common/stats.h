@@ -31,8 +31,8 @@ uint64_t *stats_counter(struct stats *s, const char *name);
  * final one.  progress: redraw a one-line status on stderr, only when
  * stderr is a terminal.
  */
-void stats_configure(struct stats *s, double interval_s, bool enabled,
-    bool progress);
+void stats_configure(
+    struct stats *s, double interval_s, bool enabled, bool progress);
 
 /*
  * Call once per record.  Cheap: one coarse clock read, and a line or a

@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for common/reject: the exact reject lines, targets, reopen. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/reject.h"
+
+static char dir[] = "/tmp/iotpipe-test-reject-XXXXXX";
+
+static const char *
+tpath(const char *name)
+{
+	static char path[2][512];
+	static int which;
+
+	which = !which;
+	snprintf(path[which], sizeof(path[which]), "%s/%s", dir, name);
+	return path[which];
+}
+
+/* The whole file; caller frees.  A missing file reads as "". */
+static char *
+slurp(const char *path, size_t *lenp)
+{
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+			buf_add(&b, chunk, (size_t)n);
+		close(fd);
+	}
+	if (lenp != NULL)
+		*lenp = b.len;
+	buf_cstr(&b);
+	return b.data;
+}
+
+static size_t
+read_fd(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < cap - 1 && (n = read(fd, buf + len, cap - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	return len;
+}
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	log_init("vnorm");
+	signal(SIGPIPE, SIG_IGN);
+	return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	char cmd[600];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct reject_stream *
+open_ok(const char *path)
+{
+	struct buf err = BUF_INIT;
+	struct reject_stream *r = reject_open(path, "vnorm", &err);
+
+	if (r == NULL)
+		fail_msg("reject_open: %s", buf_cstr(&err));
+	buf_free(&err);
+	return r;
+}
+
+static void
+test_file_exact_bytes(void **state)
+{
+	static const char meta[] = "{\"mqtt\":{\"topic\":\"v/1\",\"qos\":1}}";
+	static const char want[] =
+	    "{\"@metadata\":{\"mqtt\":{\"topic\":\"v/1\",\"qos\":1}},"
+	    "\"error\":{\"tool\":\"vnorm\",\"reason\":\"missing vin\","
+	    "\"line\":1234},\"input\":\"{\\\"speed\\\":80.3}\"}\n"
+	    "{\"error\":{\"tool\":\"vnorm\",\"reason\":\"invalid JSON\","
+	    "\"line\":1235},\"input\":\"{\\\"a\\\":\"}\n";
+	const char *path = tpath("exact.ndjson");
+	struct reject_stream *r;
+	char *got;
+
+	(void)state;
+	r = open_ok(path);
+	assert_int_equal(reject_write(r, meta, strlen(meta), "missing vin",
+			     1234, "{\"speed\":80.3}", 14),
+	    0);
+	/* No metadata: the member is left out, not null. */
+	assert_int_equal(
+	    reject_write(r, NULL, 0, "invalid JSON", 1235, "{\"a\":", 5), 0);
+	assert_int_equal(reject_close(r), 0);
+	got = slurp(path, NULL);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void
+test_escaping(void **state)
+{
+	static const char input[] = "a\0b\"\\\n\t\x01\xff\xc3\x28"
+				    "\xe2\x82\xac\r";
+	static const char want[] =
+	    "{\"error\":{\"tool\":\"vnorm\",\"reason\":\"bad \\\"x\\\"\","
+	    "\"line\":7},\"input\":\"a\\u0000b\\\"\\\\\\n\\t\\u0001"
+	    "\xef\xbf\xbd\xef\xbf\xbd("
+	    "\xe2\x82\xac\\r\"}\n";
+	const char *path = tpath("escape.ndjson");
+	struct reject_stream *r;
+	char *got;
+	size_t len;
+
+	(void)state;
+	r = open_ok(path);
+	assert_int_equal(
+	    reject_write(r, NULL, 0, "bad \"x\"", 7, input, sizeof(input) - 1),
+	    0);
+	assert_int_equal(reject_close(r), 0);
+	got = slurp(path, &len);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(got, want, len);
+	free(got);
+}
+
+static void
+test_extra_and_no_line(void **state)
+{
+	static const char want[] =
+	    "{\"error\":{\"tool\":\"vnorm\",\"reason\":\"line too long\","
+	    "\"line\":3,\"bytes\":2000000},\"input\":\"{\\\"vin\\\"\"}\n"
+	    "{\"error\":{\"tool\":\"vnorm\",\"reason\":\"line too long\","
+	    "\"line\":4,\"bytes\":5,\"limit\":4},\"input\":\"\"}\n"
+	    "{\"@metadata\":{},\"error\":{\"tool\":\"vnorm\",\"reason\":"
+	    "\"undeliverable\"},\"input\":\"x\"}\n"
+	    "{\"error\":{\"tool\":\"vnorm\",\"reason\":\"r\",\"line\":9},"
+	    "\"input\":\"\"}\n";
+	const char *path = tpath("extra.ndjson");
+	struct reject_stream *r;
+	char *got;
+
+	(void)state;
+	r = open_ok(path);
+	/* With and without the leading comma. */
+	assert_int_equal(reject_write_ex(r, NULL, 0, "line too long", 3,
+			     "{\"vin\"", 6, ",\"bytes\":2000000", 16),
+	    0);
+	assert_int_equal(reject_write_ex(r, NULL, 0, "line too long", 4, "", 0,
+			     "\"bytes\":5,\"limit\":4", 19),
+	    0);
+	/* line 0: no line number known (a message, not a line). */
+	assert_int_equal(
+	    reject_write_ex(r, "{}", 2, "undeliverable", 0, "x", 1, NULL, 0),
+	    0);
+	/* Zero lengths leave meta and extra out; NULL input is "". */
+	assert_int_equal(
+	    reject_write_ex(r, "{}", 0, "r", 9, NULL, 0, ",\"x\":1", 0), 0);
+	assert_int_equal(reject_close(r), 0);
+	got = slurp(path, NULL);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void
+test_regular_file_buffered(void **state)
+{
+	const char *path = tpath("buffered.ndjson");
+	struct reject_stream *r;
+	char *got;
+	size_t len;
+	int i;
+
+	(void)state;
+	r = open_ok(path);
+	assert_int_equal(reject_write(r, NULL, 0, "r", 1, "x", 1), 0);
+	got = slurp(path, &len);
+	assert_int_equal(len, 0); /* still in our buffer */
+	free(got);
+	assert_int_equal(reject_flush(r), 0);
+	got = slurp(path, &len);
+	assert_true(len > 0);
+	assert_int_equal(got[len - 1], '\n');
+	free(got);
+	/* A big backlog goes out by itself, in whole lines. */
+	for (i = 0; i < 2000; i++)
+		assert_int_equal(reject_write(r, NULL, 0, "r", 2, "y", 1), 0);
+	got = slurp(path, &len);
+	assert_true(len >= 65536);
+	assert_int_equal(got[len - 1], '\n');
+	free(got);
+	assert_int_equal(reject_close(r), 0);
+	assert_int_equal(reject_close(NULL), 0);
+}
+
+static void
+test_appends(void **state)
+{
+	const char *path = tpath("append.ndjson");
+	struct reject_stream *r;
+	char *got;
+	int fd;
+
+	(void)state;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "old\n", 4), 4);
+	close(fd);
+	r = open_ok(path);
+	assert_int_equal(reject_write(r, NULL, 0, "r", 1, "x", 1), 0);
+	assert_int_equal(reject_close(r), 0);
+	got = slurp(path, NULL);
+	assert_true(strncmp(got, "old\n{\"error\":", 13) == 0);
+	free(got);
+}
+
+static void
+test_reopen_after_rename(void **state)
+{
+	const char *path = tpath("rot.ndjson");
+	const char *old = tpath("rot.ndjson.1");
+	struct reject_stream *r;
+	char *got;
+
+	(void)state;
+	r = open_ok(path);
+	assert_int_equal(reject_write(r, NULL, 0, "first", 1, "a", 1), 0);
+	/* logrotate: rename, then SIGHUP. */
+	assert_int_equal(rename(path, old), 0);
+	assert_int_equal(reject_write(r, NULL, 0, "second", 2, "b", 1), 0);
+	assert_int_equal(reject_reopen(r), 0);
+	assert_int_equal(reject_write(r, NULL, 0, "third", 3, "c", 1), 0);
+	assert_int_equal(reject_close(r), 0);
+
+	got = slurp(old, NULL);
+	assert_non_null(strstr(got, "\"first\""));
+	assert_non_null(strstr(got, "\"second\""));
+	assert_null(strstr(got, "\"third\""));
+	free(got);
+	got = slurp(path, NULL);
+	assert_string_equal(got,
+	    "{\"error\":{\"tool\":\"vnorm\",\"reason\":\"third\",\"line\":3},"
+	    "\"input\":\"c\"}\n");
+	free(got);
+}
+
+static void
+test_reopen_failure_keeps_old(void **state)
+{
+	char sub[600], path[700];
+	struct reject_stream *r;
+	char *got;
+
+	(void)state;
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(path, sizeof(path), "%s/r.ndjson", sub);
+	r = open_ok(path);
+	assert_int_equal(reject_write(r, NULL, 0, "one", 1, "a", 1), 0);
+	/* The directory goes away: the reopen fails, the old fd stays. */
+	assert_int_equal(rename(sub, tpath("sub.old")), 0);
+	errno = 0;
+	assert_int_equal(reject_reopen(r), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(reject_write(r, NULL, 0, "two", 2, "b", 1), 0);
+	assert_int_equal(reject_close(r), 0);
+	got = slurp(tpath("sub.old/r.ndjson"), NULL);
+	assert_non_null(strstr(got, "\"one\""));
+	assert_non_null(strstr(got, "\"two\""));
+	free(got);
+}
+
+static void
+test_dev_fd(void **state)
+{
+	struct reject_stream *r;
+	char name[32], buf[1024];
+	int fds[2];
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	snprintf(name, sizeof(name), "/dev/fd/%d", fds[1]);
+	r = open_ok(name);
+	/* A pipe: every line at once, no flush needed. */
+	assert_int_equal(reject_write(r, NULL, 0, "r", 5, "z", 1), 0);
+	assert_int_equal(reject_reopen(r), 0); /* nothing to reopen */
+	assert_int_equal(reject_write(r, NULL, 0, "s", 6, "w", 1), 0);
+	/* Closing the stream leaves the caller's descriptor open. */
+	assert_int_equal(reject_close(r), 0);
+	assert_true(fcntl(fds[1], F_GETFD) >= 0);
+	close(fds[1]);
+	read_fd(fds[0], buf, sizeof(buf));
+	close(fds[0]);
+	assert_string_equal(buf,
+	    "{\"error\":{\"tool\":\"vnorm\",\"reason\":\"r\",\"line\":5},"
+	    "\"input\":\"z\"}\n"
+	    "{\"error\":{\"tool\":\"vnorm\",\"reason\":\"s\",\"line\":6},"
+	    "\"input\":\"w\"}\n");
+}
+
+static void
+test_stdout(void **state)
+{
+	struct reject_stream *r;
+	char buf[1024];
+	int fds[2], saved;
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	dup2(fds[1], STDOUT_FILENO);
+	close(fds[1]);
+	r = open_ok("-");
+	assert_int_equal(reject_write(r, NULL, 0, "r", 1, "x", 1), 0);
+	assert_int_equal(reject_close(r), 0);
+	/* fd 1 is still open: closing the stream did not close it. */
+	assert_int_equal(write(STDOUT_FILENO, "after\n", 6), 6);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	read_fd(fds[0], buf, sizeof(buf));
+	close(fds[0]);
+	assert_string_equal(buf,
+	    "{\"error\":{\"tool\":\"vnorm\",\"reason\":\"r\",\"line\":1},"
+	    "\"input\":\"x\"}\nafter\n");
+}
+
+static void
+test_fifo(void **state)
+{
+	const char *path = tpath("fifo");
+	struct reject_stream *r;
+	char buf[1024];
+	int rd;
+
+	(void)state;
+	assert_int_equal(mkfifo(path, 0600), 0);
+	/* A reader first, so opening for writing does not wait. */
+	rd = open(path, O_RDONLY | O_NONBLOCK);
+	assert_true(rd >= 0);
+	r = open_ok(path);
+	assert_int_equal(reject_write(r, NULL, 0, "r", 1, "x", 1), 0);
+	/* Not a regular file: the line is there without a flush. */
+	assert_int_equal(read(rd, buf, sizeof(buf)), 61);
+	assert_memory_equal(buf,
+	    "{\"error\":{\"tool\":\"vnorm\",\"reason\":\"r\",\"line\":1},"
+	    "\"input\":\"x\"}\n",
+	    61);
+	/* The reader leaves: EPIPE, reported, not fatal. */
+	close(rd);
+	errno = 0;
+	assert_int_equal(reject_write(r, NULL, 0, "r", 2, "y", 1), -1);
+	assert_int_equal(errno, EPIPE);
+	assert_int_equal(reject_close(r), 0);
+}
+
+static void
+test_open_errors(void **state)
+{
+	struct buf err = BUF_INIT;
+	char want[700];
+
+	(void)state;
+	assert_null(reject_open(tpath("no/such/dir/r"), "vnorm", &err));
+	snprintf(want, sizeof(want),
+	    "--rejects %s/no/such/dir/r: No such file or directory", dir);
+	assert_string_equal(buf_cstr(&err), want);
+	buf_reset(&err);
+	assert_null(reject_open("/dev/fd/987", "vnorm", &err));
+	assert_string_equal(
+	    buf_cstr(&err), "--rejects /dev/fd/987: Bad file descriptor");
+	buf_reset(&err);
+	assert_null(reject_open(dir, "vnorm", &err));
+	assert_non_null(strstr(buf_cstr(&err), ": Is a directory"));
+	buf_free(&err);
+}
+
+static void
+test_no_path_logs(void **state)
+{
+	struct reject_stream *r;
+	char buf[1024];
+	int fds[2], saved;
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(fds[1], STDERR_FILENO);
+	close(fds[1]);
+	r = open_ok(NULL);
+	assert_int_equal(
+	    reject_write(r, "{}", 2, "missing vin", 12, "{}", 2), 0);
+	assert_int_equal(reject_write_ex(r, NULL, 0, "line too long", 13, "", 0,
+			     ",\"bytes\":9", 10),
+	    0);
+	assert_int_equal(
+	    reject_write(r, NULL, 0, "undeliverable", 0, "", 0), 0);
+	log_set_verbosity(-1); /* -q */
+	assert_int_equal(reject_write(r, NULL, 0, "hidden", 14, "", 0), 0);
+	log_set_verbosity(0);
+	assert_int_equal(reject_reopen(r), 0);
+	assert_int_equal(reject_flush(r), 0);
+	assert_int_equal(reject_close(r), 0);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	read_fd(fds[0], buf, sizeof(buf));
+	close(fds[0]);
+	assert_string_equal(buf,
+	    "vnorm: line 12: missing vin\n"
+	    "vnorm: line 13: line too long\n"
+	    "vnorm: undeliverable\n");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_file_exact_bytes),
+	    cmocka_unit_test(test_escaping),
+	    cmocka_unit_test(test_extra_and_no_line),
+	    cmocka_unit_test(test_regular_file_buffered),
+	    cmocka_unit_test(test_appends),
+	    cmocka_unit_test(test_reopen_after_rename),
+	    cmocka_unit_test(test_reopen_failure_keeps_old),
+	    cmocka_unit_test(test_dev_fd),
+	    cmocka_unit_test(test_stdout),
+	    cmocka_unit_test(test_fifo),
+	    cmocka_unit_test(test_open_errors),
+	    cmocka_unit_test(test_no_path_logs),
+	};
+
+	return cmocka_run_group_tests_name(
+	    "reject", tests, group_setup, group_teardown);
+}
