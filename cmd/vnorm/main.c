@@ -70,6 +70,7 @@ struct run {
 	unsigned long long lineno;
 	struct buf scratch;
 	bool stop; /* downstream gone or output error */
+	bool rejects_stdout; /* --rejects - : rejects share stdout */
 };
 
 static void
@@ -102,15 +103,44 @@ on_merged(void *arg, const struct vdoc *doc, unsigned members)
 }
 
 static void
+reject_ex(struct run *r, const struct vdoc *doc, const char *reason,
+    const char *line, size_t len, const char *extra, size_t extralen)
+{
+	(*r->rejected)++;
+	/* Rejects on stdout go between the documents, in input order: what
+	 * the writer holds leaves first, the reject right after. */
+	if (r->rejects_stdout && ndjson_writer_flush(r->w) < 0) {
+		r->stop = true;
+		return;
+	}
+	if (reject_write_ex(r->rej,
+		doc && doc->meta.text ? doc->meta.text : NULL,
+		doc ? doc->meta.len : 0, reason, r->lineno, line, len, extra,
+		extralen) < 0 ||
+	    (r->rejects_stdout && reject_flush(r->rej) < 0)) {
+		/* stdout's reader went away: stop quietly, as for documents */
+		if (!(r->rejects_stdout && errno == EPIPE))
+			log_err("rejects: %s", strerror(errno));
+		r->stop = true;
+	}
+}
+
+static void
 reject(struct run *r, const struct vdoc *doc, const char *reason,
     const char *line, size_t len)
 {
-	(*r->rejected)++;
-	if (reject_write(r->rej, doc && doc->meta.text ? doc->meta.text : NULL,
-		doc ? doc->meta.len : 0, reason, r->lineno, line, len) < 0) {
-		log_err("rejects: %s", strerror(errno));
-		r->stop = true;
+	reject_ex(r, doc, reason, line, len, NULL, 0);
+}
+
+/* Only spaces and tabs. */
+static bool
+blank(const char *p, size_t n)
+{
+	while (n > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		n--;
 	}
+	return n == 0;
 }
 
 static void
@@ -121,12 +151,15 @@ process_line(struct run *r, const char *line, size_t len)
 	struct vdoc doc;
 	const char *why;
 
-	(*r->in)++;
-	/* a UTF-8 byte order mark is not part of the record */
+	/* a UTF-8 byte order mark is not part of the record, and a line
+	 * that is blank without it is no record (spec 3.2, steps 3-4) */
 	if (len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
 		line += 3;
 		len -= 3;
+		if (blank(line, len))
+			return;
 	}
+	(*r->in)++;
 	arena_reset(r->arena);
 	if (jsonx_parse(r->arena, line, len, &root, &err) != JSONX_OK) {
 		buf_reset(&r->scratch);
@@ -153,8 +186,23 @@ flush_output(void *arg)
 		r->stop = true;
 }
 
+/* SIGHUP and SIGUSR1, between reads and while a fifo waits for a writer. */
+static void
+serve_signals(struct run *r)
+{
+	if (sig_hup) {
+		sig_hup = 0;
+		if (reject_reopen(r->rej) < 0)
+			log_err("rejects: reopen: %s", strerror(errno));
+	}
+	if (sig_usr1) {
+		sig_usr1 = 0;
+		stats_print(r->st);
+	}
+}
+
 static int
-open_input(const char *path)
+open_input(struct run *r, const char *path)
 {
 	int fd;
 
@@ -162,8 +210,9 @@ open_input(const char *path)
 		return STDIN_FILENO;
 	while ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR &&
 	    !sig_stop)
-		;
-	if (fd < 0)
+		serve_signals(r);
+	/* SIGINT/SIGTERM while a fifo waits for its writer is a clean stop */
+	if (fd < 0 && !(errno == EINTR && sig_stop))
 		log_err("%s: %s", path, strerror(errno));
 	return fd;
 }
@@ -177,22 +226,14 @@ run_input(struct run *r, const char *path)
 	struct ndjson_line ln;
 	int fd, rc = 0;
 
-	if ((fd = open_input(path)) < 0)
-		return -1;
+	if ((fd = open_input(r, path)) < 0)
+		return sig_stop && errno == EINTR ? 0 : -1;
 	rd = ndjson_reader_new(fd, (size_t)o->c.max_line);
 	ndjson_reader_on_read(rd, flush_output, r);
 	while (!r->stop && !sig_stop) {
 		enum ndjson_status s = ndjson_read(rd, &ln);
 
-		if (sig_hup) {
-			sig_hup = 0;
-			if (reject_reopen(r->rej) < 0)
-				log_err("rejects: reopen: %s", strerror(errno));
-		}
-		if (sig_usr1) {
-			sig_usr1 = 0;
-			stats_print(r->st);
-		}
+		serve_signals(r);
 		if (s == NDJSON_AGAIN)
 			continue;
 		if (s == NDJSON_ERROR) {
@@ -208,7 +249,7 @@ run_input(struct run *r, const char *path)
 			/* a fifo whose writer went away: wait for the next */
 			flush_output(r);
 			close(fd);
-			if ((fd = open_input(path)) < 0) {
+			if ((fd = open_input(r, path)) < 0) {
 				rc = sig_stop ? 0 : -1;
 				break;
 			}
@@ -219,16 +260,12 @@ run_input(struct run *r, const char *path)
 		if (s == NDJSON_TOOLONG) {
 			char extra[64];
 			int n = snprintf(extra, sizeof(extra),
-			    ",\"bytes\":%llu,\"truncated\":true", ln.total);
+			    ",\"bytes\":%llu%s", ln.total,
+			    ln.total > ln.len ? ",\"truncated\":true" : "");
 
 			(*r->in)++;
-			(*r->rejected)++;
-			if (reject_write_ex(r->rej, NULL, 0, "line too long",
-				ln.lineno, ln.line, ln.len, extra,
-				(size_t)n) < 0) {
-				log_err("rejects: %s", strerror(errno));
-				r->stop = true;
-			}
+			reject_ex(r, NULL, "line too long", ln.line, ln.len,
+			    extra, (size_t)n);
 		} else {
 			process_line(r, ln.line, ln.len);
 		}
@@ -249,7 +286,7 @@ parse_args(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	common_opts_init(&o->c);
-	opterr = 0;	/* one message of our own, with the vnorm: prefix */
+	opterr = 0; /* one message of our own, with the vnorm: prefix */
 	while ((c = getopt_long(argc, argv, ":hqVv", longopts, NULL)) != -1) {
 		if (common_opt_handle(&o->c, c, optarg))
 			continue;
@@ -293,8 +330,8 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->vin_from_topic = true;
 			break;
 		case ':':
-			usage_error("option '%s' needs an argument",
-			    argv[optind - 1]);
+			usage_error(
+			    "option '%s' needs an argument", argv[optind - 1]);
 		default:
 			if (optopt != 0)
 				usage_error("unknown option '-%c'", optopt);
@@ -331,6 +368,9 @@ main(int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
+	r.rejects_stdout = o.c.rejects != NULL &&
+	    (strcmp(o.c.rejects, "-") == 0 ||
+		strcmp(o.c.rejects, "/dev/fd/1") == 0);
 	if ((r.rej = reject_open(o.c.rejects, "vnorm", &err)) == NULL)
 		fatal("%s", buf_cstr(&err));
 	if (sig_init() < 0)

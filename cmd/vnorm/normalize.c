@@ -14,7 +14,8 @@
 enum {
 	R_NAME = NFIELDS,
 	R_VALUE,
-	R_GEAR_ANY, /* a gear word or number: decided by the value */
+	R_GEAR_ANY, /* a gear key holding a word (or unusable value) */
+	R_GEAR_NUM, /* a gear key holding a number */
 	R_UNKNOWN,
 	NROLES
 };
@@ -116,7 +117,7 @@ struct cache_ent {
 /* A value held by a role while a record is read. */
 struct held {
 	const struct jval *v;
-	size_t idx;		/* member position, for "the later one wins" */
+	size_t idx; /* member position, for "the later one wins" */
 	const char *key; /* the input key, for messages and extra */
 	size_t klen;
 };
@@ -783,15 +784,27 @@ hold(struct vnorm *vn, const struct jmember *m, size_t idx, int role)
 		extra_add(vn, m->key, m->klen, m->val);
 		return;
 	}
+	if (role == R_GEAR_ANY) {
+		const char *t;
+		size_t n;
+
+		/* a word and a number are two fields: our own output holds
+		 * both "transmission_gear_position" and "transmission_gear" */
+		if (num_text(m->val, &t, &n) == NULL) {
+			role = R_GEAR_NUM;
+			h = &vn->role[role];
+		}
+	}
 	if (h->v != NULL) {
 		if (h->klen == m->klen && memcmp(h->key, m->key, m->klen) == 0)
 			warnf(vn, "duplicate key %s", m->key);
 		else
 			warnf(vn, "key collision %s",
-			    role == R_GEAR_ANY    ? "transmission_gear"
-				: role == R_NAME  ? "name"
-				: role == R_VALUE ? "value"
-						  : field_names[role]);
+			    role == R_GEAR_ANY ? "transmission_gear_position"
+				: role == R_GEAR_NUM ? "transmission_gear"
+				: role == R_NAME     ? "name"
+				: role == R_VALUE    ? "value"
+						     : field_names[role]);
 	}
 	h->v = m->val;
 	h->key = m->key;
@@ -1012,11 +1025,23 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 				sigrole = (int)i;
 		if (sigrole < 0 && vn->role[R_GEAR_ANY].v != NULL)
 			sigrole = R_GEAR_ANY;
-		if (sigrole < 0)
+		if (sigrole < 0 && vn->role[R_GEAR_NUM].v != NULL)
+			sigrole = R_GEAR_NUM;
+		if (sigrole < 0 && vn->nextra > 0) {
+			/* an unknown signal that an earlier run put in
+			 * "extra" (OpenXC's door_status): the signal is the
+			 * member it added last */
+			sigrole = R_UNKNOWN;
+			doc->signal = vn->extra[vn->nextra - 1].key;
+			doc->signallen = vn->extra[vn->nextra - 1].klen;
+		} else if (sigrole < 0) {
 			return "missing value";
-		doc->signal = sigrole == R_GEAR_ANY ? "transmission_gear"
-						    : field_names[sigrole];
-		doc->signallen = strlen(doc->signal);
+		} else {
+			doc->signal = sigrole >= R_GEAR_ANY
+			    ? "transmission_gear"
+			    : field_names[sigrole];
+			doc->signallen = strlen(doc->signal);
+		}
 	} else if (kind == K_TELEMETRY) {
 		v = vn->role[R_VALUE].v;
 		if (v == NULL)
@@ -1033,7 +1058,8 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 				/* "value" and a field of the same signal: the
 				 * later one wins */
 				warnf(vn, "key collision %s", doc->signal);
-				if (vn->role[sigrole].idx > vn->role[R_VALUE].idx)
+				if (vn->role[sigrole].idx >
+				    vn->role[R_VALUE].idx)
 					v = vn->role[sigrole].v;
 			}
 			vn->role[sigrole].v = NULL;
@@ -1132,9 +1158,12 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 		if ((why = coerce(vn, (int)i, v, a, fs)) != NULL)
 			warnf(vn, "dropped field %s: %s", field_names[i], why);
 	}
-	if ((v = vn->role[R_GEAR_ANY].v) != NULL) {
+	for (i = R_GEAR_ANY; i <= R_GEAR_NUM; i++) {
 		bool w;
 		struct slot pos = {0}, num = {0};
+
+		if ((v = vn->role[i].v) == NULL)
+			continue;
 
 		if (v->type == J_NULL) {
 			warnf(vn, "dropped field transmission_gear: null");

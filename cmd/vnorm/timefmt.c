@@ -158,6 +158,7 @@ time_parse_epoch(const char *s, size_t n, int64_t *ms)
 	char dig[64];
 	int nd = 0, intdigits, shift, i, exp = 0, esign = 1;
 	bool seen_nonzero = false, neg = false;
+	const char *digits_from;
 	int64_t v = 0;
 
 	if (p < end && *p == '-') {
@@ -166,6 +167,7 @@ time_parse_epoch(const char *s, size_t n, int64_t *ms)
 	}
 	/* collect significant digits, counting those before the point */
 	intdigits = 0;
+	digits_from = p;
 	for (; p < end && isdig(*p); p++) {
 		if (*p != '0')
 			seen_nonzero = true;
@@ -186,10 +188,15 @@ time_parse_epoch(const char *s, size_t n, int64_t *ms)
 				dig[nd++] = *p;
 		}
 	}
+	/* "", "-", "." or "e5" are not numbers: at least one digit */
+	if (p == digits_from || (p == digits_from + 1 && *digits_from == '.'))
+		return TIME_BAD;
 	if (p < end && (*p == 'e' || *p == 'E')) {
 		p++;
 		if (p < end && (*p == '+' || *p == '-'))
 			esign = *p++ == '-' ? -1 : 1;
+		if (p == end || !isdig(*p))
+			return TIME_BAD;
 		for (; p < end && isdig(*p); p++)
 			if (exp < 100000)
 				exp = exp * 10 + (*p - '0');
