@@ -73,14 +73,15 @@ arena_alloc(struct arena *a, size_t n)
 	struct ablock *b = a->head;
 	void *p;
 
+	/* before rounding up: a size near SIZE_MAX would wrap to 0 */
+	if (n > SIZE_MAX - sizeof(*b) - 7)
+		xdie_oom();
 	n = (n + 7) & ~(size_t)7;
 	if (n == 0)
 		n = 8;
 	if (b->size - b->used < n) {
 		size_t size = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
 
-		if (n > SIZE_MAX - sizeof(*b))
-			xdie_oom();
 		b = ablock_new(size);
 		b->next = a->head;
 		a->head = b;

@@ -77,6 +77,19 @@ blank(const char *p, size_t n)
 	return true;
 }
 
+/* Add what still fits of p[0..n) to the head kept of an over-long line:
+ * its first NDJSON_TOOLONG_KEEP bytes, whatever the read sizes were. */
+static void
+keep_head(struct ndjson_reader *r, const char *p, size_t n)
+{
+	size_t room = NDJSON_TOOLONG_KEEP - r->keeplen;
+
+	if (n > room)
+		n = room;
+	memcpy(r->keep + r->keeplen, p, n);
+	r->keeplen += n;
+}
+
 /* Hand out buf[start..start+n) as a line (n excludes the '\n'). */
 static enum ndjson_status
 emit_line(
@@ -92,6 +105,7 @@ emit_line(
 	if (r->skipping) {
 		/* the tail of an over-long line */
 		r->skipping = false;
+		keep_head(r, p, n);
 		out->line = r->keep;
 		out->len = r->keeplen;
 		out->total = r->skipped + n;
@@ -148,13 +162,11 @@ ndjson_read(struct ndjson_reader *r, struct ndjson_line *out)
 		if (avail > r->max_line + 1) {
 			if (!r->skipping) {
 				r->skipping = true;
-				r->keeplen = avail < NDJSON_TOOLONG_KEEP
-				    ? avail
-				    : NDJSON_TOOLONG_KEEP;
-				memcpy(r->keep, r->buf + r->start, r->keeplen);
+				r->keeplen = 0;
 				r->skipped = 0;
 			}
 			/* keep one byte: it may be the '\r' of "\r\n" */
+			keep_head(r, r->buf + r->start, avail - 1);
 			r->skipped += avail - 1;
 			r->buf[0] = r->buf[r->end - 1];
 			r->start = 0;

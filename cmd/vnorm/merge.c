@@ -189,6 +189,12 @@ can_join(const struct merger *m, const struct group *g, const struct vdoc *d)
 	for (f = 0; f < NFIELDS; f++)
 		if (merged_field(f) && g->f[f].text && d->f[f].text)
 			return false;
+	/* a location and a lone coordinate would be a second position */
+	if ((g->f[F_LOCATION].text &&
+		(d->f[F_LATITUDE].text || d->f[F_LONGITUDE].text)) ||
+	    (d->f[F_LOCATION].text &&
+		(g->f[F_LATITUDE].text || g->f[F_LONGITUDE].text)))
+		return false;
 	return true;
 }
 

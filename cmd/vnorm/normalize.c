@@ -918,7 +918,7 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 	size_t i, vinlen = 0;
 	int sigrole = -1, kind;
 	struct coords c;
-	bool have_loc = false;
+	bool have_loc = false, shaped = false;
 
 	memset(doc, 0, sizeof(*doc));
 	memset(vn->role, 0, sizeof(vn->role));
@@ -1011,6 +1011,7 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 		}
 	} else if ((kind = canon_kind(vn->role[F_KIND].v)) < 0) {
 		kind = K_SNAPSHOT;
+		shaped = true;
 		if (vn->role[F_KIND].v != NULL)
 			extra_add(vn, vn->role[F_KIND].key,
 			    vn->role[F_KIND].klen, vn->role[F_KIND].v);
@@ -1027,6 +1028,8 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 			sigrole = R_GEAR_ANY;
 		if (sigrole < 0 && vn->role[R_GEAR_NUM].v != NULL)
 			sigrole = R_GEAR_NUM;
+		if (sigrole < 0 && vn->role[F_LOCATION].v != NULL)
+			sigrole = F_LOCATION;
 		if (sigrole < 0 && vn->nextra > 0) {
 			/* an unknown signal that an earlier run put in
 			 * "extra" (OpenXC's door_status): the signal is the
@@ -1041,6 +1044,18 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 			    ? "transmission_gear"
 			    : field_names[sigrole];
 			doc->signallen = strlen(doc->signal);
+		}
+		/* read strictly and taken, as when "name" says it: a lone
+		 * latitude must not pair with a longitude rider this time */
+		if (sigrole >= F_VEHICLE_SPEED && sigrole <= F_LONGITUDE) {
+			v = vn->role[sigrole].v;
+			vn->role[sigrole].v = NULL;
+			if (v->type == J_NULL)
+				return "null value";
+			if ((why = coerce(vn, sigrole, v, a, fs)) != NULL)
+				return strstr(why, "out of range")
+				    ? why
+				    : "bad value";
 		}
 	} else if (kind == K_TELEMETRY) {
 		v = vn->role[R_VALUE].v;
@@ -1182,16 +1197,23 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 	}
 	derive_gear(a, fs);
 
-	if (kind == K_SNAPSHOT ||
+	/* a snapshot inferred from shape needs a signal (one that says
+	 * "snapshot", like a --merge group of unknown signals, does not);
+	 * an unknown signal under --drop-unknown leaves a telemetry
+	 * message with nothing (a document vnorm itself would refuse) */
+	if (shaped ||
 	    (kind == K_TELEMETRY && sigrole != R_UNKNOWN &&
-		vn->role[R_NAME].v == NULL)) {
+		vn->role[R_NAME].v == NULL) ||
+	    (kind == K_TELEMETRY && sigrole == R_UNKNOWN &&
+		vn->conf.drop_unknown)) {
 		bool any = false;
 
 		for (i = F_VEHICLE_SPEED; i <= F_LOCATION; i++)
 			any = any || fs[i].text != NULL;
 		if (!any)
-			return kind == K_SNAPSHOT ? "no telemetry fields"
-						  : "bad value";
+			return kind == K_SNAPSHOT || sigrole == R_UNKNOWN
+			    ? "no telemetry fields"
+			    : "bad value";
 	}
 
 	/* kind and extra */
