@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +29,8 @@ struct ndjson_reader {
 	size_t keeplen;
 	void (*on_read)(void *);
 	void *on_read_arg;
+	int wakeup_fd;		/* -1: plain blocking reads */
+	int timeout_ms;
 };
 
 struct ndjson_reader *
@@ -36,6 +39,8 @@ ndjson_reader_new(int fd, size_t max_line)
 	struct ndjson_reader *r = xcalloc(1, sizeof(*r));
 
 	r->fd = fd;
+	r->wakeup_fd = -1;
+	r->timeout_ms = -1;
 	r->max_line = max_line;
 	/* room for one whole line of max_line plus "\r\n" and a read */
 	r->cap = max_line + 2 + READ_CHUNK;
@@ -57,6 +62,36 @@ ndjson_reader_set_fd(struct ndjson_reader *r, int fd)
 {
 	r->fd = fd;
 	r->eof = false;
+}
+
+void
+ndjson_reader_set_wakeup(struct ndjson_reader *r, int wakeup_fd)
+{
+	r->wakeup_fd = wakeup_fd;
+}
+
+void
+ndjson_reader_set_timeout(struct ndjson_reader *r, int timeout_ms)
+{
+	r->timeout_ms = timeout_ms;
+}
+
+/* 1: input is ready; 0: woken up or timed out (NDJSON_AGAIN). */
+static int
+wait_input(struct ndjson_reader *r)
+{
+	struct pollfd pfd[2];
+	int n;
+
+	pfd[0].fd = r->fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = r->wakeup_fd;
+	pfd[1].events = POLLIN;
+	pfd[0].revents = pfd[1].revents = 0;
+	n = poll(pfd, 2, r->timeout_ms);
+	if (n <= 0 || (pfd[1].revents & POLLIN))
+		return 0;
+	return 1;
 }
 
 void
@@ -181,6 +216,8 @@ ndjson_read(struct ndjson_reader *r, struct ndjson_line *out)
 		}
 		if (r->on_read)
 			r->on_read(r->on_read_arg);
+		if (r->wakeup_fd >= 0 && !wait_input(r))
+			return NDJSON_AGAIN;
 		got = read(r->fd, r->buf + r->end, r->cap - r->end);
 		if (got < 0) {
 			if (errno == EINTR || errno == EAGAIN ||

@@ -51,6 +51,16 @@ enum ndjson_status ndjson_read(
 void ndjson_reader_on_read(
     struct ndjson_reader *r, void (*fn)(void *), void *arg);
 
+/*
+ * Wait for input with poll(2) on fd and on wakeup_fd (a signal self-pipe;
+ * -1: none) before each read: when wakeup_fd becomes readable, or after
+ * timeout_ms (-1: no limit), ndjson_read returns NDJSON_AGAIN without
+ * reading, so no signal waits for the next line of input.  The caller
+ * drains wakeup_fd.  Set the timeout again before each call as needed.
+ */
+void ndjson_reader_set_wakeup(struct ndjson_reader *r, int wakeup_fd);
+void ndjson_reader_set_timeout(struct ndjson_reader *r, int timeout_ms);
+
 /* Continue reading from another fd (--follow reopen); the line count and
  * any partial line are kept. */
 void ndjson_reader_set_fd(struct ndjson_reader *r, int fd);

@@ -230,12 +230,21 @@ run_input(struct run *r, const char *path)
 		return sig_stop && errno == EINTR ? 0 : -1;
 	rd = ndjson_reader_new(fd, (size_t)o->c.max_line);
 	ndjson_reader_on_read(rd, flush_output, r);
+	ndjson_reader_set_wakeup(rd, sig_fd());
 	while (!r->stop && !sig_stop) {
-		enum ndjson_status s = ndjson_read(rd, &ln);
+		enum ndjson_status s;
+
+		/* wake up for the next --stats line while input is idle */
+		ndjson_reader_set_timeout(rd, stats_next_ms(r->st));
+		s = ndjson_read(rd, &ln);
 
 		serve_signals(r);
-		if (s == NDJSON_AGAIN)
+		if (s == NDJSON_AGAIN) {
+			sig_drain();
+			serve_signals(r);
+			stats_check(r->st);
 			continue;
+		}
 		if (s == NDJSON_ERROR) {
 			log_err("%s: read: %s",
 			    strcmp(path, "-") == 0 ? "stdin" : path,

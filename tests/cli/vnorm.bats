@@ -1187,3 +1187,20 @@ EOF
     assert_failure 1
     [[ ${stderr_lines[0]} == "vnorm: --rejects $T/no/such/dir/rej: No such file or directory" ]]
 }
+
+@test "--stats prints its periodic lines while the input is idle, and SIGTERM ends an idle wait at once" {
+    mkfifo "$BATS_TEST_TMPDIR/in"
+    vnorm --stats 0.2 "$BATS_TEST_TMPDIR/in" >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
+    pid=$!
+    exec 7>"$BATS_TEST_TMPDIR/in"
+    sleep 1
+    kill -TERM "$pid"
+    wait "$pid"
+    status=$?
+    exec 7>&-
+    assert_equal "$status" 0
+    # at least three periodic lines were printed before any input came
+    periodic=$(grep -c '^{"tool":"vnorm","elapsed_s":[0-9.]*,"in":0,' "$BATS_TEST_TMPDIR/err")
+    [ "$periodic" -ge 3 ]
+    grep -q '"final":true' "$BATS_TEST_TMPDIR/err"
+}
