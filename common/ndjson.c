@@ -29,7 +29,7 @@ struct ndjson_reader {
 	size_t keeplen;
 	void (*on_read)(void *);
 	void *on_read_arg;
-	int wakeup_fd;		/* -1: plain blocking reads */
+	int wakeup_fd; /* -1: plain blocking reads */
 	int timeout_ms;
 };
 
