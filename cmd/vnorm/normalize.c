@@ -899,6 +899,15 @@ canon_kind(const struct jval *v)
 	return -1;
 }
 
+/* The name --es-id gives the signal of a telemetry document. */
+static const char *
+signal_name(int role)
+{
+	/* both gear roles are the one signal "transmission_gear" */
+	return role >= 0 && role < NFIELDS ? field_names[role]
+					   : "transmission_gear";
+}
+
 /* A field that takes part in a telemetry message's "name". */
 static bool
 signal_role(int role)
@@ -912,6 +921,8 @@ const char *
 vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
     struct vdoc *doc)
 {
+	/* doc is output only: filled in below, never read before */
+	/* cppcheck-suppress ctuuninitvar */
 	struct slot *fs = doc->f;
 	const struct jval *meta = NULL, *v;
 	const char *why, *vin;
@@ -1000,10 +1011,9 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 			} else {
 				kind = K_TELEMETRY;
 				sigrole = signal_role(role) ? role : R_UNKNOWN;
-				doc->signal = sigrole == R_UNKNOWN ? v->u.s
-				    : sigrole == R_GEAR_ANY
-				    ? "transmission_gear"
-				    : field_names[sigrole];
+				doc->signal = sigrole == R_UNKNOWN
+				    ? v->u.s
+				    : signal_name(sigrole);
 				doc->signallen = sigrole == R_UNKNOWN
 				    ? v->len
 				    : strlen(doc->signal);
@@ -1040,9 +1050,7 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 		} else if (sigrole < 0) {
 			return "missing value";
 		} else {
-			doc->signal = sigrole >= R_GEAR_ANY
-			    ? "transmission_gear"
-			    : field_names[sigrole];
+			doc->signal = signal_name(sigrole);
 			doc->signallen = strlen(doc->signal);
 		}
 		/* read strictly and taken, as when "name" says it: a lone
