@@ -137,6 +137,8 @@ struct vnorm {
 	struct buf out; /* value text being built */
 	/* per record */
 	struct held role[NROLES];
+	int sigrole; /* telemetry: the signal's role, or R_UNKNOWN */
+	bool shaped; /* a snapshot only by its shape (section 3.4) */
 	struct xmember *extra;
 	size_t nextra, extracap;
 };
@@ -917,28 +919,14 @@ signal_role(int role)
 	    role == R_GEAR_ANY;
 }
 
-const char *
-vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
+/* Bind every member to its role; "@metadata" is kept aside as received. */
+static void
+bind_members(struct vnorm *vn, struct arena *a, const struct jval *root,
     struct vdoc *doc)
 {
-	/* doc is output only: filled in below, never read before */
-	/* cppcheck-suppress ctuuninitvar */
-	struct slot *fs = doc->f;
-	const struct jval *meta = NULL, *v;
-	const char *why, *vin;
-	size_t i, vinlen = 0;
-	int sigrole = -1, kind;
-	struct coords c;
-	bool have_loc = false, shaped = false;
+	const struct jval *meta = NULL;
+	size_t i;
 
-	memset(doc, 0, sizeof(*doc));
-	memset(vn->role, 0, sizeof(vn->role));
-	vn->nextra = 0;
-
-	if (root->type != J_OBJECT)
-		return "not a JSON object";
-
-	/* bind every member to a role */
 	for (i = 0; i < root->len; i++) {
 		const struct jmember *m = &root->u.members[i];
 
@@ -956,12 +944,19 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 		set_text(a, &doc->meta, vn->out.data, vn->out.len);
 		doc->meta_val = meta;
 	}
+}
 
-	/* vin: required */
-	v = vn->role[F_VIN].v;
+/* The two fields every document needs: vin and timestamp. */
+static const char *
+take_identity(struct vnorm *vn, struct arena *a, struct vdoc *doc)
+{
+	const struct jval *v = vn->role[F_VIN].v;
+	const char *vin;
+	size_t vinlen = 0;
+
 	if (v == NULL || v->type == J_NULL) {
 		if (!vn->conf.vin_from_topic ||
-		    (vin = vin_from_topic(meta, &vinlen)) == NULL)
+		    (vin = vin_from_topic(doc->meta_val, &vinlen)) == NULL)
 			return "missing vin";
 	} else if (v->type == J_STRING) {
 		vin = v->u.s;
@@ -976,218 +971,262 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 	doc->vinlen = vinlen;
 	buf_reset(&vn->out);
 	jsonx_emit_string(&vn->out, vin, vinlen);
-	set_text(a, &fs[F_VIN], vn->out.data, vn->out.len);
+	set_text(a, &doc->f[F_VIN], vn->out.data, vn->out.len);
 
-	/* timestamp: required */
 	v = vn->role[F_TIMESTAMP].v;
 	if (v == NULL || v->type == J_NULL)
 		return "missing timestamp";
-	if ((why = coerce_time(v, a, &fs[F_TIMESTAMP], &doc->ts_ms)) != NULL)
-		return why;
+	return coerce_time(v, a, &doc->f[F_TIMESTAMP], &doc->ts_ms);
+}
 
-	/* kind */
-	v = vn->role[R_NAME].v;
-	if (v != NULL) {
-		int role;
+/* Section 3.4: the kind, and for telemetry the signal "name" gives. */
+static const char *
+take_kind(struct vnorm *vn, struct vdoc *doc)
+{
+	const struct jval *v = vn->role[R_NAME].v;
+	int role, kind;
 
-		if (v->type != J_STRING || v->len == 0)
-			return "bad signal name";
-		role = role_of(vn, v->u.s, v->len);
-		if (role == F_LOCATION) {
-			kind = K_LOCATION;
-		} else if (role == F_DTC) {
-			kind = K_DTC;
-		} else {
-			vnorm_canon_key(v->u.s, v->len, &vn->canon);
-			if (vn->canon.len == 0)
-				return "bad signal name";
-			if ((vn->canon.len == 22 &&
-				memcmp(vn->canon.data, "aggregated_telemetrics",
-				    22) == 0) ||
-			    (vn->canon.len == 20 &&
-				memcmp(vn->canon.data, "aggregated_telemetry",
-				    20) == 0)) {
-				kind = K_TRIP;
-			} else {
-				kind = K_TELEMETRY;
-				sigrole = signal_role(role) ? role : R_UNKNOWN;
-				doc->signal = sigrole == R_UNKNOWN
-				    ? v->u.s
-				    : signal_name(sigrole);
-				doc->signallen = sigrole == R_UNKNOWN
-				    ? v->len
-				    : strlen(doc->signal);
-			}
+	vn->sigrole = -1;
+	vn->shaped = false;
+	if (v == NULL) {
+		if ((kind = canon_kind(vn->role[F_KIND].v)) < 0) {
+			kind = K_SNAPSHOT;
+			vn->shaped = true;
+			if (vn->role[F_KIND].v != NULL)
+				extra_add(vn, vn->role[F_KIND].key,
+				    vn->role[F_KIND].klen, vn->role[F_KIND].v);
 		}
-	} else if ((kind = canon_kind(vn->role[F_KIND].v)) < 0) {
-		kind = K_SNAPSHOT;
-		shaped = true;
-		if (vn->role[F_KIND].v != NULL)
-			extra_add(vn, vn->role[F_KIND].key,
-			    vn->role[F_KIND].klen, vn->role[F_KIND].v);
+		doc->kind = (enum kind)kind;
+		return NULL;
 	}
-	doc->kind = (enum kind)kind;
+	if (v->type != J_STRING || v->len == 0)
+		return "bad signal name";
+	role = role_of(vn, v->u.s, v->len);
+	if (role == F_LOCATION) {
+		doc->kind = K_LOCATION;
+		return NULL;
+	}
+	if (role == F_DTC) {
+		doc->kind = K_DTC;
+		return NULL;
+	}
+	vnorm_canon_key(v->u.s, v->len, &vn->canon);
+	if (vn->canon.len == 0)
+		return "bad signal name";
+	if ((vn->canon.len == 22 &&
+		memcmp(vn->canon.data, "aggregated_telemetrics", 22) == 0) ||
+	    (vn->canon.len == 20 &&
+		memcmp(vn->canon.data, "aggregated_telemetry", 20) == 0)) {
+		doc->kind = K_TRIP;
+		return NULL;
+	}
+	doc->kind = K_TELEMETRY;
+	if (signal_role(role)) {
+		vn->sigrole = role;
+		doc->signal = signal_name(role);
+		doc->signallen = strlen(doc->signal);
+	} else {
+		vn->sigrole = R_UNKNOWN;
+		doc->signal = v->u.s;
+		doc->signallen = v->len;
+	}
+	return NULL;
+}
 
-	/* the field the message is about: strict */
-	if (kind == K_TELEMETRY && vn->role[R_NAME].v == NULL) {
-		/* our own output read again: the signal is a field */
-		for (i = F_VEHICLE_SPEED; i <= F_LONGITUDE && sigrole < 0; i++)
-			if (vn->role[i].v != NULL)
-				sigrole = (int)i;
-		if (sigrole < 0 && vn->role[R_GEAR_ANY].v != NULL)
-			sigrole = R_GEAR_ANY;
-		if (sigrole < 0 && vn->role[R_GEAR_NUM].v != NULL)
-			sigrole = R_GEAR_NUM;
-		if (sigrole < 0 && vn->role[F_LOCATION].v != NULL)
-			sigrole = F_LOCATION;
-		if (sigrole < 0 && vn->nextra > 0) {
-			/* an unknown signal that an earlier run put in
-			 * "extra" (OpenXC's door_status): the signal is the
-			 * member it added last */
-			sigrole = R_UNKNOWN;
-			doc->signal = vn->extra[vn->nextra - 1].key;
-			doc->signallen = vn->extra[vn->nextra - 1].klen;
-		} else if (sigrole < 0) {
-			return "missing value";
-		} else {
-			doc->signal = signal_name(sigrole);
-			doc->signallen = strlen(doc->signal);
-		}
-		/* read strictly and taken, as when "name" says it: a lone
-		 * latitude must not pair with a longitude rider this time */
-		if (sigrole >= F_VEHICLE_SPEED && sigrole <= F_LONGITUDE) {
-			v = vn->role[sigrole].v;
-			vn->role[sigrole].v = NULL;
-			if (v->type == J_NULL)
-				return "null value";
-			if ((why = coerce(vn, sigrole, v, a, fs)) != NULL)
-				return strstr(why, "out of range")
-				    ? why
-				    : "bad value";
-		}
-	} else if (kind == K_TELEMETRY) {
-		v = vn->role[R_VALUE].v;
-		if (v == NULL)
-			return "missing value";
+/* A strict failure of the message's own field as a reject reason. */
+static const char *
+strict_reason(const char *why)
+{
+	return strstr(why, "out of range") ? why : "bad value";
+}
+
+/* Telemetry read back from our own output: the signal is a field. */
+static const char *
+strict_own_telemetry(struct vnorm *vn, struct arena *a, struct vdoc *doc)
+{
+	const struct jval *v;
+	const char *why;
+	int i, sig = -1;
+
+	for (i = F_VEHICLE_SPEED; i <= F_LONGITUDE && sig < 0; i++)
+		if (vn->role[i].v != NULL)
+			sig = i;
+	if (sig < 0 && vn->role[R_GEAR_ANY].v != NULL)
+		sig = R_GEAR_ANY;
+	if (sig < 0 && vn->role[R_GEAR_NUM].v != NULL)
+		sig = R_GEAR_NUM;
+	if (sig < 0 && vn->role[F_LOCATION].v != NULL)
+		sig = F_LOCATION;
+	if (sig < 0 && vn->nextra > 0) {
+		/* an unknown signal that an earlier run put in "extra"
+		 * (OpenXC's door_status): the member it added last */
+		vn->sigrole = R_UNKNOWN;
+		doc->signal = vn->extra[vn->nextra - 1].key;
+		doc->signallen = vn->extra[vn->nextra - 1].klen;
+		return NULL;
+	}
+	if (sig < 0)
+		return "missing value";
+	vn->sigrole = sig;
+	doc->signal = signal_name(sig);
+	doc->signallen = strlen(doc->signal);
+	/* read strictly and taken, as when "name" says it: a lone latitude
+	 * must not pair with a longitude rider this time */
+	if (sig >= F_VEHICLE_SPEED && sig <= F_LONGITUDE) {
+		v = vn->role[sig].v;
+		vn->role[sig].v = NULL;
 		if (v->type == J_NULL)
 			return "null value";
-		if (sigrole == R_UNKNOWN) {
-			extra_add(vn, vn->role[R_NAME].v->u.s,
-			    vn->role[R_NAME].v->len, v);
-		} else {
-			bool w;
+		if ((why = coerce(vn, sig, v, a, doc->f)) != NULL)
+			return strict_reason(why);
+	}
+	return NULL;
+}
 
-			if (vn->role[sigrole].v != NULL) {
-				/* "value" and a field of the same signal: the
-				 * later one wins */
-				warnf(vn, "key collision %s", doc->signal);
-				if (vn->role[sigrole].idx >
-				    vn->role[R_VALUE].idx)
-					v = vn->role[sigrole].v;
-			}
-			vn->role[sigrole].v = NULL;
-			if (sigrole == R_GEAR_ANY)
-				why = coerce_gear(
-				    vn, v, a, &fs[F_GEAR_POS], &fs[F_GEAR], &w);
-			else
-				why = coerce(vn, sigrole, v, a, fs);
-			if (why != NULL)
-				return strstr(why, "out of range")
-				    ? why
-				    : "bad value";
-		}
+/* Telemetry with "name" and "value". */
+static const char *
+strict_telemetry(struct vnorm *vn, struct arena *a, struct vdoc *doc)
+{
+	const struct jval *v = vn->role[R_VALUE].v;
+	int sig = vn->sigrole;
+	const char *why;
+	bool w;
+
+	if (v == NULL)
+		return "missing value";
+	if (v->type == J_NULL)
+		return "null value";
+	vn->role[R_VALUE].v = NULL;
+	if (sig == R_UNKNOWN) {
+		extra_add(
+		    vn, vn->role[R_NAME].v->u.s, vn->role[R_NAME].v->len, v);
+		return NULL;
+	}
+	if (vn->role[sig].v != NULL) {
+		/* "value" and a field of the same signal: the later wins */
+		warnf(vn, "key collision %s", doc->signal);
+		if (vn->role[sig].idx > vn->role[R_VALUE].idx)
+			v = vn->role[sig].v;
+	}
+	vn->role[sig].v = NULL;
+	if (sig == R_GEAR_ANY)
+		why = coerce_gear(
+		    vn, v, a, &doc->f[F_GEAR_POS], &doc->f[F_GEAR], &w);
+	else
+		why = coerce(vn, sig, v, a, doc->f);
+	return why != NULL ? strict_reason(why) : NULL;
+}
+
+static const char *
+strict_dtc(struct vnorm *vn, struct arena *a, struct vdoc *doc)
+{
+	const struct jval *v = vn->role[R_VALUE].v;
+
+	if (v == NULL)
+		v = vn->role[F_DTC].v;
+	else if (vn->role[F_DTC].v != NULL)
+		warnf(vn, "key collision dtc");
+	if (v == NULL)
+		return "bad dtc";
+	if (v->type == J_NULL)
+		return "null value";
+	if (coerce(vn, F_DTC, v, a, doc->f) != NULL)
+		return "bad dtc";
+	vn->role[R_VALUE].v = vn->role[F_DTC].v = NULL;
+	return NULL;
+}
+
+static const char *
+strict_location(struct vnorm *vn, struct arena *a, struct vdoc *doc)
+{
+	const struct jval *v = vn->role[F_LOCATION].v;
+	const struct jval *lat = vn->role[F_LATITUDE].v;
+	const struct jval *lon = vn->role[F_LONGITUDE].v;
+	const char *why;
+	struct coords c;
+
+	if (v == NULL && lat == NULL && lon == NULL) {
+		v = vn->role[R_VALUE].v;
 		vn->role[R_VALUE].v = NULL;
-	} else if (kind == K_DTC) {
-		v = vn->role[R_VALUE].v;
-		if (v == NULL)
-			v = vn->role[F_DTC].v;
-		else if (vn->role[F_DTC].v != NULL)
-			warnf(vn, "key collision dtc");
-		if (v == NULL)
-			return "bad dtc";
+	}
+	if (v != NULL) {
 		if (v->type == J_NULL)
 			return "null value";
-		if (coerce(vn, F_DTC, v, a, fs) != NULL)
-			return "bad dtc";
-		vn->role[R_VALUE].v = vn->role[F_DTC].v = NULL;
-	} else if (kind == K_LOCATION) {
-		v = vn->role[F_LOCATION].v;
-		if (v == NULL && vn->role[F_LATITUDE].v == NULL &&
-		    vn->role[F_LONGITUDE].v == NULL) {
-			v = vn->role[R_VALUE].v;
-			vn->role[R_VALUE].v = NULL;
-		}
-		if (v != NULL) {
-			if (v->type == J_NULL)
-				return "null value";
-			if ((why = parse_container(vn, v, &c)) != NULL)
-				return why;
-			if (vn->role[F_LATITUDE].v || vn->role[F_LONGITUDE].v)
-				warnf(vn,
-				    "ignored latitude/longitude: "
-				    "location container present");
-		} else {
-			if ((why = coord_text(vn->role[F_LATITUDE].v, &c.lat,
-				 &c.latlen)) != NULL ||
-			    (why = coord_text(vn->role[F_LONGITUDE].v, &c.lon,
-				 &c.lonlen)) != NULL ||
-			    (why = check_coords(&c)) != NULL)
-				return why;
-		}
-		set_location(vn, a, &fs[F_LOCATION], &c);
-		have_loc = true;
-		vn->role[F_LOCATION].v = NULL;
-		vn->role[F_LATITUDE].v = vn->role[F_LONGITUDE].v = NULL;
+		if ((why = parse_container(vn, v, &c)) != NULL)
+			return why;
+		if (lat || lon)
+			warnf(vn,
+			    "ignored latitude/longitude: "
+			    "location container present");
+	} else if ((why = coord_text(lat, &c.lat, &c.latlen)) != NULL ||
+	    (why = coord_text(lon, &c.lon, &c.lonlen)) != NULL ||
+	    (why = check_coords(&c)) != NULL) {
+		return why;
 	}
+	set_location(vn, a, &doc->f[F_LOCATION], &c);
+	vn->role[F_LOCATION].v = NULL;
+	vn->role[F_LATITUDE].v = vn->role[F_LONGITUDE].v = NULL;
+	return NULL;
+}
 
-	/* everything else: lenient */
+/* A location riding along: a container wins over a latitude/longitude
+ * pair; an unusable one is dropped with a warning. */
+static void
+lenient_location(struct vnorm *vn, struct arena *a, struct vdoc *doc)
+{
+	const struct jval *v = vn->role[F_LOCATION].v;
+	const struct jval *lat = vn->role[F_LATITUDE].v;
+	const struct jval *lon = vn->role[F_LONGITUDE].v;
+	const char *why;
+	struct coords c;
+
+	if (doc->f[F_LOCATION].text != NULL || (v == NULL && !(lat && lon)))
+		return;
+	if (v != NULL) {
+		why = parse_container(vn, v, &c);
+		if (why == NULL && (lat || lon))
+			warnf(vn,
+			    "ignored latitude/longitude: "
+			    "location container present");
+	} else if ((why = coord_text(lat, &c.lat, &c.latlen)) == NULL &&
+	    (why = coord_text(lon, &c.lon, &c.lonlen)) == NULL) {
+		why = check_coords(&c);
+	}
+	if (why != NULL)
+		warnf(vn, "dropped field location: %s", why);
+	else
+		set_location(vn, a, &doc->f[F_LOCATION], &c);
+	vn->role[F_LATITUDE].v = vn->role[F_LONGITUDE].v = NULL;
+}
+
+/* Every other known field: unusable ones are dropped with a warning. */
+static void
+lenient_fields(struct vnorm *vn, struct arena *a, struct vdoc *doc)
+{
+	struct slot *fs = doc->f;
+	const struct jval *v;
+	const char *why;
+	int i;
+
 	if (vn->role[R_VALUE].v != NULL)
 		extra_add(vn, vn->role[R_VALUE].key, vn->role[R_VALUE].klen,
 		    vn->role[R_VALUE].v);
-	if (!have_loc && (v = vn->role[F_LOCATION].v) != NULL) {
-		if ((why = parse_container(vn, v, &c)) != NULL) {
-			warnf(vn, "dropped field location: %s", why);
-		} else {
-			set_location(vn, a, &fs[F_LOCATION], &c);
-			have_loc = true;
-			if (vn->role[F_LATITUDE].v || vn->role[F_LONGITUDE].v)
-				warnf(vn,
-				    "ignored latitude/longitude: "
-				    "location container present");
-		}
-		vn->role[F_LATITUDE].v = vn->role[F_LONGITUDE].v = NULL;
-	}
-	if (!have_loc && vn->role[F_LATITUDE].v && vn->role[F_LONGITUDE].v) {
-		if ((why = coord_text(
-			 vn->role[F_LATITUDE].v, &c.lat, &c.latlen)) != NULL ||
-		    (why = coord_text(
-			 vn->role[F_LONGITUDE].v, &c.lon, &c.lonlen)) != NULL ||
-		    (why = check_coords(&c)) != NULL) {
-			warnf(vn, "dropped field location: %s", why);
-		} else {
-			set_location(vn, a, &fs[F_LOCATION], &c);
-			have_loc = true;
-		}
-		vn->role[F_LATITUDE].v = vn->role[F_LONGITUDE].v = NULL;
-	}
+	lenient_location(vn, a, doc);
 	for (i = F_TRIP_ID; i < NFIELDS; i++) {
 		if (i == F_KIND || i == F_EXTRA || i == F_LOCATION ||
 		    (v = vn->role[i].v) == NULL)
 			continue;
-		if (v->type == J_NULL) {
+		if (v->type == J_NULL)
 			warnf(vn, "dropped field %s: null", field_names[i]);
-			continue;
-		}
-		if ((why = coerce(vn, (int)i, v, a, fs)) != NULL)
+		else if ((why = coerce(vn, i, v, a, fs)) != NULL)
 			warnf(vn, "dropped field %s: %s", field_names[i], why);
 	}
 	for (i = R_GEAR_ANY; i <= R_GEAR_NUM; i++) {
-		bool w;
 		struct slot pos = {0}, num = {0};
+		bool w;
 
 		if ((v = vn->role[i].v) == NULL)
 			continue;
-
 		if (v->type == J_NULL) {
 			warnf(vn, "dropped field transmission_gear: null");
 		} else if ((why = coerce_gear(vn, v, a, &pos, &num, &w)) !=
@@ -1196,55 +1235,100 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 			    w ? "transmission_gear_position"
 			      : "transmission_gear",
 			    why);
-		} else if (!(w ? fs[F_GEAR_POS] : fs[F_GEAR]).text) {
-			if (w)
-				fs[F_GEAR_POS] = pos;
-			else
-				fs[F_GEAR] = num;
+		} else if (w && fs[F_GEAR_POS].text == NULL) {
+			fs[F_GEAR_POS] = pos;
+		} else if (!w && fs[F_GEAR].text == NULL) {
+			fs[F_GEAR] = num;
 		}
 	}
 	derive_gear(a, fs);
+}
+
+/* Does the document still carry what its kind promises? */
+static const char *
+check_signals(const struct vnorm *vn, const struct vdoc *doc)
+{
+	bool own = doc->kind == K_TELEMETRY && vn->role[R_NAME].v == NULL;
+	int i;
 
 	/* a snapshot inferred from shape needs a signal (one that says
 	 * "snapshot", like a --merge group of unknown signals, does not);
-	 * an unknown signal under --drop-unknown leaves a telemetry
-	 * message with nothing (a document vnorm itself would refuse) */
-	if (shaped ||
-	    (kind == K_TELEMETRY && sigrole != R_UNKNOWN &&
-		vn->role[R_NAME].v == NULL) ||
-	    (kind == K_TELEMETRY && sigrole == R_UNKNOWN &&
-		vn->conf.drop_unknown)) {
-		bool any = false;
+	 * an unknown signal under --drop-unknown leaves a telemetry message
+	 * with nothing, a document vnorm itself would refuse */
+	if (!vn->shaped && !(own && vn->sigrole != R_UNKNOWN) &&
+	    !(doc->kind == K_TELEMETRY && vn->sigrole == R_UNKNOWN &&
+		vn->conf.drop_unknown))
+		return NULL;
+	for (i = F_VEHICLE_SPEED; i <= F_LOCATION; i++)
+		if (doc->f[i].text != NULL)
+			return NULL;
+	return doc->kind == K_SNAPSHOT || vn->sigrole == R_UNKNOWN
+	    ? "no telemetry fields"
+	    : "bad value";
+}
 
-		for (i = F_VEHICLE_SPEED; i <= F_LOCATION; i++)
-			any = any || fs[i].text != NULL;
-		if (!any)
-			return kind == K_SNAPSHOT || sigrole == R_UNKNOWN
-			    ? "no telemetry fields"
-			    : "bad value";
-	}
+/* "kind" and "extra" close the document. */
+static void
+finish(struct vnorm *vn, struct arena *a, struct vdoc *doc)
+{
+	char tmp[16];
+	int n = snprintf(tmp, sizeof(tmp), "\"%s\"", kind_names[doc->kind]);
+	size_t i;
 
-	/* kind and extra */
-	{
-		char tmp[16];
-		int n = snprintf(tmp, sizeof(tmp), "\"%s\"", kind_names[kind]);
+	set_text(a, &doc->f[F_KIND], tmp, (size_t)n);
+	if (vn->nextra == 0 || vn->conf.drop_unknown)
+		return;
+	buf_reset(&vn->out);
+	buf_addc(&vn->out, '{');
+	for (i = 0; i < vn->nextra; i++) {
+		if (i)
+			buf_addc(&vn->out, ',');
+		jsonx_emit_string(
+		    &vn->out, vn->extra[i].key, vn->extra[i].klen);
+		buf_addc(&vn->out, ':');
+		jsonx_emit(&vn->out, vn->extra[i].v);
+	}
+	buf_addc(&vn->out, '}');
+	set_text(a, &doc->f[F_EXTRA], vn->out.data, vn->out.len);
+}
 
-		set_text(a, &fs[F_KIND], tmp, (size_t)n);
+const char *
+vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
+    struct vdoc *doc)
+{
+	const char *why;
+
+	memset(doc, 0, sizeof(*doc));
+	memset(vn->role, 0, sizeof(vn->role));
+	vn->nextra = 0;
+	if (root->type != J_OBJECT)
+		return "not a JSON object";
+	bind_members(vn, a, root, doc);
+	if ((why = take_identity(vn, a, doc)) != NULL ||
+	    (why = take_kind(vn, doc)) != NULL)
+		return why;
+	/* the field the message is about is strict (section 3.9) */
+	switch (doc->kind) {
+	case K_TELEMETRY:
+		why = vn->role[R_NAME].v == NULL
+		    ? strict_own_telemetry(vn, a, doc)
+		    : strict_telemetry(vn, a, doc);
+		break;
+	case K_DTC:
+		why = strict_dtc(vn, a, doc);
+		break;
+	case K_LOCATION:
+		why = strict_location(vn, a, doc);
+		break;
+	default:
+		break;
 	}
-	if (vn->nextra > 0 && !vn->conf.drop_unknown) {
-		buf_reset(&vn->out);
-		buf_addc(&vn->out, '{');
-		for (i = 0; i < vn->nextra; i++) {
-			if (i)
-				buf_addc(&vn->out, ',');
-			jsonx_emit_string(
-			    &vn->out, vn->extra[i].key, vn->extra[i].klen);
-			buf_addc(&vn->out, ':');
-			jsonx_emit(&vn->out, vn->extra[i].v);
-		}
-		buf_addc(&vn->out, '}');
-		set_text(a, &fs[F_EXTRA], vn->out.data, vn->out.len);
-	}
+	if (why != NULL)
+		return why;
+	lenient_fields(vn, a, doc);
+	if ((why = check_signals(vn, doc)) != NULL)
+		return why;
+	finish(vn, a, doc);
 	return NULL;
 }
 
