@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ndjson.h"
+#include "sig.h"
 #include "xalloc.h"
 
 #define READ_CHUNK (64 * 1024)
@@ -286,6 +287,15 @@ ndjson_writer_flush(struct ndjson_writer *w)
 		ssize_t n = write(w->fd, w->b.data + off, w->b.len - off);
 
 		if (n < 0) {
+			if ((errno == EINTR || errno == EAGAIN ||
+				errno == EWOULDBLOCK) &&
+			    sig_stop >= 2) {
+				/* a second ^C stops a writer stuck on a full
+				 * pipe, as the contract says */
+				w->error = EINTR;
+				w->b.len = 0;
+				return -1;
+			}
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {

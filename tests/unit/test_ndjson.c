@@ -22,6 +22,7 @@
 
 #include "common/buf.h"
 #include "common/ndjson.h"
+#include "common/sig.h"
 
 /* ---- helpers ---- */
 
@@ -924,6 +925,35 @@ test_writer_other_error(void **state)
 	close(fd);
 }
 
+/* A writer stuck on a full pipe gives up at the second SIGINT/SIGTERM. */
+static void
+test_writer_second_signal(void **state)
+{
+	int p[2], fl;
+	struct ndjson_writer *w;
+	struct buf *b;
+	char chunk[4096];
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	fl = fcntl(p[1], F_GETFL);
+	assert_int_equal(fcntl(p[1], F_SETFL, fl | O_NONBLOCK), 0);
+	w = ndjson_writer_new(p[1]);
+	b = ndjson_writer_buf(w);
+	memset(chunk, 'x', sizeof(chunk));
+	/* nobody reads: far more than a pipe holds */
+	while (b->len < 1024 * 1024)
+		buf_add(b, chunk, sizeof(chunk));
+	sig_stop = 2;
+	assert_int_equal(ndjson_writer_flush(w), -1);
+	assert_int_equal(ndjson_writer_error(w), EINTR);
+	assert_false(ndjson_writer_gone(w));
+	sig_stop = 0;
+	ndjson_writer_free(w);
+	close(p[0]);
+	close(p[1]);
+}
+
 int
 main(void)
 {
@@ -947,6 +977,7 @@ main(void)
 	    cmocka_unit_test(test_writer_socket_and_devnull),
 	    cmocka_unit_test(test_writer_epipe),
 	    cmocka_unit_test(test_writer_other_error),
+	    cmocka_unit_test(test_writer_second_signal),
 	};
 
 	return cmocka_run_group_tests_name("ndjson", tests, NULL, NULL);
