@@ -43,10 +43,17 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 LIBCOMMON  := $(BUILD)/libcommon.a
 
 # ---- programs: each lists its objects and the packages it links
-PROGS := vnorm
+PROGS := vnorm mqtt2json json2mqtt
 vnorm_OBJ  := $(BUILD)/cmd/vnorm/main.o $(BUILD)/cmd/vnorm/normalize.o \
 	$(BUILD)/cmd/vnorm/merge.o $(BUILD)/cmd/vnorm/timefmt.o
 vnorm_PKGS :=
+mqtt2json_OBJ  := $(BUILD)/cmd/mqtt2json/main.o \
+	$(BUILD)/cmd/mqtt2json/format.o $(BUILD)/cmd/mqtt2json/topicfields.o \
+	$(BUILD)/cmd/mqtt2json/subs.o
+mqtt2json_PKGS := $(PKG_MQTT)
+json2mqtt_OBJ  := $(BUILD)/cmd/json2mqtt/main.o \
+	$(BUILD)/cmd/json2mqtt/record.o $(BUILD)/cmd/json2mqtt/inflight.o
+json2mqtt_PKGS := $(PKG_MQTT)
 
 PROG_BINS := $(PROGS:%=$(BUILD)/%)
 
@@ -57,8 +64,14 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 UNIT_EXTRA_test_normalize := $(BUILD)/cmd/vnorm/normalize.o \
 	$(BUILD)/cmd/vnorm/merge.o $(BUILD)/cmd/vnorm/timefmt.o
 UNIT_EXTRA_test_timefmt := $(BUILD)/cmd/vnorm/timefmt.o
+UNIT_EXTRA_test_mqtt2json := $(BUILD)/cmd/mqtt2json/format.o \
+	$(BUILD)/cmd/mqtt2json/topicfields.o $(BUILD)/cmd/mqtt2json/subs.o
+UNIT_EXTRA_test_json2mqtt := $(BUILD)/cmd/json2mqtt/record.o \
+	$(BUILD)/cmd/json2mqtt/inflight.o
 # pkg-config packages a unit test links besides cmocka
 UNIT_LIBS_test_stats := jansson
+UNIT_LIBS_test_mqttopt := $(PKG_MQTT)
+UNIT_LIBS_test_mqtt2json := $(PKG_MQTT)
 CLI_TESTS := $(sort $(wildcard tests/cli/*.bats))
 INTEGRATION_TESTS := $(sort $(wildcard tests/integration/*.bats))
 TEST_HELPERS := $(BUILD)/tests/services/kmock
@@ -125,6 +138,7 @@ fuzz:
 
 bench: $(PROG_BINS)
 	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/vnorm.sh
+	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/mqtt.sh
 
 demo: deps
 	$(MAKE) all

@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: MIT */
+/* json2mqtt: publish each NDJSON line of the standard input to MQTT. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+#include "common/buf.h"
+#include "common/env.h"
+#include "common/jsonx.h"
+#include "common/log.h"
+#include "common/mqttopt.h"
+#include "common/ndjson.h"
+#include "common/opt.h"
+#include "common/reject.h"
+#include "common/sig.h"
+#include "common/stats.h"
+#include "inflight.h"
+#include "record.h"
+
+#define READ_BUDGET 1024 /* lines read between two socket services */
+#define WINDOW_DEFAULT 100ULL
+#define WINDOW_MAX 65000ULL
+#define MAX_STALLS 5 /* connections lost in a row with no progress */
+
+enum {
+	OPT_HELP = MQTT_OPT_END,
+	OPT_VERSION,
+	OPT_QUIET,
+	OPT_TEMPLATE,
+};
+
+/* clang-format off */
+static const struct mqtt_optdef tool_optdefs[] = {
+	{'d', "debug", no_argument, NULL, false},
+	{'r', "retain", no_argument, NULL, false},
+	{'v', "verbose", no_argument, NULL, false},
+	{'M', "max-inflight", required_argument, "count", false},
+	{'q', "qos", required_argument, "qos", false},
+	{'t', "topic", required_argument, "topic", false},
+	{OPT_HELP, "help", no_argument, NULL, false},
+	{OPT_VERSION, "version", no_argument, NULL, false},
+	{OPT_QUIET, "quiet", no_argument, NULL, false},
+	{OPT_TEMPLATE, "topic-template", required_argument, "template", false},
+	MQTT_OPTDEF_END,
+};
+/* clang-format on */
+
+static const struct mqtt_optdef *const optsets[] = {
+    tool_optdefs, mqtt_optdefs, mqtt_common_optdefs, NULL};
+
+struct opts {
+	struct common_opts c;
+	struct mqtt_opts m;
+	struct j2m_conf rec;
+	const char *template;
+	int qos;
+	bool retain;
+	unsigned long long window;
+};
+
+struct run {
+	const struct opts *o;
+	struct mqtt_conn conn;
+	struct topic_tmpl *tmpl;
+	struct inflight *inflight;
+	struct ndjson_reader *rd;
+	struct arena *arena;
+	struct reject_stream *rej;
+	struct stats *st;
+	uint64_t *in, *out, *rejected, *reconnects;
+	struct buf tbuf, pbuf, why, extra;
+	unsigned long long acks; /* acknowledgements since the last loss */
+	unsigned stalls; /* connections lost in a row without one */
+	int stdin_flags; /* to restore, or -1 */
+	bool eof, failed;
+};
+
+static void
+usage(FILE *fp)
+{
+	struct buf b = BUF_INIT;
+
+	mqtt_usage(&b, "json2mqtt", optsets, NULL);
+	fwrite(b.data, 1, b.len, fp);
+	buf_free(&b);
+}
+
+static void
+reject(struct run *r, const char *reason, unsigned long long lineno,
+    const char *line, size_t len)
+{
+	(*r->rejected)++;
+	if (reject_write_ex(r->rej, NULL, 0, reason, lineno, line, len,
+		r->extra.data, r->extra.len) < 0) {
+		log_err("rejects: %s", strerror(errno));
+		r->failed = true;
+	}
+	buf_reset(&r->extra);
+}
+
+static void
+on_publish(struct mosquitto *mosq, void *obj, int mid, int reason,
+    const mosquitto_property *props)
+{
+	struct run *r = ((struct mqtt_conn *)obj)->arg;
+	struct pending *p = inflight_take(r->inflight, mid);
+	struct buf why = BUF_INIT;
+
+	(void)mosq;
+	(void)props;
+	if (p == NULL)
+		return;
+	r->acks++;
+	if (reason >= 128) {
+		buf_printf(&why, "refused by the broker: %s",
+		    mosquitto_reason_string(reason));
+		reject(r, buf_cstr(&why), p->lineno, p->line.data, p->line.len);
+		buf_free(&why);
+	} else
+		(*r->out)++;
+	inflight_put(r->inflight, p);
+}
+
+/* QoS 0 messages still queued when the connection went are gone with it;
+ * QoS 1 and 2 ones libmosquitto sends again after reconnecting. */
+static void
+on_down(struct mqtt_conn *c)
+{
+	struct run *r = c->arg;
+	struct pending *p, *next;
+
+	/* A broker that drops the connection over one message (too large
+	 * for MQTT 3, which cannot say so) would see it again and again. */
+	if (r->acks == 0 && inflight_count(r->inflight) > 0 &&
+	    ++r->stalls >= MAX_STALLS) {
+		log_err(
+		    "connection lost %u times in a row with nothing "
+		    "acknowledged: giving up (a message the broker refuses, "
+		    "such as one over its size limit?)",
+		    r->stalls);
+		r->failed = true;
+	} else if (r->acks > 0)
+		r->stalls = 0;
+	r->acks = 0;
+
+	for (p = inflight_oldest(r->inflight); p != NULL; p = next) {
+		next = p->next;
+		if (p->qos != 0)
+			continue;
+		p = inflight_take(r->inflight, p->mid);
+		reject(r, "connection lost before the message was sent",
+		    p->lineno, p->line.data, p->line.len);
+		inflight_put(r->inflight, p);
+	}
+}
+
+static const char *
+publish_error(int rc)
+{
+	switch (rc) {
+	case MOSQ_ERR_OVERSIZE_PACKET:
+		return "larger than the broker's maximum packet size";
+	case MOSQ_ERR_PAYLOAD_SIZE:
+		return "payload too large for MQTT";
+	case MOSQ_ERR_MALFORMED_UTF8:
+		return "topic is not valid MQTT UTF-8";
+	case MOSQ_ERR_INVAL:
+		return "invalid topic";
+	case MOSQ_ERR_QOS_NOT_SUPPORTED:
+		return "QoS not supported by the broker";
+	default:
+		return mosquitto_strerror(rc);
+	}
+}
+
+static void
+process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
+{
+	const struct opts *o = r->o;
+	struct j2m_pub pub;
+	int mid = 0, rc;
+
+	(*r->in)++;
+	if (s == NDJSON_TOOLONG) {
+		buf_printf(
+		    &r->extra, ",\"bytes\":%llu,\"truncated\":true", ln->total);
+		reject(r, "line too long", ln->lineno, ln->line, ln->len);
+		return;
+	}
+	arena_reset(r->arena);
+	buf_reset(&r->why);
+	if (j2m_prepare(&o->rec, r->arena, ln->line, ln->len, &r->tbuf,
+		&r->pbuf, &pub, &r->why) < 0) {
+		reject(r, buf_cstr(&r->why), ln->lineno, ln->line, ln->len);
+		return;
+	}
+	rc = mosquitto_publish_v5(r->conn.mosq, &mid, pub.topic, (int)pub.len,
+	    pub.payload, o->qos, o->retain, NULL);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		reject(r, publish_error(rc), ln->lineno, ln->line, ln->len);
+		return;
+	}
+	if (inflight_add(r->inflight, mid, o->qos, ln->lineno, ln->line,
+		ln->len) == NULL) {
+		/* cannot happen with a window below 65535 */
+		log_err("line %llu: message id %d already in flight",
+		    ln->lineno, mid);
+		r->failed = true;
+	}
+}
+
+/* Read what stdin has, up to the window. */
+static void
+read_input(struct run *r)
+{
+	struct ndjson_line ln;
+	enum ndjson_status s;
+	int i;
+
+	for (i = 0; i < READ_BUDGET && !sig_stop; i++) {
+		if (inflight_count(r->inflight) >= r->o->window)
+			return;
+		s = ndjson_read(r->rd, &ln);
+		if (s == NDJSON_AGAIN)
+			return;
+		if (s == NDJSON_EOF) {
+			r->eof = true;
+			return;
+		}
+		if (s == NDJSON_ERROR) {
+			log_err("stdin: read: %s", strerror(errno));
+			r->eof = r->failed = true;
+			return;
+		}
+		process(r, s, &ln);
+		stats_tick(r->st);
+	}
+}
+
+/* Room in the window and a connection to publish on. */
+static bool
+can_read(const struct run *r)
+{
+	return !r->eof && !sig_stop && r->conn.state == MQTT_UP &&
+	    inflight_count(r->inflight) < r->o->window;
+}
+
+static void
+loop(struct run *r)
+{
+	struct pollfd pfd[3];
+	bool reading;
+	int n, timeout;
+
+	for (;;) {
+		if (sig_hup) {
+			sig_hup = 0;
+			if (reject_reopen(r->rej) < 0)
+				log_err("rejects: reopen: %s", strerror(errno));
+		}
+		if (sig_usr1) {
+			sig_usr1 = 0;
+			stats_print(r->st);
+		}
+		/* a second signal: stop at once, unacknowledged or not */
+		if (sig_stop >= 2 || r->conn.fatal || r->failed)
+			break;
+		if ((r->eof || sig_stop) && inflight_count(r->inflight) == 0)
+			break;
+		mqtt_conn_tick(&r->conn);
+		if (r->conn.fatal)
+			break;
+		reading = can_read(r);
+		timeout = mqtt_conn_timeout_ms(&r->conn);
+		n = stats_next_ms(r->st);
+		if (n >= 0 && n < timeout)
+			timeout = n;
+		pfd[0].fd = sig_fd();
+		pfd[0].events = POLLIN;
+		pfd[1].fd = mqtt_conn_pollfd(&r->conn, &pfd[1].events);
+		pfd[2].fd = reading ? STDIN_FILENO : -1;
+		pfd[2].events = POLLIN;
+		n = poll(pfd, 3, timeout);
+		if (n < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			r->failed = true;
+			break;
+		}
+		if (n > 0 && pfd[0].revents)
+			sig_drain();
+		/* acknowledgements first: they open the window for the
+		 * input read in this same round */
+		if (n > 0 && pfd[1].fd >= 0 &&
+		    (pfd[1].revents & (POLLIN | POLLERR | POLLHUP)))
+			mqtt_conn_read(&r->conn, READ_BUDGET, NULL);
+		if ((n > 0 && pfd[2].fd >= 0 && pfd[2].revents) ||
+		    (!reading && can_read(r)))
+			read_input(r);
+		mqtt_conn_write(&r->conn);
+		stats_check(r->st);
+	}
+}
+
+static void
+parse_args(int argc, char **argv, struct opts *o)
+{
+	struct option *longopts;
+	struct buf err = BUF_INIT;
+	unsigned long long v;
+	const char *errstr;
+	char *shortopts;
+	int c, rc;
+
+	memset(o, 0, sizeof(*o));
+	common_opts_init(&o->c);
+	mqtt_opts_init(&o->m);
+	o->qos = 1;
+	o->window = WINDOW_DEFAULT;
+	mqtt_getopt_tables(optsets, &longopts, &shortopts);
+	opterr = 0; /* one message of our own, with the json2mqtt: prefix */
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (common_opt_handle(&o->c, c, optarg))
+			continue;
+		if ((rc = mqtt_opt_handle(&o->m, c, optarg, &err)) < 0)
+			usage_error("%s", buf_cstr(&err));
+		if (rc > 0)
+			continue;
+		switch (c) {
+		case OPT_HELP:
+			usage(stdout);
+			exit(fflush(stdout) == 0 ? 0 : 1);
+		case OPT_VERSION:
+			printf("json2mqtt %s (iotpipe)\n", IOTPIPE_VERSION);
+			exit(fflush(stdout) == 0 ? 0 : 1);
+		case OPT_QUIET:
+			o->c.verbosity = -1;
+			break;
+		case 'v':
+		case 'd':
+			if (o->c.verbosity < 0)
+				o->c.verbosity = 0;
+			o->c.verbosity += c == 'd' ? 2 : 1;
+			break;
+		case 'r':
+			o->retain = true;
+			break;
+		case 'M':
+			if (parse_uint_range(
+				optarg, 1, WINDOW_MAX, &o->window, &errstr) < 0)
+				usage_error("-M: %s count '%s' (1-%llu)",
+				    errstr, optarg, WINDOW_MAX);
+			break;
+		case 'q':
+			if (parse_uint_range(optarg, 0, 2, &v, &errstr) < 0)
+				usage_error(
+				    "-q: invalid QoS '%s' (0, 1 or 2)", optarg);
+			o->qos = (int)v;
+			break;
+		case 't':
+			if (*optarg == '\0' || strpbrk(optarg, "+#") != NULL ||
+			    mosquitto_pub_topic_check(optarg) !=
+				MOSQ_ERR_SUCCESS)
+				usage_error("-t: invalid topic '%s' (no '+' or "
+					    "'#' when publishing)",
+				    optarg);
+			o->rec.topic = optarg;
+			break;
+		case OPT_TEMPLATE:
+			o->template = optarg;
+			break;
+		case ':':
+			usage_error(
+			    "option '%s' needs an argument", argv[optind - 1]);
+		default:
+			if (optopt != 0)
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	free(longopts);
+	free(shortopts);
+	if (optind < argc)
+		usage_error("unexpected operand '%s' (input is the standard "
+			    "input)",
+		    argv[optind]);
+	log_set_verbosity(o->c.verbosity);
+	if (mqtt_opts_finish(&o->m, env_get("MQTT_URL"), &err) < 0)
+		usage_error("%s", buf_cstr(&err));
+	buf_free(&err);
+	if (o->rec.topic != NULL && o->template != NULL)
+		usage_error("-t and --topic-template exclude each other");
+	if (o->rec.topic == NULL && o->template == NULL && o->m.topic != NULL) {
+		if (strpbrk(o->m.topic, "+#") != NULL)
+			usage_error("the topic in the URL has a wildcard");
+		o->rec.topic = o->m.topic;
+	}
+}
+
+/* A pipe, socket or terminal on stdin is read without blocking, so a
+ * half line never holds up the acknowledgements; the flags come back at
+ * exit.  A regular file never blocks anyway. */
+static int
+stdin_nonblock(void)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(STDIN_FILENO, &st) < 0 ||
+	    !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+		isatty(STDIN_FILENO)))
+		return -1;
+	if ((fl = fcntl(STDIN_FILENO, F_GETFL)) < 0 ||
+	    fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -1;
+	return fl;
+}
+
+static int
+finish(struct run *r)
+{
+	struct pending *p;
+	size_t lost = inflight_count(r->inflight);
+	int rc = r->failed || r->conn.fatal ? 1 : 0;
+
+	if (lost == 0)
+		mqtt_conn_close(&r->conn, 2000);
+	/* everything accepted and not acknowledged is a reject: exit 1 */
+	while ((p = inflight_oldest(r->inflight)) != NULL) {
+		p = inflight_take(r->inflight, p->mid);
+		reject(r, "not acknowledged by the broker", p->lineno,
+		    p->line.data, p->line.len);
+		inflight_put(r->inflight, p);
+	}
+	if (lost > 0) {
+		log_err("%zu message%s not acknowledged by the broker", lost,
+		    lost == 1 ? "" : "s");
+		rc = 1;
+	}
+	*r->reconnects = r->conn.reconnects;
+	stats_final(r->st);
+	if (reject_close(r->rej) < 0) {
+		log_err("rejects: %s", strerror(errno));
+		rc = 1;
+	}
+	if (rc == 0 && r->o->c.strict && *r->rejected > 0)
+		rc = 3;
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct run r;
+	struct buf err = BUF_INIT;
+	char *id;
+	int rc;
+
+	log_init(argv[0]);
+	parse_args(argc, argv, &o);
+	memset(&r, 0, sizeof(r));
+	r.o = &o;
+	if (o.template != NULL &&
+	    (r.tmpl = topic_tmpl_new(o.template, &err)) == NULL)
+		usage_error("--topic-template: %s", buf_cstr(&err));
+	o.rec.tmpl = r.tmpl;
+
+	if ((r.rej = reject_open(o.c.rejects, "json2mqtt", &err)) == NULL)
+		fatal("%s", buf_cstr(&err));
+	if (sig_init() < 0)
+		fatal("signals: %s", strerror(errno));
+	mosquitto_lib_init();
+	id = mqtt_client_id(&o.m);
+	if (mqtt_conn_init(&r.conn, &o.m, id, true, NULL, &err) < 0)
+		fatal("%s", buf_cstr(&err));
+	r.conn.arg = &r;
+	r.conn.on_down = on_down;
+	mosquitto_publish_v5_callback_set(r.conn.mosq, on_publish);
+	mosquitto_int_option(r.conn.mosq, MOSQ_OPT_SEND_MAXIMUM, (int)o.window);
+	r.inflight = inflight_new();
+	r.arena = arena_new();
+	r.stdin_flags = stdin_nonblock();
+	r.rd = ndjson_reader_new(STDIN_FILENO, (size_t)o.c.max_line);
+	r.st = stats_new("json2mqtt");
+	stats_configure(r.st, o.c.stats_interval, o.c.stats, o.c.progress);
+	r.in = stats_counter(r.st, "in");
+	r.out = stats_counter(r.st, "out");
+	r.rejected = stats_counter(r.st, "rejected");
+	r.reconnects = stats_counter(r.st, "reconnects");
+
+	loop(&r);
+	rc = finish(&r);
+
+	if (r.stdin_flags >= 0)
+		(void)fcntl(STDIN_FILENO, F_SETFL, r.stdin_flags);
+	mqtt_conn_free(&r.conn);
+	mosquitto_lib_cleanup();
+	ndjson_reader_free(r.rd);
+	inflight_free(r.inflight);
+	stats_free(r.st);
+	arena_free(r.arena);
+	topic_tmpl_free(r.tmpl);
+	buf_free(&r.tbuf);
+	buf_free(&r.pbuf);
+	buf_free(&r.why);
+	buf_free(&r.extra);
+	buf_free(&err);
+	free(id);
+	mqtt_opts_free(&o.m);
+	return rc;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* One MQTT message as one NDJSON line: the payload rules of DESIGN.md. */
+#ifndef IOTPIPE_MQTT2JSON_FORMAT_H
+#define IOTPIPE_MQTT2JSON_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/buf.h"
+#include "common/jsonx.h"
+#include "topicfields.h"
+
+enum m2j_binary {
+	M2J_BINARY_REJECT, /* a payload that is not UTF-8 is a reject */
+	M2J_BINARY_BASE64, /* {"value":"<base64>","encoding":"base64"} */
+};
+
+struct m2j_conf {
+	bool metadata; /* -m: add @metadata.mqtt */
+	enum m2j_binary binary;
+	const struct topic_fields *tf; /* --topic-fields, or NULL */
+};
+
+struct m2j_userprop {
+	const char *name, *value; /* NUL-terminated UTF-8 */
+};
+
+/* A received message; everything borrowed. */
+struct m2j_msg {
+	const char *topic;
+	const void *payload;
+	size_t len;
+	int qos;
+	bool retain;
+	const struct m2j_userprop *props; /* MQTT 5 user properties */
+	size_t nprops;
+};
+
+/*
+ * Append the output line for m (without '\n') to out:
+ *   - a JSON object passes as it is when it is already compact and
+ *     nothing is added, else re-emitted compact (numbers verbatim);
+ *   - other JSON becomes {"value":<json>};
+ *   - UTF-8 text that is not JSON (an empty payload too) becomes
+ *     {"value":"<text>"};
+ *   - other bytes are a reject, or {"value":"<base64>","encoding":"base64"}.
+ * With conf->metadata "@metadata":{"mqtt":{...}} comes first (merged into
+ * an "@metadata" object the payload already has); --topic-fields add
+ * their fields at the end unless the object already has that key.
+ * Returns NULL, or the reject reason (static text) with out unchanged.
+ * Values parsed live in arena a: the caller resets it between messages.
+ */
+const char *m2j_format(const struct m2j_conf *conf, struct arena *a,
+    const struct m2j_msg *m, struct buf *out);
+
+/* {"mqtt":{"topic":..,"qos":..,"retain":..[,"user_properties":[[k,v],..]]}}
+ * appended to out: the "@metadata" of a reject. */
+void m2j_meta(const struct m2j_msg *m, struct buf *out);
+
+#endif
