@@ -934,6 +934,11 @@ on_disconnect(
 		log_err("%s: %s: another client connected with our client id",
 		    ep(c), mosquitto_reason_string(rc));
 		c->fatal = true;
+	} else if (was == MQTT_CONNECTING && rc == MOSQ_ERR_TLS) {
+		/* the handshake failed after connect() returned (a busy
+		 * broker): a certificate, so the next try fails alike */
+		log_err("%s: connect: %s", ep(c), mosquitto_strerror(rc));
+		c->fatal = true;
 	} else if (was == MQTT_CONNECTING)
 		fail(c, "connect", down_text(rc, saved));
 	else {
@@ -1044,6 +1049,19 @@ mqtt_conn_pollfd(const struct mqtt_conn *c, short *events)
 	return fd;
 }
 
+/* A TLS failure reported by a read or write step rather than through the
+ * disconnect callback: during the handshake it is a certificate problem,
+ * which no retry mends. */
+static void
+check_tls(struct mqtt_conn *c, int rc)
+{
+	if (rc != MOSQ_ERR_TLS || c->fatal || c->state != MQTT_CONNECTING)
+		return;
+	log_err("%s: connect: %s", ep(c), mosquitto_strerror(rc));
+	c->fatal = true;
+	c->state = MQTT_DOWN;
+}
+
 void
 mqtt_conn_read(struct mqtt_conn *c, int budget, const bool *stop)
 {
@@ -1056,8 +1074,10 @@ mqtt_conn_read(struct mqtt_conn *c, int budget, const bool *stop)
 			break;
 		errno = 0;
 		rc = mosquitto_loop_read(c->mosq, 1);
-		if (rc != MOSQ_ERR_SUCCESS)
+		if (rc != MOSQ_ERR_SUCCESS) {
+			check_tls(c, rc);
 			break;
+		}
 		/* the library's own sign that the socket is drained */
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			break;
@@ -1070,7 +1090,7 @@ mqtt_conn_write(struct mqtt_conn *c)
 	if (mosquitto_socket(c->mosq) < 0)
 		return;
 	if (mosquitto_want_write(c->mosq))
-		(void)mosquitto_loop_write(c->mosq, 1);
+		check_tls(c, mosquitto_loop_write(c->mosq, 1));
 	if (mosquitto_socket(c->mosq) >= 0)
 		(void)mosquitto_loop_misc(c->mosq);
 }
