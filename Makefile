@@ -43,7 +43,7 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 LIBCOMMON  := $(BUILD)/libcommon.a
 
 # ---- programs: each lists its objects and the packages it links
-PROGS := vnorm mqtt2json json2mqtt
+PROGS := vnorm mqtt2json json2mqtt esbulk
 vnorm_OBJ  := $(BUILD)/cmd/vnorm/main.o $(BUILD)/cmd/vnorm/normalize.o \
 	$(BUILD)/cmd/vnorm/merge.o $(BUILD)/cmd/vnorm/timefmt.o
 vnorm_PKGS :=
@@ -54,6 +54,10 @@ mqtt2json_PKGS := $(PKG_MQTT)
 json2mqtt_OBJ  := $(BUILD)/cmd/json2mqtt/main.o \
 	$(BUILD)/cmd/json2mqtt/record.o $(BUILD)/cmd/json2mqtt/inflight.o
 json2mqtt_PKGS := $(PKG_MQTT)
+esbulk_OBJ  := $(BUILD)/cmd/esbulk/main.o $(BUILD)/cmd/esbulk/options.o \
+	$(BUILD)/cmd/esbulk/bulk.o $(BUILD)/cmd/esbulk/server.o \
+	$(BUILD)/cmd/esbulk/sender.o $(BUILD)/cmd/esbulk/setup.o
+esbulk_PKGS := $(PKG_CURL) zlib
 
 PROG_BINS := $(PROGS:%=$(BUILD)/%)
 
@@ -68,10 +72,12 @@ UNIT_EXTRA_test_mqtt2json := $(BUILD)/cmd/mqtt2json/format.o \
 	$(BUILD)/cmd/mqtt2json/topicfields.o $(BUILD)/cmd/mqtt2json/subs.o
 UNIT_EXTRA_test_json2mqtt := $(BUILD)/cmd/json2mqtt/record.o \
 	$(BUILD)/cmd/json2mqtt/inflight.o
+UNIT_EXTRA_test_bulk := $(BUILD)/cmd/esbulk/bulk.o $(BUILD)/cmd/esbulk/server.o
 # pkg-config packages a unit test links besides cmocka
 UNIT_LIBS_test_stats := jansson
 UNIT_LIBS_test_mqttopt := $(PKG_MQTT)
 UNIT_LIBS_test_mqtt2json := $(PKG_MQTT)
+UNIT_LIBS_test_http := $(PKG_CURL)
 CLI_TESTS := $(sort $(wildcard tests/cli/*.bats))
 INTEGRATION_TESTS := $(sort $(wildcard tests/integration/*.bats))
 TEST_HELPERS := $(BUILD)/tests/services/kmock
@@ -139,6 +145,7 @@ fuzz:
 bench: $(PROG_BINS)
 	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/vnorm.sh
 	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/mqtt.sh
+	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/esbulk.sh
 
 demo: deps
 	$(MAKE) all
@@ -167,11 +174,11 @@ uninstall:
 
 # ---- deps: the Debian packages the build and the tests need
 DEB_PKGS := build-essential pkg-config librdkafka-dev libjansson-dev \
-	libcurl4-openssl-dev libmosquitto-dev libcmocka-dev mosquitto \
+	libcurl4-openssl-dev zlib1g-dev libmosquitto-dev libcmocka-dev mosquitto \
 	mosquitto-clients kcat jq openssl curl bats bats-support bats-assert \
 	bats-file mandoc shellcheck cppcheck clang clang-format \
 	libclang-rt-14-dev zsh bash-completion default-jdk-headless maven procps \
-	time util-linux unzip
+	time util-linux python3 unzip
 deps:
 	@missing=; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \

@@ -1,0 +1,112 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# esbulk without a server: options, usage errors, an unreachable server,
+# secrets that never show. Tests with servers are in
+# tests/integration/esbulk.bats.
+
+load ../lib/common
+
+bats_require_minimum_version 1.5.0
+
+# Nothing listens on port 1 of the loopback: connections are refused at once.
+DEAD=http://127.0.0.1:1
+
+@test "esbulk --help prints the usage on stdout and exits 0" {
+    run --separate-stderr esbulk --help
+    assert_success
+    assert_output --partial 'usage: esbulk [-hqVv]'
+    [[ -z $stderr ]]
+}
+
+@test "esbulk -V prints the version" {
+    run esbulk -V
+    assert_success
+    assert_output --regexp '^esbulk [0-9.]+ \(iotpipe\)$'
+}
+
+@test "usage errors exit 2 with the esbulk: prefix and a hint" {
+    local args
+    while IFS= read -r args; do
+        # shellcheck disable=SC2086
+        run --separate-stderr esbulk $args
+        ((status == 2)) || fail "esbulk $args: exit $status"
+        [[ $stderr == esbulk:* ]] || fail "esbulk $args: stderr: $stderr"
+        [[ $stderr == *"Try 'esbulk --help'"* ]] || fail "esbulk $args: no hint"
+    done <<'EOF'
+--bogus
+-x
+-s 0
+-s 1000001
+-w 0
+-w x
+-i
+--gzip=sometimes
+--op-type update
+--auth digest
+-i x-%s
+--id a,,b
+--id vin --kafka-id
+--cert c.pem
+--template-name t
+--template /nonexistent/template.json -i x
+--template vehicles
+--batch-bytes 1
+--max-retry-time -1
+--compat 6
+-u ftp://host
+-u http://host:70000
+--follow
+--follow - 
+--auth basic
+--user u:p
+EOF
+}
+
+@test "basic auth without a password and apikey without a key are usage errors" {
+    run --separate-stderr env -u ELASTICSEARCH_PASSWORD esbulk --user elastic -u "$DEAD"
+    assert_equal "$status" 2
+    [[ $stderr == *"no secret"*ELASTICSEARCH_PASSWORD* ]]
+    run --separate-stderr env -u ELASTICSEARCH_API_KEY esbulk --auth apikey -u "$DEAD"
+    assert_equal "$status" 2
+    [[ $stderr == *ELASTICSEARCH_API_KEY* ]]
+}
+
+@test "an unreachable server: retries until --max-retry-time, then exit 1" {
+    run --separate-stderr esbulk -u "$DEAD" -i x --max-retry-time 0.5 --backoff-max 0.1 </dev/null
+    assert_equal "$status" 1
+    [[ $stderr == *"GET /: Failed to connect to 127.0.0.1 port 1"* ]] || fail "$stderr"
+    [[ $stderr == *"gave up after"* ]] || fail "$stderr"
+}
+
+@test "secrets never show: not in URLs, errors or -vv output" {
+    local pwfile=$BATS_TEST_TMPDIR/pw
+    printf 's3cr3t-file\n' >"$pwfile"
+    chmod 600 "$pwfile"
+    run --separate-stderr esbulk -vv -u "http://elastic:s3cr3t-url@127.0.0.1:1" \
+        -i x --max-retry-time 0.2 --backoff-max 0.1 </dev/null
+    assert_equal "$status" 1
+    [[ $stderr != *s3cr3t* ]] || fail "password printed: $stderr"
+    [[ $stderr == *"password in the URL"* ]]
+    run --separate-stderr env ELASTICSEARCH_API_KEY=s3cr3t-key \
+        esbulk -vv -u "$DEAD" -i x --max-retry-time 0.2 --backoff-max 0.1 </dev/null
+    assert_equal "$status" 1
+    [[ $stderr != *s3cr3t* ]] || fail "API key printed: $stderr"
+    run --separate-stderr env ELASTICSEARCH_PASSWORD=s3cr3t-env \
+        esbulk -vv --user elastic --password-file "$pwfile" -u "$DEAD" \
+        --max-retry-time 0.2 --backoff-max 0.1 </dev/null
+    assert_equal "$status" 1
+    [[ $stderr != *s3cr3t* ]] || fail "password printed: $stderr"
+    # a bad URL is echoed with its password hidden
+    run --separate-stderr esbulk -u "http://elastic:s3cr3t-bad@host:99999"
+    assert_equal "$status" 2
+    [[ $stderr != *s3cr3t* ]] || fail "password printed: $stderr"
+    [[ $stderr == *'elastic:***@host'* ]] || fail "$stderr"
+}
+
+@test "the man page renders and names every exit status" {
+    run bash -c "mandoc -Tutf8 '$IOTPIPE_SRC/man/esbulk.1' | col -b"
+    assert_success
+    assert_output --partial 'EXIT STATUS'
+    assert_output --partial 'ELASTICSEARCH_API_KEY'
+    assert_output --partial 'Retries and rejects'
+}
