@@ -225,3 +225,45 @@ url_redact(const char *url)
 	buf_free(&b);
 	return res;
 }
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *
+url_pct_decode(const char *p, size_t n)
+{
+	char *out = xmalloc(n + 1), *o = out;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '%') {
+			int hi, lo;
+
+			if (i + 2 >= n)
+				goto bad;
+			hi = hexval((unsigned char)p[i + 1]);
+			lo = hexval((unsigned char)p[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				goto bad;
+			*o++ = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			*o++ = p[i];
+		}
+	}
+	*o = '\0';
+	return out;
+bad:
+	explicit_bzero(out, n + 1);
+	free(out);
+	return NULL;
+}

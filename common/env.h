@@ -46,4 +46,12 @@ void secret_free(char *s);
  */
 char *url_redact(const char *url);
 
+/*
+ * p[0..n) with %xx escapes decoded (URL userinfo, paths), as a new string;
+ * NULL when an escape is broken or decodes to NUL.  The scratch copy of a
+ * refused input is wiped: it may hold a password.  Caller frees (with
+ * secret_free() for a password).
+ */
+char *url_pct_decode(const char *p, size_t n);
+
 #endif

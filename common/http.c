@@ -13,49 +13,6 @@
 #include "xalloc.h"
 #include "banned.h"
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decode p[0..n) into a new string; NULL on a bad escape or NUL. */
-static char *
-pct_decode(const char *p, size_t n)
-{
-	char *out = xmalloc(n + 1), *o = out;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] == '%') {
-			int hi, lo;
-
-			if (i + 2 >= n)
-				goto bad;
-			hi = hexval(p[i + 1]);
-			lo = hexval(p[i + 2]);
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-				goto bad;
-			*o++ = (char)(hi * 16 + lo);
-			i += 2;
-		} else {
-			*o++ = p[i];
-		}
-	}
-	*o = '\0';
-	return out;
-bad:
-	explicit_bzero(out, n + 1);
-	free(out);
-	return NULL;
-}
-
 static bool
 host_is_loopback(const char *h, size_t n)
 {
@@ -115,13 +72,13 @@ http_url_parse(const char *in, struct http_url *out, struct buf *err)
 		const char *uend = colon != NULL ? colon : at;
 
 		if (uend > auth &&
-		    (out->user = pct_decode(auth, (size_t)(uend - auth))) ==
+		    (out->user = url_pct_decode(auth, (size_t)(uend - auth))) ==
 			NULL) {
 			buf_printf(err, "bad percent escape in the URL's user");
 			goto fail;
 		}
 		if (colon != NULL &&
-		    (out->password = pct_decode(
+		    (out->password = url_pct_decode(
 			 colon + 1, (size_t)(at - colon - 1))) == NULL) {
 			buf_printf(
 			    err, "bad percent escape in the URL's password");

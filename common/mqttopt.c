@@ -275,48 +275,6 @@ mqtt_usage(struct buf *b, const char *prog,
 
 /* ------------------------------------------------------------ URLs */
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* p[0..n) with %xx decoded, or NULL when an escape is broken or
- * decodes to NUL. */
-static char *
-pct_decode(const char *p, size_t n)
-{
-	char *s = xmalloc(n + 1), *q = s;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] == '%') {
-			int hi, lo;
-
-			if (i + 2 >= n)
-				goto bad;
-			hi = hexval((unsigned char)p[i + 1]);
-			lo = hi < 0 ? -1 : hexval((unsigned char)p[i + 2]);
-			if (lo < 0 || (hi == 0 && lo == 0))
-				goto bad;
-			*q++ = (char)(hi * 16 + lo);
-			i += 2;
-		} else
-			*q++ = p[i];
-	}
-	*q = '\0';
-	return s;
-bad:
-	free(s);
-	return NULL;
-}
-
 void
 mqtt_url_free(struct mqtt_url *u)
 {
@@ -361,11 +319,11 @@ mqtt_url_parse(const char *url, struct mqtt_url *u, struct buf *err)
 	hp = auth;
 	if (at != NULL) {
 		colon = memchr(auth, ':', (size_t)(at - auth));
-		if ((u->user = pct_decode(
+		if ((u->user = url_pct_decode(
 			 auth, (size_t)((colon ? colon : at) - auth))) == NULL)
 			goto badesc;
 		if (colon != NULL &&
-		    (u->password = pct_decode(
+		    (u->password = url_pct_decode(
 			 colon + 1, (size_t)(at - colon - 1))) == NULL)
 			goto badesc;
 		hp = at + 1;
@@ -404,7 +362,7 @@ mqtt_url_parse(const char *url, struct mqtt_url *u, struct buf *err)
 		u->port = (int)port;
 	}
 	if (*auth_end == '/' && auth_end[1] != '\0') {
-		u->topic = pct_decode(auth_end + 1, strlen(auth_end + 1));
+		u->topic = url_pct_decode(auth_end + 1, strlen(auth_end + 1));
 		if (u->topic == NULL)
 			goto badesc;
 	}
