@@ -179,7 +179,14 @@ _kafka_launch() {
     log=$dir/kafka.log
     if [[ ! -f $dir/data/meta.properties ]]; then
         local cid user pass
-        cid=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+        # URL-safe base64 of 16 random bytes, as Kafka's own ids; never
+        # with a leading '-', which the tool's parser takes for an option
+        # (one start in 64 failed with "--cluster-id: expected one
+        # argument")
+        cid=-
+        while [[ $cid == -* ]]; do
+            cid=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+        done
         user=$(svc_env_get "$dir" KAFKA_SVC_USER)
         pass=$(svc_env_get "$dir" KAFKA_SVC_PASSWORD)
         if ! timeout 120 "$SVC_JAVA" -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
