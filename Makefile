@@ -45,7 +45,7 @@ LIBCOMMON  := $(BUILD)/libcommon.a
 # ---- programs: each lists its objects and the packages it links
 PROGS := vnorm mqtt2json json2mqtt esbulk
 vnorm_OBJ  := $(BUILD)/cmd/vnorm/main.o $(BUILD)/cmd/vnorm/normalize.o \
-	$(BUILD)/cmd/vnorm/merge.o $(BUILD)/cmd/vnorm/timefmt.o
+	$(BUILD)/cmd/vnorm/merge.o
 vnorm_PKGS :=
 mqtt2json_OBJ  := $(BUILD)/cmd/mqtt2json/main.o \
 	$(BUILD)/cmd/mqtt2json/format.o $(BUILD)/cmd/mqtt2json/topicfields.o \
@@ -66,8 +66,7 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 # pure parts of programs that unit tests link
 UNIT_EXTRA_test_normalize := $(BUILD)/cmd/vnorm/normalize.o \
-	$(BUILD)/cmd/vnorm/merge.o $(BUILD)/cmd/vnorm/timefmt.o
-UNIT_EXTRA_test_timefmt := $(BUILD)/cmd/vnorm/timefmt.o
+	$(BUILD)/cmd/vnorm/merge.o
 UNIT_EXTRA_test_mqtt2json := $(BUILD)/cmd/mqtt2json/format.o \
 	$(BUILD)/cmd/mqtt2json/topicfields.o $(BUILD)/cmd/mqtt2json/subs.o
 UNIT_EXTRA_test_json2mqtt := $(BUILD)/cmd/json2mqtt/record.o \

@@ -3,6 +3,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "jsonx.h"
 #include "xalloc.h"
@@ -943,4 +946,392 @@ void
 jsonx_emit_without_meta(struct buf *b, const struct jval *v)
 {
 	emit(b, v, 1);
+}
+
+void
+jsonx_emit_meta_open(struct buf *b, const struct jval *own, const char *ns)
+{
+	size_t i, nslen = strlen(ns);
+
+	buf_adds(b, "\"@metadata\":{");
+	if (own != NULL && own->type == J_OBJECT)
+		for (i = 0; i < own->len; i++) {
+			const struct jmember *mb = &own->u.members[i];
+
+			if (mb->klen == nslen &&
+			    memcmp(mb->key, ns, nslen) == 0)
+				continue;
+			jsonx_emit_string(b, mb->key, mb->klen);
+			buf_addc(b, ':');
+			jsonx_emit(b, mb->val);
+			buf_addc(b, ',');
+		}
+	jsonx_emit_string(b, ns, nslen);
+	buf_adds(b, ":{");
+}
+
+bool
+jsonx_no_space(const char *p, size_t n)
+{
+	return memchr(p, ' ', n) == NULL && memchr(p, '\n', n) == NULL &&
+	    memchr(p, '\t', n) == NULL && memchr(p, '\r', n) == NULL;
+}
+
+/* -------------------------------------------------------------- scanning */
+
+struct scanner {
+	const char *p, *end;
+	bool compact;
+};
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* ASCII bytes that end a run of plain string characters (every byte above
+ * 0x7f does too). */
+static const unsigned char string_stop[128] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* controls */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* controls */
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* '"' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* '\\' */
+};
+
+static inline bool
+stops(unsigned char c)
+{
+	return c >= 0x80 || string_stop[c];
+}
+
+/*
+ * The index of the first byte of the 8 in w (in memory order) that ends a
+ * run: '"', '\\', below 0x20 or above 0x7f; 8 when none does.  Each test
+ * may flag bytes after a true one (a borrow), never before, so the lowest
+ * flag is exact.
+ */
+static inline unsigned
+stop8(uint64_t w)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\'), m;
+
+	m = (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w) |
+		w) &
+	    HIGHS;
+	return m != 0 ? (unsigned)__builtin_ctzll(m) / 8 : 8;
+#else
+	unsigned char c[8];
+	unsigned i;
+
+	memcpy(c, &w, 8);
+	for (i = 0; i < 8 && !stops(c[i]); i++)
+		;
+	return i;
+#endif
+}
+
+#ifdef __SSE2__
+/* As stop8() for the 16 bytes at p. */
+static inline unsigned
+stop16(const char *p)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i m =
+	    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+			     _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+		/* x <= 0x1f, unsigned */
+		_mm_cmpeq_epi8(
+		    _mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)));
+	/* the high bit of x itself: bytes above 0x7f */
+	unsigned bits =
+	    (unsigned)_mm_movemask_epi8(m) | (unsigned)_mm_movemask_epi8(x);
+
+	return bits != 0 ? (unsigned)__builtin_ctz(bits) : 16;
+}
+#endif
+
+/*
+ * A string at sc->p (on its quote), as parse_string() accepts it.  UTF-8
+ * is checked here, where it can occur: any other byte above 0x7f is a
+ * syntax error anyway.
+ */
+static int
+scan_string(struct scanner *sc, bool *escaped)
+{
+	const char *p = sc->p + 1, *end = sc->end;
+	unsigned cp, lo, k;
+	unsigned char c;
+	uint64_t w;
+	size_t n;
+
+	*escaped = false;
+	for (;;) {
+		for (;;) {
+#ifdef __SSE2__
+			if (end - p >= 16) {
+				k = stop16(p);
+				p += k;
+				if (k < 16)
+					break;
+				continue;
+			}
+#endif
+			if (end - p < 8) {
+				while (p < end && !stops((unsigned char)*p))
+					p++;
+				break;
+			}
+			memcpy(&w, p, 8);
+			k = stop8(w);
+			p += k;
+			if (k < 8)
+				break;
+		}
+		if (p >= end)
+			return -1;
+		c = (unsigned char)*p;
+		if (c == '"') {
+			sc->p = p + 1;
+			return 0;
+		}
+		if (c >= 0x80) {
+			if ((n = utf8_seq((const unsigned char *)p,
+				 (size_t)(end - p))) == 0)
+				return -1;
+			p += n;
+			continue;
+		}
+		if (c < 0x20 || end - p < 2)
+			return -1;
+		*escaped = true;
+		switch (p[1]) {
+		case '"':
+		case '\\':
+		case '/':
+		case 'b':
+		case 'f':
+		case 'n':
+		case 'r':
+		case 't':
+			p += 2;
+			break;
+		case 'u':
+			if (end - p < 6 || hex4(p + 2, &cp) < 0 ||
+			    (cp >= 0xDC00 && cp <= 0xDFFF))
+				return -1;
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				if (end - p < 12 || p[6] != '\\' ||
+				    p[7] != 'u' || hex4(p + 8, &lo) < 0 ||
+				    lo < 0xDC00 || lo > 0xDFFF)
+					return -1;
+				p += 6;
+			}
+			p += 6;
+			break;
+		default:
+			return -1;
+		}
+	}
+}
+
+static inline void
+scan_ws(struct scanner *sc)
+{
+	const char *p = sc->p;
+
+	if (p<sc->end && * p> ' ')
+		return;
+	while (p < sc->end &&
+	    (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	if (p != sc->p)
+		sc->compact = false;
+	sc->p = p;
+}
+
+static int scan_container(struct scanner *sc, int depth);
+
+/* One value at sc->p (white space before it allowed); *type set. */
+static inline int
+scan_value(struct scanner *sc, int depth, enum jtype *type, bool *escaped)
+{
+	size_t n;
+
+	scan_ws(sc);
+	*escaped = false;
+	if (sc->p >= sc->end)
+		return -1;
+	switch (*sc->p) {
+	case '"':
+		*type = J_STRING;
+		return scan_string(sc, escaped);
+	case '{':
+	case '[':
+		*type = *sc->p == '{' ? J_OBJECT : J_ARRAY;
+		return scan_container(sc, depth + 1);
+	case 't':
+		*type = J_TRUE;
+		n = 4;
+		if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, "true", n))
+			return -1;
+		break;
+	case 'f':
+		*type = J_FALSE;
+		n = 5;
+		if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, "false", n))
+			return -1;
+		break;
+	case 'n':
+		*type = J_NULL;
+		n = 4;
+		if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, "null", n))
+			return -1;
+		break;
+	default:
+		*type = J_NUMBER;
+		if ((n = number_len(sc->p, sc->end)) == 0)
+			return -1;
+		if (sc->p + n < sc->end &&
+		    ((sc->p[n] >= '0' && sc->p[n] <= '9') || sc->p[n] == '.' ||
+			sc->p[n] == 'e' || sc->p[n] == 'E'))
+			return -1;
+		break;
+	}
+	sc->p += n;
+	return 0;
+}
+
+/* An object or array at sc->p, the container at nesting depth. */
+static int
+scan_container(struct scanner *sc, int depth)
+{
+	char close = *sc->p == '{' ? '}' : ']';
+	bool esc, first;
+	enum jtype t;
+
+	if (depth > JSONX_MAX_DEPTH)
+		return -1;
+	sc->p++;
+	scan_ws(sc);
+	if (sc->p < sc->end && *sc->p == close) {
+		sc->p++;
+		return 0;
+	}
+	for (first = true;; first = false) {
+		if (!first) {
+			scan_ws(sc);
+			if (sc->p < sc->end && *sc->p == close) {
+				sc->p++;
+				return 0;
+			}
+			if (sc->p >= sc->end || *sc->p != ',')
+				return -1;
+			sc->p++;
+			scan_ws(sc);
+		}
+		if (close == '}') {
+			if (sc->p >= sc->end || *sc->p != '"' ||
+			    scan_string(sc, &esc) < 0)
+				return -1;
+			scan_ws(sc);
+			if (sc->p >= sc->end || *sc->p != ':')
+				return -1;
+			sc->p++;
+		}
+		if (scan_value(sc, depth, &t, &esc) < 0)
+			return -1;
+	}
+}
+
+/* The members of the top-level object, noting the keys asked for. */
+static int
+scan_members(struct scanner *sc, struct jsonx_scan *s)
+{
+	const char *key, *val;
+	size_t klen, i, nkeys, klens[JSONX_SCAN_KEYS];
+	bool esc, first;
+	enum jtype t;
+
+	for (nkeys = 0; nkeys < JSONX_SCAN_KEYS && s->keys[nkeys] != NULL;
+	     nkeys++)
+		klens[nkeys] = strlen(s->keys[nkeys]);
+	sc->p++;
+	scan_ws(sc);
+	if (sc->p < sc->end && *sc->p == '}') {
+		sc->p++;
+		return 0;
+	}
+	for (first = true;; first = false) {
+		if (!first) {
+			scan_ws(sc);
+			if (sc->p < sc->end && *sc->p == '}') {
+				sc->p++;
+				return 0;
+			}
+			if (sc->p >= sc->end || *sc->p != ',')
+				return -1;
+			sc->p++;
+			scan_ws(sc);
+		}
+		if (sc->p >= sc->end || *sc->p != '"')
+			return -1;
+		key = sc->p + 1;
+		if (scan_string(sc, &esc) < 0)
+			return -1;
+		klen = (size_t)(sc->p - 1 - key);
+		if (esc)
+			s->key_escapes = true;
+		scan_ws(sc);
+		if (sc->p >= sc->end || *sc->p != ':')
+			return -1;
+		sc->p++;
+		scan_ws(sc);
+		val = sc->p;
+		if (scan_value(sc, 1, &t, &esc) < 0)
+			return -1;
+		s->members++;
+		if (klen == 9 && memcmp(key, "@metadata", 9) == 0)
+			s->has_meta = true;
+		for (i = 0; i < nkeys; i++) {
+			struct jsonx_span *f = &s->found[i];
+
+			if (klens[i] != klen ||
+			    memcmp(s->keys[i], key, klen) != 0)
+				continue;
+			f->found = true;
+			f->type = t;
+			f->escaped = esc;
+			f->p = t == J_STRING ? val + 1 : val;
+			f->len =
+			    (size_t)(sc->p - val) - (t == J_STRING ? 2 : 0);
+		}
+	}
+}
+
+enum jsonx_status
+jsonx_scan(const char *p, size_t n, struct jsonx_scan *s)
+{
+	struct scanner sc = {p, p + n, true};
+	bool esc;
+	size_t i;
+
+	s->type = J_NULL;
+	s->members = 0;
+	s->has_meta = s->key_escapes = false;
+	for (i = 0; i < JSONX_SCAN_KEYS; i++)
+		memset(&s->found[i], 0, sizeof(s->found[i]));
+	scan_ws(&sc);
+	if (sc.p < sc.end && *sc.p == '{') {
+		s->type = J_OBJECT;
+		if (scan_members(&sc, s) < 0)
+			return JSONX_ESYNTAX;
+	} else if (scan_value(&sc, 0, &s->type, &esc) < 0) {
+		return JSONX_ESYNTAX;
+	}
+	scan_ws(&sc);
+	if (sc.p != sc.end)
+		return JSONX_ESYNTAX;
+	s->compact = sc.compact;
+	return JSONX_OK;
 }

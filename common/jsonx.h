@@ -95,6 +95,41 @@ bool utf8_valid(const char *p, size_t n);
 /* True when p[0..n) matches the JSON number grammar exactly. */
 bool jsonx_number_valid(const char *p, size_t n);
 
+/* ---- scanning: checking without building values ---- */
+
+#define JSONX_SCAN_KEYS 4
+
+/* Where a top-level member's value is in the input. */
+struct jsonx_span {
+	bool found;
+	enum jtype type;
+	bool escaped; /* a string holding backslash escapes */
+	const char *p; /* the value's text; a string's without its quotes */
+	size_t len;
+};
+
+struct jsonx_scan {
+	/* in: top-level member names to find, NULL-terminated early or
+	 * JSONX_SCAN_KEYS of them; compared with the key text as written */
+	const char *keys[JSONX_SCAN_KEYS];
+	/* out */
+	enum jtype type; /* of the value */
+	size_t members; /* of a top-level object */
+	bool has_meta; /* a top-level object with an "@metadata" member */
+	bool key_escapes; /* some top-level key holds an escape: has_meta
+			   * and found[] may miss it, jsonx_parse() knows */
+	bool compact; /* no white space outside strings */
+	struct jsonx_span found[JSONX_SCAN_KEYS]; /* the last of duplicates */
+};
+
+/*
+ * Check p[0..n) without building anything: returns JSONX_OK exactly when
+ * jsonx_parse() would, and JSONX_ESYNTAX otherwise, whatever the cause
+ * (call jsonx_parse() for the precise error).  s->keys are read; the rest
+ * of s is filled in on success.  Several times faster than jsonx_parse().
+ */
+enum jsonx_status jsonx_scan(const char *p, size_t n, struct jsonx_scan *s);
+
 /* ---- access (all borrowed) ---- */
 
 /* Object member by key, NULL when absent or v is not an object.  With
@@ -129,5 +164,14 @@ void jsonx_emit_without_meta(struct buf *b, const struct jval *v);
 void jsonx_emit_string(struct buf *b, const char *s, size_t n);
 /* Same for arbitrary bytes: invalid UTF-8 sequences become U+FFFD. */
 void jsonx_emit_string_lossy(struct buf *b, const char *s, size_t n);
+/*
+ * The start of a program's "@metadata" member: `"@metadata":{`, the
+ * members of own (the document's @metadata, may be NULL) except ns, then
+ * `"ns":{`.  The caller adds its own members and closes with "}}".
+ */
+void jsonx_emit_meta_open(
+    struct buf *b, const struct jval *own, const char *ns);
+/* No JSON white space byte in p[0..n): valid JSON text that is compact. */
+bool jsonx_no_space(const char *p, size_t n);
 
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,4 +226,43 @@ common_opt_handle(struct common_opts *o, int c, const char *arg)
 	default:
 		return 0;
 	}
+}
+
+void
+opt_help(const char *text)
+{
+	fputs(text, stdout);
+	exit(fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1);
+}
+
+void
+opt_version(const char *prog, const char *extra)
+{
+	printf("%s %s (iotpipe)%s%s\n", prog, IOTPIPE_VERSION,
+	    extra != NULL ? " " : "", extra != NULL ? extra : "");
+	exit(fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1);
+}
+
+void
+opt_verbose(struct common_opts *o, int n)
+{
+	if (o->verbosity < 0)
+		o->verbosity = 0;
+	o->verbosity += n;
+}
+
+void
+opt_quiet(struct common_opts *o)
+{
+	o->verbosity = -1;
+}
+
+void
+opt_bad(int c, char *const *argv)
+{
+	if (c == ':')
+		usage_error("option '%s' needs an argument", argv[optind - 1]);
+	if (optopt != 0)
+		usage_error("unknown option '-%c'", optopt);
+	usage_error("unknown option '%s'", argv[optind - 1]);
 }

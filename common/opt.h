@@ -93,4 +93,18 @@ enum {
  */
 int common_opt_handle(struct common_opts *o, int c, const char *arg);
 
+/*
+ * The options whose letters differ from tool to tool but whose meaning
+ * does not.  opt_help() prints text (the usage) on stdout and exits 0, or 1
+ * when stdout fails; opt_version() prints "prog VERSION (iotpipe)" and
+ * extra when not NULL, likewise.  opt_verbose() adds n levels (-v 1, -d 2;
+ * after -q it starts from 0), opt_quiet() sets -1.  opt_bad() is the
+ * usage_error() for getopt_long's ':' (a missing argument) and '?'.
+ */
+_Noreturn void opt_help(const char *text);
+_Noreturn void opt_version(const char *prog, const char *extra);
+void opt_verbose(struct common_opts *o, int n);
+void opt_quiet(struct common_opts *o);
+_Noreturn void opt_bad(int c, char *const *argv);
+
 #endif

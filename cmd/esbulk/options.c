@@ -268,18 +268,14 @@ opts_parse(int argc, char **argv, struct opts *o)
 			continue;
 		switch (c) {
 		case 'h':
-			fputs(usage_text, stdout);
-			exit(fflush(stdout) == 0 ? 0 : 1);
+			opt_help(usage_text);
 		case 'q':
-			o->c.verbosity = -1;
+			opt_quiet(&o->c);
 			break;
 		case 'V':
-			printf("esbulk %s (iotpipe)\n", IOTPIPE_VERSION);
-			exit(fflush(stdout) == 0 ? 0 : 1);
+			opt_version("esbulk", NULL);
 		case 'v':
-			if (o->c.verbosity < 0)
-				o->c.verbosity = 0;
-			o->c.verbosity++;
+			opt_verbose(&o->c, 1);
 			break;
 		case 'i':
 			if (bulk_index_check(
@@ -406,13 +402,8 @@ opts_parse(int argc, char **argv, struct opts *o)
 				usage_error("--user: a user name without ':'");
 			o->user = optarg;
 			break;
-		case ':':
-			usage_error(
-			    "option '%s' needs an argument", argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				usage_error("unknown option '-%c'", optopt);
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			opt_bad(c, argv);
 		}
 	}
 	log_set_verbosity(o->c.verbosity);

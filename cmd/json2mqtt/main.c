@@ -342,16 +342,13 @@ parse_args(int argc, char **argv, struct opts *o)
 			usage(stdout);
 			exit(fflush(stdout) == 0 ? 0 : 1);
 		case OPT_VERSION:
-			printf("json2mqtt %s (iotpipe)\n", IOTPIPE_VERSION);
-			exit(fflush(stdout) == 0 ? 0 : 1);
+			opt_version("json2mqtt", NULL);
 		case OPT_QUIET:
-			o->c.verbosity = -1;
+			opt_quiet(&o->c);
 			break;
 		case 'v':
 		case 'd':
-			if (o->c.verbosity < 0)
-				o->c.verbosity = 0;
-			o->c.verbosity += c == 'd' ? 2 : 1;
+			opt_verbose(&o->c, c == 'd' ? 2 : 1);
 			break;
 		case 'r':
 			o->retain = true;
@@ -380,13 +377,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_TEMPLATE:
 			o->template = optarg;
 			break;
-		case ':':
-			usage_error(
-			    "option '%s' needs an argument", argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				usage_error("unknown option '-%c'", optopt);
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			opt_bad(c, argv);
 		}
 	}
 	free(longopts);

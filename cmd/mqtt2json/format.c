@@ -52,35 +52,9 @@ m2j_meta(const struct m2j_msg *m, struct buf *out)
 static void
 emit_meta(const struct m2j_msg *m, const struct jval *own, struct buf *out)
 {
-	size_t i;
-
-	buf_adds(out, "\"@metadata\":{");
-	if (own != NULL && own->type == J_OBJECT)
-		for (i = 0; i < own->len; i++) {
-			const struct jmember *mb = &own->u.members[i];
-
-			if (mb->klen == 4 && memcmp(mb->key, "mqtt", 4) == 0)
-				continue;
-			jsonx_emit_string(out, mb->key, mb->klen);
-			buf_addc(out, ':');
-			jsonx_emit(out, mb->val);
-			buf_addc(out, ',');
-		}
-	buf_adds(out, "\"mqtt\":{");
+	jsonx_emit_meta_open(out, own, "mqtt");
 	mqtt_members(m, out);
 	buf_adds(out, "}}");
-}
-
-/* No JSON white space at all, so the text is already compact. */
-static bool
-compact(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')
-			return false;
-	return true;
 }
 
 /* The captured topic levels the object obj (may be NULL) lacks; first
@@ -145,7 +119,7 @@ m2j_format(const struct m2j_conf *c, struct arena *a, const struct m2j_msg *m,
 	if (st == JSONX_EDEPTH)
 		return "JSON nested too deeply";
 	if (st == JSONX_OK && root->type == J_OBJECT) {
-		if (!c->metadata && ncaps == 0 && compact(jp, jn)) {
+		if (!c->metadata && ncaps == 0 && jsonx_no_space(jp, jn)) {
 			buf_add(out, jp, jn);
 			return NULL;
 		}
@@ -178,7 +152,7 @@ m2j_format(const struct m2j_conf *c, struct arena *a, const struct m2j_msg *m,
 	}
 	buf_adds(out, "\"value\":");
 	if (st == JSONX_OK) {
-		if (compact(jp, jn))
+		if (jsonx_no_space(jp, jn))
 			buf_add(out, jp, jn);
 		else
 			jsonx_emit(out, root);

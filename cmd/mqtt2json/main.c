@@ -410,16 +410,13 @@ parse_args(int argc, char **argv, struct opts *o)
 			usage(stdout);
 			exit(fflush(stdout) == 0 ? 0 : 1);
 		case OPT_VERSION:
-			printf("mqtt2json %s (iotpipe)\n", IOTPIPE_VERSION);
-			exit(fflush(stdout) == 0 ? 0 : 1);
+			opt_version("mqtt2json", NULL);
 		case OPT_QUIET:
-			o->c.verbosity = -1;
+			opt_quiet(&o->c);
 			break;
 		case 'v':
 		case 'd':
-			if (o->c.verbosity < 0)
-				o->c.verbosity = 0;
-			o->c.verbosity += c == 'd' ? 2 : 1;
+			opt_verbose(&o->c, c == 'd' ? 2 : 1);
 			break;
 		case 'm':
 			o->fmt.metadata = true;
@@ -484,13 +481,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_TOPIC_FIELDS:
 			o->topic_fields = optarg;
 			break;
-		case ':':
-			usage_error(
-			    "option '%s' needs an argument", argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				usage_error("unknown option '-%c'", optopt);
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			opt_bad(c, argv);
 		}
 	}
 	free(longopts);

@@ -301,18 +301,14 @@ parse_args(int argc, char **argv, struct opts *o)
 			continue;
 		switch (c) {
 		case 'h':
-			fputs(usage_text, stdout);
-			exit(fflush(stdout) == 0 ? 0 : 1);
+			opt_help(usage_text);
 		case 'q':
-			o->c.verbosity = -1;
+			opt_quiet(&o->c);
 			break;
 		case 'V':
-			printf("vnorm %s (iotpipe)\n", IOTPIPE_VERSION);
-			exit(fflush(stdout) == 0 ? 0 : 1);
+			opt_version("vnorm", NULL);
 		case 'v':
-			if (o->c.verbosity < 0)
-				o->c.verbosity = 0;
-			o->c.verbosity++;
+			opt_verbose(&o->c, 1);
 			break;
 		case OPT_DROP_UNKNOWN:
 			o->drop_unknown = true;
@@ -338,13 +334,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_VIN_FROM_TOPIC:
 			o->vin_from_topic = true;
 			break;
-		case ':':
-			usage_error(
-			    "option '%s' needs an argument", argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				usage_error("unknown option '-%c'", optopt);
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			opt_bad(c, argv);
 		}
 	}
 	if (o->follow) {

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "common/jsonx.h"
+#include "common/timefmt.h"
 #include "common/xalloc.h"
 #include "merge.h"
-#include "timefmt.h"
 
 #define NBUCKETS 1024
 

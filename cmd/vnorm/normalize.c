@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/timefmt.h"
 #include "common/xalloc.h"
 #include "normalize.h"
-#include "timefmt.h"
 
 /* Roles a key can play: an output field, or one of these. */
 enum {

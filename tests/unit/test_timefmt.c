@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "cmd/vnorm/timefmt.h"
+#include "common/timefmt.h"
 
 #define T_2019 1560598757632LL /* 2019-06-15T11:39:17.632Z */
 

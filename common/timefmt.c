@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Timestamps for vnorm: every accepted form to epoch milliseconds and back. */
+/* Timestamps: every accepted form to epoch milliseconds and back. */
 #include <stdbool.h>
 #include <string.h>
 
