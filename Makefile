@@ -59,6 +59,14 @@ esbulk_OBJ  := $(BUILD)/cmd/esbulk/main.o $(BUILD)/cmd/esbulk/options.o \
 	$(BUILD)/cmd/esbulk/sender.o $(BUILD)/cmd/esbulk/setup.o
 esbulk_PKGS := $(PKG_CURL) zlib
 
+kprod_OBJ  := $(BUILD)/cmd/kprod/main.o $(BUILD)/cmd/kprod/record.o
+kprod_PKGS := $(PKG_RDKAFKA)
+kcons_OBJ  := $(BUILD)/cmd/kcons/main.o $(BUILD)/cmd/kcons/consume.o \
+	$(BUILD)/cmd/kcons/admin.o $(BUILD)/cmd/kcons/format.o \
+	$(BUILD)/cmd/kcons/offspec.o $(BUILD)/cmd/kcons/acks.o
+kcons_PKGS := $(PKG_RDKAFKA)
+PROGS += kprod kcons
+
 PROG_BINS := $(PROGS:%=$(BUILD)/%)
 
 # ---- tests
@@ -72,11 +80,15 @@ UNIT_EXTRA_test_mqtt2json := $(BUILD)/cmd/mqtt2json/format.o \
 UNIT_EXTRA_test_json2mqtt := $(BUILD)/cmd/json2mqtt/record.o \
 	$(BUILD)/cmd/json2mqtt/inflight.o
 UNIT_EXTRA_test_bulk := $(BUILD)/cmd/esbulk/bulk.o $(BUILD)/cmd/esbulk/server.o
+UNIT_EXTRA_test_kprod := $(BUILD)/cmd/kprod/record.o
+UNIT_EXTRA_test_kcons := $(BUILD)/cmd/kcons/format.o \
+	$(BUILD)/cmd/kcons/offspec.o $(BUILD)/cmd/kcons/acks.o
 # pkg-config packages a unit test links besides cmocka
 UNIT_LIBS_test_stats := jansson
 UNIT_LIBS_test_mqttopt := $(PKG_MQTT)
 UNIT_LIBS_test_mqtt2json := $(PKG_MQTT)
 UNIT_LIBS_test_http := $(PKG_CURL)
+UNIT_LIBS_test_kafkaopt := $(PKG_RDKAFKA)
 CLI_TESTS := $(sort $(wildcard tests/cli/*.bats))
 INTEGRATION_TESTS := $(sort $(wildcard tests/integration/*.bats))
 TEST_HELPERS := $(BUILD)/tests/services/kmock
@@ -143,8 +155,8 @@ fuzz:
 
 bench: $(PROG_BINS)
 	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/vnorm.sh
+	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/kafka.sh
 	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/mqtt.sh
-	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/esbulk.sh
 
 demo: deps
 	$(MAKE) all

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/* kcons --acks: the contiguous acknowledged prefix of each partition. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acks.h"
+#include "common/xalloc.h"
+#include "common/banned.h"
+
+struct entry {
+	int64_t offset;
+	bool acked;
+};
+
+/* One partition: the records written and not yet behind the prefix, in
+ * offset order, as a ring. */
+struct part {
+	char *topic;
+	int32_t partition;
+	struct entry *ring;
+	size_t head, count, cap;
+	int64_t next; /* the offset after the acknowledged prefix, or -1 */
+	int64_t last; /* the last offset added, or -1 */
+	bool grown; /* next moved since the last acks_collect() */
+};
+
+struct acks {
+	struct part *parts;
+	size_t nparts, cap;
+	size_t hit; /* the part found last */
+	size_t pending;
+};
+
+struct acks *
+acks_new(void)
+{
+	return xcalloc(1, sizeof(struct acks));
+}
+
+static void
+part_clear(struct part *p)
+{
+	free(p->ring);
+	free(p->topic);
+}
+
+void
+acks_free(struct acks *k)
+{
+	size_t i;
+
+	if (k == NULL)
+		return;
+	for (i = 0; i < k->nparts; i++)
+		part_clear(&k->parts[i]);
+	free(k->parts);
+	free(k);
+}
+
+static struct part *
+find(struct acks *k, const char *topic, int32_t partition)
+{
+	size_t i;
+
+	if (k->hit < k->nparts && k->parts[k->hit].partition == partition &&
+	    strcmp(k->parts[k->hit].topic, topic) == 0)
+		return &k->parts[k->hit];
+	for (i = 0; i < k->nparts; i++)
+		if (k->parts[i].partition == partition &&
+		    strcmp(k->parts[i].topic, topic) == 0) {
+			k->hit = i;
+			return &k->parts[i];
+		}
+	return NULL;
+}
+
+static struct part *
+get(struct acks *k, const char *topic, int32_t partition)
+{
+	struct part *p = find(k, topic, partition);
+
+	if (p != NULL)
+		return p;
+	if (k->nparts == k->cap) {
+		k->cap = k->cap ? k->cap * 2 : 8;
+		k->parts = xreallocarray(k->parts, k->cap, sizeof(*k->parts));
+	}
+	p = &k->parts[k->nparts];
+	memset(p, 0, sizeof(*p));
+	p->topic = xstrdup(topic);
+	p->partition = partition;
+	p->next = p->last = -1;
+	k->hit = k->nparts++;
+	return p;
+}
+
+static struct entry *
+at(const struct part *p, size_t i)
+{
+	return &p->ring[(p->head + i) % p->cap];
+}
+
+static void
+forget(struct acks *k, struct part *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->count; i++)
+		if (!at(p, i)->acked)
+			k->pending--;
+	p->head = p->count = 0;
+}
+
+/* Move the prefix past acknowledged records at the head. */
+static void
+advance(struct part *p)
+{
+	while (p->count > 0 && at(p, 0)->acked) {
+		p->next = at(p, 0)->offset + 1;
+		p->grown = true;
+		p->head = (p->head + 1) % p->cap;
+		p->count--;
+	}
+}
+
+void
+acks_add(struct acks *k, const char *topic, int32_t partition, int64_t offset,
+    bool acked)
+{
+	struct part *p = get(k, topic, partition);
+	struct entry *e;
+
+	if (offset <= p->last)
+		forget(k, p);
+	p->last = offset;
+	if (acked && p->count == 0) {
+		p->next = offset + 1;
+		p->grown = true;
+		return;
+	}
+	if (p->count == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 64, i;
+		struct entry *ring = xreallocarray(NULL, ncap, sizeof(*ring));
+
+		for (i = 0; i < p->count; i++)
+			ring[i] = *at(p, i);
+		free(p->ring);
+		p->ring = ring;
+		p->cap = ncap;
+		p->head = 0;
+	}
+	e = &p->ring[(p->head + p->count++) % p->cap];
+	e->offset = offset;
+	e->acked = acked;
+	if (!acked)
+		k->pending++;
+}
+
+enum acks_result
+acks_ack(struct acks *k, const char *topic, int32_t partition, int64_t offset)
+{
+	struct part *p = find(k, topic, partition);
+	size_t lo = 0, hi, mid;
+	struct entry *e;
+
+	if (p == NULL || p->count == 0)
+		return ACKS_UNKNOWN;
+	hi = p->count;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (at(p, mid)->offset < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == p->count || (e = at(p, lo))->offset != offset || e->acked)
+		return ACKS_UNKNOWN;
+	e->acked = true;
+	k->pending--;
+	if (lo == 0)
+		advance(p);
+	return ACKS_OK;
+}
+
+void
+acks_collect(struct acks *k,
+    void (*fn)(void *arg, const char *topic, int32_t partition, int64_t next),
+    void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < k->nparts; i++) {
+		struct part *p = &k->parts[i];
+
+		if (!p->grown)
+			continue;
+		p->grown = false;
+		fn(arg, p->topic, p->partition, p->next);
+	}
+}
+
+void
+acks_drop(struct acks *k, const char *topic, int32_t partition)
+{
+	struct part *p = find(k, topic, partition);
+	size_t i;
+
+	if (p == NULL)
+		return;
+	forget(k, p);
+	part_clear(p);
+	i = (size_t)(p - k->parts);
+	k->parts[i] = k->parts[--k->nparts];
+	k->hit = 0;
+}
+
+size_t
+acks_pending(const struct acks *k)
+{
+	return k->pending;
+}

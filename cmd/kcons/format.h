@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* One Kafka message as one NDJSON line: the payload rules of DESIGN.md. */
+#ifndef IOTPIPE_KCONS_FORMAT_H
+#define IOTPIPE_KCONS_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/jsonx.h"
+
+enum kc_binary {
+	KC_BINARY_REJECT, /* a payload that is not UTF-8 is a reject */
+	KC_BINARY_BASE64, /* {"value":"<base64>","encoding":"base64"} */
+};
+
+struct kc_conf {
+	bool metadata; /* -m: add @metadata.kafka */
+	enum kc_binary binary;
+};
+
+/* A header; value NULL is a header without a value. */
+struct kc_header {
+	const char *name;
+	const void *value;
+	size_t len;
+};
+
+/* A consumed message; everything borrowed. */
+struct kc_msg {
+	const char *topic;
+	int32_t partition;
+	int64_t offset;
+	const void *key; /* NULL: no key */
+	size_t keylen;
+	const void *payload; /* NULL: no value (a tombstone) */
+	size_t len;
+	int64_t timestamp; /* epoch ms, -1: none */
+	const struct kc_header *headers;
+	size_t nheaders;
+};
+
+/*
+ * Append the output line for m (without '\n') to out:
+ *   - a JSON object passes as it is when it is compact and nothing is
+ *     added, else it is re-emitted compact (numbers verbatim);
+ *   - other JSON becomes {"value":<json>}, a tombstone {"value":null};
+ *   - UTF-8 text that is not JSON (an empty payload too) becomes
+ *     {"value":"<text>"};
+ *   - other bytes are a reject, or {"value":"<base64>","encoding":
+ *     "base64"}.
+ * With conf->metadata "@metadata":{"kafka":{...}} (see kc_meta) comes
+ * first, merged into an "@metadata" object the payload already has.
+ * Returns NULL, or the reject reason (static text) with out unchanged.
+ * Values parsed live in arena a: the caller resets it between messages.
+ */
+const char *kc_format(const struct kc_conf *c, struct arena *a,
+    const struct kc_msg *m, struct buf *out);
+
+/*
+ * {"kafka":{"topic":..,"partition":..,"offset":..,"key":..,"timestamp":..
+ * [,"headers":[[name,value],...]]}} appended to out: the "@metadata" of a
+ * reject.  A key or header value is a JSON string when it is UTF-8, null
+ * when absent, else {"base64":"..."}; timestamp is epoch ms or null.
+ */
+void kc_meta(const struct kc_msg *m, struct buf *out);
+
+#endif

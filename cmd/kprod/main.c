@@ -1,0 +1,766 @@
+/* SPDX-License-Identifier: MIT */
+/* kprod: publish each NDJSON line of the standard input to Kafka. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "common/buf.h"
+#include "common/jsonx.h"
+#include "common/kafkaopt.h"
+#include "common/log.h"
+#include "common/ndjson.h"
+#include "common/opt.h"
+#include "common/reject.h"
+#include "common/sig.h"
+#include "common/stats.h"
+#include "common/xalloc.h"
+#include "record.h"
+
+#define READ_BUDGET 4096 /* lines between two services of librdkafka */
+#define FLUSH_TIMEOUT_DEFAULT 10.0
+#define MAX_TOPICS 64 /* topic handles kept for @metadata.kafka.topic */
+#define PURGE_WAIT_MS 5000 /* for the reports of purged messages */
+
+static const char usage_text[] =
+    "usage: kprod [-hqVv] [--insecure] [--print-config] [--progress] "
+    "[--strict]\n"
+    "             [-b brokers] [-c count] [-d contexts] [-F file]\n"
+    "             [-H name=value] [-k key] [-p partition] [-t topic]\n"
+    "             [-X property=value] [-z codec] [--cafile file] "
+    "[--cert file]\n"
+    "             [--flush-timeout seconds] [--key file] "
+    "[--key-field path]\n"
+    "             [--max-line bytes] [--password-file file] "
+    "[--receipts path]\n"
+    "             [--rejects path] [--sasl-mechanism mechanism]\n"
+    "             [--sasl-user user] [--stats seconds] "
+    "[--timestamp-field path]\n";
+
+enum {
+	OPT_FLUSH_TIMEOUT = KAFKA_OPT_END,
+	OPT_KEY_FIELD,
+	OPT_RECEIPTS,
+	OPT_TIMESTAMP_FIELD,
+};
+
+static const struct option longopts[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"version", no_argument, NULL, 'V'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"count", required_argument, NULL, 'c'},
+    {"header", required_argument, NULL, 'H'},
+    {"message-key", required_argument, NULL, 'k'},
+    {"partition", required_argument, NULL, 'p'},
+    {"topic", required_argument, NULL, 't'},
+    {"compression", required_argument, NULL, 'z'},
+    {"flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT},
+    {"key-field", required_argument, NULL, OPT_KEY_FIELD},
+    {"receipts", required_argument, NULL, OPT_RECEIPTS},
+    {"timestamp-field", required_argument, NULL, OPT_TIMESTAMP_FIELD},
+    KAFKA_LONGOPTS,
+    COMMON_LONGOPTS,
+    {NULL, 0, NULL, 0},
+};
+
+/* librdkafka settings that differ from its defaults; -X wins. */
+static const struct kafka_default defaults[] = {
+    {"client.id", "kprod"},
+    {"enable.idempotence", "true"},
+    {"acks", "all"},
+    {"linger.ms", "20"},
+    {"compression.codec", "lz4"},
+    {"queue.buffering.max.messages", "100000"},
+    {"queue.buffering.max.kbytes", "65536"},
+    {NULL, NULL},
+};
+
+struct opts {
+	struct common_opts c;
+	struct kafka_opts k;
+	struct kp_conf rec;
+	struct kp_header *headers; /* -H */
+	unsigned long long count; /* -c; 0: no limit */
+	double flush_timeout;
+	const char *receipts;
+};
+
+/*
+ * What a message in flight carries to its delivery report: its input line
+ * number, tagged into the opaque pointer (lineno << 1 | 1), or, when a
+ * reject would need the line as read and the value is not that line, a
+ * struct pline.
+ */
+struct pline {
+	unsigned long long lineno;
+	size_t len;
+	char line[];
+};
+
+struct topic_handle {
+	char *name;
+	rd_kafka_topic_t *rkt;
+};
+
+struct run {
+	struct kafka_client kc; /* first: librdkafka's callbacks find it */
+	const struct opts *o;
+	rd_kafka_t *rk;
+	struct topic_handle topics[MAX_TOPICS];
+	size_t ntopics;
+	struct ndjson_reader *rd;
+	struct arena *arena, *dr_arena;
+	struct reject_stream *rej;
+	struct ndjson_writer *receipts;
+	int receipts_fd;
+	struct stats *st;
+	uint64_t *in, *out, *rejected, *undelivered;
+	unsigned long long inflight;
+	struct buf why, extra, meta;
+	int evfd[2]; /* librdkafka writes here when a report is ready */
+	bool eof, failed, keep_lines;
+	bool stop_reading; /* -c reached, receipts' reader gone */
+};
+
+static void
+reject(struct run *r, const char *reason, unsigned long long lineno,
+    const char *line, size_t len, bool with_meta)
+{
+	(*r->rejected)++;
+	buf_reset(&r->meta);
+	if (with_meta && line != NULL) {
+		arena_reset(r->dr_arena);
+		kp_line_meta(r->dr_arena, line, len, &r->meta);
+	}
+	if (reject_write_ex(r->rej, r->meta.len ? r->meta.data : NULL,
+		r->meta.len, reason, lineno, line, len, r->extra.data,
+		r->extra.len) < 0 &&
+	    !r->failed) {
+		log_err("rejects: %s", strerror(errno));
+		r->failed = true;
+	}
+	buf_reset(&r->extra);
+}
+
+static void
+receipt(struct run *r, const rd_kafka_message_t *m, unsigned long long line)
+{
+	const char *topic = rd_kafka_topic_name(m->rkt);
+	struct buf *b;
+
+	if (r->receipts == NULL || ndjson_writer_gone(r->receipts))
+		return;
+	b = ndjson_writer_buf(r->receipts);
+	buf_printf(b, "{\"line\":%llu,\"topic\":", line);
+	jsonx_emit_string_lossy(b, topic, strlen(topic));
+	buf_printf(b, ",\"partition\":%d,\"offset\":%lld}", (int)m->partition,
+	    (long long)m->offset);
+	if (ndjson_writer_commit(r->receipts) < 0)
+		r->stop_reading = true;
+}
+
+static void
+on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct run *r = opaque;
+	uintptr_t tag = (uintptr_t)m->_private;
+	struct pline *pl = tag & 1 ? NULL : m->_private;
+	unsigned long long lineno = pl != NULL ? pl->lineno : tag >> 1;
+
+	(void)rk;
+	r->inflight--;
+	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		(*r->out)++;
+		receipt(r, m, lineno);
+		free(pl);
+		return;
+	}
+	(*r->undelivered)++;
+	buf_printf(
+	    &r->extra, ",\"kafka_error\":\"%s\"", rd_kafka_err2name(m->err));
+	if (rd_kafka_message_status(m) ==
+	    RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED)
+		buf_adds(&r->extra, ",\"possibly_persisted\":true");
+	/* the line as read, or the value sent when that is the line */
+	if (pl != NULL)
+		reject(r, rd_kafka_err2str(m->err), lineno, pl->line, pl->len,
+		    true);
+	else
+		reject(r, rd_kafka_err2str(m->err), lineno, m->payload, m->len,
+		    true);
+	free(pl);
+}
+
+static rd_kafka_topic_t *
+topic_handle(struct run *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->ntopics; i++)
+		if (strcmp(r->topics[i].name, name) == 0)
+			return r->topics[i].rkt;
+	if (r->ntopics == MAX_TOPICS)
+		return NULL;
+	r->topics[i].rkt = rd_kafka_topic_new(r->rk, name, NULL);
+	if (r->topics[i].rkt == NULL)
+		return NULL;
+	r->topics[i].name = xstrdup(name);
+	r->ntopics++;
+	return r->topics[i].rkt;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+serve_signals(struct run *r)
+{
+	if (sig_hup) {
+		sig_hup = 0;
+		if (reject_reopen(r->rej) < 0)
+			log_err("rejects: reopen: %s", strerror(errno));
+	}
+	if (sig_usr1) {
+		sig_usr1 = 0;
+		stats_print(r->st);
+	}
+}
+
+/* Serve delivery reports, waiting up to ms for the first one. */
+static void
+service(struct run *r, int ms)
+{
+	char junk[64];
+
+	rd_kafka_poll(r->rk, ms);
+	while (read(r->evfd[0], junk, sizeof(junk)) > 0)
+		;
+	serve_signals(r);
+	stats_check(r->st);
+}
+
+/* Hand one message to librdkafka; on a full queue, serve reports until
+ * there is room (backpressure: stdin waits). */
+static void
+produce(struct run *r, const struct kp_msg *m, unsigned long long lineno,
+    const char *line, size_t len)
+{
+	rd_kafka_headers_t *hdrs = NULL;
+	rd_kafka_topic_t *rkt = topic_handle(r, m->topic);
+	struct pline *pl = NULL;
+	rd_kafka_vu_t vu[9];
+	rd_kafka_error_t *error;
+	rd_kafka_resp_err_t err;
+	double deadline = 0;
+	size_t i, n = 0;
+
+	if (r->keep_lines && !m->value_is_line) {
+		pl = xmalloc(sizeof(*pl) + len);
+		pl->lineno = lineno;
+		pl->len = len;
+		memcpy(pl->line, line, len);
+	}
+	if (rkt != NULL) {
+		vu[n].vtype = RD_KAFKA_VTYPE_RKT;
+		vu[n++].u.rkt = rkt;
+	} else {
+		vu[n].vtype = RD_KAFKA_VTYPE_TOPIC;
+		vu[n++].u.cstr = m->topic;
+	}
+	vu[n].vtype = RD_KAFKA_VTYPE_PARTITION;
+	vu[n++].u.i32 = m->partition;
+	vu[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+	vu[n++].u.i = RD_KAFKA_MSG_F_COPY;
+	vu[n].vtype = RD_KAFKA_VTYPE_VALUE;
+	vu[n].u.mem.ptr = (void *)m->value;
+	vu[n++].u.mem.size = m->vlen;
+	vu[n].vtype = RD_KAFKA_VTYPE_KEY;
+	vu[n].u.mem.ptr = (void *)m->key;
+	vu[n++].u.mem.size = m->keylen;
+	vu[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
+	vu[n++].u.ptr =
+	    pl != NULL ? (void *)pl : (void *)(uintptr_t)(lineno << 1 | 1);
+	if (m->timestamp != 0) {
+		vu[n].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
+		vu[n++].u.i64 = m->timestamp;
+	}
+	if (m->nheaders > 0) {
+		hdrs = rd_kafka_headers_new(m->nheaders);
+		for (i = 0; i < m->nheaders; i++)
+			rd_kafka_header_add(hdrs, m->headers[i].name,
+			    (ssize_t)m->headers[i].nlen, m->headers[i].value,
+			    (ssize_t)m->headers[i].vlen);
+		vu[n].vtype = RD_KAFKA_VTYPE_HEADERS;
+		vu[n++].u.headers = hdrs;
+	}
+	for (;;) {
+		error = rd_kafka_produceva(r->rk, vu, n);
+		if (error == NULL) {
+			r->inflight++;
+			return;
+		}
+		err = rd_kafka_error_code(error);
+		rd_kafka_error_destroy(error);
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			break;
+		/* the line is accepted: after a first signal it still gets
+		 * --flush-timeout to find room; a second one gives up */
+		if (sig_stop >= 2 || r->kc.fatal)
+			break;
+		if (sig_stop && deadline == 0)
+			deadline = now_s() + r->o->flush_timeout;
+		if (deadline > 0 && now_s() >= deadline)
+			break;
+		service(r, 100);
+	}
+	if (hdrs != NULL)
+		rd_kafka_headers_destroy(hdrs);
+	free(pl);
+	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL ||
+	    err == RD_KAFKA_RESP_ERR__FATAL)
+		(*r->undelivered)++;
+	buf_printf(
+	    &r->extra, ",\"kafka_error\":\"%s\"", rd_kafka_err2name(err));
+	reject(r,
+	    err == RD_KAFKA_RESP_ERR__QUEUE_FULL
+		? "not sent: stopped while the producer queue was full"
+		: rd_kafka_err2str(err),
+	    lineno, line, len, true);
+}
+
+static void
+process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
+{
+	struct kp_msg m;
+	const char *why;
+
+	(*r->in)++;
+	if (s == NDJSON_TOOLONG) {
+		buf_printf(&r->extra, ",\"bytes\":%llu%s", ln->total,
+		    ln->total > ln->len ? ",\"truncated\":true" : "");
+		reject(
+		    r, "line too long", ln->lineno, ln->line, ln->len, false);
+		return;
+	}
+	arena_reset(r->arena);
+	why = kp_prepare(&r->o->rec, r->arena, ln->line, ln->len, &m, &r->why);
+	if (why != NULL) {
+		reject(r, why, ln->lineno, ln->line, ln->len, true);
+		return;
+	}
+	produce(r, &m, ln->lineno, ln->line, ln->len);
+}
+
+static void
+flush_receipts(void *arg)
+{
+	struct run *r = arg;
+
+	if (r->receipts != NULL && ndjson_writer_idle(r->receipts) < 0)
+		r->stop_reading = true;
+}
+
+/* Waiting: receipts leave even for a regular file, where a reader may be
+ * following them. */
+static void
+flush_receipts_now(struct run *r)
+{
+	if (r->receipts != NULL && !ndjson_writer_gone(r->receipts) &&
+	    ndjson_writer_flush(r->receipts) < 0)
+		r->stop_reading = true;
+}
+
+/* Read what stdin has now, up to the budget.  Returns false when it has
+ * nothing more for the moment. */
+static bool
+read_input(struct run *r)
+{
+	struct ndjson_line ln;
+	enum ndjson_status s;
+	int i;
+
+	for (i = 0; i < READ_BUDGET; i++) {
+		if (sig_stop || r->kc.fatal || r->stop_reading || r->eof)
+			return true;
+		if (r->o->count > 0 && *r->in >= r->o->count) {
+			r->eof = true;
+			return true;
+		}
+		ndjson_reader_set_timeout(r->rd, 0);
+		s = ndjson_read(r->rd, &ln);
+		if (s == NDJSON_AGAIN)
+			return false;
+		if (s == NDJSON_EOF) {
+			r->eof = true;
+			return true;
+		}
+		if (s == NDJSON_ERROR) {
+			log_err("stdin: read: %s", strerror(errno));
+			r->eof = r->failed = true;
+			return true;
+		}
+		process(r, s, &ln);
+		stats_tick(r->st);
+	}
+	return true;
+}
+
+static void
+loop(struct run *r)
+{
+	struct pollfd pfd[3];
+	int timeout;
+
+	while (!sig_stop && !r->eof && !r->kc.fatal && !r->stop_reading) {
+		bool more = read_input(r);
+
+		service(r, 0);
+		if (more)
+			continue;
+		flush_receipts_now(r);
+		timeout = stats_next_ms(r->st);
+		if (timeout < 0 || timeout > 1000)
+			timeout = 1000;
+		pfd[0].fd = STDIN_FILENO;
+		pfd[1].fd = sig_fd();
+		pfd[2].fd = r->evfd[0];
+		pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
+		if (poll(pfd, 3, timeout) < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			r->failed = true;
+			break;
+		}
+		sig_drain();
+	}
+}
+
+/* Wait for the reports of what is in flight: as long as librdkafka
+ * retries at end of input, --flush-timeout after a signal or a fatal
+ * error; then purge the rest, which is reported as undelivered. */
+static void
+drain(struct run *r)
+{
+	double deadline = 0;
+	int i;
+
+	while (r->inflight > 0 && sig_stop < 2) {
+		if ((sig_stop || r->kc.fatal) && deadline == 0)
+			deadline = now_s() + r->o->flush_timeout;
+		if (deadline > 0 && now_s() >= deadline)
+			break;
+		flush_receipts_now(r);
+		service(r, 100);
+		sig_drain();
+	}
+	if (r->inflight == 0)
+		return;
+	rd_kafka_purge(
+	    r->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	for (i = 0; r->inflight > 0 && i < PURGE_WAIT_MS / 10; i++)
+		rd_kafka_poll(r->rk, 10);
+	if (r->inflight > 0) {
+		log_err("%llu messages without a delivery report", r->inflight);
+		r->failed = true;
+	}
+}
+
+static void
+parse_header(struct opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	struct kp_header *h;
+
+	if (eq == arg || *arg == '\0')
+		usage_error("-H %s: expected name=value", arg);
+	o->headers =
+	    xreallocarray(o->headers, o->rec.nheaders + 1, sizeof(*o->headers));
+	h = &o->headers[o->rec.nheaders++];
+	h->name = arg;
+	h->nlen = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+	h->value = eq != NULL ? eq + 1 : NULL;
+	h->vlen = eq != NULL ? strlen(eq + 1) : 0;
+	o->rec.headers = o->headers;
+}
+
+static void
+parse_args(int argc, char **argv, struct opts *o)
+{
+	static const char *const codecs[] = {
+	    "none", "gzip", "snappy", "lz4", "zstd", NULL};
+	struct buf err = BUF_INIT, prop = BUF_INIT;
+	unsigned long long v;
+	const char *errstr;
+	int c, i, rc;
+
+	memset(o, 0, sizeof(*o));
+	common_opts_init(&o->c);
+	kafka_opts_init(&o->k);
+	o->rec.partition = -1;
+	o->flush_timeout = FLUSH_TIMEOUT_DEFAULT;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:hH:k:p:qt:Vvz:" KAFKA_SHORTOPTS,
+		    longopts, NULL)) != -1) {
+		if (common_opt_handle(&o->c, c, optarg))
+			continue;
+		if ((rc = kafka_opt_handle(&o->k, c, optarg, &err)) < 0)
+			usage_error("%s", buf_cstr(&err));
+		if (rc > 0)
+			continue;
+		switch (c) {
+		case 'c':
+			if (parse_uint_range(
+				optarg, 1, UINT64_MAX, &o->count, &errstr) < 0)
+				usage_error(
+				    "-c: %s count '%s'", errstr, optarg);
+			break;
+		case 'h':
+			opt_help(usage_text);
+		case 'H':
+			parse_header(o, optarg);
+			break;
+		case 'k':
+			o->rec.key = optarg;
+			o->rec.keylen = strlen(optarg);
+			break;
+		case 'p':
+			if (strcmp(optarg, "-1") == 0)
+				o->rec.partition = -1;
+			else if (parse_uint_range(
+				     optarg, 0, INT32_MAX, &v, &errstr) < 0)
+				usage_error(
+				    "-p: %s partition '%s'", errstr, optarg);
+			else
+				o->rec.partition = (int32_t)v;
+			break;
+		case 'q':
+			opt_quiet(&o->c);
+			break;
+		case 't':
+			if (*optarg == '\0')
+				usage_error("-t: empty topic");
+			o->rec.topic = optarg;
+			break;
+		case 'V':
+			opt_version("kprod", kafka_version());
+		case 'v':
+			opt_verbose(&o->c, 1);
+			break;
+		case 'z':
+			for (i = 0; codecs[i] != NULL; i++)
+				if (strcmp(optarg, codecs[i]) == 0)
+					break;
+			if (codecs[i] == NULL)
+				usage_error("-z: unknown codec '%s' (none, "
+					    "gzip, snappy, lz4, zstd)",
+				    optarg);
+			buf_reset(&prop);
+			buf_printf(&prop, "compression.codec=%s", optarg);
+			(void)kafka_opt_handle(
+			    &o->k, 'X', buf_cstr(&prop), &err);
+			break;
+		case OPT_FLUSH_TIMEOUT:
+			if (parse_seconds(optarg, 0, 86400, &o->flush_timeout,
+				&errstr) < 0)
+				usage_error("--flush-timeout: %s seconds '%s' "
+					    "(0-86400)",
+				    errstr, optarg);
+			break;
+		case OPT_KEY_FIELD:
+			o->rec.key_field = optarg;
+			break;
+		case OPT_RECEIPTS:
+			if (*optarg == '\0')
+				usage_error("--receipts: empty path");
+			o->receipts = optarg;
+			break;
+		case OPT_TIMESTAMP_FIELD:
+			o->rec.ts_field = optarg;
+			break;
+		default:
+			opt_bad(c, argv);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected operand '%s' (kprod reads the standard "
+			    "input)",
+		    argv[optind]);
+	if (o->receipts != NULL && o->c.rejects != NULL &&
+	    strcmp(o->receipts, o->c.rejects) == 0 &&
+	    strcmp(o->receipts, "-") != 0)
+		usage_error("--receipts and --rejects name the same file");
+	buf_free(&err);
+	buf_free(&prop);
+}
+
+static int
+open_output(const char *path)
+{
+	unsigned long long n;
+
+	if (strcmp(path, "-") == 0)
+		return STDOUT_FILENO;
+	if (strncmp(path, "/dev/fd/", 8) == 0 &&
+	    parse_uint_range(path + 8, 0, 1 << 30, &n, NULL) == 0)
+		return fcntl((int)n, F_DUPFD_CLOEXEC, 3);
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+/* Build the client; exits 2 on a configuration error. */
+static rd_kafka_t *
+client(struct run *r, struct opts *o)
+{
+	struct buf err = BUF_INIT;
+	rd_kafka_conf_t *conf;
+	rd_kafka_t *rk;
+	char errstr[512];
+
+	if (kafka_conf_build(&o->k, defaults, &r->kc, r, &conf, &err) < 0)
+		usage_error("%s", buf_cstr(&err));
+	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	if (o->k.print_config) {
+		kafka_conf_print(conf, &err);
+		fwrite(err.data, 1, err.len, stdout);
+		rd_kafka_conf_destroy(conf);
+		buf_free(&err);
+		kafka_client_clear(&r->kc);
+		kafka_opts_free(&o->k);
+		free(o->headers);
+		exit(fflush(stdout) == 0 ? 0 : 1);
+	}
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+	if (rk == NULL) {
+		rd_kafka_conf_destroy(conf);
+		usage_error("configuration: %s", errstr);
+	}
+	buf_free(&err);
+	return rk;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct run r;
+	struct buf err = BUF_INIT;
+	rd_kafka_queue_t *mq;
+	size_t i;
+	int rc = 0;
+
+	log_init(argv[0]);
+	/* SIGPIPE ignored from here on: a reader gone is EPIPE */
+	if (sig_init() < 0)
+		fatal("signals: %s", strerror(errno));
+	parse_args(argc, argv, &o);
+	log_set_verbosity(o.c.verbosity);
+	if (o.k.list) {
+		kafka_properties_show(stdout);
+		kafka_opts_free(&o.k);
+		free(o.headers);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	memset(&r, 0, sizeof(r));
+	r.o = &o;
+	r.receipts_fd = -1;
+	r.keep_lines = o.c.rejects != NULL;
+	r.rk = client(&r, &o);
+
+	if ((r.rej = reject_open(o.c.rejects, "kprod", &err)) == NULL)
+		fatal("%s", buf_cstr(&err));
+	if (o.receipts != NULL) {
+		if ((r.receipts_fd = open_output(o.receipts)) < 0)
+			fatal("--receipts %s: %s", o.receipts, strerror(errno));
+		r.receipts = ndjson_writer_new(r.receipts_fd);
+	}
+	if (pipe(r.evfd) < 0 || fcntl(r.evfd[0], F_SETFL, O_NONBLOCK) < 0 ||
+	    fcntl(r.evfd[1], F_SETFL, O_NONBLOCK) < 0)
+		fatal("pipe: %s", strerror(errno));
+	mq = rd_kafka_queue_get_main(r.rk);
+	rd_kafka_queue_io_event_enable(mq, r.evfd[1], "r", 1);
+	r.arena = arena_new();
+	r.dr_arena = arena_new();
+	r.st = stats_new("kprod");
+	stats_configure(r.st, o.c.stats_interval, o.c.stats, o.c.progress);
+	r.in = stats_counter(r.st, "in");
+	r.out = stats_counter(r.st, "out");
+	r.rejected = stats_counter(r.st, "rejected");
+	r.undelivered = stats_counter(r.st, "undelivered");
+	r.rd = ndjson_reader_new(STDIN_FILENO, (size_t)o.c.max_line);
+	ndjson_reader_on_read(r.rd, flush_receipts, &r);
+	ndjson_reader_set_wakeup(r.rd, sig_fd());
+	if (o.rec.topic != NULL && topic_handle(&r, o.rec.topic) == NULL)
+		fatal("topic %s: %s", o.rec.topic,
+		    rd_kafka_err2str(rd_kafka_last_error()));
+
+	loop(&r);
+	drain(&r);
+
+	if (*r.undelivered > 0) {
+		log_err("%llu message%s not delivered%s",
+		    (unsigned long long)*r.undelivered,
+		    *r.undelivered == 1 ? "" : "s",
+		    o.c.rejects != NULL ? " (listed on the reject stream)"
+					: "");
+		rc = 1;
+	}
+	if (r.kc.fatal || r.failed)
+		rc = 1;
+	if (r.receipts != NULL) {
+		if (ndjson_writer_flush(r.receipts) < 0 &&
+		    !ndjson_writer_gone(r.receipts)) {
+			log_err("--receipts %s: %s", o.receipts,
+			    strerror(ndjson_writer_error(r.receipts)));
+			rc = 1;
+		}
+		if (r.receipts_fd > STDOUT_FILENO && close(r.receipts_fd) < 0) {
+			log_err(
+			    "--receipts %s: %s", o.receipts, strerror(errno));
+			rc = 1;
+		}
+	}
+	stats_final(r.st);
+	if (reject_close(r.rej) < 0) {
+		log_err("rejects: %s", strerror(errno));
+		rc = 1;
+	}
+	if (rc == 0 && o.c.strict && *r.rejected > 0)
+		rc = 3;
+
+	rd_kafka_queue_destroy(mq);
+	for (i = 0; i < r.ntopics; i++) {
+		rd_kafka_topic_destroy(r.topics[i].rkt);
+		free(r.topics[i].name);
+	}
+	rd_kafka_destroy(r.rk);
+	rd_kafka_wait_destroyed(5000);
+	close(r.evfd[0]);
+	close(r.evfd[1]);
+	ndjson_reader_free(r.rd);
+	ndjson_writer_free(r.receipts);
+	stats_free(r.st);
+	arena_free(r.arena);
+	arena_free(r.dr_arena);
+	kafka_client_clear(&r.kc);
+	kafka_opts_free(&o.k);
+	free(o.headers);
+	buf_free(&r.why);
+	buf_free(&r.extra);
+	buf_free(&r.meta);
+	buf_free(&err);
+	return rc;
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Kafka tools' shared option layer (kprod, kcons): brokers from -b or
+ * KAFKA_BROKERS, librdkafka properties from -F files and -X, SASL and TLS
+ * convenience flags, the SASL password from KAFKA_SASL_PASSWORD or
+ * --password-file, -X list, --print-config with secrets redacted, and
+ * librdkafka's log and error callbacks routed through common/log.
+ *
+ * Kept apart from the rest of libcommon.a: only the programs that call
+ * into it link librdkafka.
+ */
+#ifndef IOTPIPE_KAFKAOPT_H
+#define IOTPIPE_KAFKAOPT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <getopt.h>
+#include <librdkafka/rdkafka.h>
+
+#include "buf.h"
+#include "opt.h"
+
+/* getopt_long values of the shared long-only Kafka options. */
+enum {
+	KAFKA_OPT_CAFILE = OPT_COMMON_END,
+	KAFKA_OPT_CERT,
+	KAFKA_OPT_KEY,
+	KAFKA_OPT_INSECURE,
+	KAFKA_OPT_PASSWORD_FILE,
+	KAFKA_OPT_PRINT_CONFIG,
+	KAFKA_OPT_SASL_MECHANISM,
+	KAFKA_OPT_SASL_USER,
+	KAFKA_OPT_END
+};
+
+/* The letters of the shared options, for the tool's getopt string. */
+#define KAFKA_SHORTOPTS "b:d:F:X:"
+
+/*
+ * struct option initialisers for the shared Kafka options, for the tool's
+ * own table (no trailing comma), next to COMMON_LONGOPTS.
+ */
+/* clang-format off */
+#define KAFKA_LONGOPTS \
+	{"brokers", required_argument, NULL, 'b'}, \
+	{"debug", required_argument, NULL, 'd'}, \
+	{"config", required_argument, NULL, 'F'}, \
+	{"property", required_argument, NULL, 'X'}, \
+	{"cafile", required_argument, NULL, KAFKA_OPT_CAFILE}, \
+	{"cert", required_argument, NULL, KAFKA_OPT_CERT}, \
+	{"key", required_argument, NULL, KAFKA_OPT_KEY}, \
+	{"insecure", no_argument, NULL, KAFKA_OPT_INSECURE}, \
+	{"password-file", required_argument, NULL, KAFKA_OPT_PASSWORD_FILE}, \
+	{"print-config", no_argument, NULL, KAFKA_OPT_PRINT_CONFIG}, \
+	{"sasl-mechanism", required_argument, NULL, KAFKA_OPT_SASL_MECHANISM}, \
+	{"sasl-user", required_argument, NULL, KAFKA_OPT_SASL_USER}
+/* clang-format on */
+
+/* One librdkafka property from -F or -X, in command-line order. */
+struct kafka_prop {
+	char *name;
+	char *value;
+	char *origin; /* "-X" or "FILE:LINE", for messages */
+};
+
+/* The shared options; main() owns the struct.  Strings borrowed from argv
+ * unless said otherwise. */
+struct kafka_opts {
+	const char *brokers; /* -b; NULL: KAFKA_BROKERS */
+	const char *debug; /* -d: librdkafka debug contexts */
+	const char *cafile, *cert, *key;
+	const char *sasl_mechanism, *sasl_user;
+	const char *password_file;
+	bool insecure;
+	bool print_config; /* --print-config or -X dump */
+	bool list; /* -X list */
+	struct kafka_prop *props; /* owned */
+	size_t nprops, cap;
+};
+
+void kafka_opts_init(struct kafka_opts *o);
+/* Free the properties; o is then empty.  NULL is a no-op. */
+void kafka_opts_free(struct kafka_opts *o);
+
+/*
+ * Handle getopt_long's value c with its optarg arg.  1: a shared Kafka
+ * option, stored (-F reads its file now, so that -F and -X keep their
+ * order); 0: not one of ours; -1: a bad value, with "-X foo: reason"
+ * appended to err (a usage or configuration error: exit 2).  A secret
+ * property (see kafka_prop_secret) is refused on -X: the command line is
+ * visible to every user of the machine.
+ */
+int kafka_opt_handle(
+    struct kafka_opts *o, int c, const char *arg, struct buf *err);
+
+/* True when -F or -X set property name. */
+bool kafka_opts_has(const struct kafka_opts *o, const char *name);
+
+/* A property the tool sets before the user's, which win. */
+struct kafka_default {
+	const char *name, *value;
+};
+
+/*
+ * What librdkafka's callbacks share with the tool.  The opaque given to
+ * kafka_conf_build() (rd_kafka_opaque()) must point to a struct whose
+ * first member is this one.
+ */
+struct kafka_client {
+	char *secret; /* the SASL password, scrubbed from log lines; owned */
+	bool debug; /* -d: librdkafka's debug lines are printed */
+	/* a fatal error was reported, or one that retrying cannot fix: a
+	 * refused login, a broker certificate that does not verify */
+	volatile sig_atomic_t fatal;
+	volatile sig_atomic_t all_down; /* all brokers down right now */
+};
+
+/*
+ * Build the configuration, in this order (later wins): librdkafka's
+ * defaults, the tool's defaults (may be NULL, ends with a NULL name),
+ * KAFKA_BROKERS, KAFKA_SASL_PASSWORD, -F and -X in command-line order,
+ * -b, -d, the TLS and SASL flags and --password-file.  A SASL flag
+ * selects security.protocol SASL_SSL and a TLS flag SSL, unless -F or -X
+ * set it.  The log and error callbacks report through common/log with
+ * kc (see struct kafka_client), and opaque becomes the conf's opaque.
+ * Returns 0 with *out (the caller hands it to rd_kafka_new() or destroys
+ * it), or -1 with a one-line message appended to err: a configuration
+ * error (exit 2).  Messages never hold a secret.
+ */
+int kafka_conf_build(const struct kafka_opts *o,
+    const struct kafka_default *defaults, struct kafka_client *kc, void *opaque,
+    rd_kafka_conf_t **out, struct buf *err);
+
+/* Wipe and free the secret; kc stays usable. */
+void kafka_client_clear(struct kafka_client *kc);
+
+/* True for a property whose value is a secret (sasl.password, ...). */
+bool kafka_prop_secret(const char *name);
+
+/*
+ * The properties of conf (global, then the default topic configuration)
+ * that differ from librdkafka's defaults, one "name=value\n" each, a
+ * secret's value as "***", appended to b.  Callbacks and pointers are
+ * left out.
+ */
+void kafka_conf_print(rd_kafka_conf_t *conf, struct buf *b);
+
+/* -X list: librdkafka's table of properties on fp. */
+void kafka_properties_show(FILE *fp);
+
+/*
+ * Parse the text of a -F file: "name=value" lines, blanks around both
+ * trimmed; empty lines and lines starting with '#' skipped; "\r\n" taken.
+ * Calls fn(arg, line, name, value) for each (strings valid during the
+ * call); fn returns 0, or -1 having appended its message to err.  Returns
+ * 0, or -1 with "path:line: reason" (or fn's message) appended to err.
+ */
+typedef int (*kafka_conffile_fn)(void *arg, unsigned line, const char *name,
+    const char *value, struct buf *err);
+int kafka_conffile_parse(const char *text, size_t len, const char *path,
+    kafka_conffile_fn fn, void *arg, struct buf *err);
+
+/* "librdkafka 2.0.2", for --version; static storage. */
+const char *kafka_version(void);
+
+#endif

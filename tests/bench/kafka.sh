@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# kprod and kcons against kcat, on one Kafka broker started here
+# (tests/services/kafka.sh, topics of 6 partitions), with the same
+# BENCH_LINES normalized vehicle documents of about 400 bytes
+# (tests/bench/gen-raw.py --v3-share 0.93 | vnorm, cached).
+#
+#   produce        kprod -t (its defaults: idempotent, acks=all, lz4)
+#                  against kcat -P
+#   produce keyed  kprod --key-field vin against kcat -P -K (the same
+#                  lines with the vin and a tab in front); kprod
+#                  --key-field vin against plain kcat -P too
+#   consume        kcons -t -e against kcat -C -e -o beginning, both into
+#                  wc -l, on a topic holding the BENCH_LINES documents
+#   memory         kprod and kcons RSS sampled every 0.2 s during a run:
+#                  the peak, after the first 10%, and at the end
+#
+# Environment: IOTPIPE_BUILD (the programs), BENCH_LINES (1000000),
+# BENCH_RUNS (3: the best run counts), BENCH_SEED (1), IOTPIPE_CACHE,
+# IOTPIPE_TEST_KAFKA (use that broker; its topics must auto-create).
+# Prints a table and "ratio" lines: kcat's seconds over ours, above 1.0
+# when iotpipe is faster (target: >= 1.0).  Exits 1 when a run loses or
+# fails, 0 otherwise (a missed target is a figure, not a failure).
+
+set -u
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src=$(cd "$here/../.." && pwd)
+build=${IOTPIPE_BUILD:-$src/build}
+n=${BENCH_LINES:-1000000}
+runs=${BENCH_RUNS:-3}
+seed=${BENCH_SEED:-1}
+python=${PYTHON:-python3}
+PATH=$build:$PATH
+
+# shellcheck source=tests/services/kafka.sh
+source "$src/tests/services/kafka.sh"
+
+die() {
+    printf 'bench/kafka: %s\n' "$*" >&2
+    exit 1
+}
+
+for c in kprod kcons vnorm kcat jq "$python" /usr/bin/time; do
+    command -v "$c" >/dev/null || die "$c not found"
+done
+[[ $n =~ ^[0-9]+$ && $n -ge 1000 ]] || die "BENCH_LINES must be a number >= 1000"
+[[ $runs =~ ^[0-9]+$ && $runs -ge 1 ]] || die "BENCH_RUNS must be a number >= 1"
+
+svc_init || exit 1
+svc_trap
+work=$IOTPIPE_RUN_DIR/bench
+mkdir -p "$work"
+
+# ---- the documents (cached: generating 1M takes a minute)
+cache=$IOTPIPE_CACHE/bench
+mkdir -p "$cache"
+docs=$cache/kafka-docs-$n-s$seed.ndjson
+if [[ ! -s $docs ]]; then
+    printf '# generating %d documents into %s\n' "$n" "$docs"
+    "$python" "$here/gen-raw.py" -n "$n" --seed "$seed" --v3-share 0.93 |
+        vnorm --quiet >"$docs.tmp" || die "generating the documents failed"
+    mv -f "$docs.tmp" "$docs"
+fi
+[[ $(wc -l <"$docs") == "$n" ]] || die "$docs: not $n lines"
+keyed=$work/keyed.txt
+# kcat -K: the key, a tab, then the line as it is (jq would rewrite it)
+paste <(jq -r '.vin // ""' "$docs") "$docs" >"$keyed"
+bytes=$(wc -c <"$docs")
+
+# ---- the broker: auto-created topics get 6 partitions
+if [[ -z ${IOTPIPE_TEST_KAFKA:-} ]]; then
+    kafka_start --name bench >/dev/null || die "no broker"
+    sed -i 's/^num.partitions=.*/num.partitions=6/' "$KAFKA_SVC_DIR/server.properties"
+    kafka_restart bench >/dev/null || die "broker restart failed"
+else
+    kafka_start --name bench >/dev/null || die "no broker"
+fi
+bs=$KAFKA_SVC_BOOTSTRAP
+
+# measure FILE CMD...: run CMD, append "seconds cpu_seconds max_rss_kb"
+measure() {
+    local file=$1
+    shift
+    /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$@" || return 1
+    awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$work/time" >>"$file"
+}
+
+best() {
+    sort -g "$1" | head -n 1
+}
+
+# count TOPIC: messages in the topic (the sum of the high watermarks)
+count() {
+    kcons -q -b "$bs" --list "$1" | jq -s '[.[] | select(.topic) | .high] | add'
+}
+
+row() {
+    local name=$1 file=$2 secs cpu rss
+    read -r secs cpu rss < <(best "$file")
+    printf '%-38s %7s %9.0f %7.1f %7s %8s\n' "$name" "$secs" \
+        "$(awk -v a="$n" -v b="$secs" 'BEGIN { print a / b }')" \
+        "$(awk -v a="$bytes" -v b="$secs" 'BEGIN { print a / b / 1e6 }')" "$cpu" "$rss"
+}
+
+results=()
+ratio() {
+    local what=$1 ours theirs
+    ours=$(best "$2" | cut -d' ' -f1)
+    theirs=$(best "$3" | cut -d' ' -f1)
+    results+=("$(awk -v w="$what" -v a="$ours" -v b="$theirs" \
+        'BEGIN { printf "ratio %-34s %.2f (kcat %.2f s / iotpipe %.2f s)%s", w, b / a, b, a, (b / a >= 1.0 ? "" : "  BELOW TARGET 1.0") }')")
+}
+
+printf '# %d documents, %.1f MB (%d bytes a line on average), best of %d runs\n' \
+    "$n" "$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" $((bytes / n)) "$runs"
+printf '# Kafka %s on %s; %s; load average %s\n' "${KAFKA_SVC_VERSION:-external}" "$bs" \
+    "$(kprod --version)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-38s %7s %9s %7s %7s %8s\n' test seconds lines/s MB/s cpu_s rss_kb
+
+# ---- produce
+for f in p-kprod p-kcat pk-kprod pk-kcat c-kcons c-kcat; do
+    : >"$work/$f"
+done
+for ((r = 1; r <= runs; r++)); do
+    t=bench-p-kprod-$r-$$
+    measure "$work/p-kprod" kprod -q -b "$bs" -t "$t" <"$docs" || die "kprod failed"
+    [[ $(count "$t") == "$n" ]] || die "kprod: $t holds $(count "$t") of $n"
+    t=bench-p-kcat-$r-$$
+    measure "$work/p-kcat" kcat -b "$bs" -P -t "$t" <"$docs" || die "kcat -P failed"
+    [[ $(count "$t") == "$n" ]] || die "kcat -P: $t holds $(count "$t") of $n"
+    t=bench-pk-kprod-$r-$$
+    measure "$work/pk-kprod" kprod -q -b "$bs" -t "$t" --key-field vin <"$docs" ||
+        die "kprod --key-field failed"
+    [[ $(count "$t") == "$n" ]] || die "kprod --key-field: $t holds $(count "$t") of $n"
+    t=bench-pk-kcat-$r-$$
+    measure "$work/pk-kcat" kcat -b "$bs" -P -t "$t" -K $'\t' <"$keyed" || die "kcat -P -K failed"
+    [[ $(count "$t") == "$n" ]] || die "kcat -P -K: $t holds $(count "$t") of $n"
+done
+row "produce kprod" "$work/p-kprod"
+row "produce kcat -P" "$work/p-kcat"
+row "produce keyed kprod --key-field vin" "$work/pk-kprod"
+row "produce keyed kcat -P -K" "$work/pk-kcat"
+ratio "produce" "$work/p-kprod" "$work/p-kcat"
+ratio "produce --key-field vs kcat -P -K" "$work/pk-kprod" "$work/pk-kcat"
+ratio "produce --key-field vs kcat -P" "$work/pk-kprod" "$work/p-kcat"
+
+# ---- consume: the topic kcat filled in the first run
+topic=bench-p-kcat-1-$$
+for ((r = 1; r <= runs; r++)); do
+    # shellcheck disable=SC2016 # bash -c's own arguments
+    measure "$work/c-kcons" bash -c 'kcons -q -b "$1" -t "$2" -e | wc -l >"$3"' \
+        _ "$bs" "$topic" "$work/c-count" || die "kcons failed"
+    [[ $(<"$work/c-count") == "$n" ]] || die "kcons wrote $(<"$work/c-count") of $n lines"
+    # shellcheck disable=SC2016
+    measure "$work/c-kcat" bash -c 'kcat -b "$1" -C -t "$2" -o beginning -e -q | wc -l >"$3"' \
+        _ "$bs" "$topic" "$work/c-count" || die "kcat -C failed"
+    [[ $(<"$work/c-count") == "$n" ]] || die "kcat -C wrote $(<"$work/c-count") of $n lines"
+done
+row "consume kcons -e | wc -l" "$work/c-kcons"
+row "consume kcat -C -e | wc -l" "$work/c-kcat"
+ratio "consume" "$work/c-kcons" "$work/c-kcat"
+
+# ---- memory over a whole run
+sample() {
+    while kill -0 "$1" 2>/dev/null; do
+        awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null
+        sleep 0.2
+    done
+}
+rss_report() {
+    awk -v who="$1" -v n="$n" '
+        { v[NR] = $1; if ($1 > max) max = $1 }
+        END {
+            w = int(NR / 10) + 1
+            printf "rss %-6s %d lines: %d samples, peak %d KiB, after 10%% %d KiB, at the end %d KiB\n",
+                who, n, NR, max, v[w], v[NR]
+        }' "$2"
+}
+kprod -q -b "$bs" -t "bench-rss-$$" --key-field vin <"$docs" &
+pid=$!
+sample "$pid" >"$work/rss-kprod"
+wait "$pid" || die "kprod failed in the memory run"
+kcons -q -b "$bs" -t "bench-rss-$$" -e >/dev/null &
+pid=$!
+sample "$pid" >"$work/rss-kcons"
+wait "$pid" || die "kcons failed in the memory run"
+
+printf '%s\n' "${results[@]}"
+rss_report kprod "$work/rss-kprod"
+rss_report kcons "$work/rss-kcons"

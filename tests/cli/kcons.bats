@@ -1,0 +1,173 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# kcons without a broker: usage, option checks, configuration, secrets,
+# and runs against librdkafka's in-process mock cluster or a dead port.
+
+load ../lib/common
+
+bats_require_minimum_version 1.5.0
+
+MOCK=(-X test.mock.num.brokers=1)
+
+setup() {
+    unset KAFKA_BROKERS KAFKA_SASL_PASSWORD
+    TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/kcons-cli.XXXXXX")
+}
+
+teardown() {
+    rm -rf "$TMP"
+}
+
+usage_fails() {
+    run --separate-stderr kcons "$@" </dev/null
+    assert_equal "$status" 2
+    assert_equal "$output" ''
+    assert_equal "${stderr_lines[-1]}" "Try 'kcons --help' for more information."
+    ERR=${stderr_lines[-2]}
+    [[ $ERR == "kcons: "* ]] || fail "no 'kcons:' prefix: $stderr"
+}
+
+dead_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+@test "--help prints the usage on stdout and exits 0" {
+    run --separate-stderr kcons --help
+    assert_success
+    assert_equal "$stderr" ''
+    assert_line --index 0 --regexp '^usage: kcons \[-ehmqVv\] '
+    assert_output --partial '[--acks fifo]'
+}
+
+@test "--version names librdkafka" {
+    run kcons -V
+    assert_success
+    assert_output --regexp '^kcons [0-9]+\.[0-9]+\.[0-9]+ \(iotpipe\) librdkafka [0-9.]+$'
+}
+
+@test "bad values and combinations exit 2 with one message" {
+    mkdir "$TMP/dir"
+    local -a cases=(
+        "--bogus|unknown option '--bogus'"
+        "-o|option '-o' needs an argument"
+        "-b h:1|no topic: give -t topic, or -G group topic ..."
+        "-b h:1 -G g -p 1 t|-p: not with -G (the group assigns partitions)"
+        "-b h:1 ^tele.*|topic ^tele.*: a pattern needs -G"
+        "-b h:1 -t t --acks $TMP/acks|--acks needs -G group: offsets are committed for a group"
+        "-b h:1 -G g t --acks $TMP/dir|--acks $TMP/dir: not a fifo"
+        "-b h:1 -t t -o stored|-o stored needs -G group (or -X group.id)"
+        "-b h:1 -t t -o soon|-o 'soon': expected beginning, end, stored, N, -N, s@TIME, e@TIME or a time"
+        "-b h:1 -t t -o 1 -o 2|-o: more than one start"
+        "-b h:1 -t t -o e@1 -o e@2|-o: more than one end (e@)"
+        "-b h:1 -t t -o e@never|-o 'never' is not a time (epoch milliseconds, RFC 3339, or -N followed by s, m, h or d)"
+        "-b h:1 -t t -p x|-p: invalid partition 'x'"
+        "-b h:1 -t t -c 0|-c: too small count '0'"
+        "-b h:1 -t t --binary hex|--binary: unknown mode 'hex' (reject or base64)"
+        "-b h:1 -t t --idle-timeout 0|--idle-timeout: too small seconds '0'"
+        "-b h:1 --commit t:1:2|--commit needs -G group"
+        "-b h:1 -G g --commit t:x:2|--commit t:x:2: invalid partition"
+        "-b h:1 -G g --commit t:2|--commit t:2: expected topic:partition:offset"
+        "-b h:1 -G g --reset-offsets latest|--reset-offsets needs the topics to reset"
+        "-b h:1 -G g --reset-offsets someday t|--reset-offsets: 'someday' is not a time (epoch milliseconds, RFC 3339, or -N followed by s, m, h or d) (or earliest, latest)"
+        "-b h:1 -G g --list --commit t:1:2|--list, --reset-offsets and --commit exclude each other"
+        "-t t|no brokers: give -b host:port, KAFKA_BROKERS or -X bootstrap.servers"
+        "-b h:1 -t t -X sasl.password=hunter2|-X sasl.password: no secrets on the command line (every user can read it): use KAFKA_SASL_PASSWORD, --password-file or a -F file"
+    )
+    local c args msg
+    for c in "${cases[@]}"; do
+        args=${c%%|*}
+        msg=${c#*|}
+        # shellcheck disable=SC2086
+        usage_fails $args
+        assert_equal "$ERR" "kcons: $msg"
+    done
+}
+
+@test "--print-config: at-least-once settings; flags win over -X" {
+    run --separate-stderr kcons --print-config -b b:1 -G grp -e \
+        -X group.id=other -X enable.partition.eof=false t
+    assert_success
+    assert_line 'client.id=kcons'
+    assert_line 'group.id=grp'
+    assert_line 'enable.auto.offset.store=false'
+    assert_line 'enable.partition.eof=true'
+    assert_line 'partition.assignment.strategy=cooperative-sticky'
+    assert_line 'auto.offset.reset=smallest'
+    # without a group: no commits at all
+    run kcons -X dump -b b:1 -t t
+    assert_success
+    assert_line 'enable.auto.commit=false'
+    assert_line 'group.id=kcons'
+    printf 'top-secret\n' >"$TMP/pw"
+    chmod 600 "$TMP/pw"
+    run kcons --print-config -b b:1 -t t --password-file "$TMP/pw" \
+        --sasl-mechanism SCRAM-SHA-512 --sasl-user u --cafile /ca.pem
+    assert_success
+    assert_line 'sasl.password=***'
+    assert_line 'security.protocol=sasl_ssl'
+    assert_line 'ssl.ca.location=/ca.pem'
+    refute_output --partial top-secret
+}
+
+@test "-X list prints librdkafka's properties" {
+    run kcons -X list
+    assert_success
+    assert_output --partial 'enable.auto.offset.store'
+}
+
+@test "-e on empty partitions exits 0, in plain and group mode" {
+    run --separate-stderr kcons "${MOCK[@]}" -t t -e --stats 0
+    assert_success
+    assert_equal "$output" ''
+    [[ $(stats_field <(printf '%s\n' "$stderr") in) == 0 ]]
+    run --separate-stderr kcons "${MOCK[@]}" -G g -e t
+    assert_success
+}
+
+@test "--idle-timeout and -o e@ with nothing to read" {
+    local t0=$SECONDS
+    run --separate-stderr kcons "${MOCK[@]}" -t t --idle-timeout 1
+    assert_success
+    ((SECONDS - t0 < 10))
+}
+
+@test "SIGTERM stops a consumer waiting for messages: exit 0" {
+    local pid rc=0
+    kcons "${MOCK[@]}" -G g t --stats 0 >"$TMP/out" 2>"$TMP/err" &
+    pid=$!
+    sleep 2
+    kill -TERM "$pid"
+    wait "$pid" || rc=$?
+    assert_equal "$rc" 0
+    grep -q '"final":true' "$TMP/err"
+}
+
+@test "an unreachable broker: --list gives up after --timeout, exit 1" {
+    local port
+    port=$(dead_port)
+    run --separate-stderr kcons -q -b "127.0.0.1:$port" --list --timeout 1
+    assert_failure 1
+    assert_equal "$output" ''
+    assert_equal "$stderr" "kcons: metadata: Local: Broker transport failure"
+    run --separate-stderr kcons -q -b "127.0.0.1:$port" -t t --timeout 1
+    assert_failure 1
+    [[ $stderr == "kcons: topic t: metadata: "* ]]
+}
+
+@test "no secret appears in any output, debug included" {
+    local port
+    port=$(dead_port)
+    KAFKA_SASL_PASSWORD=sekrit-value run kcons -b "127.0.0.1:$port" -G g \
+        --sasl-mechanism PLAIN --sasl-user u -X security.protocol=sasl_plaintext \
+        -d all -vv --idle-timeout 2 t
+    assert_success
+    assert_output --partial 'sasl.password = [redacted]'
+    refute_output --partial sekrit
+}
+
+@test "the man page renders and states the delivery rules" {
+    run bash -c "mandoc -Tutf8 '$IOTPIPE_SRC/man/kcons.1' | col -b"
+    assert_success
+    assert_output --partial 'at-least-once'
+    assert_output --partial 'EXIT STATUS'
+}

@@ -1,0 +1,275 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# kprod without a broker: usage, option checks, configuration, secrets, and
+# delivery accounting against librdkafka's in-process mock cluster
+# (-X test.mock.num.brokers=1) or a port where nothing listens.
+
+load ../lib/common
+
+bats_require_minimum_version 1.5.0
+
+MOCK=(-X test.mock.num.brokers=1)
+
+setup() {
+    unset KAFKA_BROKERS KAFKA_SASL_PASSWORD
+    TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/kprod-cli.XXXXXX")
+}
+
+teardown() {
+    rm -rf "$TMP"
+}
+
+# usage_fails ARGS...: exit 2, nothing on stdout; the error (in $ERR) is
+# the line before the --help hint.
+usage_fails() {
+    run --separate-stderr kprod "$@" </dev/null
+    assert_equal "$status" 2
+    assert_equal "$output" ''
+    assert_equal "${stderr_lines[-1]}" "Try 'kprod --help' for more information."
+    ERR=${stderr_lines[-2]}
+    [[ $ERR == "kprod: "* ]] || fail "no 'kprod:' prefix: $stderr"
+}
+
+# A port on 127.0.0.1 where nothing listens.
+dead_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+@test "--help prints the usage on stdout and exits 0" {
+    run --separate-stderr kprod --help
+    assert_success
+    assert_equal "$stderr" ''
+    assert_line --index 0 --regexp '^usage: kprod \[-hqVv\] '
+    assert_output --partial '[--key-field path]'
+}
+
+@test "--version names librdkafka" {
+    run kprod --version
+    assert_success
+    assert_output --regexp '^kprod [0-9]+\.[0-9]+\.[0-9]+ \(iotpipe\) librdkafka [0-9.]+$'
+}
+
+@test "unknown options, missing arguments and operands exit 2" {
+    usage_fails --bogus
+    assert_equal "$ERR" "kprod: unknown option '--bogus'"
+    usage_fails -t
+    assert_equal "$ERR" "kprod: option '-t' needs an argument"
+    usage_fails -t x file.ndjson
+    assert_equal "$ERR" "kprod: unexpected operand 'file.ndjson' (kprod reads the standard input)"
+}
+
+@test "bad values and configurations exit 2 with one message" {
+    local -a cases=(
+        "-p x|-p: invalid partition 'x'"
+        "-c 0|-c: too small count '0'"
+        "-z brotli|-z: unknown codec 'brotli' (none, gzip, snappy, lz4, zstd)"
+        "-H =v|-H =v: expected name=value"
+        "--flush-timeout x|--flush-timeout: invalid seconds 'x' (0-86400)"
+        "-X linger.ms|-X linger.ms: expected property=value (or -X list)"
+        "-t t|no brokers: give -b host:port, KAFKA_BROKERS or -X bootstrap.servers"
+        "-b h:1 -t t -X no.such.property=1|-X no.such.property: no such librdkafka property (see -X list)"
+        "-b h:1 -t t -X linger.ms=abc|-X linger.ms=abc: Invalid value for configuration property \"queue.buffering.max.ms\""
+        "-b h:1 -t t --sasl-user u|--sasl-user needs --sasl-mechanism (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)"
+        "-b h:1 -t t -X enable.idempotence=true -X acks=1|configuration: \`acks\` must be set to \`all\` when \`enable.idempotence\` is true"
+        "-t t --receipts $TMP/r --rejects $TMP/r|--receipts and --rejects name the same file"
+    )
+    local c args msg
+    for c in "${cases[@]}"; do
+        args=${c%%|*}
+        msg=${c#*|}
+        # shellcheck disable=SC2086
+        usage_fails $args
+        assert_equal "$ERR" "kprod: $msg"
+    done
+}
+
+@test "a secret is refused on -X and never echoed" {
+    usage_fails -b h:1 -t t -X sasl.password=hunter2
+    refute_output --partial hunter2
+    [[ $stderr != *hunter2* ]]
+    assert_equal "$ERR" "kprod: -X sasl.password: no secrets on the command line (every user can read it): use KAFKA_SASL_PASSWORD, --password-file or a -F file"
+    usage_fails -b h:1 -t t -X ssl.key.password=hunter2
+    [[ $stderr != *hunter2* ]]
+}
+
+@test "-X list prints librdkafka's properties" {
+    run --separate-stderr kprod -X list
+    assert_success
+    assert_output --partial 'bootstrap.servers'
+    assert_output --partial 'enable.idempotence'
+}
+
+@test "--print-config: safe defaults, the layers in order, secrets redacted" {
+    printf 'linger.ms=50\nsasl.password=from-file-secret\n' >"$TMP/k.conf"
+    chmod 600 "$TMP/k.conf"
+    printf 'pw-file-secret\n' >"$TMP/pw"
+    chmod 600 "$TMP/pw"
+    KAFKA_BROKERS=env:9092 KAFKA_SASL_PASSWORD=env-secret \
+        run --separate-stderr kprod --print-config -F "$TMP/k.conf" \
+        --sasl-mechanism SCRAM-SHA-256 --sasl-user app
+    assert_success
+    assert_line 'metadata.broker.list=env:9092'
+    assert_line 'enable.idempotence=true'
+    assert_line 'compression.codec=lz4'
+    assert_line 'queue.buffering.max.ms=50'
+    assert_line 'queue.buffering.max.kbytes=65536'
+    assert_line 'security.protocol=sasl_ssl'
+    assert_line 'sasl.password=***'
+    refute_output --partial secret
+    # -b and --password-file win; -X dump is the same
+    KAFKA_BROKERS=env:9092 KAFKA_SASL_PASSWORD=env-secret \
+        run kprod -X dump -b flag:1 --password-file "$TMP/pw" -z zstd
+    assert_success
+    assert_line 'metadata.broker.list=flag:1'
+    assert_line 'compression.codec=zstd'
+    assert_line 'sasl.password=***'
+    refute_output --partial secret
+}
+
+@test "-F: a missing file, a bad line, a readable secret" {
+    usage_fails -F "$TMP/none.conf"
+    assert_equal "$ERR" "kprod: -F $TMP/none.conf: No such file or directory"
+    printf 'a=1\nno equals sign\n' >"$TMP/bad.conf"
+    usage_fails -F "$TMP/bad.conf"
+    assert_equal "$ERR" "kprod: $TMP/bad.conf:2: expected property=value"
+    printf 'bootstrap.servers=x:1\nsasl.password=leaky\n' >"$TMP/open.conf"
+    chmod 644 "$TMP/open.conf"
+    run --separate-stderr kprod -F "$TMP/open.conf" --print-config
+    assert_success
+    [[ $stderr == *"holds a secret and is readable by group or others"* ]]
+    [[ $stderr != *leaky* && $output != *leaky* ]]
+}
+
+@test "lines in = out + rejected; rejects carry the line number and reason" {
+    printf '%s\n' '{"a":1}' 'not json' '{"@metadata":{"kafka":{"key":"k"}},"b":2}' \
+        '' '[1,2]' '{"x":' >"$TMP/in"
+    run --separate-stderr kprod "${MOCK[@]}" -t t --rejects "$TMP/rej" \
+        --receipts "$TMP/rcpt" --stats 0 <"$TMP/in"
+    assert_success
+    [[ $(stats_field <(printf '%s\n' "$stderr") in) == 5 ]]
+    [[ $(stats_field <(printf '%s\n' "$stderr") out) == 3 ]]
+    [[ $(stats_field <(printf '%s\n' "$stderr") rejected) == 2 ]]
+    run jq -c '[.error.line, .error.reason, .input]' "$TMP/rej"
+    assert_line --index 0 '[2,"invalid JSON: unexpected character at byte 1","not json"]'
+    assert_line --index 1 '[6,"invalid JSON: unexpected end of input at byte 6","{\"x\":"]'
+    run bash -c "jq -r '.line' '$TMP/rcpt' | sort -n"
+    assert_output $'1\n3\n5'
+    run jq -r '.topic' "$TMP/rcpt"
+    assert_output $'t\nt\nt'
+}
+
+@test "--strict: rejects give exit 3; -c stops reading" {
+    printf '{"a":1}\nbad\n' >"$TMP/in"
+    run --separate-stderr kprod "${MOCK[@]}" -t t --strict <"$TMP/in"
+    assert_equal "$status" 3
+    assert_equal "$stderr" "kprod: line 2: invalid JSON: unexpected character at byte 1"
+    seq 1 100 >"$TMP/in"
+    run --separate-stderr kprod "${MOCK[@]}" -t t -c 10 --stats 0 <"$TMP/in"
+    assert_success
+    [[ $(stats_field <(printf '%s\n' "$stderr") in) == 10 ]]
+}
+
+@test "a line over --max-line is a reject with its size" {
+    {
+        printf '{"s":"%s"}\n' "$(head -c 3000 /dev/zero | tr '\0' x)"
+        printf '{"ok":1}\n'
+    } >"$TMP/in"
+    run --separate-stderr kprod "${MOCK[@]}" -t t --max-line 1024 \
+        --rejects - --stats 0 <"$TMP/in"
+    assert_success
+    run jq -c '[.error.reason, .error.line, .error.bytes, .error.truncated]' <<<"$output"
+    assert_output '["line too long",1,3008,true]'
+}
+
+@test "receipts on a closed pipe: stop quietly, exit 0" {
+    seq 1 20000 | sed 's/.*/{"n":&}/' >"$TMP/in"
+    run --separate-stderr bash -c 'kprod "$@" --receipts - <"$0" | head -n 1' \
+        "$TMP/in" "${MOCK[@]}" -t t
+    assert_success
+    assert_output --regexp '^\{"line":[0-9]+,"topic":"t",'
+    assert_equal "$stderr" ''
+}
+
+@test "an unreachable broker: every line rejected with the broker error, exit 1" {
+    local port
+    port=$(dead_port)
+    printf '{"n":1}\n{"n":2}\n' >"$TMP/in"
+    run --separate-stderr kprod -q -b "127.0.0.1:$port" -t t \
+        -X message.timeout.ms=1500 --rejects - --stats 0 <"$TMP/in"
+    assert_failure 1
+    run jq -c '[.error.line, .error.kafka_error, .input]' <<<"$output"
+    assert_line --index 0 '[1,"_MSG_TIMED_OUT","{\"n\":1}"]'
+    assert_line --index 1 '[2,"_MSG_TIMED_OUT","{\"n\":2}"]'
+    [[ $stderr == *"kprod: 2 messages not delivered (listed on the reject stream)"* ]]
+}
+
+@test "SIGTERM: stop reading, flush up to --flush-timeout, list what is left" {
+    local port pid rc=0
+    port=$(dead_port)
+    mkfifo "$TMP/in"
+    kprod -q -b "127.0.0.1:$port" -t t --flush-timeout 1 --rejects "$TMP/rej" \
+        --stats 0 <"$TMP/in" 2>"$TMP/err" &
+    pid=$!
+    exec 7>"$TMP/in"
+    seq 1 300 | sed 's/.*/{"n":&}/' >&7
+    sleep 1
+    kill -TERM "$pid"
+    wait "$pid" || rc=$?
+    exec 7>&-
+    assert_equal "$rc" 1
+    [[ $(stats_field "$TMP/err" in) == 300 ]]
+    [[ $(stats_field "$TMP/err" undelivered) == 300 ]]
+    [[ $(wc -l <"$TMP/rej") == 300 ]]
+    run jq -r '.error.kafka_error' "$TMP/rej"
+    [[ $(sort -u <<<"$output") == _PURGE_QUEUE ]]
+}
+
+@test "a second signal stops at once" {
+    local port pid rc=0 t0
+    port=$(dead_port)
+    mkfifo "$TMP/in"
+    kprod -q -b "127.0.0.1:$port" -t t --flush-timeout 60 --stats 0 \
+        <"$TMP/in" 2>"$TMP/err" &
+    pid=$!
+    exec 7>"$TMP/in"
+    seq 1 10 | sed 's/.*/{"n":&}/' >&7
+    sleep 1
+    t0=$SECONDS
+    kill -TERM "$pid"
+    sleep 0.5
+    kill -INT "$pid"
+    wait "$pid" || rc=$?
+    exec 7>&-
+    assert_equal "$rc" 1
+    ((SECONDS - t0 < 10))
+    [[ $(stats_field "$TMP/err" undelivered) == 10 ]]
+}
+
+@test "no secret appears in any output, debug included" {
+    local port
+    port=$(dead_port)
+    printf 'sekrit-in-file\n' >"$TMP/pw"
+    chmod 600 "$TMP/pw"
+    echo '{"a":1}' >"$TMP/in"
+    KAFKA_SASL_PASSWORD=sekrit-in-env run kprod -b "127.0.0.1:$port" -t t \
+        --sasl-mechanism PLAIN --sasl-user u -X security.protocol=sasl_plaintext \
+        -d all -vv -X message.timeout.ms=1000 --rejects - <"$TMP/in"
+    assert_failure 1
+    refute_output --partial sekrit
+    run kprod -b "127.0.0.1:$port" -t t --password-file "$TMP/pw" \
+        --sasl-mechanism PLAIN --sasl-user u -X security.protocol=sasl_plaintext \
+        -d all -X message.timeout.ms=1000 <"$TMP/in"
+    assert_failure 1
+    refute_output --partial sekrit
+    run kprod -b x:1 -t t --password-file "$TMP/none"
+    assert_failure 2
+    assert_output --partial "--password-file $TMP/none: No such file or directory"
+}
+
+@test "the man page renders and states the delivery rules" {
+    run bash -c "mandoc -Tutf8 '$IOTPIPE_SRC/man/kprod.1' | col -b"
+    assert_success
+    assert_output --partial 'DELIVERY'
+    assert_output --partial 'possibly_persisted'
+    assert_output --partial 'EXIT STATUS'
+}

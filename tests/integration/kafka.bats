@@ -1,0 +1,556 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# kprod and kcons against a real Apache Kafka broker (KRaft) and, for
+# injected faults only, librdkafka's mock cluster (kmock): volume, order,
+# at-least-once under SIGKILL, a broker restart with idempotence, signals,
+# offset administration, SASL/SCRAM over TLS, rejects, EPIPE, --acks and
+# pausing instead of missing max.poll.interval.ms.
+#
+# Volumes (environment):
+#   KAFKA_TEST_LINES          the kprod -> kcons test (100000)
+#   KAFKA_TEST_KILL_ROUNDS    SIGKILL rounds (10)
+#   KAFKA_TEST_KILL_LINES     lines produced per round (5000)
+#   KAFKA_TEST_RESTART_LINES  the broker restart test (200000)
+# tests/bench/kafka.sh runs the 1M-line comparison with kcat.
+
+load ../lib/common
+
+bats_require_minimum_version 1.5.0
+
+# shellcheck source=tests/services/kafka.sh
+source "$IOTPIPE_SRC/tests/services/kafka.sh"
+
+# started KEY CMD...: run a start function, keeping its output and status.
+started() {
+    local out=$IOTPIPE_RUN_DIR/start-$1.out rc=0
+    "${@:2}" >"$out" 2>&1 || rc=$?
+    printf '%s\n' "$rc" >"$IOTPIPE_RUN_DIR/start-$1.rc"
+}
+
+# need KEY USE-FUNC: the service started; load its variables.
+need() {
+    local rc
+    rc=$(cat "$IOTPIPE_RUN_DIR/start-$1.rc" 2>/dev/null) || rc=missing
+    if [[ $rc != 0 ]]; then
+        cat "$IOTPIPE_RUN_DIR/start-$1.out" 2>/dev/null
+        fail "$1 did not start (status $rc)"
+    fi
+    "$2" default
+}
+
+setup_file() {
+    unset IOTPIPE_RUN_DIR KAFKA_BROKERS KAFKA_SASL_PASSWORD
+    svc_init
+    export IOTPIPE_RUN_DIR
+    TID=${IOTPIPE_RUN_DIR##*.}
+    export TID=${TID,,}
+    # the JVM and the mock start side by side (kmock_start starts a
+    # background job too: wait for the JVM's by its pid)
+    local jvm
+    started kafka kafka_start &
+    jvm=$!
+    started kmock kmock_start --brokers 3
+    wait "$jvm"
+}
+
+setup() {
+    unset KAFKA_BROKERS KAFKA_SASL_PASSWORD
+    T=$BATS_TEST_TMPDIR
+}
+
+teardown() {
+    [[ -n ${BATS_TEST_COMPLETED:-} ]] || svc_mark_failed
+    local p
+    for p in ${BG_PIDS:-}; do
+        kill -KILL "$p" 2>/dev/null || true
+    done
+}
+
+teardown_file() {
+    if [[ -n ${IOTPIPE_TEST_KAFKA:-} ]]; then
+        kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$IOTPIPE_TEST_KAFKA" \
+            --delete --if-exists --topic ".*-$TID" >/dev/null 2>&1 || true
+    fi
+    local kept=
+    if [[ ${IOTPIPE_KEEP_LOGS:-0} == 1 || -f $IOTPIPE_RUN_DIR/failed ]]; then
+        kept=1
+    fi
+    svc_cleanup 0
+    if [[ -n $kept ]]; then
+        printf '# kafka: logs kept in %s\n' "$IOTPIPE_RUN_DIR" >&3
+    fi
+}
+
+# note TEXT: a TAP comment with a measured figure.
+note() {
+    printf '# %s\n' "$*" >&3
+}
+
+# gen FIRST COUNT: telemetry lines of about 400 bytes; vin = seq mod 97.
+gen() {
+    awk -v a="$1" -v n="$2" 'BEGIN {
+        pad = "telemetry-telemetry-telemetry-telemetry-telemetry-telemetry-telemetry-"
+        for (i = a; i < a + n; i++)
+            printf "{\"vin\":\"1FTEW1EP%09d\",\"seq\":%d,\"speed\":80.3,\"lat\":38.95618,\"lon\":-77.39835,\"odometer\":61234.000000,\"fuel_level\":99.9977398542493,\"gear\":\"drive\",\"ignition\":\"run\",\"note\":\"%s%s%s%s\"}\n", i % 97, i, pad, pad, pad, substr(pad, 1, 10 + i % 20)
+    }'
+}
+
+# coords FILE...: "partition offset" of every line carrying
+# @metadata.kafka (a line cut short by SIGKILL is skipped).
+coords() {
+    cat "$@" | jq -R -r 'fromjson? | .["@metadata"].kafka | select(. != null) |
+        "\(.partition) \(.offset)"'
+}
+
+# highs TOPIC: "partition high" for each partition.
+highs() {
+    kcons -q -b "$KAFKA_SVC_BOOTSTRAP" --list "$1" |
+        jq -r 'select(.topic) | "\(.partition) \(.high)"'
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.2 s.
+wait_for() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.2
+    done
+}
+
+lines_at_least() {
+    [[ -f $1 && $(wc -l <"$1") -ge $2 ]]
+}
+
+# ---- volume and order
+
+@test "kprod --key-field vin -> kcons -e: ${KAFKA_TEST_LINES:-100000} lines, counts equal, one partition per vin, order per partition kept" {
+    need kafka kafka_use
+    local n=${KAFKA_TEST_LINES:-100000} topic=order-$TID
+    kafka_topic_create "$topic" 6
+    gen 1 "$n" >"$T/in"
+    run --separate-stderr kprod -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" --key-field vin \
+        --stats 0 <"$T/in"
+    assert_success
+    [[ $(stats_field <(printf '%s\n' "$stderr") out) == "$n" ]]
+    kcons -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" -e -m --stats 0 >"$T/out" 2>"$T/err"
+    [[ $(wc -l <"$T/out") == "$n" ]]
+    [[ $(stats_field "$T/err" out) == "$n" ]]
+    jq -r '[.["@metadata"].kafka.partition, .["@metadata"].kafka.offset, .vin, .seq] | @tsv' \
+        "$T/out" >"$T/tsv"
+    # every vin on one partition; within a partition, seq grows with the offset
+    run awk -F'\t' '
+        { if (($3 in part) && part[$3] != $1) { print "vin " $3 " on " part[$3] " and " $1; bad = 1 }
+          part[$3] = $1 }
+        END { exit bad }' "$T/tsv"
+    assert_success
+    run bash -c "sort -t\$'\t' -k1,1n -k2,2n '$T/tsv' | awk -F'\t' '
+        { if ((\$3 in last) && \$4 <= last[\$3]) { print \"out of order: \" \$0; bad = 1 }
+          last[\$3] = \$4 }
+        END { exit bad }'"
+    assert_success
+    # the documents came back byte for byte (jq would rewrite numbers)
+    sed 's/^{"@metadata":{"kafka":{[^}]*}},/{/' "$T/out" | sort >"$T/back"
+    sort "$T/in" | cmp - "$T/back"
+    note "order: $n lines through 6 partitions, $(cut -f1 "$T/tsv" | sort -u | wc -l) partitions used"
+}
+
+@test "kcons -m | kprod: the round trip keeps key, headers, timestamp and partition" {
+    need kafka kafka_use
+    local src=rt-src-$TID dst=rt-dst-$TID
+    kafka_topic_create "$src" 3
+    kafka_topic_create "$dst" 3
+    printf '%s\n' '{"vin":"A","ts":"2024-05-01T10:00:00.250Z","v":1}' \
+        '{"vin":"B","ts":"2024-05-01T10:00:01Z","v":2}' >"$T/in"
+    kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$src" --key-field vin --timestamp-field ts \
+        -H origin=test -H flag <"$T/in"
+    kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$src" -e -m >"$T/a"
+    # the topic from @metadata.kafka, and with it the partition
+    sed "s/\"topic\":\"$src\"/\"topic\":\"$dst\"/" "$T/a" |
+        kprod -q -b "$KAFKA_SVC_BOOTSTRAP"
+    kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$dst" -e -m >"$T/b"
+    run jq -c -s 'sort_by(.vin) | map(.["@metadata"].kafka | [.partition, .key, .timestamp, .headers])' "$T/a"
+    local want=$output
+    run jq -c -s 'sort_by(.vin) | map(.["@metadata"].kafka | [.partition, .key, .timestamp, .headers])' "$T/b"
+    assert_output "$want"
+    assert_output --partial '"A",1714557600250,[["origin","test"],["flag",null]]'
+}
+
+# ---- at-least-once under SIGKILL
+
+@test "two kcons -G on 6 partitions, one SIGKILLed and restarted ${KAFKA_TEST_KILL_ROUNDS:-10} times: every offset written, no gap" {
+    need kafka kafka_use
+    local topic=kill-$TID group=kill-$TID rounds=${KAFKA_TEST_KILL_ROUNDS:-10}
+    local per=${KAFKA_TEST_KILL_LINES:-5000} r a b p total=0 uniq dups gaps
+    kafka_topic_create "$topic" 6
+    # static members: a restarted one takes its partitions back at once
+    # instead of after session.timeout.ms
+    local common=(-b "$KAFKA_SVC_BOOTSTRAP" -G "$group" -m -q -X session.timeout.ms=10000)
+    kcons "${common[@]}" -X group.instance.id=a "$topic" >"$T/out-a" &
+    a=$!
+    kcons "${common[@]}" -X group.instance.id=b "$topic" >"$T/out-b.0" &
+    b=$!
+    BG_PIDS="$a $b"
+    sleep 3
+    for ((r = 1; r <= rounds; r++)); do
+        gen $(((r - 1) * per + 1)) "$per" |
+            kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" --key-field vin &
+        p=$!
+        sleep "0.$((RANDOM % 8 + 1))"
+        kill -KILL "$b"
+        wait "$b" || true
+        wait "$p"
+        kcons "${common[@]}" -X group.instance.id=b "$topic" >"$T/out-b.$r" &
+        b=$!
+        BG_PIDS="$a $b"
+        sleep 1
+    done
+    highs "$topic" >"$T/highs"
+    total=$(awk '{ s += $2 } END { print s }' "$T/highs")
+    [[ $total == $((rounds * per)) ]]
+    covered() {
+        coords "$T"/out-* | sort -u | wc -l >"$T/uniq"
+        [[ $(<"$T/uniq") -ge $total ]]
+    }
+    wait_for 120 covered
+    kill -TERM "$a" "$b"
+    wait "$a"
+    wait "$b"
+    BG_PIDS=
+    coords "$T"/out-* >"$T/all"
+    uniq=$(sort -u "$T/all" | wc -l)
+    dups=$(($(wc -l <"$T/all") - uniq))
+    # no gap: each partition has every offset from 0 to its high mark
+    gaps=$(sort -u "$T/all" | awk 'NR == FNR { high[$1] = $2; next }
+        { seen[$1]++ } END { for (p in high) g += high[p] - seen[p]; print g + 0 }' \
+        "$T/highs" -)
+    [[ $gaps == 0 ]]
+    [[ $uniq == "$total" ]]
+    note "SIGKILL: $rounds rounds, $total messages, all $uniq offsets written, $dups duplicates, 0 gaps, $(cat "$T"/out-* | jq -R 'fromjson? | 0' 2>/dev/null | wc -l) whole lines"
+}
+
+# ---- the broker restarts; the producer stops
+
+@test "broker restart during a kprod run of ${KAFKA_TEST_RESTART_LINES:-200000} lines: 0 lost, 0 duplicates" {
+    need kafka kafka_use
+    [[ $KAFKA_SVC_EXTERNAL == 0 ]] || skip "external broker"
+    local n=${KAFKA_TEST_RESTART_LINES:-200000} topic=restart-$TID pid rc=0 half
+    half=$((n / 2))
+    kafka_topic_create "$topic" 3
+    gen 1 "$n" >"$T/in"
+    mkfifo "$T/fifo"
+    kprod -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" --key-field vin --receipts "$T/rcpt" \
+        --rejects "$T/rej" --stats 0 <"$T/fifo" 2>"$T/err" &
+    pid=$!
+    BG_PIDS=$pid
+    exec 7>"$T/fifo"
+    head -n "$half" "$T/in" >&7
+    wait_for 60 lines_at_least "$T/rcpt" $((half / 4))
+    kafka_restart default >/dev/null
+    tail -n +$((half + 1)) "$T/in" >&7
+    exec 7>&-
+    wait "$pid" || rc=$?
+    BG_PIDS=
+    assert_equal "$rc" 0
+    [[ $(wc -l <"$T/rcpt") == "$n" ]]
+    [[ ! -s $T/rej ]]
+    kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" -e >"$T/out"
+    [[ $(wc -l <"$T/out") == "$n" ]]
+    [[ $(jq -r .seq "$T/out" | sort -u | wc -l) == "$n" ]]
+    note "broker restart: $n lines, $(wc -l <"$T/out") in the topic, 0 lost, 0 duplicates"
+}
+
+@test "kprod SIGTERM mid-run: every line read is delivered or listed as undelivered" {
+    need kafka kafka_use
+    local topic=term-$TID pid rc=0 in out rej consumed
+    kafka_topic_create "$topic" 3
+    gen 1 300000 >"$T/in"
+    mkfifo "$T/fifo"
+    kprod -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" --receipts "$T/rcpt" --rejects "$T/rej" \
+        --stats 0 <"$T/fifo" 2>"$T/err" &
+    pid=$!
+    BG_PIDS=$pid
+    { cat "$T/in" >"$T/fifo"; } 2>/dev/null &
+    wait_for 60 lines_at_least "$T/rcpt" 1000
+    kill -TERM "$pid"
+    wait "$pid" || rc=$?
+    BG_PIDS=
+    ((rc == 0 || rc == 1))
+    in=$(stats_field "$T/err" in)
+    out=$(stats_field "$T/err" out)
+    rej=$(stats_field "$T/err" rejected)
+    ((in < 300000))
+    [[ $((out + rej)) == "$in" ]]
+    [[ $(wc -l <"$T/rcpt") == "$out" ]]
+    [[ $(cat "$T/rej" 2>/dev/null | wc -l) == "$rej" ]]
+    # receipts and rejects name disjoint lines, and together every line read
+    { jq -r .line "$T/rcpt"; [[ ! -s $T/rej ]] || jq -r .error.line "$T/rej"; } | sort -n >"$T/lines"
+    [[ $(sort -nu "$T/lines" | wc -l) == "$in" ]]
+    [[ $(tail -n 1 "$T/lines") == "$in" ]]
+    kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" -e >"$T/out"
+    consumed=$(wc -l <"$T/out")
+    ((consumed >= out))
+    ((consumed <= out + $(grep -c possibly_persisted "$T/rej" 2>/dev/null || true)))
+    note "SIGTERM: $in lines read, $out delivered, $rej undelivered, $consumed in the topic"
+}
+
+# ---- injected faults (kmock)
+
+@test "kmock: NOT_LEADER_FOR_PARTITION and REQUEST_TIMED_OUT are retried; receipts complete" {
+    need kmock kmock_use
+    local topic=retry-$TID
+    kmock_cmd topic "$topic" 3
+    gen 1 2000 >"$T/in"
+    kmock_cmd err Produce NOT_LEADER_FOR_PARTITION 5
+    run --separate-stderr kprod -q -b "$KMOCK_BOOTSTRAP" -t "$topic" --receipts "$T/r1" \
+        --rejects "$T/x1" --stats 0 <"$T/in"
+    assert_success
+    [[ $(wc -l <"$T/r1") == 2000 && ! -s $T/x1 ]]
+    kmock_cmd err Produce REQUEST_TIMED_OUT 3
+    run --separate-stderr kprod -q -b "$KMOCK_BOOTSTRAP" -t "$topic" --receipts "$T/r2" \
+        --rejects "$T/x2" --stats 0 <"$T/in"
+    assert_success
+    [[ $(wc -l <"$T/r2") == 2000 && ! -s $T/x2 ]]
+    [[ $(jq -r .line "$T/r2" | sort -nu | wc -l) == 2000 ]]
+}
+
+@test "kmock: a refused batch and a broker down: rejects carry the broker's error, receipts + rejects = lines" {
+    need kmock kmock_use
+    local topic=refuse-$TID pid rc=0
+    kmock_cmd topic "$topic" 1
+    gen 1 500 >"$T/in"
+    kmock_cmd err Produce TOPIC_AUTHORIZATION_FAILED 1
+    run --separate-stderr kprod -q -b "$KMOCK_BOOTSTRAP" -t "$topic" --receipts "$T/r1" \
+        --rejects "$T/x1" --stats 0 <"$T/in"
+    assert_failure 1
+    [[ -s $T/x1 ]]
+    run jq -r .error.kafka_error "$T/x1"
+    [[ $(sort -u <<<"$output") == TOPIC_AUTHORIZATION_FAILED ]]
+    { jq -r .line "$T/r1"; jq -r .error.line "$T/x1"; } | sort -nu >"$T/l1"
+    [[ $(wc -l <"$T/l1") == 500 ]]
+    # every broker down: the messages time out
+    kmock_cmd down -1
+    run --separate-stderr kprod -q -b "$KMOCK_BOOTSTRAP" -t "$topic" -X message.timeout.ms=2000 \
+        --receipts "$T/r2" --rejects "$T/x2" --stats 0 <"$T/in"
+    kmock_cmd up -1
+    assert_failure 1
+    [[ ! -s $T/r2 ]]
+    [[ $(wc -l <"$T/x2") == 500 ]]
+    run jq -r .error.kafka_error "$T/x2"
+    [[ $(sort -u <<<"$output") == _MSG_TIMED_OUT ]]
+    # down for a while during a run: retried, all delivered
+    mkfifo "$T/fifo"
+    kprod -q -b "$KMOCK_BOOTSTRAP" -t "$topic" --receipts "$T/r3" --rejects "$T/x3" \
+        <"$T/fifo" &
+    pid=$!
+    BG_PIDS=$pid
+    exec 7>"$T/fifo"
+    head -n 250 "$T/in" >&7
+    wait_for 30 lines_at_least "$T/r3" 250
+    kmock_cmd down -1
+    tail -n +251 "$T/in" >&7
+    sleep 2
+    kmock_cmd up -1
+    exec 7>&-
+    wait "$pid" || rc=$?
+    BG_PIDS=
+    assert_equal "$rc" 0
+    [[ $(wc -l <"$T/r3") == 500 && ! -s $T/x3 ]]
+}
+
+# ---- groups and offsets
+
+@test "-e with groups exits; --list shows lag; --commit and --reset-offsets move the group" {
+    need kafka kafka_use
+    local topic=grp-$TID group=grp-$TID pid
+    kafka_topic_create "$topic" 3
+    gen 1 300 | kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" --key-field vin
+    run --separate-stderr kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "$group" -e "$topic"
+    assert_success
+    [[ ${#lines[@]} == 300 ]]
+    run kcons -b "$KAFKA_SVC_BOOTSTRAP" --list -G "$group" "$topic"
+    assert_success
+    [[ $(jq -s '[.[] | select(.topic) | .lag] | add' <<<"$output") == 0 ]]
+    # nothing new: -e exits at once with nothing
+    run --separate-stderr kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "$group" -e "$topic"
+    assert_success
+    assert_output ''
+    run kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "$group" --reset-offsets earliest "$topic"
+    assert_success
+    [[ $(jq -s '[.[] | .offset] | add' <<<"$output") == 0 ]]
+    run --separate-stderr kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "$group" -e "$topic"
+    [[ ${#lines[@]} == 300 ]]
+    run kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "$group" --commit "$topic:0:3"
+    assert_success
+    assert_output "{\"group\":\"$group\",\"topic\":\"$topic\",\"partition\":0,\"offset\":3}"
+    run kcons -b "$KAFKA_SVC_BOOTSTRAP" --list -G "$group" "$topic"
+    [[ $(jq -r 'select(.partition == 0 and .topic) | .committed' <<<"$output") == 3 ]]
+    run kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "$group" --reset-offsets -1h "$topic"
+    assert_success
+    # a pattern subscription
+    run --separate-stderr kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "$group-re" -e "^grp-$TID\$"
+    assert_success
+    [[ ${#lines[@]} == 300 ]]
+    # two members, both with -e, both exit; together they read all 300
+    kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "$group-2" -e -q "$topic" >"$T/m1" &
+    pid=$!
+    BG_PIDS=$pid
+    run --separate-stderr kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "$group-2" -e -q "$topic"
+    assert_success
+    wait "$pid"
+    BG_PIDS=
+    [[ $(($(wc -l <"$T/m1") + ${#lines[@]})) -ge 300 ]]
+    # an active member: offsets cannot be set under it
+    kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "$group" -q "$topic" >/dev/null &
+    pid=$!
+    BG_PIDS=$pid
+    wait_for 30 bash -c "kcons -q -b '$KAFKA_SVC_BOOTSTRAP' --list -G '$group' '$topic' | grep -q '\"member\":\"kcons\"'"
+    run --separate-stderr kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "$group" --commit "$topic:0:0"
+    assert_failure 1
+    [[ $stderr == *"the group has active members"* ]]
+    kill -TERM "$pid"
+    wait "$pid"
+    BG_PIDS=
+}
+
+@test "-o: tail, absolute, times, e@, end; in a group only without a committed offset" {
+    need kafka kafka_use
+    local topic=off-$TID i t0=1700000000000
+    kafka_topic_create "$topic" 1
+    for ((i = 0; i < 10; i++)); do
+        printf '{"i":%d,"ts":%d}\n' "$i" $((t0 + i * 1000))
+    done | kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" --timestamp-field ts
+    ofs() {
+        kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" -e "$@" | jq -r .i | tr '\n' ' '
+    }
+    [[ $(ofs -o -3) == "7 8 9 " ]]
+    [[ $(ofs -o 5) == "5 6 7 8 9 " ]]
+    [[ $(ofs -o "s@$((t0 + 3000))") == "3 4 5 6 7 8 9 " ]]
+    [[ $(ofs -o 2023-11-14T22:13:24Z) == "4 5 6 7 8 9 " ]]
+    [[ $(ofs -o "e@$((t0 + 6000))") == "0 1 2 3 4 5 " ]]
+    [[ $(ofs -o end) == "" ]]
+    # e@ alone ends the run too, without -e
+    run kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" -o 2 -o "e@$((t0 + 4000))"
+    assert_success
+    [[ $(jq -r .i <<<"$output" | tr '\n' ' ') == "2 3 " ]]
+    run kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" -c 4
+    [[ ${#lines[@]} == 4 ]]
+    run kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -G "off-$TID" -e -o -2 "$topic"
+    [[ $(jq -r .i <<<"$output" | tr '\n' ' ') == "8 9 " ]]
+    # the group has an offset now: -o does not move it back
+    printf '{"i":10,"ts":%d}\n' $((t0 + 10000)) |
+        kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" --timestamp-field ts
+    run kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -G "off-$TID" -e -o -5 "$topic"
+    [[ $(jq -r .i <<<"$output" | tr '\n' ' ') == "10 " ]]
+}
+
+# ---- security
+
+@test "SASL/SCRAM over TLS: password from the environment or a file; a wrong one exits 1 at once; never printed" {
+    need kafka kafka_use
+    [[ -n $KAFKA_SVC_SASL_BOOTSTRAP ]] || skip "external broker without SASL listener"
+    local topic=sasl-$TID t0
+    local sasl=(-b "$KAFKA_SVC_SASL_BOOTSTRAP" --sasl-user "$KAFKA_SVC_USER" --cafile "$KAFKA_SVC_CAFILE")
+    printf '%s\n' "$KAFKA_SVC_PASSWORD" >"$T/pw"
+    chmod 600 "$T/pw"
+    echo '{"secure":1}' | KAFKA_SASL_PASSWORD=$KAFKA_SVC_PASSWORD \
+        kprod "${sasl[@]}" --sasl-mechanism SCRAM-SHA-512 -t "$topic" -q
+    run --separate-stderr kcons "${sasl[@]}" --sasl-mechanism SCRAM-SHA-256 \
+        --password-file "$T/pw" -t "$topic" -e
+    assert_success
+    assert_output '{"secure":1}'
+    # the broker's name is checked against its certificate
+    run --separate-stderr kcons -b "localhost:$KAFKA_SVC_SASL_PORT" --sasl-user "$KAFKA_SVC_USER" \
+        --cafile "$KAFKA_SVC_CAFILE" --sasl-mechanism SCRAM-SHA-256 \
+        --password-file "$T/pw" -t "$topic" -e
+    assert_success
+    t0=$SECONDS
+    echo '{"secure":2}' >"$T/in"
+    KAFKA_SASL_PASSWORD=not-the-password-42 run --separate-stderr kprod "${sasl[@]}" \
+        --sasl-mechanism SCRAM-SHA-512 -t "$topic" --flush-timeout 2 -d security <"$T/in"
+    assert_failure 1
+    ((SECONDS - t0 < 30))
+    [[ $stderr == *"Authentication failed"* ]]
+    [[ $stderr != *not-the-password-42* && $stderr != *"$KAFKA_SVC_PASSWORD"* ]]
+    # another CA: the broker is not trusted
+    KAFKA_SASL_PASSWORD=$KAFKA_SVC_PASSWORD run --separate-stderr kcons \
+        -b "$KAFKA_SVC_SASL_BOOTSTRAP" --sasl-user "$KAFKA_SVC_USER" \
+        --sasl-mechanism SCRAM-SHA-256 --cafile /etc/ssl/certs/ca-certificates.crt \
+        -t "$topic" -e --timeout 5
+    assert_failure 1
+    [[ $stderr == *"certificate verify failed"* ]]
+}
+
+# ---- what the payloads are
+
+@test "payloads that are not JSON objects: wrapped; binary: a reject with its coordinates, or base64" {
+    need kafka kafka_use
+    local topic=pay-$TID
+    kafka_topic_create "$topic" 1
+    printf 'plain text\n[1, 2]\n{"ok":true}\n' | kcat -b "$KAFKA_SVC_BOOTSTRAP" -P -t "$topic"
+    printf 'k\t\xff\xfe\n' | kcat -b "$KAFKA_SVC_BOOTSTRAP" -P -t "$topic" -K $'\t'
+    run --separate-stderr kcons -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" -e --rejects "$T/rej" --stats 0
+    assert_success
+    assert_equal "$output" $'{"value":"plain text"}\n{"value":[1,2]}\n{"ok":true}'
+    [[ $(stats_field <(printf '%s\n' "$stderr") rejected) == 1 ]]
+    run jq -c '[.error.reason, .["@metadata"].kafka.offset, .["@metadata"].kafka.key]' "$T/rej"
+    assert_output '["binary payload (not UTF-8)",3,"k"]'
+    run kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" -o 3 -e --binary base64
+    assert_output '{"value":"//4=","encoding":"base64"}'
+}
+
+@test "EPIPE: kcons | head -n 1 stops quietly with exit 0" {
+    need kafka kafka_use
+    local topic=pipe-$TID
+    kafka_topic_create "$topic" 2
+    gen 1 20000 | kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic"
+    run --separate-stderr bash -c "kcons -b '$KAFKA_SVC_BOOTSTRAP' -G 'pipe-$TID' -e '$topic' | head -n 1; exit \${PIPESTATUS[0]}"
+    assert_success
+    assert_equal "${#lines[@]}" 1
+    assert_equal "$stderr" ''
+}
+
+# ---- end-to-end acknowledgements
+
+@test "--acks: a downstream that acknowledges only even offsets: committed offsets never pass the first unacknowledged one" {
+    need kafka kafka_use
+    local topic=acks-$TID group=acks-$TID
+    kafka_topic_create "$topic" 2
+    gen 1 40 | kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" --key-field vin
+    mkfifo "$T/acks"
+    run --separate-stderr bash -c '
+        kcons -b "$1" -G "$2" --acks "$3" -e --flush-timeout 2 --stats 0 "$4" |
+            jq -c --unbuffered "select(.[\"@metadata\"].kafka.offset % 2 == 0) |
+                {\"@metadata\": {kafka: .[\"@metadata\"].kafka}}" >"$3"' \
+        _ "$KAFKA_SVC_BOOTSTRAP" "$group" "$T/acks" "$topic"
+    assert_success
+    [[ $(stats_field <(printf '%s\n' "$stderr") acked) == 20 ]]
+    [[ $stderr == *"20 lines written but not acknowledged"* ]]
+    run kcons -q -b "$KAFKA_SVC_BOOTSTRAP" --list -G "$group" "$topic"
+    # offset 0 is acknowledged, offset 1 is not: 1 is where the group resumes
+    run jq -r 'select(.topic) | .committed' <<<"$output"
+    assert_output $'1\n1'
+    # the next run starts there
+    run --separate-stderr kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "$group" -e -m "$topic"
+    [[ ${#lines[@]} == 38 ]]
+}
+
+# ---- a slow downstream
+
+@test "a blocked stdout pauses the partitions instead of missing max.poll.interval.ms" {
+    need kafka kafka_use
+    local topic=slow-$TID n=30000
+    kafka_topic_create "$topic" 3
+    gen 1 "$n" | kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" --key-field vin
+    # the reader sleeps three poll intervals before reading anything
+    run --separate-stderr bash -c '
+        kcons -v -b "$1" -G "$2" -X session.timeout.ms=6000 \
+            -X max.poll.interval.ms=6000 -e "$3" |
+            { sleep 18; cat; } | wc -l' _ "$KAFKA_SVC_BOOTSTRAP" "slow-$TID" "$topic"
+    assert_success
+    assert_output "$n"
+    [[ $stderr == *"partitions paused"* ]]
+    [[ $stderr != *"maximum poll interval"* ]]
+    # assigned once: the member never left the group before the end
+    [[ $(grep -c 'kcons: assigned:' <<<"$stderr") == 1 ]]
+}
