@@ -15,17 +15,7 @@
 #include "cmd/esbulk/server.h"
 #include "common/buf.h"
 #include "common/jsonx.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-			    __LINE__, #c);                                     \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "tests/fuzz/fuzz.h"
 
 static struct arena *arena, *check;
 static struct bulk_refusal ref;

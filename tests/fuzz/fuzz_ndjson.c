@@ -16,17 +16,7 @@
 #include "common/buf.h"
 #include "common/jsonx.h"
 #include "common/ndjson.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-			    __LINE__, #c);                                     \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "tests/fuzz/fuzz.h"
 
 static uint64_t
 fnv(const uint8_t *p, size_t n)

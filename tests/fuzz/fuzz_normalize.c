@@ -17,17 +17,7 @@
 #include "common/jsonx.h"
 #include "cmd/vnorm/merge.h"
 #include "cmd/vnorm/normalize.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-			    __LINE__, #c);                                     \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "tests/fuzz/fuzz.h"
 
 #define CHECK_SAME(x, y)                                                       \
 	do {                                                                   \

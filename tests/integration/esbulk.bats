@@ -21,13 +21,6 @@ source "$IOTPIPE_SRC/tests/services/opensearch.sh"
 # shellcheck source=tests/services/elasticsearch.sh
 source "$IOTPIPE_SRC/tests/services/elasticsearch.sh"
 
-# started NAME FUNC ARGS...: run FUNC ARGS, keeping what it says.
-started() {
-    local out=$IOTPIPE_RUN_DIR/start-$1.out rc=0
-    "${@:2}" >"$out" 2>&1 || rc=$?
-    printf '%s\n' "$rc" >"$IOTPIPE_RUN_DIR/start-$1.rc"
-}
-
 setup_file() {
     unset IOTPIPE_RUN_DIR
     svc_init
@@ -60,17 +53,6 @@ teardown_file() {
     if [[ -n $kept ]]; then
         printf '# esbulk: logs kept in %s\n' "$IOTPIPE_RUN_DIR" >&3
     fi
-}
-
-# need NAME USE-FUNC: the server started in setup_file, or fail with why.
-need() {
-    local rc
-    rc=$(cat "$IOTPIPE_RUN_DIR/start-$1.rc" 2>/dev/null) || rc=missing
-    if [[ $rc != 0 ]]; then
-        cat "$IOTPIPE_RUN_DIR/start-$1.out" 2>/dev/null
-        fail "$1 did not start (status $rc)"
-    fi
-    "$2" default
 }
 
 # esb ARGS...: run esbulk, its stderr (stats lines) kept in $BATS_TEST_TMPDIR/err

@@ -22,14 +22,6 @@ source "$IOTPIPE_SRC/tests/services/opensearch.sh"
 # shellcheck source=tests/services/elasticsearch.sh
 source "$IOTPIPE_SRC/tests/services/elasticsearch.sh"
 
-# started KEY CMD...: run CMD (a start function), saving its output and
-# status for `need`.
-started() {
-    local out=$IOTPIPE_RUN_DIR/start-$1.out rc=0
-    "${@:2}" >"$out" 2>&1 || rc=$?
-    printf '%s\n' "$rc" >"$IOTPIPE_RUN_DIR/start-$1.rc"
-}
-
 setup_file() {
     unset IOTPIPE_RUN_DIR
     svc_init
@@ -84,18 +76,6 @@ teardown_file() {
     if [[ -n $kept ]]; then
         printf '# services: logs kept in %s\n' "$IOTPIPE_RUN_DIR" >&3
     fi
-}
-
-# need NAME USE-FUNC [INSTANCE]: the service started in setup_file; load its
-# variables, or fail with what its start said.
-need() {
-    local rc
-    rc=$(cat "$IOTPIPE_RUN_DIR/start-$1.rc" 2>/dev/null) || rc=missing
-    if [[ $rc != 0 ]]; then
-        cat "$IOTPIPE_RUN_DIR/start-$1.out" 2>/dev/null
-        fail "$1 did not start (status $rc)"
-    fi
-    "$2" "${3:-default}"
 }
 
 # gone PATTERN: no process has PATTERN in its command line.

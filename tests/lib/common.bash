@@ -16,3 +16,25 @@ export PATH
 stats_field() {
     grep '^{"tool"' "$1" | tail -n 1 | jq -r ".$2"
 }
+
+# For integration tests that start servers in setup_file, in the
+# background, and check them in each test:
+#   started KEY CMD...    run CMD, keeping its output and status under KEY
+#   need KEY USE-FUNC [INSTANCE]
+#                         KEY started: load its variables with USE-FUNC
+#                         INSTANCE (default); else fail with what it said
+started() {
+    local out=$IOTPIPE_RUN_DIR/start-$1.out rc=0
+    "${@:2}" >"$out" 2>&1 || rc=$?
+    printf '%s\n' "$rc" >"$IOTPIPE_RUN_DIR/start-$1.rc"
+}
+
+need() {
+    local rc
+    rc=$(cat "$IOTPIPE_RUN_DIR/start-$1.rc" 2>/dev/null) || rc=missing
+    if [[ $rc != 0 ]]; then
+        cat "$IOTPIPE_RUN_DIR/start-$1.out" 2>/dev/null
+        fail "$1 did not start (status $rc)"
+    fi
+    "$2" "${3:-default}"
+}

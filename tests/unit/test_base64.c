@@ -62,8 +62,9 @@ test_binary_round_trip(void **state)
 static void
 test_strict(void **state)
 {
-	static const char *const bad[] = {"Zg", "Zg=", "Z===", "Zh==",
-	    "Zm9=", "Zm 9", "Zm9v\n", "Zm-_", "=Zm9", "Zg==Zg==", "Zm9vYg=a"};
+	static const char *const bad[] = {"Zg",
+	    "Zg=", "Z===", "Zh==", "Zm9=", "Zm 9", "Zm9v\n", "Zm-_", "=Zm9",
+	    "Zg==Zg==", "Zm9vYg=a"};
 	struct buf b = BUF_INIT;
 	size_t i;
 

@@ -17,23 +17,14 @@
 #include "cmd/esbulk/server.h"
 #include "common/buf.h"
 #include "common/jsonx.h"
+#include "tests/unit/arena_fixture.h"
 
-static struct arena *arena;
 static struct bulk_refusal ref;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	arena = arena_new();
-	return 0;
-}
 
 static int
 teardown(void **state)
 {
-	(void)state;
-	arena_free(arena);
+	arena_teardown(state);
 	bulk_refusal_free(&ref);
 	return 0;
 }
@@ -544,5 +535,5 @@ main(void)
 	    cmocka_unit_test(test_templates),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, arena_setup, teardown);
 }

@@ -14,23 +14,14 @@
 #include "cmd/json2mqtt/record.h"
 #include "common/buf.h"
 #include "common/jsonx.h"
+#include "tests/unit/arena_fixture.h"
 
-static struct arena *arena;
 static struct buf tbuf, pbuf, why;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	arena = arena_new();
-	return 0;
-}
 
 static int
 teardown(void **state)
 {
-	(void)state;
-	arena_free(arena);
+	arena_teardown(state);
 	buf_free(&tbuf);
 	buf_free(&pbuf);
 	buf_free(&why);
@@ -46,8 +37,8 @@ prep(const struct j2m_conf *c, const char *line)
 
 	arena_reset(arena);
 	buf_reset(&why);
-	if (j2m_prepare(c, arena, line, strlen(line), &tbuf, &pbuf, &pub,
-		&why) < 0)
+	if (j2m_prepare(
+		c, arena, line, strlen(line), &tbuf, &pbuf, &pub, &why) < 0)
 		snprintf(res, sizeof(res), "REJECT: %s", buf_cstr(&why));
 	else
 		snprintf(res, sizeof(res), "%s %.*s", pub.topic, (int)pub.len,
@@ -65,15 +56,15 @@ test_fixed_topic(void **state)
 	assert_string_equal(prep(&c, "{\"a\": 80.3, \"s\":\"\\u00e9\"}"),
 	    "cars/t {\"a\": 80.3, \"s\":\"\\u00e9\"}");
 	assert_string_equal(prep(&c, "[1,2]"), "cars/t [1,2]");
-	assert_string_equal(prep(&c, "\xEF\xBB\xBF{\"a\":1}"), "cars/t {\"a\":1}");
+	assert_string_equal(
+	    prep(&c, "\xEF\xBB\xBF{\"a\":1}"), "cars/t {\"a\":1}");
 	/* @metadata is not published */
 	assert_string_equal(
 	    prep(&c, "{\"@metadata\":{\"mqtt\":{\"topic\":\"x\"}},\"a\":1.50}"),
 	    "cars/t {\"a\":1.50}");
 	assert_string_equal(prep(&c, "{\"a\":"),
 	    "REJECT: invalid JSON: unexpected end of input at byte 6");
-	assert_string_equal(prep(&c, "caf\xe9"),
-	    "REJECT: invalid UTF-8");
+	assert_string_equal(prep(&c, "caf\xe9"), "REJECT: invalid UTF-8");
 }
 
 static void
@@ -122,7 +113,8 @@ test_template(void **state)
 	    "REJECT: topic field 'kind' is not a string or a number");
 	assert_string_equal(prep(&c, "{\"kind\":\"\",\"car\":{\"vin\":\"x\"}}"),
 	    "REJECT: topic field 'kind' is empty");
-	assert_string_equal(prep(&c, "{\"kind\":\"+\",\"car\":{\"vin\":\"x\"}}"),
+	assert_string_equal(
+	    prep(&c, "{\"kind\":\"+\",\"car\":{\"vin\":\"x\"}}"),
 	    "REJECT: topic field 'kind' holds '+', '#' or NUL");
 	assert_string_equal(
 	    prep(&c, "{\"kind\":\"a\\u0000\",\"car\":{\"vin\":\"x\"}}"),
@@ -157,8 +149,8 @@ test_inflight(void **state)
 	assert_null(inflight_oldest(f));
 	for (mid = 1; mid <= 1000; mid++) {
 		snprintf(line, sizeof(line), "{\"n\":%d}", mid);
-		assert_non_null(inflight_add(f, mid, 1, (unsigned)mid + 10,
-		    line, strlen(line)));
+		assert_non_null(inflight_add(
+		    f, mid, 1, (unsigned)mid + 10, line, strlen(line)));
 	}
 	assert_int_equal(inflight_count(f), 1000);
 	assert_null(inflight_add(f, 5, 1, 0, "x", 1)); /* already there */
@@ -203,5 +195,5 @@ main(void)
 	    cmocka_unit_test(test_inflight),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, arena_setup, teardown);
 }

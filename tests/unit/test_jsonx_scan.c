@@ -12,8 +12,7 @@
 
 #include "common/buf.h"
 #include "common/jsonx.h"
-
-static struct arena *arena;
+#include "tests/unit/arena_fixture.h"
 
 static bool
 parses(const char *p, size_t n)
@@ -190,22 +189,6 @@ test_differential(void **state)
 	assert_true(ok > 10000 && ok < 190000);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	arena = arena_new();
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	arena_free(arena);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -216,5 +199,5 @@ main(void)
 	};
 
 	return cmocka_run_group_tests_name(
-	    "jsonx_scan", tests, setup, teardown);
+	    "jsonx_scan", tests, arena_setup, arena_teardown);
 }

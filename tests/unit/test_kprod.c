@@ -12,8 +12,8 @@
 #include "cmd/kprod/record.h"
 #include "common/buf.h"
 #include "common/jsonx.h"
+#include "tests/unit/arena_fixture.h"
 
-static struct arena *arena;
 static struct buf why;
 
 static const char *
@@ -255,18 +255,9 @@ test_line_meta(void **state)
 }
 
 static int
-setup(void **state)
-{
-	(void)state;
-	arena = arena_new();
-	return 0;
-}
-
-static int
 teardown(void **state)
 {
-	(void)state;
-	arena_free(arena);
+	arena_teardown(state);
 	buf_free(&why);
 	return 0;
 }
@@ -284,5 +275,6 @@ main(void)
 	    cmocka_unit_test(test_line_meta),
 	};
 
-	return cmocka_run_group_tests_name("kprod", tests, setup, teardown);
+	return cmocka_run_group_tests_name(
+	    "kprod", tests, arena_setup, teardown);
 }

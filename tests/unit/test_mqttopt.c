@@ -109,7 +109,8 @@ test_url_minimal_and_ipv6(void **state)
 	assert_int_equal(u.port, 0);
 	assert_null(u.topic);
 	mqtt_url_free(&u);
-	assert_int_equal(mqtt_url_parse("mqtt://[::1]:1884/a/%23", &u, &err), 0);
+	assert_int_equal(
+	    mqtt_url_parse("mqtt://[::1]:1884/a/%23", &u, &err), 0);
 	assert_string_equal(u.host, "::1");
 	assert_int_equal(u.port, 1884);
 	assert_string_equal(u.topic, "a/#");
@@ -457,9 +458,8 @@ test_finish_combinations(void **state)
 	/* MQTT 3.1 client ids: at most 23 bytes */
 	mqtt_opts_init(&o);
 	assert_int_equal(mqtt_opt_handle(&o, 'V', "31", &err), 1);
-	assert_int_equal(mqtt_opt_handle(&o, 'i',
-			     "abcdefghijklmnopqrstuvwxyz", &err),
-	    1);
+	assert_int_equal(
+	    mqtt_opt_handle(&o, 'i', "abcdefghijklmnopqrstuvwxyz", &err), 1);
 	assert_int_equal(finish(&o, NULL, &err), -1);
 	mqtt_opts_free(&o);
 	buf_free(&err);
@@ -512,7 +512,8 @@ test_connack_classes(void **state)
 	    MQTT_PROTOCOL_V311, CONNACK_REFUSED_SERVER_UNAVAILABLE));
 	assert_true(mqtt_connack_fatal(
 	    MQTT_PROTOCOL_V5, MQTT_RC_BAD_USERNAME_OR_PASSWORD));
-	assert_true(mqtt_connack_fatal(MQTT_PROTOCOL_V5, MQTT_RC_NOT_AUTHORIZED));
+	assert_true(
+	    mqtt_connack_fatal(MQTT_PROTOCOL_V5, MQTT_RC_NOT_AUTHORIZED));
 	assert_true(mqtt_connack_fatal(MQTT_PROTOCOL_V5, MQTT_RC_BANNED));
 	assert_false(mqtt_connack_fatal(MQTT_PROTOCOL_V5, MQTT_RC_SERVER_BUSY));
 	assert_false(
