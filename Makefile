@@ -59,11 +59,13 @@ esbulk_OBJ  := $(BUILD)/cmd/esbulk/main.o $(BUILD)/cmd/esbulk/options.o \
 	$(BUILD)/cmd/esbulk/sender.o $(BUILD)/cmd/esbulk/setup.o
 esbulk_PKGS := $(PKG_CURL) zlib
 
-kprod_OBJ  := $(BUILD)/cmd/kprod/main.o $(BUILD)/cmd/kprod/record.o
+kprod_OBJ  := $(BUILD)/cmd/kprod/main.o $(BUILD)/cmd/kprod/options.o \
+	$(BUILD)/cmd/kprod/record.o
 kprod_PKGS := $(PKG_RDKAFKA)
 kcons_OBJ  := $(BUILD)/cmd/kcons/main.o $(BUILD)/cmd/kcons/consume.o \
 	$(BUILD)/cmd/kcons/admin.o $(BUILD)/cmd/kcons/format.o \
-	$(BUILD)/cmd/kcons/offspec.o $(BUILD)/cmd/kcons/acks.o
+	$(BUILD)/cmd/kcons/offspec.o $(BUILD)/cmd/kcons/acks.o \
+	$(BUILD)/cmd/kcons/partitions.o $(BUILD)/cmd/kcons/output.o
 kcons_PKGS := $(PKG_RDKAFKA)
 PROGS += kprod kcons
 
@@ -93,7 +95,7 @@ CLI_TESTS := $(sort $(wildcard tests/cli/*.bats))
 INTEGRATION_TESTS := $(sort $(wildcard tests/integration/*.bats))
 TEST_HELPERS := $(BUILD)/tests/services/kmock
 PROVE ?= prove
-PROVE_FLAGS ?= -f
+PROVE_FLAGS ?= -f --comments
 
 .PHONY: all check unit cli integration lint fuzz bench demo install uninstall \
 	deps clean test-bins

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* BSD functions that Debian 12's glibc (2.36) does not have yet. */
+/* BSD functions that Debian 12's glibc (2.36) does not have yet, and
+ * system-specific calls behind one portable name. */
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
+#include <fcntl.h>
 #include <string.h>
 
 #include "compat.h"
@@ -23,3 +26,17 @@ strlcpy(char *dst, const char *src, size_t size)
 /* ISO C wants at least one declaration in a translation unit. */
 typedef int compat_unused;
 #endif
+
+void
+pipe_grow(int fd, int bytes)
+{
+#ifdef F_SETPIPE_SZ
+	int cur = fcntl(fd, F_GETPIPE_SZ);
+
+	if (cur >= 0 && cur < bytes)
+		(void)fcntl(fd, F_SETPIPE_SZ, bytes);
+#else
+	(void)fd;
+	(void)bytes;
+#endif
+}

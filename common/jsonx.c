@@ -719,6 +719,23 @@ jsonx_path(const struct jval *v, const char *path)
 	return NULL;
 }
 
+int
+jsonx_depth(const struct jval *v)
+{
+	int d, max = 0;
+	size_t i;
+
+	if (v->type != J_OBJECT && v->type != J_ARRAY)
+		return 0;
+	for (i = 0; i < v->len; i++) {
+		d = jsonx_depth(
+		    v->type == J_OBJECT ? v->u.members[i].val : v->u.items[i]);
+		if (d > max)
+			max = d;
+	}
+	return max + 1;
+}
+
 struct jval *
 jsonx_meta(const struct jval *v)
 {
@@ -968,6 +985,28 @@ jsonx_emit_meta_open(struct buf *b, const struct jval *own, const char *ns)
 		}
 	jsonx_emit_string(b, ns, nslen);
 	buf_adds(b, ":{");
+}
+
+bool
+jsonx_emit_members(
+    struct buf *b, const struct jval *obj, bool skip_meta, bool first)
+{
+	size_t i;
+
+	for (i = 0; i < obj->len; i++) {
+		const struct jmember *mb = &obj->u.members[i];
+
+		if (skip_meta && mb->klen == 9 &&
+		    memcmp(mb->key, "@metadata", 9) == 0)
+			continue;
+		if (!first)
+			buf_addc(b, ',');
+		first = false;
+		jsonx_emit_string(b, mb->key, mb->klen);
+		buf_addc(b, ':');
+		jsonx_emit(b, mb->val);
+	}
+	return first;
 }
 
 bool

@@ -138,6 +138,8 @@ struct jval *jsonx_get(const struct jval *v, const char *key);
 struct jval *jsonx_getn(const struct jval *v, const char *key, size_t klen);
 /* Dotted path "a.b.c" through objects; NULL when absent. */
 struct jval *jsonx_path(const struct jval *v, const char *path);
+/* Containers nested in v, v included: 0 for a scalar, 1 for [] or {}. */
+int jsonx_depth(const struct jval *v);
 /* The "@metadata" member of a top-level object, or NULL. */
 struct jval *jsonx_meta(const struct jval *v);
 
@@ -171,6 +173,13 @@ void jsonx_emit_string_lossy(struct buf *b, const char *s, size_t n);
  */
 void jsonx_emit_meta_open(
     struct buf *b, const struct jval *own, const char *ns);
+/*
+ * The members of object obj, compact and comma-separated, without braces,
+ * leaving "@metadata" out when skip_meta; first says that nothing precedes
+ * them (no leading comma).  Returns whether still nothing was written.
+ */
+bool jsonx_emit_members(
+    struct buf *b, const struct jval *obj, bool skip_meta, bool first);
 /* No JSON white space byte in p[0..n): valid JSON text that is compact. */
 bool jsonx_no_space(const char *p, size_t n);
 

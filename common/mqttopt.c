@@ -17,6 +17,7 @@
 
 #include "backoff.h"
 #include "buf.h"
+#include "clock.h"
 #include "env.h"
 #include "log.h"
 #include "mqttopt.h"
@@ -799,11 +800,7 @@ mqtt_connack_fatal(int version, int rc)
 double
 mqtt_now(void)
 {
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		return 0;
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return mono_now();
 }
 
 static const char *

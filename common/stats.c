@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Record counters, the --stats JSON lines and the --progress status line. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,6 +12,8 @@
 #include "buf.h"
 #include "jsonx.h"
 #include "log.h"
+#include "reject.h"
+#include "sig.h"
 #include "stats.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -320,4 +323,18 @@ stats_final(struct stats *s)
 	if (s->line.len > 0)
 		flush_line(s);
 	schedule(s);
+}
+
+void
+stats_serve_signals(struct stats *s, struct reject_stream *rej)
+{
+	if (sig_hup) {
+		sig_hup = 0;
+		if (reject_reopen(rej) < 0)
+			log_err("rejects: reopen: %s", strerror(errno));
+	}
+	if (sig_usr1) {
+		sig_usr1 = 0;
+		stats_print(s);
+	}
 }

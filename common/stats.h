@@ -59,6 +59,14 @@ int stats_next_ms(const struct stats *s);
  */
 void stats_print(struct stats *s);
 
+struct reject_stream;
+/*
+ * The signals every program serves the same way, when they came: SIGUSR1
+ * prints a stats line now, SIGHUP reopens the reject stream rej (after
+ * logrotate; a failure is logged and the old file kept).
+ */
+void stats_serve_signals(struct stats *s, struct reject_stream *rej);
+
 /*
  * At exit: clear the progress line, then print the line with
  * "final":true added when enabled.  Later ticks print nothing; a second

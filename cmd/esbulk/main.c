@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/jsonx.h"
 #include "common/log.h"
 #include "common/ndjson.h"
@@ -49,15 +50,6 @@ struct run {
 	bool again; /* the input would block */
 	bool failed; /* an error that makes the exit status 1 */
 };
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---------------------------------------------------- outcomes of lines */
 
@@ -171,7 +163,7 @@ process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
 		return;
 	}
 	if (r->b->n == 1)
-		r->b->born = now_s();
+		r->b->born = mono_now();
 }
 
 /* A pipe or socket is read without blocking, so that a half line never
@@ -274,20 +266,6 @@ read_input(struct run *r)
 /* ----------------------------------------------------------------- loop */
 
 static void
-serve_signals(struct run *r)
-{
-	if (sig_hup) {
-		sig_hup = 0;
-		if (reject_reopen(r->rej) < 0)
-			log_err("rejects: reopen: %s", strerror(errno));
-	}
-	if (sig_usr1) {
-		sig_usr1 = 0;
-		stats_print(r->st);
-	}
-}
-
-static void
 loop(struct run *r)
 {
 	struct curl_waitfd fds[2];
@@ -296,13 +274,13 @@ loop(struct run *r)
 	bool done, wait;
 
 	for (;;) {
-		serve_signals(r);
+		stats_serve_signals(r->st, r->rej);
 		if (sig_stop >= 2 || sender_fatal(r->snd))
 			break;
 		done = r->eof || sig_stop;
 		if (r->b != NULL && r->b->n > 0 && sender_has_room(r->snd) &&
 		    (done || batch_full(r) ||
-			now_s() - r->b->born >= r->o->linger_s)) {
+			mono_now() - r->b->born >= r->o->linger_s)) {
 			sender_submit(r->snd, r->b);
 			r->b = NULL;
 		}
@@ -329,7 +307,7 @@ loop(struct run *r)
 			if (r->b != NULL && r->b->n > 0 &&
 			    sender_has_room(r->snd)) {
 				double left =
-				    r->b->born + r->o->linger_s - now_s();
+				    r->b->born + r->o->linger_s - mono_now();
 
 				timeout = left > 0 ? (int)(left * 1000) + 1 : 0;
 				if (timeout > 1000)

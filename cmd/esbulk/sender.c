@@ -20,6 +20,7 @@
 #include "bulk.h"
 #include "sender.h"
 #include "common/banned.h"
+#include "common/clock.h"
 
 /* Response bodies beyond this are cut: no _bulk answer comes close. */
 #define RESPONSE_MAX (256u * 1024 * 1024)
@@ -55,15 +56,6 @@ struct sender {
 	uint64_t *retries, *throttled, *splits, *requests, *latency,
 	    *latency_max;
 };
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
@@ -280,7 +272,7 @@ start(struct sender *s, struct slot *sl, struct bulk_batch *b)
 		return -1;
 	}
 	sl->b = b;
-	sl->t0 = now_s();
+	sl->t0 = mono_now();
 	s->inflight++;
 	b->attempt++;
 	log_debug("POST /_bulk: %zu documents, %zu bytes%s", b->n, len,
@@ -300,7 +292,7 @@ start_due(struct sender *s)
 		next = b->next;
 		if (b->not_before > 0) {
 			if (now == 0)
-				now = now_s();
+				now = mono_now();
 			if (b->not_before > now) {
 				prev = b;
 				continue;
@@ -335,7 +327,7 @@ due_ms(const struct sender *s)
 
 	if (s->qhead == NULL || s->inflight >= s->c.workers)
 		return -1;
-	now = now_s();
+	now = mono_now();
 	for (b = s->qhead; b != NULL; b = b->next) {
 		double left = b->not_before - now;
 
@@ -351,7 +343,7 @@ due_ms(const struct sender *s)
 static void
 retry_later(struct sender *s, struct bulk_batch *b, const char *why, bool loud)
 {
-	double now = now_s(), wait;
+	double now = mono_now(), wait;
 
 	if (b->first_fail == 0)
 		b->first_fail = now;
@@ -441,7 +433,7 @@ finished(struct sender *s, struct slot *sl, CURLcode rc)
 {
 	struct bulk_batch *b = sl->b, *lo, *hi;
 	long status = 0;
-	double lat = now_s() - sl->t0;
+	double lat = mono_now() - sl->t0;
 	enum http_class cls;
 
 	curl_multi_remove_handle(s->multi, sl->h);

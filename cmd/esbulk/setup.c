@@ -13,6 +13,7 @@
 
 #include "common/backoff.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "common/sig.h"
@@ -22,15 +23,6 @@
 #include "setup.h"
 
 #define TEMPLATE_MAX (16u * 1024 * 1024)
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Wait ms milliseconds unless a signal to stop comes.  -1 on a stop. */
 static int
@@ -56,7 +48,7 @@ setup_request(const struct setup *r, const char *method, const char *path,
     struct buf *err)
 {
 	struct backoff bo;
-	double t0 = now_s();
+	double t0 = mono_now();
 	enum http_class cls;
 	unsigned ms;
 
@@ -67,8 +59,9 @@ setup_request(const struct setup *r, const char *method, const char *path,
 		    r->snd, method, path, body, len, status, resp, err);
 		if (cls != HTTP_RETRY)
 			break;
-		if (now_s() - t0 >= r->o->max_retry_s) {
-			buf_printf(err, ": gave up after %.1f s", now_s() - t0);
+		if (mono_now() - t0 >= r->o->max_retry_s) {
+			buf_printf(
+			    err, ": gave up after %.1f s", mono_now() - t0);
 			break;
 		}
 		ms = backoff_next_ms(&bo);

@@ -265,15 +265,7 @@ loop(struct run *r)
 	int n, timeout;
 
 	for (;;) {
-		if (sig_hup) {
-			sig_hup = 0;
-			if (reject_reopen(r->rej) < 0)
-				log_err("rejects: reopen: %s", strerror(errno));
-		}
-		if (sig_usr1) {
-			sig_usr1 = 0;
-			stats_print(r->st);
-		}
+		stats_serve_signals(r->st, r->rej);
 		/* a second signal: stop at once, unacknowledged or not */
 		if (sig_stop >= 2 || r->conn.fatal || r->failed)
 			break;

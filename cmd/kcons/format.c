@@ -101,7 +101,7 @@ kc_format(const struct kc_conf *c, struct arena *a, const struct kc_msg *m,
     struct buf *out)
 {
 	const char *p = m->payload != NULL ? m->payload : "";
-	size_t n = m->len, i;
+	size_t n = m->len;
 	struct jsonx_scan scan;
 	struct jval *root = NULL;
 	enum jsonx_status st;
@@ -174,22 +174,13 @@ kc_format(const struct kc_conf *c, struct arena *a, const struct kc_msg *m,
 			emit_meta(m, jsonx_meta(root), out);
 			first = false;
 		}
-		for (i = 0; i < root->len; i++) {
-			const struct jmember *mb = &root->u.members[i];
-
-			if (c->metadata && mb->klen == 9 &&
-			    memcmp(mb->key, "@metadata", 9) == 0)
-				continue;
-			if (!first)
-				buf_addc(out, ',');
-			first = false;
-			jsonx_emit_string(out, mb->key, mb->klen);
-			buf_addc(out, ':');
-			jsonx_emit(out, mb->val);
-		}
+		first = jsonx_emit_members(out, root, c->metadata, first);
 		buf_addc(out, '}');
 		return NULL;
 	}
+	/* the wrapper is one level more */
+	if (st == JSONX_OK && jsonx_depth(root) >= JSONX_MAX_DEPTH)
+		return "JSON nested too deeply";
 	buf_addc(out, '{');
 	if (c->metadata) {
 		emit_meta(m, NULL, out);

@@ -343,8 +343,6 @@ configure(struct kc_opts *o, struct kafka_client *kc, void *opaque)
 	defs[n++] = (struct kafka_default){"auto.offset.reset", "earliest"};
 	defs[n++] = (struct kafka_default){
 	    "partition.assignment.strategy", "cooperative-sticky"};
-	defs[n++] =
-	    (struct kafka_default){"queued.max.messages.kbytes", "32768"};
 	/* assign() wants a group id even where nothing is committed */
 	if (o->group == NULL && !kafka_opts_has(&o->k, "group.id"))
 		defs[n++] = (struct kafka_default){"group.id", "kcons"};

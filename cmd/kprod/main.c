@@ -15,6 +15,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/jsonx.h"
 #include "common/kafkaopt.h"
 #include "common/log.h"
@@ -24,76 +25,12 @@
 #include "common/sig.h"
 #include "common/stats.h"
 #include "common/xalloc.h"
+#include "options.h"
 #include "record.h"
 
 #define READ_BUDGET 4096 /* lines between two services of librdkafka */
-#define FLUSH_TIMEOUT_DEFAULT 10.0
 #define MAX_TOPICS 64 /* topic handles kept for @metadata.kafka.topic */
 #define PURGE_WAIT_MS 5000 /* for the reports of purged messages */
-
-static const char usage_text[] =
-    "usage: kprod [-hqVv] [--insecure] [--print-config] [--progress] "
-    "[--strict]\n"
-    "             [-b brokers] [-c count] [-d contexts] [-F file]\n"
-    "             [-H name=value] [-k key] [-p partition] [-t topic]\n"
-    "             [-X property=value] [-z codec] [--cafile file] "
-    "[--cert file]\n"
-    "             [--flush-timeout seconds] [--key file] "
-    "[--key-field path]\n"
-    "             [--max-line bytes] [--password-file file] "
-    "[--receipts path]\n"
-    "             [--rejects path] [--sasl-mechanism mechanism]\n"
-    "             [--sasl-user user] [--stats seconds] "
-    "[--timestamp-field path]\n";
-
-enum {
-	OPT_FLUSH_TIMEOUT = KAFKA_OPT_END,
-	OPT_KEY_FIELD,
-	OPT_RECEIPTS,
-	OPT_TIMESTAMP_FIELD,
-};
-
-static const struct option longopts[] = {
-    {"help", no_argument, NULL, 'h'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"version", no_argument, NULL, 'V'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"count", required_argument, NULL, 'c'},
-    {"header", required_argument, NULL, 'H'},
-    {"message-key", required_argument, NULL, 'k'},
-    {"partition", required_argument, NULL, 'p'},
-    {"topic", required_argument, NULL, 't'},
-    {"compression", required_argument, NULL, 'z'},
-    {"flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT},
-    {"key-field", required_argument, NULL, OPT_KEY_FIELD},
-    {"receipts", required_argument, NULL, OPT_RECEIPTS},
-    {"timestamp-field", required_argument, NULL, OPT_TIMESTAMP_FIELD},
-    KAFKA_LONGOPTS,
-    COMMON_LONGOPTS,
-    {NULL, 0, NULL, 0},
-};
-
-/* librdkafka settings that differ from its defaults; -X wins. */
-static const struct kafka_default defaults[] = {
-    {"client.id", "kprod"},
-    {"enable.idempotence", "true"},
-    {"acks", "all"},
-    {"linger.ms", "20"},
-    {"compression.codec", "lz4"},
-    {"queue.buffering.max.messages", "100000"},
-    {"queue.buffering.max.kbytes", "65536"},
-    {NULL, NULL},
-};
-
-struct opts {
-	struct common_opts c;
-	struct kafka_opts k;
-	struct kp_conf rec;
-	struct kp_header *headers; /* -H */
-	unsigned long long count; /* -c; 0: no limit */
-	double flush_timeout;
-	const char *receipts;
-};
 
 /*
  * What a message in flight carries to its delivery report: its input line
@@ -219,29 +156,6 @@ topic_handle(struct run *r, const char *name)
 	return r->topics[i].rkt;
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-serve_signals(struct run *r)
-{
-	if (sig_hup) {
-		sig_hup = 0;
-		if (reject_reopen(r->rej) < 0)
-			log_err("rejects: reopen: %s", strerror(errno));
-	}
-	if (sig_usr1) {
-		sig_usr1 = 0;
-		stats_print(r->st);
-	}
-}
-
 /* Serve delivery reports, waiting up to ms for the first one. */
 static void
 service(struct run *r, int ms)
@@ -251,7 +165,7 @@ service(struct run *r, int ms)
 	rd_kafka_poll(r->rk, ms);
 	while (read(r->evfd[0], junk, sizeof(junk)) > 0)
 		;
-	serve_signals(r);
+	stats_serve_signals(r->st, r->rej);
 	stats_check(r->st);
 }
 
@@ -324,8 +238,8 @@ produce(struct run *r, const struct kp_msg *m, unsigned long long lineno,
 		if (sig_stop >= 2 || r->kc.fatal)
 			break;
 		if (sig_stop && deadline == 0)
-			deadline = now_s() + r->o->flush_timeout;
-		if (deadline > 0 && now_s() >= deadline)
+			deadline = mono_now() + r->o->flush_timeout;
+		if (deadline > 0 && mono_now() >= deadline)
 			break;
 		service(r, 100);
 	}
@@ -461,8 +375,8 @@ drain(struct run *r)
 
 	while (r->inflight > 0 && sig_stop < 2) {
 		if ((sig_stop || r->kc.fatal) && deadline == 0)
-			deadline = now_s() + r->o->flush_timeout;
-		if (deadline > 0 && now_s() >= deadline)
+			deadline = mono_now() + r->o->flush_timeout;
+		if (deadline > 0 && mono_now() >= deadline)
 			break;
 		flush_receipts_now(r);
 		service(r, 100);
@@ -478,134 +392,6 @@ drain(struct run *r)
 		log_err("%llu messages without a delivery report", r->inflight);
 		r->failed = true;
 	}
-}
-
-static void
-parse_header(struct opts *o, const char *arg)
-{
-	const char *eq = strchr(arg, '=');
-	struct kp_header *h;
-
-	if (eq == arg || *arg == '\0')
-		usage_error("-H %s: expected name=value", arg);
-	o->headers =
-	    xreallocarray(o->headers, o->rec.nheaders + 1, sizeof(*o->headers));
-	h = &o->headers[o->rec.nheaders++];
-	h->name = arg;
-	h->nlen = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
-	h->value = eq != NULL ? eq + 1 : NULL;
-	h->vlen = eq != NULL ? strlen(eq + 1) : 0;
-	o->rec.headers = o->headers;
-}
-
-static void
-parse_args(int argc, char **argv, struct opts *o)
-{
-	static const char *const codecs[] = {
-	    "none", "gzip", "snappy", "lz4", "zstd", NULL};
-	struct buf err = BUF_INIT, prop = BUF_INIT;
-	unsigned long long v;
-	const char *errstr;
-	int c, i, rc;
-
-	memset(o, 0, sizeof(*o));
-	common_opts_init(&o->c);
-	kafka_opts_init(&o->k);
-	o->rec.partition = -1;
-	o->flush_timeout = FLUSH_TIMEOUT_DEFAULT;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:hH:k:p:qt:Vvz:" KAFKA_SHORTOPTS,
-		    longopts, NULL)) != -1) {
-		if (common_opt_handle(&o->c, c, optarg))
-			continue;
-		if ((rc = kafka_opt_handle(&o->k, c, optarg, &err)) < 0)
-			usage_error("%s", buf_cstr(&err));
-		if (rc > 0)
-			continue;
-		switch (c) {
-		case 'c':
-			if (parse_uint_range(
-				optarg, 1, UINT64_MAX, &o->count, &errstr) < 0)
-				usage_error(
-				    "-c: %s count '%s'", errstr, optarg);
-			break;
-		case 'h':
-			opt_help(usage_text);
-		case 'H':
-			parse_header(o, optarg);
-			break;
-		case 'k':
-			o->rec.key = optarg;
-			o->rec.keylen = strlen(optarg);
-			break;
-		case 'p':
-			if (strcmp(optarg, "-1") == 0)
-				o->rec.partition = -1;
-			else if (parse_uint_range(
-				     optarg, 0, INT32_MAX, &v, &errstr) < 0)
-				usage_error(
-				    "-p: %s partition '%s'", errstr, optarg);
-			else
-				o->rec.partition = (int32_t)v;
-			break;
-		case 'q':
-			opt_quiet(&o->c);
-			break;
-		case 't':
-			if (*optarg == '\0')
-				usage_error("-t: empty topic");
-			o->rec.topic = optarg;
-			break;
-		case 'V':
-			opt_version("kprod", kafka_version());
-		case 'v':
-			opt_verbose(&o->c, 1);
-			break;
-		case 'z':
-			for (i = 0; codecs[i] != NULL; i++)
-				if (strcmp(optarg, codecs[i]) == 0)
-					break;
-			if (codecs[i] == NULL)
-				usage_error("-z: unknown codec '%s' (none, "
-					    "gzip, snappy, lz4, zstd)",
-				    optarg);
-			buf_reset(&prop);
-			buf_printf(&prop, "compression.codec=%s", optarg);
-			(void)kafka_opt_handle(
-			    &o->k, 'X', buf_cstr(&prop), &err);
-			break;
-		case OPT_FLUSH_TIMEOUT:
-			if (parse_seconds(optarg, 0, 86400, &o->flush_timeout,
-				&errstr) < 0)
-				usage_error("--flush-timeout: %s seconds '%s' "
-					    "(0-86400)",
-				    errstr, optarg);
-			break;
-		case OPT_KEY_FIELD:
-			o->rec.key_field = optarg;
-			break;
-		case OPT_RECEIPTS:
-			if (*optarg == '\0')
-				usage_error("--receipts: empty path");
-			o->receipts = optarg;
-			break;
-		case OPT_TIMESTAMP_FIELD:
-			o->rec.ts_field = optarg;
-			break;
-		default:
-			opt_bad(c, argv);
-		}
-	}
-	if (optind < argc)
-		usage_error("unexpected operand '%s' (kprod reads the standard "
-			    "input)",
-		    argv[optind]);
-	if (o->receipts != NULL && o->c.rejects != NULL &&
-	    strcmp(o->receipts, o->c.rejects) == 0 &&
-	    strcmp(o->receipts, "-") != 0)
-		usage_error("--receipts and --rejects name the same file");
-	buf_free(&err);
-	buf_free(&prop);
 }
 
 static int
@@ -630,7 +416,7 @@ client(struct run *r, struct opts *o)
 	rd_kafka_t *rk;
 	char errstr[512];
 
-	if (kafka_conf_build(&o->k, defaults, &r->kc, r, &conf, &err) < 0)
+	if (kafka_conf_build(&o->k, kp_defaults, &r->kc, r, &conf, &err) < 0)
 		usage_error("%s", buf_cstr(&err));
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	if (o->k.print_config) {
@@ -666,7 +452,7 @@ main(int argc, char **argv)
 	/* SIGPIPE ignored from here on: a reader gone is EPIPE */
 	if (sig_init() < 0)
 		fatal("signals: %s", strerror(errno));
-	parse_args(argc, argv, &o);
+	kp_parse_args(argc, argv, &o);
 	log_set_verbosity(o.c.verbosity);
 	if (o.k.list) {
 		kafka_properties_show(stdout);

@@ -85,7 +85,7 @@ m2j_format(const struct m2j_conf *c, struct arena *a, const struct m2j_msg *m,
 	struct topic_capture caps[MAX_CAPS];
 	const char *p = m->payload != NULL ? m->payload : "";
 	const char *jp = p;
-	size_t n = m->len, jn = n, ncaps = 0, i;
+	size_t n = m->len, jn = n, ncaps = 0;
 	struct jval *root = NULL;
 	struct jsonx_error err;
 	enum jsonx_status st;
@@ -128,23 +128,14 @@ m2j_format(const struct m2j_conf *c, struct arena *a, const struct m2j_msg *m,
 			emit_meta(m, jsonx_meta(root), out);
 			first = false;
 		}
-		for (i = 0; i < root->len; i++) {
-			const struct jmember *mb = &root->u.members[i];
-
-			if (c->metadata && mb->klen == 9 &&
-			    memcmp(mb->key, "@metadata", 9) == 0)
-				continue;
-			if (!first)
-				buf_addc(out, ',');
-			first = false;
-			jsonx_emit_string(out, mb->key, mb->klen);
-			buf_addc(out, ':');
-			jsonx_emit(out, mb->val);
-		}
+		first = jsonx_emit_members(out, root, c->metadata, first);
 		emit_fields(root, caps, ncaps, first, out);
 		buf_addc(out, '}');
 		return NULL;
 	}
+	/* the wrapper is one level more */
+	if (st == JSONX_OK && jsonx_depth(root) >= JSONX_MAX_DEPTH)
+		return "JSON nested too deeply";
 	buf_addc(out, '{');
 	if (c->metadata) {
 		emit_meta(m, NULL, out);

@@ -319,15 +319,7 @@ loop(struct run *r)
 
 	r->last_msg = start;
 	while (!r->stop && !sig_stop && !r->conn.fatal) {
-		if (sig_hup) {
-			sig_hup = 0;
-			if (reject_reopen(r->rej) < 0)
-				log_err("rejects: reopen: %s", strerror(errno));
-		}
-		if (sig_usr1) {
-			sig_usr1 = 0;
-			stats_print(r->st);
-		}
+		stats_serve_signals(r->st, r->rej);
 		if (o->timeout_s > 0 && mqtt_now() >= start + o->timeout_s) {
 			w_timeout = true;
 			break;

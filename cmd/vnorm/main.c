@@ -187,20 +187,6 @@ flush_output(void *arg)
 }
 
 /* SIGHUP and SIGUSR1, between reads and while a fifo waits for a writer. */
-static void
-serve_signals(struct run *r)
-{
-	if (sig_hup) {
-		sig_hup = 0;
-		if (reject_reopen(r->rej) < 0)
-			log_err("rejects: reopen: %s", strerror(errno));
-	}
-	if (sig_usr1) {
-		sig_usr1 = 0;
-		stats_print(r->st);
-	}
-}
-
 static int
 open_input(struct run *r, const char *path)
 {
@@ -210,7 +196,7 @@ open_input(struct run *r, const char *path)
 		return STDIN_FILENO;
 	while ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR &&
 	    !sig_stop)
-		serve_signals(r);
+		stats_serve_signals(r->st, r->rej);
 	/* SIGINT/SIGTERM while a fifo waits for its writer is a clean stop */
 	if (fd < 0 && !(errno == EINTR && sig_stop))
 		log_err("%s: %s", path, strerror(errno));
@@ -238,10 +224,10 @@ run_input(struct run *r, const char *path)
 		ndjson_reader_set_timeout(rd, stats_next_ms(r->st));
 		s = ndjson_read(rd, &ln);
 
-		serve_signals(r);
+		stats_serve_signals(r->st, r->rej);
 		if (s == NDJSON_AGAIN) {
 			sig_drain();
-			serve_signals(r);
+			stats_serve_signals(r->st, r->rej);
 			stats_check(r->st);
 			continue;
 		}

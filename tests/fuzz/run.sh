@@ -40,6 +40,7 @@ read -r -a pkgcflags <<<"$(pkg-config --cflags libmosquitto jansson \
     libcurl rdkafka 2>/dev/null || true)"
 objs=()
 for src in common/*.c cmd/vnorm/normalize.c cmd/vnorm/merge.c \
+    cmd/kprod/record.c cmd/kcons/format.c cmd/kcons/offspec.c \
     cmd/esbulk/bulk.c cmd/esbulk/server.c; do
     obj="$FUZZ_OUT/obj/${src//\//_}"
     obj=${obj%.c}.o

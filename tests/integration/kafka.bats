@@ -20,24 +20,6 @@ bats_require_minimum_version 1.5.0
 # shellcheck source=tests/services/kafka.sh
 source "$IOTPIPE_SRC/tests/services/kafka.sh"
 
-# started KEY CMD...: run a start function, keeping its output and status.
-started() {
-    local out=$IOTPIPE_RUN_DIR/start-$1.out rc=0
-    "${@:2}" >"$out" 2>&1 || rc=$?
-    printf '%s\n' "$rc" >"$IOTPIPE_RUN_DIR/start-$1.rc"
-}
-
-# need KEY USE-FUNC: the service started; load its variables.
-need() {
-    local rc
-    rc=$(cat "$IOTPIPE_RUN_DIR/start-$1.rc" 2>/dev/null) || rc=missing
-    if [[ $rc != 0 ]]; then
-        cat "$IOTPIPE_RUN_DIR/start-$1.out" 2>/dev/null
-        fail "$1 did not start (status $rc)"
-    fi
-    "$2" default
-}
-
 setup_file() {
     unset IOTPIPE_RUN_DIR KAFKA_BROKERS KAFKA_SASL_PASSWORD
     svc_init
@@ -423,25 +405,25 @@ lines_at_least() {
     ofs() {
         kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" -e "$@" | jq -r .i | tr '\n' ' '
     }
-    [[ $(ofs -o -3) == "7 8 9 " ]]
-    [[ $(ofs -o 5) == "5 6 7 8 9 " ]]
-    [[ $(ofs -o "s@$((t0 + 3000))") == "3 4 5 6 7 8 9 " ]]
-    [[ $(ofs -o 2023-11-14T22:13:24Z) == "4 5 6 7 8 9 " ]]
-    [[ $(ofs -o "e@$((t0 + 6000))") == "0 1 2 3 4 5 " ]]
-    [[ $(ofs -o end) == "" ]]
+    assert_equal "$(ofs -o -3)" "7 8 9 "
+    assert_equal "$(ofs -o 5)" "5 6 7 8 9 "
+    assert_equal "$(ofs -o "s@$((t0 + 3000))")" "3 4 5 6 7 8 9 "
+    assert_equal "$(ofs -o 2023-11-14T22:13:24Z)" "4 5 6 7 8 9 "
+    assert_equal "$(ofs -o "e@$((t0 + 6000))")" "0 1 2 3 4 5 "
+    assert_equal "$(ofs -o end)" ""
     # e@ alone ends the run too, without -e
     run kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" -o 2 -o "e@$((t0 + 4000))"
     assert_success
-    [[ $(jq -r .i <<<"$output" | tr '\n' ' ') == "2 3 " ]]
+    assert_equal "$(jq -r .i <<<"$output" | tr '\n' ' ')" "2 3 "
     run kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" -c 4
-    [[ ${#lines[@]} == 4 ]]
+    assert_equal "${#lines[@]}" 4
     run kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -G "off-$TID" -e -o -2 "$topic"
-    [[ $(jq -r .i <<<"$output" | tr '\n' ' ') == "8 9 " ]]
+    assert_equal "$(jq -r .i <<<"$output" | tr '\n' ' ')" "8 9 "
     # the group has an offset now: -o does not move it back
     printf '{"i":10,"ts":%d}\n' $((t0 + 10000)) |
         kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" --timestamp-field ts
     run kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -G "off-$TID" -e -o -5 "$topic"
-    [[ $(jq -r .i <<<"$output" | tr '\n' ' ') == "10 " ]]
+    assert_equal "$(jq -r .i <<<"$output" | tr '\n' ' ')" "10 "
 }
 
 # ---- security

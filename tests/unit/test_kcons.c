@@ -14,6 +14,7 @@
 #include "cmd/kcons/offspec.h"
 #include "common/buf.h"
 #include "common/jsonx.h"
+#include "tests/unit/arena_fixture.h"
 
 #define NOW 1700000000000LL /* 2023-11-14T22:13:20Z */
 
@@ -243,8 +244,6 @@ test_acks_many(void **state)
 
 /* ---- lines ---- */
 
-static struct arena *arena;
-
 static const char *
 fmt(const struct kc_conf *c, const struct kc_msg *m, struct buf *out)
 {
@@ -312,6 +311,34 @@ test_format_payloads(void **state)
 	buf_free(&b);
 }
 
+/* A wrapped value is one level deeper than the payload: at the limit it
+ * would make a line no reader takes, so it is a reject. */
+static void
+test_format_depth(void **state)
+{
+	struct kc_conf c = {false, KC_BINARY_REJECT};
+	struct buf b = BUF_INIT, text = BUF_INIT;
+	struct kc_msg m;
+	struct jval *v;
+	int i;
+
+	(void)state;
+	for (i = 0; i < JSONX_MAX_DEPTH; i++)
+		buf_addc(&text, '[');
+	for (i = 0; i < JSONX_MAX_DEPTH; i++)
+		buf_addc(&text, ']');
+	m = msg(buf_cstr(&text));
+	assert_string_equal(fmt(&c, &m, &b), "JSON nested too deeply");
+	/* one level less: wrapped, and the line parses */
+	m.payload = text.data + 1;
+	m.len = text.len - 2;
+	assert_null(fmt(&c, &m, &b));
+	assert_int_equal(jsonx_parse(arena, b.data, b.len, &v, NULL), JSONX_OK);
+	assert_int_equal(jsonx_depth(v), JSONX_MAX_DEPTH);
+	buf_free(&b);
+	buf_free(&text);
+}
+
 static void
 test_format_metadata(void **state)
 {
@@ -376,22 +403,6 @@ test_format_metadata(void **state)
 	buf_free(&b);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	arena = arena_new();
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	arena_free(arena);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -402,8 +413,10 @@ main(void)
 	    cmocka_unit_test(test_acks_gaps_rejects_partitions),
 	    cmocka_unit_test(test_acks_many),
 	    cmocka_unit_test(test_format_payloads),
+	    cmocka_unit_test(test_format_depth),
 	    cmocka_unit_test(test_format_metadata),
 	};
 
-	return cmocka_run_group_tests_name("kcons", tests, setup, teardown);
+	return cmocka_run_group_tests_name(
+	    "kcons", tests, arena_setup, arena_teardown);
 }

@@ -15,23 +15,14 @@
 #include "common/buf.h"
 #include "common/jsonx.h"
 #include "common/log.h"
+#include "tests/unit/arena_fixture.h"
 
-static struct arena *arena;
 static struct buf out;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	arena = arena_new();
-	return 0;
-}
 
 static int
 teardown(void **state)
 {
-	(void)state;
-	arena_free(arena);
+	arena_teardown(state);
 	buf_free(&out);
 	return 0;
 }
@@ -72,11 +63,12 @@ test_objects(void **state)
 	/* compact objects pass byte for byte, numbers included */
 	assert_string_equal(F(&c, "t", "{\"speed\":80.3,\"n\":1e400}"),
 	    "{\"speed\":80.3,\"n\":1e400}");
-	assert_string_equal(F(&c, "t", "{\"s\":\"\\u00e9\"}"),
-	    "{\"s\":\"\\u00e9\"}");
+	assert_string_equal(
+	    F(&c, "t", "{\"s\":\"\\u00e9\"}"), "{\"s\":\"\\u00e9\"}");
 	/* multi-line CRLF JSON becomes one compact line, numbers verbatim */
 	assert_string_equal(
-	    F(&c, "t", "{\r\n  \"a\": 61234.000000,\r\n  \"b\": [1, 2]\r\n}\r\n"),
+	    F(&c, "t",
+		"{\r\n  \"a\": 61234.000000,\r\n  \"b\": [1, 2]\r\n}\r\n"),
 	    "{\"a\":61234.000000,\"b\":[1,2]}");
 	/* a byte order mark is dropped */
 	assert_string_equal(F(&c, "t", "\xEF\xBB\xBF{\"a\":1}"), "{\"a\":1}");
@@ -89,16 +81,33 @@ test_wrapping(void **state)
 
 	(void)state;
 	assert_string_equal(F(&c, "t", "42"), "{\"value\":42}");
+	{
+		/* wrapping adds a level: a payload at the limit is a reject */
+		char deep[2 * JSONX_MAX_DEPTH + 1];
+
+		memset(deep, '[', JSONX_MAX_DEPTH);
+		memset(deep + JSONX_MAX_DEPTH, ']', JSONX_MAX_DEPTH);
+		deep[2 * JSONX_MAX_DEPTH] = '\0';
+		assert_string_equal(
+		    F(&c, "t", deep), "REJECT: JSON nested too deeply");
+		assert_string_equal(
+		    fmt(&c, "t", deep + 1, 2 * JSONX_MAX_DEPTH - 2),
+		    "{\"value\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+		    "[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+		    "]]]]]]]]]]]]]]}");
+	}
 	assert_string_equal(F(&c, "t", "[1, 2]"), "{\"value\":[1,2]}");
 	assert_string_equal(F(&c, "t", "\"x\""), "{\"value\":\"x\"}");
 	assert_string_equal(F(&c, "t", "null"), "{\"value\":null}");
-	assert_string_equal(F(&c, "t", "hello world"),
-	    "{\"value\":\"hello world\"}");
+	assert_string_equal(
+	    F(&c, "t", "hello world"), "{\"value\":\"hello world\"}");
 	assert_string_equal(F(&c, "t", ""), "{\"value\":\"\"}");
 	assert_string_equal(F(&c, "t", "line1\r\nline2\t\"q\""),
 	    "{\"value\":\"line1\\r\\nline2\\t\\\"q\\\"\"}");
-	assert_string_equal(F(&c, "t", "{\"a\":1"), "{\"value\":\"{\\\"a\\\":1\"}");
-	assert_string_equal(fmt(&c, "t", "a\0b", 3), "{\"value\":\"a\\u0000b\"}");
+	assert_string_equal(
+	    F(&c, "t", "{\"a\":1"), "{\"value\":\"{\\\"a\\\":1\"}");
+	assert_string_equal(
+	    fmt(&c, "t", "a\0b", 3), "{\"value\":\"a\\u0000b\"}");
 	assert_string_equal(F(&c, "t", "ñandú 🚗"), "{\"value\":\"ñandú 🚗\"}");
 }
 
@@ -110,8 +119,8 @@ test_binary(void **state)
 	(void)state;
 	assert_string_equal(fmt(&c, "t", "\xff\xfe\x00\x01", 4),
 	    "REJECT: binary payload (not UTF-8)");
-	assert_string_equal(F(&c, "t", "caf\xe9"),
-	    "REJECT: binary payload (not UTF-8)");
+	assert_string_equal(
+	    F(&c, "t", "caf\xe9"), "REJECT: binary payload (not UTF-8)");
 	c.binary = M2J_BINARY_BASE64;
 	assert_string_equal(fmt(&c, "t", "\xff\xfe\x00\x01", 4),
 	    "{\"value\":\"//4AAQ==\",\"encoding\":\"base64\"}");
@@ -134,8 +143,9 @@ test_metadata(void **state)
 	    "\"retain\":false}},\"a\":1}");
 	/* an @metadata of the payload's own is merged, its mqtt replaced */
 	assert_string_equal(
-	    F(&c, "t", "{\"a\":1,\"@metadata\":{\"es\":{\"_id\":\"x\"},"
-		       "\"mqtt\":{\"topic\":\"old\"}}}"),
+	    F(&c, "t",
+		"{\"a\":1,\"@metadata\":{\"es\":{\"_id\":\"x\"},"
+		"\"mqtt\":{\"topic\":\"old\"}}}"),
 	    "{\"@metadata\":{\"es\":{\"_id\":\"x\"},\"mqtt\":{\"topic\":\"t\","
 	    "\"qos\":1,\"retain\":false}},\"a\":1}");
 	assert_string_equal(F(&c, "t", "7"),
@@ -289,5 +299,5 @@ main(void)
 	    cmocka_unit_test(test_subs),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, arena_setup, teardown);
 }

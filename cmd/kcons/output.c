@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kcons: the output side of a run: stdout written without blocking the
+ * polling, offsets stored once their lines are written, and --acks.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/sig.h"
+#include "common/xalloc.h"
+#include "run.h"
+
+/* ---------------------------------------------------------------- output */
+
+/* Write what is buffered: 1 all written, 0 would block, -1 gone/error. */
+int
+out_drain(struct kc_run *r)
+{
+	ssize_t n;
+
+	if (r->ogone || r->oerr)
+		return -1;
+	while (r->ooff < r->ob.len) {
+		n = write(
+		    STDOUT_FILENO, r->ob.data + r->ooff, r->ob.len - r->ooff);
+		if (n < 0) {
+			if (errno == EINTR) {
+				if (sig_stop >= 2)
+					return 0;
+				continue;
+			}
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				if (r->blocked_since == 0)
+					r->blocked_since = mono_now();
+				return 0;
+			}
+			if (errno == EPIPE)
+				r->ogone = true;
+			else
+				r->oerr = errno;
+			r->ob.len = r->ooff = 0;
+			return -1;
+		}
+		r->ooff += (size_t)n;
+	}
+	r->ob.len = r->ooff = 0;
+	r->blocked_since = 0;
+	return 1;
+}
+
+/* Wait up to ms for a signal, room on stdout (want_out) or acks. */
+void
+wait_fds(struct kc_run *r, bool want_out, int ms)
+{
+	struct pollfd pfd[3];
+
+	pfd[0].fd = sig_fd();
+	pfd[0].events = POLLIN;
+	pfd[1].fd = want_out ? STDOUT_FILENO : -1;
+	pfd[1].events = POLLOUT;
+	pfd[2].fd = r->afd;
+	pfd[2].events = POLLIN;
+	(void)poll(pfd, 3, ms);
+	sig_drain();
+}
+
+/* Offsets of what is now written: stored, so the next commit has them. */
+void
+store_written(struct kc_run *r)
+{
+	rd_kafka_topic_partition_list_t *l;
+	size_t i;
+
+	r->unstored = false;
+	if (reject_flush(r->rej) < 0) {
+		log_err("rejects: %s", strerror(errno));
+		r->failed = r->stop = true;
+		return;
+	}
+	l = rd_kafka_topic_partition_list_new((int)r->nparts);
+	for (i = 0; i < r->nparts; i++) {
+		if (r->parts[i].store < 0)
+			continue;
+		rd_kafka_topic_partition_list_add(
+		    l, r->parts[i].topic, r->parts[i].partition)
+		    ->offset = r->parts[i].store;
+		r->parts[i].store = -1;
+	}
+	/* a partition revoked meanwhile says __STATE: its lines will be
+	 * read again by the new owner, which at-least-once allows */
+	if (l->cnt > 0)
+		(void)rd_kafka_offsets_store(r->rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* ------------------------------------------------------------------ acks */
+
+static void
+ack_store(void *arg, const char *topic, int32_t partition, int64_t next)
+{
+	struct kc_run *r = arg;
+
+	rd_kafka_topic_partition_list_add(r->store_list, topic, partition)
+	    ->offset = next;
+}
+
+/* Store the offsets that acknowledgements made safe. */
+static void
+acks_store(struct kc_run *r)
+{
+	acks_collect(r->acks, ack_store, r);
+	if (r->store_list->cnt > 0) {
+		(void)rd_kafka_offsets_store(r->rk, r->store_list);
+		rd_kafka_topic_partition_list_destroy(r->store_list);
+		r->store_list = rd_kafka_topic_partition_list_new(16);
+	}
+}
+
+static bool
+json_int(const struct jval *v, int64_t *out)
+{
+	int64_t x = 0;
+	size_t i;
+
+	if (v == NULL || v->type != J_NUMBER || v->len == 0 || v->len > 18)
+		return false;
+	for (i = 0; i < v->len; i++) {
+		if (v->u.s[i] < '0' || v->u.s[i] > '9')
+			return false;
+		x = x * 10 + (v->u.s[i] - '0');
+	}
+	*out = x;
+	return true;
+}
+
+void
+read_acks(struct kc_run *r)
+{
+	struct ndjson_line ln;
+	enum ndjson_status s;
+	const struct jval *t;
+	struct jval *root;
+	int64_t part, off;
+
+	while ((s = ndjson_read(r->ard, &ln)) == NDJSON_LINE ||
+	    s == NDJSON_TOOLONG) {
+		arena_reset(r->arena);
+		if (s == NDJSON_LINE &&
+		    jsonx_parse(r->arena, ln.line, ln.len, &root, NULL) ==
+			JSONX_OK &&
+		    (t = jsonx_path(root, "@metadata.kafka.topic")) != NULL &&
+		    t->type == J_STRING &&
+		    json_int(
+			jsonx_path(root, "@metadata.kafka.partition"), &part) &&
+		    part <= INT32_MAX &&
+		    json_int(
+			jsonx_path(root, "@metadata.kafka.offset"), &off) &&
+		    acks_ack(r->acks, t->u.s, (int32_t)part, off) == ACKS_OK) {
+			(*r->acked)++;
+			continue;
+		}
+		(*r->ack_unknown)++;
+		log_debug("--acks: ignored: %.*s",
+		    (int)(ln.len > 200 ? 200 : ln.len), ln.line);
+	}
+	if (s == NDJSON_ERROR) {
+		log_err("--acks %s: %s", r->o->acks, strerror(errno));
+		r->failed = r->stop = true;
+	}
+	acks_store(r);
+}
+
+/* Open the --acks fifo, made when missing, read-write: it never reports
+ * the end of input when esbulk restarts. */
+int
+open_acks(struct kc_run *r, struct buf *err)
+{
+	const char *path = r->o->acks;
+
+	if (mkfifo(path, 0600) < 0 && errno != EEXIST) {
+		buf_printf(err, "--acks %s: %s", path, strerror(errno));
+		return -1;
+	}
+	r->afd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (r->afd < 0) {
+		buf_printf(err, "--acks %s: %s", path, strerror(errno));
+		return -1;
+	}
+	r->acks = acks_new();
+	r->ard = ndjson_reader_new(r->afd, (size_t)r->o->c.max_line);
+	r->store_list = rd_kafka_topic_partition_list_new(16);
+	return 0;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* Time for deadlines and intervals. */
+#include <time.h>
+
+#include "clock.h"
+#include "banned.h"
+
+double
+mono_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

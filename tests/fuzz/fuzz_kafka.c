@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer target for the record mappings of the Kafka tools, on any
+ * bytes:
+ *   kc_format (kcons): a payload becomes one line of valid JSON, or a
+ *     reject; with -m the line carries @metadata.kafka;
+ *   kp_prepare (kprod): a line becomes a message, or a reject with a
+ *     reason; the value sent is valid JSON;
+ *   the round trip kcons -m | kprod keeps topic, partition, key, timestamp
+ *     and the value of a compact object;
+ *   offspec_parse (kcons -o) on the bytes as a string: no crash.
+ * The first byte picks the options.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/kcons/format.h"
+#include "cmd/kcons/offspec.h"
+#include "cmd/kprod/record.h"
+#include "common/buf.h"
+#include "common/jsonx.h"
+#include "tests/fuzz/fuzz.h"
+
+static struct arena *arena, *check;
+
+/* p[0..n) parses as JSON, holds no newline. */
+static bool
+one_json_line(const char *p, size_t n)
+{
+	struct jval *v;
+
+	arena_reset(check);
+	return memchr(p, '\n', n) == NULL &&
+	    jsonx_parse(check, p, n, &v, NULL) == JSONX_OK;
+}
+
+static void
+kcons_side(uint8_t flags, const char *p, size_t n)
+{
+	static const struct kc_header hv[] = {
+	    {"h1", "v1", 2}, {"bin", "\xff\x00", 2}, {"none", NULL, 0}};
+	struct kc_conf c = {.metadata = flags & 1,
+	    .binary = flags & 2 ? KC_BINARY_BASE64 : KC_BINARY_REJECT};
+	struct kc_msg m = {.topic = "t", .partition = 3, .offset = 41,
+	    .key = flags & 4 ? "k\xc3\xa9y" : NULL, .keylen = 4, .payload = p,
+	    .len = n, .timestamp = flags & 8 ? 1700000000123 : -1,
+	    .headers = flags & 16 ? hv : NULL, .nheaders = flags & 16 ? 3 : 0};
+	struct kp_conf kc = {.partition = -1};
+	struct buf out = BUF_INIT, why = BUF_INIT;
+	struct jsonx_scan s;
+	struct kp_msg km;
+	const char *r;
+
+	arena_reset(arena);
+	r = kc_format(&c, arena, &m, &out);
+	if (r != NULL) {
+		CHECK(*r != '\0');
+		goto out;
+	}
+	CHECK(one_json_line(out.data, out.len));
+	if (!c.metadata)
+		goto out;
+	/* kcons -m output is kprod input: routing survives */
+	arena_reset(arena);
+	r = kp_prepare(&kc, arena, out.data, out.len, &km, &why);
+	CHECK(r == NULL);
+	CHECK(strcmp(km.topic, "t") == 0 && km.partition == 3);
+	CHECK(m.key == NULL ? km.key == NULL
+			    : km.keylen == 4 && memcmp(km.key, m.key, 4) == 0);
+	CHECK(km.timestamp == (m.timestamp < 0 ? 0 : m.timestamp));
+	CHECK(km.nheaders == m.nheaders);
+	/* a compact object without @metadata goes back byte for byte */
+	memset(&s, 0, sizeof(s));
+	if (jsonx_scan(p, n, &s) == JSONX_OK && s.type == J_OBJECT &&
+	    s.compact && !s.has_meta && !s.key_escapes &&
+	    (n < 3 || memcmp(p, "\xEF\xBB\xBF", 3) != 0))
+		CHECK(km.vlen == n && memcmp(km.value, p, n) == 0);
+out:
+	buf_free(&out);
+	buf_free(&why);
+}
+
+static void
+kprod_side(uint8_t flags, const char *p, size_t n)
+{
+	static const struct kp_header h = {"x", 1, "y", 1};
+	struct kp_conf c = {.topic = flags & 1 ? "t" : NULL,
+	    .partition = flags & 2 ? 5 : -1,
+	    .key = flags & 4 ? "fixed" : NULL, .keylen = 5,
+	    .key_field = flags & 8 ? (flags & 16 ? "car.vin" : "vin") : NULL,
+	    .ts_field = flags & 32 ? "ts" : NULL,
+	    .headers = flags & 64 ? &h : NULL, .nheaders = flags & 64 ? 1 : 0};
+	struct buf why = BUF_INIT, meta = BUF_INIT;
+	struct kp_msg m;
+	const char *r;
+
+	arena_reset(arena);
+	r = kp_prepare(&c, arena, p, n, &m, &why);
+	if (r != NULL) {
+		CHECK(*r != '\0');
+		arena_reset(arena);
+		kp_line_meta(arena, p, n, &meta);
+		CHECK(meta.len == 0 || one_json_line(meta.data, meta.len));
+	} else {
+		CHECK(m.topic != NULL && *m.topic != '\0');
+		CHECK(c.topic == NULL || strcmp(m.topic, c.topic) == 0);
+		CHECK(c.partition < 0 || m.partition == c.partition);
+		CHECK(m.nheaders >= c.nheaders);
+		CHECK(m.value_is_line || one_json_line(m.value, m.vlen));
+	}
+	buf_free(&why);
+	buf_free(&meta);
+}
+
+static void
+offspec_side(const char *p, size_t n)
+{
+	struct buf err = BUF_INIT;
+	struct offspec o;
+	char *s = malloc(n + 1);
+	bool end = false;
+
+	CHECK(s != NULL);
+	memcpy(s, p, n);
+	s[n] = '\0';
+	if (offspec_parse(s, 1700000000000, &o, &end, &err) < 0)
+		CHECK(err.len > 0);
+	free(s);
+	buf_free(&err);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *p = (const char *)data + 1;
+
+	if (size == 0)
+		return 0;
+	if (arena == NULL) {
+		arena = arena_new();
+		check = arena_new();
+	}
+	kcons_side(data[0], p, size - 1);
+	kprod_side(data[0], p, size - 1);
+	if (size < 256)
+		offspec_side(p, size - 1);
+	return 0;
+}
