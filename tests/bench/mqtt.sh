@@ -44,10 +44,9 @@ done
 
 svc_init || exit 1
 svc_trap
-mosquitto_start --name bench plain >/dev/null || die "no broker"
-printf 'max_queued_messages 0\nqueue_qos0_messages true\nmax_inflight_messages 100\n' \
-    >>"$MQTT_SVC_DIR/mosquitto.conf"
-mosquitto_restart bench >/dev/null || die "broker restart failed"
+mosquitto_start --name bench --conf 'max_queued_messages 0' \
+    --conf 'queue_qos0_messages true' --conf 'max_inflight_messages 100' \
+    plain >/dev/null || die "no broker"
 port=$MQTT_SVC_PORT
 work=$IOTPIPE_RUN_DIR/bench
 mkdir -p "$work"

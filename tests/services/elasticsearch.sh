@@ -228,27 +228,11 @@ elasticsearch_start() {
 }
 
 _elasticsearch_dir() {
-    local dir
-    svc_init || return 1
-    dir=$(svc_instance_dir elasticsearch "$1")
-    if [[ ! -f $dir/env ]]; then
-        svc_err elasticsearch "no instance named $1"
-        return 1
-    fi
-    if [[ $(svc_env_get "$dir" ES_SVC_EXTERNAL) == 1 ]]; then
-        svc_err elasticsearch "$1 is an external server ($IOTPIPE_TEST_ELASTICSEARCH): not stopped or restarted"
-        return 3
-    fi
-    printf '%s\n' "$dir"
+    svc_local_dir elasticsearch "$1" ES
 }
 
 elasticsearch_stop() {
-    local name=${1:-default} dir
-    dir=$(_elasticsearch_dir "$name") || return
-    if [[ -f $dir/pid ]]; then
-        svc_stop_pid elasticsearch "$(<"$dir/pid")" 60 || return 1
-        rm -f -- "$dir/pid"
-    fi
+    svc_stop_local elasticsearch "${1:-default}" ES 60
 }
 
 elasticsearch_restart() {

@@ -299,27 +299,11 @@ kafka_start() {
 }
 
 _kafka_dir() {
-    local dir
-    svc_init || return 1
-    dir=$(svc_instance_dir kafka "$1")
-    if [[ ! -f $dir/env ]]; then
-        svc_err kafka "no instance named $1"
-        return 1
-    fi
-    if [[ $(svc_env_get "$dir" KAFKA_SVC_EXTERNAL) == 1 ]]; then
-        svc_err kafka "$1 is an external broker ($IOTPIPE_TEST_KAFKA): not stopped or restarted"
-        return 3
-    fi
-    printf '%s\n' "$dir"
+    svc_local_dir kafka "$1" KAFKA
 }
 
 kafka_stop() {
-    local name=${1:-default} dir
-    dir=$(_kafka_dir "$name") || return
-    if [[ -f $dir/pid ]]; then
-        svc_stop_pid kafka "$(<"$dir/pid")" 60 || return 1
-        rm -f -- "$dir/pid"
-    fi
+    svc_stop_local kafka "${1:-default}" KAFKA 60
 }
 
 kafka_restart() {

@@ -218,6 +218,35 @@ svc_spawn() {
     svc_register "$SVC_PID" "$service" "$name"
 }
 
+# svc_local_dir SVC NAME PREFIX: the directory of instance NAME of SVC,
+# one started here; status 1 when there is none, 3 when it is an external
+# server (${PREFIX}_SVC_EXTERNAL=1 in its env: never stopped or restarted).
+svc_local_dir() {
+    local svc=$1 name=$2 prefix=$3 dir
+    svc_init || return 1
+    dir=$(svc_instance_dir "$svc" "$name")
+    if [[ ! -f $dir/env ]]; then
+        svc_err "$svc" "no instance named $name"
+        return 1
+    fi
+    if [[ $(svc_env_get "$dir" "${prefix}_SVC_EXTERNAL") == 1 ]]; then
+        svc_err "$svc" "$name is an external server: not stopped or restarted"
+        return 3
+    fi
+    printf '%s\n' "$dir"
+}
+
+# svc_stop_local SVC NAME PREFIX GRACE: stop that local instance (SIGTERM,
+# SIGKILL after GRACE seconds); nothing to do when it is not running.
+svc_stop_local() {
+    local dir
+    dir=$(svc_local_dir "$1" "$2" "$3") || return
+    if [[ -f $dir/pid ]]; then
+        svc_stop_pid "$1" "$(<"$dir/pid")" "$4" || return 1
+        rm -f -- "$dir/pid"
+    fi
+}
+
 # svc_stop_pid SERVICE PID [TIMEOUT]: SIGTERM the process group, wait up to
 # TIMEOUT seconds (default 30), then SIGKILL it. Returns 0 once nothing of
 # the group is left.

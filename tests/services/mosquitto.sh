@@ -3,7 +3,10 @@
 # Mosquitto brokers for the tests, from generated configs: plain, password, TLS and mutual TLS, with optional persistence.
 #
 # As a library (source it; bash):
-#   mosquitto_start [--name NAME] [--port PORT] [--persist] plain|auth|tls|mtls
+#   mosquitto_start [--name NAME] [--port PORT] [--persist] [--conf LINE]...
+#                   plain|auth|tls|mtls
+#                              --conf adds LINE to the generated config
+#                              (max_queued_messages 0, a listener, ...)
 #   mosquitto_stop [NAME]      stop it (SIGTERM: a persistent broker saves)
 #   mosquitto_restart [NAME]   stop and start again, same port, same data
 #   mosquitto_use [NAME]       load an instance's variables into this shell
@@ -18,7 +21,8 @@
 # other kinds need the run's CA and users, so they are always started here.
 #
 # As a command:
-#   tests/services/mosquitto.sh start [--persist] [--name N] [--port P] KIND
+#   tests/services/mosquitto.sh start [--persist] [--name N] [--port P]
+#       [--conf LINE]... KIND
 #       prints host:port; the broker keeps running
 #   tests/services/mosquitto.sh env|stop|restart|status|log [NAME]
 #   tests/services/mosquitto.sh clean       stop every service started so
@@ -108,11 +112,13 @@ _mosquitto_ready() {
 
 mosquitto_start() {
     local name='' port='' persist=0 kind='' dir attempt pid user='' pass='' auto=0 scheme=mqtt
+    local -a extra=()
     while (($#)); do
         case $1 in
         --name) name=${2:-} && shift ;;
         --port) port=${2:-} && shift ;;
         --persist) persist=1 ;;
+        --conf) extra+=("${2:-}") && shift ;;
         -*)
             svc_err mosquitto "unknown option $1"
             return 2
@@ -179,6 +185,9 @@ mosquitto_start() {
             port=$(svc_free_port) || return 1
         fi
         _mosquitto_conf "$dir" "$kind" "$port" "$persist" >"$dir/mosquitto.conf"
+        if ((${#extra[@]})); then
+            printf '%s\n' "${extra[@]}" >>"$dir/mosquitto.conf"
+        fi
         [[ $kind == tls || $kind == mtls ]] && scheme=mqtts
         svc_env_write "$dir" MQTT_SVC_NAME="$name" MQTT_SVC_KIND="$kind" \
             MQTT_SVC_HOST=127.0.0.1 MQTT_SVC_PORT="$port" \
@@ -206,27 +215,11 @@ mosquitto_start() {
 
 # _mosquitto_dir NAME: the directory of a started, local instance.
 _mosquitto_dir() {
-    local dir
-    svc_init || return 1
-    dir=$(svc_instance_dir mosquitto "$1")
-    if [[ ! -f $dir/env ]]; then
-        svc_err mosquitto "no instance named $1"
-        return 1
-    fi
-    if [[ $(svc_env_get "$dir" MQTT_SVC_EXTERNAL) == 1 ]]; then
-        svc_err mosquitto "$1 is an external broker ($IOTPIPE_TEST_MQTT): not stopped or restarted"
-        return 3
-    fi
-    printf '%s\n' "$dir"
+    svc_local_dir mosquitto "$1" MQTT
 }
 
 mosquitto_stop() {
-    local name=${1:-plain} dir
-    dir=$(_mosquitto_dir "$name") || return
-    if [[ -f $dir/pid ]]; then
-        svc_stop_pid mosquitto "$(<"$dir/pid")" 20 || return 1
-        rm -f -- "$dir/pid"
-    fi
+    svc_stop_local mosquitto "${1:-plain}" MQTT 20
 }
 
 mosquitto_restart() {
@@ -242,7 +235,8 @@ mosquitto_restart() {
 
 _mosquitto_usage() {
     cat <<'EOF'
-usage: mosquitto.sh start [--persist] [--name NAME] [--port PORT] plain|auth|tls|mtls
+usage: mosquitto.sh start [--persist] [--name NAME] [--port PORT] [--conf LINE]...
+                          plain|auth|tls|mtls
        mosquitto.sh env|stop|restart|status|log [NAME]
        mosquitto.sh clean
 EOF

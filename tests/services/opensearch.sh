@@ -231,27 +231,11 @@ opensearch_start() {
 }
 
 _opensearch_dir() {
-    local dir
-    svc_init || return 1
-    dir=$(svc_instance_dir opensearch "$1")
-    if [[ ! -f $dir/env ]]; then
-        svc_err opensearch "no instance named $1"
-        return 1
-    fi
-    if [[ $(svc_env_get "$dir" OS_SVC_EXTERNAL) == 1 ]]; then
-        svc_err opensearch "$1 is an external server ($IOTPIPE_TEST_OPENSEARCH): not stopped or restarted"
-        return 3
-    fi
-    printf '%s\n' "$dir"
+    svc_local_dir opensearch "$1" OS
 }
 
 opensearch_stop() {
-    local name=${1:-default} dir
-    dir=$(_opensearch_dir "$name") || return
-    if [[ -f $dir/pid ]]; then
-        svc_stop_pid opensearch "$(<"$dir/pid")" 60 || return 1
-        rm -f -- "$dir/pid"
-    fi
+    svc_stop_local opensearch "${1:-default}" OS 60
 }
 
 opensearch_restart() {
