@@ -159,6 +159,7 @@ bench: $(PROG_BINS)
 	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/vnorm.sh
 	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/kafka.sh
 	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/mqtt.sh
+	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/esbulk.sh
 
 demo: deps
 	$(MAKE) all
