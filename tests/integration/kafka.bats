@@ -166,8 +166,11 @@ lines_at_least() {
     local per=${KAFKA_TEST_KILL_LINES:-5000} r a b p total=0 uniq dups gaps
     kafka_topic_create "$topic" 6
     # static members: a restarted one takes its partitions back at once
-    # instead of after session.timeout.ms
-    local common=(-b "$KAFKA_SVC_BOOTSTRAP" -G "$group" -m -q -X session.timeout.ms=10000)
+    # instead of after session.timeout.ms; commits every 100 ms, so that a
+    # kill lands between commits of a running member (an offset committed
+    # before its line is written would show as a gap)
+    local common=(-b "$KAFKA_SVC_BOOTSTRAP" -G "$group" -m -q -X session.timeout.ms=10000
+        -X auto.commit.interval.ms=100)
     kcons "${common[@]}" -X group.instance.id=a "$topic" >"$T/out-a" &
     a=$!
     kcons "${common[@]}" -X group.instance.id=b "$topic" >"$T/out-b.0" &
@@ -175,7 +178,10 @@ lines_at_least() {
     BG_PIDS="$a $b"
     sleep 3
     for ((r = 1; r <= rounds; r++)); do
+        # about a second of production, so that the kill lands mid-stream
         gen $(((r - 1) * per + 1)) "$per" |
+            awk -v every=$((per / 50 + 1)) '{ print; fflush() }
+                NR % every == 0 { system("sleep 0.02") }' |
             kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" --key-field vin &
         p=$!
         sleep "0.$((RANDOM % 8 + 1))"
