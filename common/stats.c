@@ -338,3 +338,17 @@ stats_serve_signals(struct stats *s, struct reject_stream *rej)
 		stats_print(s);
 	}
 }
+
+int
+stats_finish(struct stats *s, struct reject_stream *rej, bool strict,
+    uint64_t rejected, int rc)
+{
+	stats_final(s);
+	if (reject_close(rej) < 0) {
+		log_err("rejects: %s", strerror(errno));
+		rc = 1;
+	}
+	if (rc == 0 && strict && rejected > 0)
+		rc = 3;
+	return rc;
+}

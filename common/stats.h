@@ -68,6 +68,15 @@ struct reject_stream;
 void stats_serve_signals(struct stats *s, struct reject_stream *rej);
 
 /*
+ * The end of a run, the same in every program: the final stats line, the
+ * reject stream closed (a failure there makes the status 1), then exit
+ * status 3 for --strict (strict) when records were rejected and rc was 0.
+ * Returns the exit status.
+ */
+int stats_finish(struct stats *s, struct reject_stream *rej, bool strict,
+    uint64_t rejected, int rc);
+
+/*
  * At exit: clear the progress line, then print the line with
  * "final":true added when enabled.  Later ticks print nothing; a second
  * call does nothing.

@@ -433,14 +433,7 @@ finish(struct run *r)
 		rc = 1;
 	}
 	*r->reconnects = r->conn.reconnects;
-	stats_final(r->st);
-	if (reject_close(r->rej) < 0) {
-		log_err("rejects: %s", strerror(errno));
-		rc = 1;
-	}
-	if (rc == 0 && r->o->c.strict && *r->rejected > 0)
-		rc = 3;
-	return rc;
+	return stats_finish(r->st, r->rej, r->o->c.strict, *r->rejected, rc);
 }
 
 int

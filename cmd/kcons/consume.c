@@ -556,14 +556,8 @@ kc_consume(struct kc_run *r, rd_kafka_t *rk)
 	r->q = NULL;
 	if (r->failed || r->kc.fatal)
 		rc = 1;
-	stats_final(r->st);
-	if (reject_close(r->rej) < 0) {
-		log_err("rejects: %s", strerror(errno));
-		rc = 1;
-	}
+	rc = stats_finish(r->st, r->rej, o->c.strict, *r->rejected, rc);
 	r->rej = NULL;
-	if (rc == 0 && o->c.strict && *r->rejected > 0)
-		rc = 3;
 	if (r->oflags >= 0 && !r->oclosed)
 		(void)fcntl(STDOUT_FILENO, F_SETFL, r->oflags);
 	buf_free(&err);

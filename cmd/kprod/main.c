@@ -519,13 +519,7 @@ main(int argc, char **argv)
 			rc = 1;
 		}
 	}
-	stats_final(r.st);
-	if (reject_close(r.rej) < 0) {
-		log_err("rejects: %s", strerror(errno));
-		rc = 1;
-	}
-	if (rc == 0 && o.c.strict && *r.rejected > 0)
-		rc = 3;
+	rc = stats_finish(r.st, r.rej, o.c.strict, *r.rejected, rc);
 
 	rd_kafka_queue_destroy(mq);
 	for (i = 0; i < r.ntopics; i++) {

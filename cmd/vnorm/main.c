@@ -394,13 +394,7 @@ main(int argc, char **argv)
 		log_err("stdout: %s", strerror(ndjson_writer_error(r.w)));
 		rc = 1;
 	}
-	stats_final(r.st);
-	if (reject_close(r.rej) < 0) {
-		log_err("rejects: %s", strerror(errno));
-		rc = 1;
-	}
-	if (rc == 0 && o.c.strict && *r.rejected > 0)
-		rc = 3;
+	rc = stats_finish(r.st, r.rej, o.c.strict, *r.rejected, rc);
 
 	merger_free(r.merger);
 	ndjson_writer_free(r.w);
