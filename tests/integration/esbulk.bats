@@ -190,6 +190,14 @@ bad_docs() {
     local n=10000 pid writer i
     head -n "$n" "$DOCS" >"$BATS_TEST_TMPDIR/docs"
     mkfifo "$fifo"
+    # every number a double: two workers adding dynamic mappings at once
+    # for the same field (100 as long, 99.5 as float) would otherwise
+    # race, and the loser's documents be refused for that, not the restart
+    curl -fsS -XPUT "$OS_SVC_URL/restart-test" -H 'Content-Type: application/json' \
+        -d '{"mappings":{"dynamic_templates":[
+              {"longs":{"match_mapping_type":"long","mapping":{"type":"double"}}},
+              {"doubles":{"match_mapping_type":"double","mapping":{"type":"double"}}}]}}' \
+        >/dev/null
     esbulk -u "$OS_SVC_URL" -i restart-test -s 200 --backoff-max 2 --linger-ms 100 \
         --stats 0 "$fifo" 2>"$err" &
     pid=$!
