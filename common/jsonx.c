@@ -1018,9 +1018,19 @@ jsonx_no_space(const char *p, size_t n)
 
 /* -------------------------------------------------------------- scanning */
 
+/*
+ * A line of at most QMAP_MAX bytes holding no backslash, no control
+ * character and no byte above 0x7f (most telemetry) gets a bitmap of its
+ * quotes first: every string in it is then plain, and its end is the next
+ * set bit, found without a branch per run of characters.
+ */
+#define QMAP_MAX 8192
+
 struct scanner {
 	const char *p, *end;
 	bool compact;
+	const char *base; /* of qmap */
+	const uint64_t *qmap; /* bit i: base[i] is '"'; NULL: no map */
 };
 
 #define ONES 0x0101010101010101ULL
@@ -1090,6 +1100,80 @@ stop16(const char *p)
 }
 #endif
 
+#ifdef __SSE2__
+/* Bit i of the result: p[i] == '"'; *other gets the bits of the bytes that
+ * end a plain run otherwise (backslash, below 0x20, above 0x7f). */
+static inline uint64_t
+quotes64(const char *p, uint64_t *other)
+{
+	uint64_t q = 0, o = 0;
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		__m128i x = _mm_loadu_si128(
+		    (const __m128i *)(const void *)(p + 16 * i));
+		__m128i bs = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+		__m128i ctl = _mm_cmpeq_epi8(
+		    _mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
+
+		q |= (uint64_t)(unsigned)_mm_movemask_epi8(
+			 _mm_cmpeq_epi8(x, _mm_set1_epi8('"')))
+		    << (16 * i);
+		o |= (uint64_t)((unsigned)_mm_movemask_epi8(
+				    _mm_or_si128(bs, ctl)) |
+			 (unsigned)_mm_movemask_epi8(x))
+		    << (16 * i);
+	}
+	*other = o;
+	return q;
+}
+
+/* Fill qmap for p[0..n) and return true, or false when the line has a
+ * byte that needs scan_string()'s slow path. */
+static bool
+quote_map(const char *p, size_t n, uint64_t *qmap)
+{
+	char tail[64];
+	uint64_t other = 0, o;
+	size_t i, w;
+
+	for (i = 0, w = 0; i + 64 <= n; i += 64, w++) {
+		qmap[w] = quotes64(p + i, &o);
+		other |= o;
+	}
+	if (i < n) {
+		memset(tail, ' ', sizeof(tail));
+		memcpy(tail, p + i, n - i);
+		qmap[w] = quotes64(tail, &o);
+		other |= o;
+	}
+	return other == 0;
+}
+#endif
+
+/* The end of a plain string whose quote is at sc->p, from the quote map. */
+static inline int
+scan_string_mapped(struct scanner *sc)
+{
+	size_t off = (size_t)(sc->p - sc->base) + 1, w = off / 64;
+	size_t nw = ((size_t)(sc->end - sc->base) + 63) / 64;
+	uint64_t bits;
+
+	if (w >= nw)
+		return -1;
+	bits = sc->qmap[w] & (~0ULL << (off % 64));
+	while (bits == 0) {
+		if (++w >= nw)
+			return -1;
+		bits = sc->qmap[w];
+	}
+	off = w * 64 + (size_t)__builtin_ctzll(bits);
+	if (sc->base + off >= sc->end)
+		return -1;
+	sc->p = sc->base + off + 1;
+	return 0;
+}
+
 /*
  * A string at sc->p (on its quote), as parse_string() accepts it.  UTF-8
  * is checked here, where it can occur: any other byte above 0x7f is a
@@ -1105,6 +1189,8 @@ scan_string(struct scanner *sc, bool *escaped)
 	size_t n;
 
 	*escaped = false;
+	if (sc->qmap != NULL)
+		return scan_string_mapped(sc);
 	for (;;) {
 		for (;;) {
 #ifdef __SSE2__
@@ -1351,9 +1437,17 @@ scan_members(struct scanner *sc, struct jsonx_scan *s)
 enum jsonx_status
 jsonx_scan(const char *p, size_t n, struct jsonx_scan *s)
 {
-	struct scanner sc = {p, p + n, true};
+	struct scanner sc = {p, p + n, true, p, NULL};
+#ifdef __SSE2__
+	uint64_t qmap[QMAP_MAX / 64];
+#endif
 	bool esc;
 	size_t i;
+
+#ifdef __SSE2__
+	if (n <= QMAP_MAX && quote_map(p, n, qmap))
+		sc.qmap = qmap;
+#endif
 
 	s->type = J_NULL;
 	s->members = 0;

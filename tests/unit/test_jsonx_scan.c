@@ -131,6 +131,62 @@ test_members(void **state)
 }
 
 /* Mutations of valid and hostile lines: both must agree on every one. */
+/*
+ * Plain lines (no backslash, control or non-ASCII byte) are scanned
+ * through a bitmap of their quotes, 64 bytes a word: strings of every
+ * length starting at every offset within a word, cut short, and lines
+ * around the map's size limit, where the byte-wise scan takes over.
+ */
+static void
+test_quote_map(void **state)
+{
+	static char buf[8400];
+	struct jsonx_scan s;
+	size_t pad, len, n;
+
+	(void)state;
+	for (pad = 0; pad < 70; pad++)
+		for (len = 0; len < 140; len++) {
+			n = (size_t)snprintf(buf, sizeof(buf),
+			    "{\"p\":\"%*s\",\"vin\":\"%*s\"}", (int)pad, "",
+			    (int)len, "");
+			memset(&s, 0, sizeof(s));
+			s.keys[0] = "vin";
+			assert_true(agree(buf, n));
+			assert_true(scans(buf, n, &s));
+			assert_true(s.found[0].found);
+			assert_int_equal(s.found[0].len, len);
+			assert_ptr_equal(s.found[0].p, buf + n - 2 - len);
+			/* the closing quote or brace missing */
+			assert_false(agree(buf, n - 2));
+			assert_false(agree(buf, n - 1));
+			/* a stray quote in the middle */
+			if (len > 0) {
+				buf[n - 2 - len / 2 - 1] = '"';
+				assert_false(agree(buf, n));
+			}
+		}
+	for (n = 8180; n < 8200; n++) {
+		memset(buf, ' ', n);
+		memcpy(buf, "{\"vin\":\"", 8);
+		memcpy(buf + n - 2, "\"}", 2);
+		memset(&s, 0, sizeof(s));
+		s.keys[0] = "vin";
+		assert_true(agree(buf, n));
+		assert_true(scans(buf, n, &s));
+		assert_int_equal(s.found[0].len, n - 10);
+		buf[n - 2] = ' ';
+		assert_false(agree(buf, n));
+		buf[n - 2] = '"';
+		buf[100] = '\x01';
+		assert_false(agree(buf, n));
+		buf[100] = '\\';
+		assert_false(agree(buf, n));
+		buf[101] = 't';
+		assert_true(agree(buf, n));
+	}
+}
+
 static void
 test_differential(void **state)
 {
@@ -195,6 +251,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_edges),
 	    cmocka_unit_test(test_members),
+	    cmocka_unit_test(test_quote_map),
 	    cmocka_unit_test(test_differential),
 	};
 
