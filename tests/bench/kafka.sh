@@ -17,7 +17,7 @@
 #                  the peak, after the first 10%, and at the end
 #
 # Environment: IOTPIPE_BUILD (the programs), BENCH_LINES (1000000),
-# BENCH_RUNS (3: the best run counts), BENCH_SEED (1), IOTPIPE_CACHE,
+# BENCH_RUNS (5), after one uncounted warm-up, BENCH_SEED (1), IOTPIPE_CACHE,
 # IOTPIPE_TEST_KAFKA (use that broker; its topics must auto-create).
 # Prints a table and "ratio" lines: kcat's seconds over ours, above 1.0
 # when iotpipe is faster (target: >= 1.0).  Exits 1 when a run loses or
@@ -29,7 +29,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/../.." && pwd)
 build=${IOTPIPE_BUILD:-$src/build}
 n=${BENCH_LINES:-1000000}
-runs=${BENCH_RUNS:-3}
+runs=${BENCH_RUNS:-5}
 seed=${BENCH_SEED:-1}
 python=${PYTHON:-python3}
 PATH=$build:$PATH
@@ -102,6 +102,11 @@ best() {
     sort -g "$1" | head -n 1
 }
 
+# median FILE: the middle run's seconds (the lower middle of an even count)
+median() {
+    sort -g "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
 # count TOPIC: messages in the topic (the sum of the high watermarks)
 count() {
     kcons -q -b "$bs" --list "$1" | jq -s '[.[] | select(.topic) | .high] | add'
@@ -110,26 +115,29 @@ count() {
 row() {
     local name=$1 file=$2 secs cpu rss
     read -r secs cpu rss < <(best "$file")
-    printf '%-38s %7s %9.0f %7.1f %7s %8s\n' "$name" "$secs" \
+    printf '%-38s %7s %7s %9.0f %7.1f %7s %8s\n' "$name" "$secs" "$(median "$file")" \
         "$(awk -v a="$n" -v b="$secs" 'BEGIN { print a / b }')" \
         "$(awk -v a="$bytes" -v b="$secs" 'BEGIN { print a / b / 1e6 }')" "$cpu" "$rss"
 }
 
 results=()
 ratio() {
-    local what=$1 ours theirs
+    local what=$1 ours theirs mours mtheirs
     ours=$(best "$2" | cut -d' ' -f1)
     theirs=$(best "$3" | cut -d' ' -f1)
-    results+=("$(awk -v w="$what" -v a="$ours" -v b="$theirs" \
-        'BEGIN { printf "ratio %-34s %.2f (kcat %.2f s / iotpipe %.2f s)%s", w, b / a, b, a, (b / a >= 1.0 ? "" : "  BELOW TARGET 1.0") }')")
+    mours=$(median "$2")
+    mtheirs=$(median "$3")
+    results+=("$(awk -v w="$what" -v a="$ours" -v b="$theirs" -v ma="$mours" -v mb="$mtheirs" \
+        'BEGIN { printf "ratio %-34s %.2f (kcat %.2f s / iotpipe %.2f s), median %.2f (%.2f / %.2f)%s",
+            w, b / a, b, a, mb / ma, mb, ma, (b / a >= 1.0 && mb / ma >= 1.0 ? "" : "  BELOW TARGET 1.0") }')")
 }
 
-printf '# %d documents, %.1f MB (%d bytes a line on average), best of %d runs\n' \
+printf '# %d documents, %.1f MB (%d bytes a line on average), %d runs: best and median\n' \
     "$n" "$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" $((bytes / n)) "$runs"
 printf '# Kafka %s on %s; %s; load average %s\n' "${KAFKA_SVC_VERSION:-external}" "$bs" \
     "$(kprod --version)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '# %s\n' "$logs"
-printf '%-38s %7s %9s %7s %7s %8s\n' test seconds lines/s MB/s cpu_s rss_kb
+printf '%-38s %7s %7s %9s %7s %7s %8s\n' test best median lines/s MB/s cpu_s rss_kb
 
 # ---- produce
 # kprod's defaults (idempotent, acks=all, linger 20 ms, lz4) for kcat
@@ -137,26 +145,37 @@ safe=(-X enable.idempotence=true -X acks=all -X linger.ms=20 -z lz4)
 for f in p-kprod p-kcat p-kcat-safe pk-kprod pk-kcat c-kcons c-kcat; do
     : >"$work/$f"
 done
-for ((r = 1; r <= runs; r++)); do
-    t=bench-p-kprod-$r-$$
-    measure "$work/p-kprod" kprod -q -b "$bs" -t "$t" <"$docs" || die "kprod failed"
-    [[ $(count "$t") == "$n" ]] || die "kprod: $t holds $(count "$t") of $n"
-    t=bench-p-kcat-$r-$$
-    measure "$work/p-kcat" kcat -b "$bs" -P -t "$t" <"$docs" || die "kcat -P failed"
-    [[ $(count "$t") == "$n" ]] || die "kcat -P: $t holds $(count "$t") of $n"
+# produce NAME: one run of that producer into a new topic, checked
+produce() {
+    local t=bench-$1-$r-$$
+    case $1 in
+    p-kprod) measure "$work/$1" kprod -q -b "$bs" -t "$t" <"$docs" ;;
+    p-kcat) measure "$work/$1" kcat -b "$bs" -P -t "$t" <"$docs" ;;
     # kcat with kprod's delivery settings: what the safety costs, apart
     # from the program
-    t=bench-p-kcat-safe-$r-$$
-    measure "$work/p-kcat-safe" kcat -b "$bs" -P -t "$t" "${safe[@]}" <"$docs" ||
-        die "kcat -P (kprod's settings) failed"
-    [[ $(count "$t") == "$n" ]] || die "kcat -P (kprod's settings): $t holds $(count "$t") of $n"
-    t=bench-pk-kprod-$r-$$
-    measure "$work/pk-kprod" kprod -q -b "$bs" -t "$t" --key-field vin <"$docs" ||
-        die "kprod --key-field failed"
-    [[ $(count "$t") == "$n" ]] || die "kprod --key-field: $t holds $(count "$t") of $n"
-    t=bench-pk-kcat-$r-$$
-    measure "$work/pk-kcat" kcat -b "$bs" -P -t "$t" -K $'\t' <"$keyed" || die "kcat -P -K failed"
-    [[ $(count "$t") == "$n" ]] || die "kcat -P -K: $t holds $(count "$t") of $n"
+    p-kcat-safe) measure "$work/$1" kcat -b "$bs" -P -t "$t" "${safe[@]}" <"$docs" ;;
+    pk-kprod) measure "$work/$1" kprod -q -b "$bs" -t "$t" --key-field vin <"$docs" ;;
+    pk-kcat) measure "$work/$1" kcat -b "$bs" -P -t "$t" -K $'\t' <"$keyed" ;;
+    esac || die "$1 failed"
+    [[ $(count "$t") == "$n" ]] || die "$1: $t holds $(count "$t") of $n"
+}
+# a first run for the broker's JIT and caches, not counted
+r=0
+produce p-kcat
+produce p-kprod
+: >"$work/p-kcat"
+: >"$work/p-kprod"
+# each run in a different order: whoever runs after whom, or first after
+# a pause, does not always favour the same program
+for ((r = 1; r <= runs; r++)); do
+    if ((r % 2)); then
+        order=(p-kprod p-kcat p-kcat-safe pk-kprod pk-kcat)
+    else
+        order=(pk-kcat pk-kprod p-kcat-safe p-kcat p-kprod)
+    fi
+    for f in "${order[@]}"; do
+        produce "$f"
+    done
 done
 row "produce kprod" "$work/p-kprod"
 row "produce kcat -P" "$work/p-kcat"
@@ -170,15 +189,24 @@ ratio "produce vs kcat -P with kprod's settings" "$work/p-kprod" "$work/p-kcat-s
 
 # ---- consume: the topic kcat filled in the first run
 topic=bench-p-kcat-1-$$
+# shellcheck disable=SC2016 # bash -c's own arguments
+consume() {
+    case $1 in
+    c-kcons) measure "$work/$1" bash -c 'kcons -q -b "$1" -t "$2" -e | wc -l >"$3"' \
+        _ "$bs" "$topic" "$work/c-count" ;;
+    c-kcat) measure "$work/$1" bash -c 'kcat -b "$1" -C -t "$2" -o beginning -e -q | wc -l >"$3"' \
+        _ "$bs" "$topic" "$work/c-count" ;;
+    esac || die "$1 failed"
+    [[ $(<"$work/c-count") == "$n" ]] || die "$1 wrote $(<"$work/c-count") of $n lines"
+}
 for ((r = 1; r <= runs; r++)); do
-    # shellcheck disable=SC2016 # bash -c's own arguments
-    measure "$work/c-kcons" bash -c 'kcons -q -b "$1" -t "$2" -e | wc -l >"$3"' \
-        _ "$bs" "$topic" "$work/c-count" || die "kcons failed"
-    [[ $(<"$work/c-count") == "$n" ]] || die "kcons wrote $(<"$work/c-count") of $n lines"
-    # shellcheck disable=SC2016
-    measure "$work/c-kcat" bash -c 'kcat -b "$1" -C -t "$2" -o beginning -e -q | wc -l >"$3"' \
-        _ "$bs" "$topic" "$work/c-count" || die "kcat -C failed"
-    [[ $(<"$work/c-count") == "$n" ]] || die "kcat -C wrote $(<"$work/c-count") of $n lines"
+    if ((r % 2)); then
+        consume c-kcons
+        consume c-kcat
+    else
+        consume c-kcat
+        consume c-kcons
+    fi
 done
 row "consume kcons -e | wc -l" "$work/c-kcons"
 row "consume kcat -C -e | wc -l" "$work/c-kcat"
