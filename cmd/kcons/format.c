@@ -7,10 +7,9 @@
 #include "common/base64.h"
 #include "common/buf.h"
 #include "common/jsonx.h"
+#include "common/payload.h"
 #include "format.h"
 #include "common/banned.h"
-
-#define BOM "\xEF\xBB\xBF"
 
 /* Decimal text of v, faster than printf on the hot path. */
 static void
@@ -79,122 +78,35 @@ kafka_members(const struct kc_msg *m, struct buf *out)
 	buf_addc(out, ']');
 }
 
+static void
+members(const void *arg, struct buf *out)
+{
+	kafka_members(arg, out);
+}
+
+static struct payload_rules
+rules(const struct kc_conf *c, const struct kc_msg *m)
+{
+	struct payload_rules r = {
+	    c->binary, c->metadata ? "kafka" : NULL, members, NULL, m};
+
+	return r;
+}
+
 void
 kc_meta(const struct kc_msg *m, struct buf *out)
 {
-	buf_adds(out, "{\"kafka\":{");
-	kafka_members(m, out);
-	buf_adds(out, "}}");
-}
+	struct kc_conf c = {true, PAYLOAD_BINARY_REJECT};
+	struct payload_rules r = rules(&c, m);
 
-/* "@metadata":{...} merged with the payload's own, which may be NULL. */
-static void
-emit_meta(const struct kc_msg *m, const struct jval *own, struct buf *out)
-{
-	jsonx_emit_meta_open(out, own, "kafka");
-	kafka_members(m, out);
-	buf_adds(out, "}}");
+	payload_meta(&r, out);
 }
 
 const char *
 kc_format(const struct kc_conf *c, struct arena *a, const struct kc_msg *m,
     struct buf *out)
 {
-	const char *p = m->payload != NULL ? m->payload : "";
-	size_t n = m->len;
-	struct jsonx_scan scan;
-	struct jval *root = NULL;
-	enum jsonx_status st;
-	bool first = true;
+	struct payload_rules r = rules(c, m);
 
-	if (m->payload == NULL) {
-		buf_addc(out, '{');
-		if (c->metadata) {
-			emit_meta(m, NULL, out);
-			buf_addc(out, ',');
-		}
-		buf_adds(out, "\"value\":null}");
-		return NULL;
-	}
-	/* the common case, a compact object, without building a tree */
-	memset(scan.keys, 0, sizeof(scan.keys));
-	st = jsonx_scan(p, n, &scan);
-	if (st == JSONX_OK && scan.type == J_OBJECT && scan.compact &&
-	    !scan.key_escapes && !scan.has_meta) {
-		if (!c->metadata) {
-			buf_add(out, p, n);
-			return NULL;
-		}
-		/* splice: {"@metadata":{...}, + the members */
-		buf_addc(out, '{');
-		emit_meta(m, NULL, out);
-		if (scan.members > 0)
-			buf_addc(out, ',');
-		buf_add(out, p + 1, n - 1);
-		return NULL;
-	}
-	if (st != JSONX_OK && !utf8_valid(p, n)) {
-		if (c->binary != KC_BINARY_BASE64)
-			return "binary payload (not UTF-8)";
-		buf_addc(out, '{');
-		if (c->metadata) {
-			emit_meta(m, NULL, out);
-			buf_addc(out, ',');
-		}
-		buf_adds(out, "\"value\":\"");
-		base64_append(out, p, n);
-		buf_adds(out, "\",\"encoding\":\"base64\"}");
-		return NULL;
-	}
-	if (n >= 3 && memcmp(p, BOM, 3) == 0) {
-		p += 3;
-		n -= 3;
-	}
-	st = jsonx_parse(a, p, n, &root, NULL);
-	if (st == JSONX_EDEPTH)
-		return "JSON nested too deeply";
-	if (st == JSONX_OK && root->type == J_OBJECT) {
-		bool tight = jsonx_no_space(p, n);
-
-		if (tight && (!c->metadata || jsonx_meta(root) == NULL)) {
-			if (!c->metadata) {
-				buf_add(out, p, n);
-				return NULL;
-			}
-			/* splice: {"@metadata":{...}, + the members */
-			buf_addc(out, '{');
-			emit_meta(m, NULL, out);
-			if (root->len > 0)
-				buf_addc(out, ',');
-			buf_add(out, p + 1, n - 1);
-			return NULL;
-		}
-		buf_addc(out, '{');
-		if (c->metadata) {
-			emit_meta(m, jsonx_meta(root), out);
-			first = false;
-		}
-		first = jsonx_emit_members(out, root, c->metadata, first);
-		buf_addc(out, '}');
-		return NULL;
-	}
-	/* the wrapper is one level more */
-	if (st == JSONX_OK && jsonx_depth(root) >= JSONX_MAX_DEPTH)
-		return "JSON nested too deeply";
-	buf_addc(out, '{');
-	if (c->metadata) {
-		emit_meta(m, NULL, out);
-		buf_addc(out, ',');
-	}
-	buf_adds(out, "\"value\":");
-	if (st == JSONX_OK) {
-		if (jsonx_no_space(p, n))
-			buf_add(out, p, n);
-		else
-			jsonx_emit(out, root);
-	} else {
-		jsonx_emit_string(out, m->payload, m->len);
-	}
-	buf_addc(out, '}');
-	return NULL;
+	return payload_record(&r, a, m->payload, m->len, out);
 }

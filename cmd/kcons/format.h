@@ -9,15 +9,11 @@
 
 #include "common/buf.h"
 #include "common/jsonx.h"
-
-enum kc_binary {
-	KC_BINARY_REJECT, /* a payload that is not UTF-8 is a reject */
-	KC_BINARY_BASE64, /* {"value":"<base64>","encoding":"base64"} */
-};
+#include "common/payload.h"
 
 struct kc_conf {
 	bool metadata; /* -m: add @metadata.kafka */
-	enum kc_binary binary;
+	enum payload_binary binary;
 };
 
 /* A header; value NULL is a header without a value. */

@@ -261,9 +261,9 @@ parse_args(int argc, char **argv, struct kc_opts *o)
 			break;
 		case OPT_BINARY:
 			if (strcmp(optarg, "reject") == 0)
-				o->fmt.binary = KC_BINARY_REJECT;
+				o->fmt.binary = PAYLOAD_BINARY_REJECT;
 			else if (strcmp(optarg, "base64") == 0)
-				o->fmt.binary = KC_BINARY_BASE64;
+				o->fmt.binary = PAYLOAD_BINARY_BASE64;
 			else
 				usage_error("--binary: unknown mode '%s' "
 					    "(reject or base64)",

@@ -8,16 +8,12 @@
 
 #include "common/buf.h"
 #include "common/jsonx.h"
+#include "common/payload.h"
 #include "topicfields.h"
-
-enum m2j_binary {
-	M2J_BINARY_REJECT, /* a payload that is not UTF-8 is a reject */
-	M2J_BINARY_BASE64, /* {"value":"<base64>","encoding":"base64"} */
-};
 
 struct m2j_conf {
 	bool metadata; /* -m: add @metadata.mqtt */
-	enum m2j_binary binary;
+	enum payload_binary binary;
 	const struct topic_fields *tf; /* --topic-fields, or NULL */
 };
 

@@ -462,9 +462,9 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_BINARY:
 			if (strcmp(optarg, "reject") == 0)
-				o->fmt.binary = M2J_BINARY_REJECT;
+				o->fmt.binary = PAYLOAD_BINARY_REJECT;
 			else if (strcmp(optarg, "base64") == 0)
-				o->fmt.binary = M2J_BINARY_BASE64;
+				o->fmt.binary = PAYLOAD_BINARY_BASE64;
 			else
 				usage_error("--binary: unknown mode '%s' "
 					    "(reject or base64)",

@@ -42,7 +42,7 @@ kcons_side(uint8_t flags, const char *p, size_t n)
 	static const struct kc_header hv[] = {
 	    {"h1", "v1", 2}, {"bin", "\xff\x00", 2}, {"none", NULL, 0}};
 	struct kc_conf c = {.metadata = flags & 1,
-	    .binary = flags & 2 ? KC_BINARY_BASE64 : KC_BINARY_REJECT};
+	    .binary = flags & 2 ? PAYLOAD_BINARY_BASE64 : PAYLOAD_BINARY_REJECT};
 	struct kc_msg m = {.topic = "t", .partition = 3, .offset = 41,
 	    .key = flags & 4 ? "k\xc3\xa9y" : NULL, .keylen = 4, .payload = p,
 	    .len = n, .timestamp = flags & 8 ? 1700000000123 : -1,

@@ -270,7 +270,7 @@ msg(const char *payload)
 static void
 test_format_payloads(void **state)
 {
-	struct kc_conf c = {false, KC_BINARY_REJECT};
+	struct kc_conf c = {false, PAYLOAD_BINARY_REJECT};
 	struct buf b = BUF_INIT;
 	struct kc_msg m;
 
@@ -304,7 +304,7 @@ test_format_payloads(void **state)
 	m = msg("\xff\xfe");
 	assert_string_equal(fmt(&c, &m, &b), "binary payload (not UTF-8)");
 	assert_int_equal(b.len, 0);
-	c.binary = KC_BINARY_BASE64;
+	c.binary = PAYLOAD_BINARY_BASE64;
 	assert_null(fmt(&c, &m, &b));
 	assert_string_equal(
 	    buf_cstr(&b), "{\"value\":\"//4=\",\"encoding\":\"base64\"}");
@@ -316,7 +316,7 @@ test_format_payloads(void **state)
 static void
 test_format_depth(void **state)
 {
-	struct kc_conf c = {false, KC_BINARY_REJECT};
+	struct kc_conf c = {false, PAYLOAD_BINARY_REJECT};
 	struct buf b = BUF_INIT, text = BUF_INIT;
 	struct kc_msg m;
 	struct jval *v;
@@ -342,7 +342,7 @@ test_format_depth(void **state)
 static void
 test_format_metadata(void **state)
 {
-	struct kc_conf c = {true, KC_BINARY_BASE64};
+	struct kc_conf c = {true, PAYLOAD_BINARY_BASE64};
 	struct kc_header hs[] = {
 	    {"h1", "v1", 2}, {"h2", NULL, 0}, {"bin", "\x00\xff", 2}};
 	struct buf b = BUF_INIT;

@@ -57,7 +57,7 @@ fmt(const struct m2j_conf *c, const char *topic, const char *p, size_t n)
 static void
 test_objects(void **state)
 {
-	struct m2j_conf c = {false, M2J_BINARY_REJECT, NULL};
+	struct m2j_conf c = {false, PAYLOAD_BINARY_REJECT, NULL};
 
 	(void)state;
 	/* compact objects pass byte for byte, numbers included */
@@ -77,7 +77,7 @@ test_objects(void **state)
 static void
 test_wrapping(void **state)
 {
-	struct m2j_conf c = {false, M2J_BINARY_REJECT, NULL};
+	struct m2j_conf c = {false, PAYLOAD_BINARY_REJECT, NULL};
 
 	(void)state;
 	assert_string_equal(F(&c, "t", "42"), "{\"value\":42}");
@@ -114,14 +114,14 @@ test_wrapping(void **state)
 static void
 test_binary(void **state)
 {
-	struct m2j_conf c = {false, M2J_BINARY_REJECT, NULL};
+	struct m2j_conf c = {false, PAYLOAD_BINARY_REJECT, NULL};
 
 	(void)state;
 	assert_string_equal(fmt(&c, "t", "\xff\xfe\x00\x01", 4),
 	    "REJECT: binary payload (not UTF-8)");
 	assert_string_equal(
 	    F(&c, "t", "caf\xe9"), "REJECT: binary payload (not UTF-8)");
-	c.binary = M2J_BINARY_BASE64;
+	c.binary = PAYLOAD_BINARY_BASE64;
 	assert_string_equal(fmt(&c, "t", "\xff\xfe\x00\x01", 4),
 	    "{\"value\":\"//4AAQ==\",\"encoding\":\"base64\"}");
 	c.metadata = true;
@@ -133,7 +133,7 @@ test_binary(void **state)
 static void
 test_metadata(void **state)
 {
-	struct m2j_conf c = {true, M2J_BINARY_REJECT, NULL};
+	struct m2j_conf c = {true, PAYLOAD_BINARY_REJECT, NULL};
 	struct m2j_userprop props[] = {{"k", "v"}, {"k", "w\"2"}};
 	struct m2j_msg m;
 
@@ -177,7 +177,7 @@ test_topic_fields_format(void **state)
 	struct buf err = BUF_INIT;
 	struct topic_fields *tf =
 	    topic_fields_new("connectedcar/+kind/+vin", &err);
-	struct m2j_conf c = {false, M2J_BINARY_REJECT, tf};
+	struct m2j_conf c = {false, PAYLOAD_BINARY_REJECT, tf};
 
 	(void)state;
 	assert_non_null(tf);
