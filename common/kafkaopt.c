@@ -230,6 +230,20 @@ out:
 	return rc;
 }
 
+bool
+kafka_opt_take(
+    struct common_opts *co, struct kafka_opts *o, int c, const char *arg)
+{
+	struct buf err = BUF_INIT;
+	int rc;
+
+	if (common_opt_handle(co, c, arg))
+		return true;
+	if ((rc = kafka_opt_handle(o, c, arg, &err)) < 0)
+		usage_error("%s", buf_cstr(&err));
+	return rc > 0;
+}
+
 int
 kafka_opt_handle(struct kafka_opts *o, int c, const char *arg, struct buf *err)
 {

@@ -95,6 +95,10 @@ void kafka_opts_free(struct kafka_opts *o);
  */
 int kafka_opt_handle(
     struct kafka_opts *o, int c, const char *arg, struct buf *err);
+/* common_opt_handle(), then kafka_opt_handle(): whether c was one of
+ * theirs; a bad value is a usage_error(). */
+bool kafka_opt_take(
+    struct common_opts *co, struct kafka_opts *o, int c, const char *arg);
 
 /* True when -F or -X set property name. */
 bool kafka_opts_has(const struct kafka_opts *o, const char *name);

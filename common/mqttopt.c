@@ -415,6 +415,20 @@ prefix(struct buf *err, int id)
 		return -1;                                                     \
 	} while (0)
 
+bool
+mqtt_opt_take(
+    struct common_opts *co, struct mqtt_opts *o, int id, const char *arg)
+{
+	struct buf err = BUF_INIT;
+	int rc;
+
+	if (common_opt_handle(co, id, arg))
+		return true;
+	if ((rc = mqtt_opt_handle(o, id, arg, &err)) < 0)
+		usage_error("%s", buf_cstr(&err));
+	return rc > 0;
+}
+
 int
 mqtt_opt_handle(struct mqtt_opts *o, int id, const char *arg, struct buf *err)
 {

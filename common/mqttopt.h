@@ -144,6 +144,10 @@ void mqtt_opts_free(struct mqtt_opts *o);
  */
 int mqtt_opt_handle(
     struct mqtt_opts *o, int id, const char *arg, struct buf *err);
+/* common_opt_handle(), then mqtt_opt_handle(): whether id was one of
+ * theirs; a bad value is a usage_error(). */
+bool mqtt_opt_take(
+    struct common_opts *co, struct mqtt_opts *o, int id, const char *arg);
 
 /*
  * After the options: take MQTT_URL (env_url, may be NULL) for what the

@@ -6,10 +6,21 @@
 #include "common/base64.h"
 #include "common/buf.h"
 #include "common/jsonx.h"
+#include "common/log.h"
 #include "common/payload.h"
 #include "common/banned.h"
 
 #define BOM "\xEF\xBB\xBF"
+
+enum payload_binary
+payload_binary_opt(const char *arg)
+{
+	if (strcmp(arg, "reject") == 0)
+		return PAYLOAD_BINARY_REJECT;
+	if (strcmp(arg, "base64") == 0)
+		return PAYLOAD_BINARY_BASE64;
+	usage_error("--binary: unknown mode '%s' (reject or base64)", arg);
+}
 
 void
 payload_meta(const struct payload_rules *r, struct buf *out)

@@ -49,6 +49,9 @@ struct payload_rules {
 const char *payload_record(const struct payload_rules *r, struct arena *a,
     const char *p, size_t n, struct buf *out);
 
+/* --binary MODE: "reject" or "base64"; anything else a usage_error(). */
+enum payload_binary payload_binary_opt(const char *arg);
+
 /* {"<ns>":{members}} appended to out: the "@metadata" of a reject. */
 void payload_meta(const struct payload_rules *r, struct buf *out);
 

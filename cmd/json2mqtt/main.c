@@ -313,7 +313,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	unsigned long long v;
 	const char *errstr;
 	char *shortopts;
-	int c, rc;
+	int c;
 
 	memset(o, 0, sizeof(*o));
 	common_opts_init(&o->c);
@@ -323,11 +323,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	mqtt_getopt_tables(optsets, &longopts, &shortopts);
 	opterr = 0; /* one message of our own, with the json2mqtt: prefix */
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		if (common_opt_handle(&o->c, c, optarg))
-			continue;
-		if ((rc = mqtt_opt_handle(&o->m, c, optarg, &err)) < 0)
-			usage_error("%s", buf_cstr(&err));
-		if (rc > 0)
+		if (mqtt_opt_take(&o->c, &o->m, c, optarg))
 			continue;
 		switch (c) {
 		case OPT_HELP:

@@ -195,7 +195,7 @@ parse_args(int argc, char **argv, struct kc_opts *o)
 	struct buf err = BUF_INIT;
 	unsigned long long v;
 	const char *errstr;
-	int c, rc;
+	int c;
 
 	memset(o, 0, sizeof(*o));
 	common_opts_init(&o->c);
@@ -205,11 +205,7 @@ parse_args(int argc, char **argv, struct kc_opts *o)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:eG:hmo:p:qt:Vv" KAFKA_SHORTOPTS,
 		    longopts, NULL)) != -1) {
-		if (common_opt_handle(&o->c, c, optarg))
-			continue;
-		if ((rc = kafka_opt_handle(&o->k, c, optarg, &err)) < 0)
-			usage_error("%s", buf_cstr(&err));
-		if (rc > 0)
+		if (kafka_opt_take(&o->c, &o->k, c, optarg))
 			continue;
 		switch (c) {
 		case 'c':
@@ -260,14 +256,7 @@ parse_args(int argc, char **argv, struct kc_opts *o)
 			o->acks = optarg;
 			break;
 		case OPT_BINARY:
-			if (strcmp(optarg, "reject") == 0)
-				o->fmt.binary = PAYLOAD_BINARY_REJECT;
-			else if (strcmp(optarg, "base64") == 0)
-				o->fmt.binary = PAYLOAD_BINARY_BASE64;
-			else
-				usage_error("--binary: unknown mode '%s' "
-					    "(reject or base64)",
-				    optarg);
+			o->fmt.binary = payload_binary_opt(optarg);
 			break;
 		case OPT_COMMIT:
 			add_commit(o, optarg);

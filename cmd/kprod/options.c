@@ -95,7 +95,7 @@ kp_parse_args(int argc, char **argv, struct opts *o)
 	struct buf err = BUF_INIT, prop = BUF_INIT;
 	unsigned long long v;
 	const char *errstr;
-	int c, i, rc;
+	int c, i;
 
 	memset(o, 0, sizeof(*o));
 	common_opts_init(&o->c);
@@ -105,11 +105,7 @@ kp_parse_args(int argc, char **argv, struct opts *o)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:hH:k:p:qt:Vvz:" KAFKA_SHORTOPTS,
 		    longopts, NULL)) != -1) {
-		if (common_opt_handle(&o->c, c, optarg))
-			continue;
-		if ((rc = kafka_opt_handle(&o->k, c, optarg, &err)) < 0)
-			usage_error("%s", buf_cstr(&err));
-		if (rc > 0)
+		if (kafka_opt_take(&o->c, &o->k, c, optarg))
 			continue;
 		switch (c) {
 		case 'c':

@@ -382,7 +382,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	unsigned long long v;
 	const char *errstr;
 	char *shortopts;
-	int c, rc;
+	int c;
 
 	memset(o, 0, sizeof(*o));
 	common_opts_init(&o->c);
@@ -391,11 +391,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	mqtt_getopt_tables(optsets, &longopts, &shortopts);
 	opterr = 0; /* one message of our own, with the mqtt2json: prefix */
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		if (common_opt_handle(&o->c, c, optarg))
-			continue;
-		if ((rc = mqtt_opt_handle(&o->m, c, optarg, &err)) < 0)
-			usage_error("%s", buf_cstr(&err));
-		if (rc > 0)
+		if (mqtt_opt_take(&o->c, &o->m, c, optarg))
 			continue;
 		switch (c) {
 		case OPT_HELP:
@@ -461,14 +457,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->retained_only = true;
 			break;
 		case OPT_BINARY:
-			if (strcmp(optarg, "reject") == 0)
-				o->fmt.binary = PAYLOAD_BINARY_REJECT;
-			else if (strcmp(optarg, "base64") == 0)
-				o->fmt.binary = PAYLOAD_BINARY_BASE64;
-			else
-				usage_error("--binary: unknown mode '%s' "
-					    "(reject or base64)",
-				    optarg);
+			o->fmt.binary = payload_binary_opt(optarg);
 			break;
 		case OPT_TOPIC_FIELDS:
 			o->topic_fields = optarg;
