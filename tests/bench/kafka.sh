@@ -241,5 +241,8 @@ sample "$pid" >"$work/rss-kcons"
 wait "$pid" || die "kcons failed in the memory run"
 
 printf '%s\n' "${results[@]}"
+for f in p-kprod p-kcat p-kcat-safe pk-kprod pk-kcat c-kcons c-kcat; do
+    printf 'runs %-12s %s\n' "$f" "$(cut -d' ' -f1 "$work/$f" | tr '\n' ' ')"
+done
 rss_report kprod "$work/rss-kprod"
 rss_report kcons "$work/rss-kcons"
