@@ -507,6 +507,7 @@ kc_consume(struct kc_run *r, rd_kafka_t *rk)
 	int rc = 0, fl;
 
 	r->rk = rk;
+	fetcher_limits(r);
 	r->rejects_stdout = o->c.rejects != NULL &&
 	    (strcmp(o->c.rejects, "-") == 0 ||
 		strcmp(o->c.rejects, "/dev/fd/1") == 0);

@@ -326,6 +326,14 @@ conf_size(rd_kafka_t *rk, const char *name, size_t dflt)
 }
 
 void
+fetcher_limits(struct kc_run *r)
+{
+	r->qmin_msgs = conf_size(r->rk, "queued.min.messages", 100000);
+	r->qmax_bytes =
+	    conf_size(r->rk, "queued.max.messages.kbytes", 65536) * 1024;
+}
+
+void
 kick_fetcher(struct kc_run *r)
 {
 	rd_kafka_topic_partition_list_t *l, *k;
@@ -335,12 +343,6 @@ kick_fetcher(struct kc_run *r)
 	int64_t lo, hi;
 	int i;
 
-	if (r->qmin_msgs == 0) {
-		r->qmin_msgs = conf_size(r->rk, "queued.min.messages", 100000);
-		r->qmax_bytes =
-		    conf_size(r->rk, "queued.max.messages.kbytes", 65536) *
-		    1024;
-	}
 	/* full, in messages or (at the average size so far) in bytes */
 	full = r->qmax_bytes / (r->avg_line > 1 ? r->avg_line : 1);
 	if (full > r->qmin_msgs)

@@ -87,6 +87,8 @@ void pause_one(struct kc_run *r, const char *topic, int32_t partition);
 void log_parts(const char *what, const rd_kafka_topic_partition_list_t *parts);
 void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *parts, void *opaque);
+/* librdkafka's queue limits, read once at start-up for kick_fetcher(). */
+void fetcher_limits(struct kc_run *r);
 /* Wake librdkafka's fetcher when the queue ran low after a stall. */
 void kick_fetcher(struct kc_run *r);
 
