@@ -338,6 +338,18 @@ kafka_topic_create() {
     }
 }
 
+# kafka_topic_delete REGEX [NAME]: delete the topics whose whole name
+# matches REGEX (Java's syntax)
+kafka_topic_delete() {
+    local re=$1 name=${2:-default} bs
+    bs=$(_kafka_bootstrap "$name") || return 1
+    kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" \
+        --delete --if-exists --topic "$re" >/dev/null || {
+        svc_err kafka "cannot delete topics $re on $bs"
+        return 1
+    }
+}
+
 kafka_scram_user() {
     local user=$1 pass=$2 name=${3:-default} bs mech
     bs=$(_kafka_bootstrap "$name") || return 1
