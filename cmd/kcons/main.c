@@ -332,6 +332,11 @@ configure(struct kc_opts *o, struct kafka_client *kc, void *opaque)
 	defs[n++] = (struct kafka_default){"auto.offset.reset", "earliest"};
 	defs[n++] = (struct kafka_default){
 	    "partition.assignment.strategy", "cooperative-sticky"};
+	/* the broker holds a fetch at a partition's end this long before it
+	 * answers that there is nothing more: librdkafka's 500 ms is half a
+	 * second lost at the end of every -e run */
+	if ((o->exit_eof || o->has_end) && !admin)
+		defs[n++] = (struct kafka_default){"fetch.wait.max.ms", "100"};
 	/* assign() wants a group id even where nothing is committed */
 	if (o->group == NULL && !kafka_opts_has(&o->k, "group.id"))
 		defs[n++] = (struct kafka_default){"group.id", "kcons"};

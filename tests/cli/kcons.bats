@@ -93,6 +93,12 @@ dead_port() {
     assert_line 'enable.partition.eof=true'
     assert_line 'partition.assignment.strategy=cooperative-sticky'
     assert_line 'auto.offset.reset=smallest'
+    # -e: the broker's hold at a partition's end cut to 100 ms; -X wins
+    assert_line 'fetch.wait.max.ms=100'
+    run kcons --print-config -b b:1 -t t -e -X fetch.wait.max.ms=300
+    assert_line 'fetch.wait.max.ms=300'
+    run kcons --print-config -b b:1 -t t
+    refute_line --partial 'fetch.wait.max.ms'
     # without a group: no commits at all
     run kcons -X dump -b b:1 -t t
     assert_success
