@@ -43,10 +43,11 @@ add_bytes(struct buf *b, const void *p, size_t n)
 	}
 }
 
-/* The members of @metadata.kafka, without braces. */
+/* The members of @metadata.kafka for the kc_msg arg, without braces. */
 static void
-kafka_members(const struct kc_msg *m, struct buf *out)
+kafka_members(const void *arg, struct buf *out)
 {
+	const struct kc_msg *m = arg;
 	size_t i;
 
 	buf_adds(out, "\"topic\":");
@@ -78,26 +79,11 @@ kafka_members(const struct kc_msg *m, struct buf *out)
 	buf_addc(out, ']');
 }
 
-static void
-members(const void *arg, struct buf *out)
-{
-	kafka_members(arg, out);
-}
-
-static struct payload_rules
-rules(const struct kc_conf *c, const struct kc_msg *m)
-{
-	struct payload_rules r = {
-	    c->binary, c->metadata ? "kafka" : NULL, members, NULL, m};
-
-	return r;
-}
-
 void
 kc_meta(const struct kc_msg *m, struct buf *out)
 {
-	struct kc_conf c = {true, PAYLOAD_BINARY_REJECT};
-	struct payload_rules r = rules(&c, m);
+	struct payload_rules r = {
+	    PAYLOAD_BINARY_REJECT, "kafka", kafka_members, NULL, m};
 
 	payload_meta(&r, out);
 }
@@ -106,7 +92,8 @@ const char *
 kc_format(const struct kc_conf *c, struct arena *a, const struct kc_msg *m,
     struct buf *out)
 {
-	struct payload_rules r = rules(c, m);
+	struct payload_rules r = {
+	    c->binary, c->metadata ? "kafka" : NULL, kafka_members, NULL, m};
 
 	return payload_record(&r, a, m->payload, m->len, out);
 }

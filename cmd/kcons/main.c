@@ -324,6 +324,8 @@ configure(struct kc_opts *o, struct kafka_client *kc, void *opaque)
 	char errstr[512];
 	size_t n = 0;
 	bool admin = o->list || o->reset_to != NULL || o->ncommits > 0;
+	/* -e or an end offset: partition ends are looked for */
+	bool ends = (o->exit_eof || o->has_end) && !admin;
 
 	defs[n++] = (struct kafka_default){"client.id", "kcons"};
 	defs[n++] = (struct kafka_default){"enable.auto.offset.store", "false"};
@@ -335,7 +337,7 @@ configure(struct kc_opts *o, struct kafka_client *kc, void *opaque)
 	/* the broker holds a fetch at a partition's end this long before it
 	 * answers that there is nothing more: librdkafka's 500 ms is half a
 	 * second lost at the end of every -e run */
-	if ((o->exit_eof || o->has_end) && !admin)
+	if (ends)
 		defs[n++] = (struct kafka_default){"fetch.wait.max.ms", "100"};
 	/* assign() wants a group id even where nothing is committed */
 	if (o->group == NULL && !kafka_opts_has(&o->k, "group.id"))
@@ -347,7 +349,7 @@ configure(struct kc_opts *o, struct kafka_client *kc, void *opaque)
 	if ((o->group != NULL &&
 		rd_kafka_conf_set(conf, "group.id", o->group, errstr,
 		    sizeof(errstr)) != RD_KAFKA_CONF_OK) ||
-	    ((o->exit_eof || o->has_end) && !admin &&
+	    (ends &&
 		rd_kafka_conf_set(conf, "enable.partition.eof", "true", errstr,
 		    sizeof(errstr)) != RD_KAFKA_CONF_OK)) {
 		rd_kafka_conf_destroy(conf);
