@@ -193,6 +193,10 @@ ndjson_read(struct ndjson_reader *r, struct ndjson_line *out)
 				return st;
 			}
 		}
+		/* before the buffer changes: the lines handed out so far
+		 * stay valid until then */
+		if (r->on_read)
+			r->on_read(r->on_read_arg);
 		/* a line longer than max_line (+ "\r"): keep its head, drop
 		 * the rest as it comes */
 		if (avail > r->max_line + 1) {
@@ -215,8 +219,6 @@ ndjson_read(struct ndjson_reader *r, struct ndjson_line *out)
 			r->start = 0;
 			r->end = avail;
 		}
-		if (r->on_read)
-			r->on_read(r->on_read_arg);
 		if (r->wakeup_fd >= 0 && !wait_input(r))
 			return NDJSON_AGAIN;
 		got = read(r->fd, r->buf + r->end, r->cap - r->end);

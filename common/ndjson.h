@@ -23,7 +23,8 @@ enum ndjson_status {
 };
 
 struct ndjson_line {
-	const char *line; /* borrowed, valid until the next read */
+	const char *line; /* borrowed, valid until the next read; see
+			   * ndjson_reader_on_read() */
 	size_t len;
 	unsigned long long lineno; /* 1-based physical line number */
 	unsigned long long total; /* NDJSON_TOOLONG: bytes in the line */
@@ -47,7 +48,10 @@ enum ndjson_status ndjson_read(
     struct ndjson_reader *r, struct ndjson_line *out);
 
 /* Call fn(arg) each time the reader is about to read(2) more input (and so
- * may wait): the place to flush output on a pipe. */
+ * may wait): the place to flush output on a pipe.  The lines it handed out
+ * since the last call are all still valid while fn runs (so a caller may
+ * hold several; a line is valid until then, not only until the next
+ * ndjson_read()). */
 void ndjson_reader_on_read(
     struct ndjson_reader *r, void (*fn)(void *), void *arg);
 

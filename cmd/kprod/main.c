@@ -29,6 +29,7 @@
 #include "record.h"
 
 #define READ_BUDGET 4096 /* lines between two services of librdkafka */
+#define BATCH_MAX 1024 /* messages handed to librdkafka in one call */
 #define MAX_TOPICS 64 /* topic handles kept for @metadata.kafka.topic */
 #define PURGE_WAIT_MS 5000 /* for the reports of purged messages */
 
@@ -55,6 +56,12 @@ struct run {
 	rd_kafka_t *rk;
 	struct topic_handle topics[MAX_TOPICS];
 	size_t ntopics;
+	rd_kafka_topic_t *rkt; /* -t's */
+	/* messages for -t and -p with no header and no timestamp, gathered
+	 * for one rd_kafka_produce_batch(): their bytes are the reader's,
+	 * valid until it reads again */
+	rd_kafka_message_t *batch;
+	size_t nbatch;
 	struct ndjson_reader *rd;
 	struct arena *arena, *dr_arena;
 	struct reject_stream *rej;
@@ -169,6 +176,81 @@ service(struct run *r, int ms)
 	stats_check(r->st);
 }
 
+/*
+ * librdkafka's queue is full: serve reports so that it empties.  False when
+ * the line is given up instead: the line is accepted, so after a first
+ * signal it still gets --flush-timeout (from *deadline, set here) to find
+ * room; a second signal or a fatal error ends that.
+ */
+static bool
+await_room(struct run *r, double *deadline)
+{
+	if (sig_stop >= 2 || r->kc.fatal)
+		return false;
+	if (sig_stop && *deadline == 0)
+		*deadline = mono_now() + r->o->flush_timeout;
+	if (*deadline > 0 && mono_now() >= *deadline)
+		return false;
+	service(r, 100);
+	return true;
+}
+
+/* A line librdkafka did not take. */
+static void
+unsent(struct run *r, rd_kafka_resp_err_t err, unsigned long long lineno,
+    const char *line, size_t len)
+{
+	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL ||
+	    err == RD_KAFKA_RESP_ERR__FATAL)
+		(*r->undelivered)++;
+	buf_printf(
+	    &r->extra, ",\"kafka_error\":\"%s\"", rd_kafka_err2name(err));
+	reject(r,
+	    err == RD_KAFKA_RESP_ERR__QUEUE_FULL
+		? "not sent: stopped while the producer queue was full"
+		: rd_kafka_err2str(err),
+	    lineno, line, len, true);
+}
+
+/*
+ * Hand the gathered messages to librdkafka in one call, which reads the
+ * clock and takes the topic's lock once for all of them.  On a full queue
+ * it takes a prefix and fails the rest (librdkafka stops at the first
+ * QUEUE_FULL), which is handed again once there is room: the order stays.
+ */
+static void
+produce_gathered(struct run *r)
+{
+	rd_kafka_message_t *b = r->batch;
+	double deadline = 0;
+	size_t n = r->nbatch, i, k;
+	int taken;
+
+	r->nbatch = 0;
+	while (n > 0) {
+		taken = rd_kafka_produce_batch(r->rkt, r->o->rec.partition,
+		    RD_KAFKA_MSG_F_COPY, b, (int)n);
+		r->inflight += (unsigned long long)taken;
+		for (i = 0, k = 0; i < n; i++) {
+			if (b[i].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+				continue;
+			if (b[i].err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+				b[k++] = b[i]; /* again */
+			else
+				unsent(r, b[i].err,
+				    (uintptr_t)b[i]._private >> 1, b[i].payload,
+				    b[i].len);
+		}
+		if ((n = k) > 0 && !await_room(r, &deadline)) {
+			for (i = 0; i < n; i++)
+				unsent(r, RD_KAFKA_RESP_ERR__QUEUE_FULL,
+				    (uintptr_t)b[i]._private >> 1, b[i].payload,
+				    b[i].len);
+			n = 0;
+		}
+	}
+}
+
 /* Hand one message to librdkafka; on a full queue, serve reports until
  * there is room (backpressure: stdin waits). */
 static void
@@ -176,7 +258,8 @@ produce(struct run *r, const struct kp_msg *m, unsigned long long lineno,
     const char *line, size_t len)
 {
 	rd_kafka_headers_t *hdrs = NULL;
-	rd_kafka_topic_t *rkt = topic_handle(r, m->topic);
+	rd_kafka_topic_t *rkt;
+	rd_kafka_message_t *g;
 	struct pline *pl = NULL;
 	rd_kafka_vu_t vu[9];
 	rd_kafka_error_t *error;
@@ -184,6 +267,22 @@ produce(struct run *r, const struct kp_msg *m, unsigned long long lineno,
 	double deadline = 0;
 	size_t i, n = 0;
 
+	if (m->borrowed && m->topic == r->o->rec.topic && r->rkt != NULL &&
+	    m->partition == r->o->rec.partition && m->nheaders == 0 &&
+	    m->timestamp == 0) {
+		g = &r->batch[r->nbatch++];
+		memset(g, 0, sizeof(*g));
+		g->payload = (void *)m->value;
+		g->len = m->vlen;
+		g->key = (void *)m->key;
+		g->key_len = m->keylen;
+		g->_private = (void *)(uintptr_t)(lineno << 1 | 1);
+		if (r->nbatch == BATCH_MAX)
+			produce_gathered(r);
+		return;
+	}
+	produce_gathered(r); /* first: the order stays */
+	rkt = topic_handle(r, m->topic);
 	if (r->keep_lines && !m->value_is_line) {
 		pl = xmalloc(sizeof(*pl) + len);
 		pl->lineno = lineno;
@@ -231,31 +330,14 @@ produce(struct run *r, const struct kp_msg *m, unsigned long long lineno,
 		}
 		err = rd_kafka_error_code(error);
 		rd_kafka_error_destroy(error);
-		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL ||
+		    !await_room(r, &deadline))
 			break;
-		/* the line is accepted: after a first signal it still gets
-		 * --flush-timeout to find room; a second one gives up */
-		if (sig_stop >= 2 || r->kc.fatal)
-			break;
-		if (sig_stop && deadline == 0)
-			deadline = mono_now() + r->o->flush_timeout;
-		if (deadline > 0 && mono_now() >= deadline)
-			break;
-		service(r, 100);
 	}
 	if (hdrs != NULL)
 		rd_kafka_headers_destroy(hdrs);
 	free(pl);
-	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL ||
-	    err == RD_KAFKA_RESP_ERR__FATAL)
-		(*r->undelivered)++;
-	buf_printf(
-	    &r->extra, ",\"kafka_error\":\"%s\"", rd_kafka_err2name(err));
-	reject(r,
-	    err == RD_KAFKA_RESP_ERR__QUEUE_FULL
-		? "not sent: stopped while the producer queue was full"
-		: rd_kafka_err2str(err),
-	    lineno, line, len, true);
+	unsent(r, err, lineno, line, len);
 }
 
 static void
@@ -281,11 +363,13 @@ process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
 	produce(r, &m, ln->lineno, ln->line, ln->len);
 }
 
+/* The reader is about to read (and so to move the lines it gave). */
 static void
-flush_receipts(void *arg)
+before_read(void *arg)
 {
 	struct run *r = arg;
 
+	produce_gathered(r);
 	if (r->receipts != NULL && ndjson_writer_idle(r->receipts) < 0)
 		r->stop_reading = true;
 }
@@ -303,7 +387,7 @@ flush_receipts_now(struct run *r)
 /* Read what stdin has now, up to the budget.  Returns false when it has
  * nothing more for the moment. */
 static bool
-read_input(struct run *r)
+read_lines(struct run *r)
 {
 	struct ndjson_line ln;
 	enum ndjson_status s;
@@ -333,6 +417,15 @@ read_input(struct run *r)
 		stats_tick(r->st);
 	}
 	return true;
+}
+
+static bool
+read_input(struct run *r)
+{
+	bool more = read_lines(r);
+
+	produce_gathered(r);
+	return more;
 }
 
 static void
@@ -487,11 +580,13 @@ main(int argc, char **argv)
 	r.rejected = stats_counter(r.st, "rejected");
 	r.undelivered = stats_counter(r.st, "undelivered");
 	r.rd = ndjson_reader_new(STDIN_FILENO, (size_t)o.c.max_line);
-	ndjson_reader_on_read(r.rd, flush_receipts, &r);
+	ndjson_reader_on_read(r.rd, before_read, &r);
 	ndjson_reader_set_wakeup(r.rd, sig_fd());
-	if (o.rec.topic != NULL && topic_handle(&r, o.rec.topic) == NULL)
+	if (o.rec.topic != NULL &&
+	    (r.rkt = topic_handle(&r, o.rec.topic)) == NULL)
 		fatal("topic %s: %s", o.rec.topic,
 		    rd_kafka_err2str(rd_kafka_last_error()));
+	r.batch = xcalloc(BATCH_MAX, sizeof(*r.batch));
 
 	loop(&r);
 	drain(&r);
@@ -531,6 +626,7 @@ main(int argc, char **argv)
 	close(r.evfd[0]);
 	close(r.evfd[1]);
 	ndjson_reader_free(r.rd);
+	free(r.batch);
 	ndjson_writer_free(r.receipts);
 	stats_free(r.st);
 	arena_free(r.arena);

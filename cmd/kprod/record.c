@@ -254,6 +254,7 @@ fast(const struct kp_conf *c, const char *line, size_t len, struct kp_msg *m)
 	m->value = line;
 	m->vlen = len;
 	m->value_is_line = true;
+	m->borrowed = true;
 	m->headers = c->headers;
 	m->nheaders = c->nheaders;
 	if (c->key_field != NULL &&

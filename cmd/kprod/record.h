@@ -41,6 +41,8 @@ struct kp_msg {
 	const char *value;
 	size_t vlen;
 	bool value_is_line; /* value points into the input line */
+	bool borrowed; /* value and key point into the line or the options
+			* only (nothing into the arena) */
 	int64_t timestamp; /* epoch ms; 0: none (the producer's clock) */
 	const struct kp_header *headers;
 	size_t nheaders;

@@ -169,6 +169,52 @@ dead_port() {
     [[ $(stats_field <(printf '%s\n' "$stderr") in) == 10 ]]
 }
 
+@test "a full producer queue holds stdin back: nothing lost, order per partition kept" {
+    seq 1 3000 | awk '{ printf "{\"vin\":\"V%d\",\"n\":%d}\n", $1 % 13, $1 }' >"$TMP/in"
+    run --separate-stderr kprod "${MOCK[@]}" -t t --key-field vin \
+        -X queue.buffering.max.messages=50 --receipts "$TMP/rcpt" \
+        --stats 0 <"$TMP/in"
+    assert_success
+    [[ $(stats_field <(printf '%s\n' "$stderr") out) == 3000 ]]
+    # every line acknowledged once; per partition, offsets follow lines
+    run jq -sc '[length, (map(.line) | unique | length),
+        (group_by(.partition) | map(sort_by(.offset) | map(.line) |
+            . == sort) | all)]' "$TMP/rcpt"
+    assert_output '[3000,3000,true]'
+}
+
+@test "SIGTERM with a full queue: the lines held back are listed as not sent" {
+    local port pid rc=0
+    port=$(dead_port)
+    mkfifo "$TMP/in"
+    kprod -q -b "127.0.0.1:$port" -t t -X queue.buffering.max.messages=5 \
+        --flush-timeout 1 --rejects "$TMP/rej" --stats 0 \
+        <"$TMP/in" 2>"$TMP/err" &
+    pid=$!
+    exec 7>"$TMP/in"
+    seq 1 300 | sed 's/.*/{"n":&}/' >&7
+    sleep 1
+    kill -TERM "$pid"
+    wait "$pid" || rc=$?
+    exec 7>&-
+    assert_equal "$rc" 1
+    # what was read is delivered or listed: 5 purged from the queue, the
+    # rest never got into it
+    local in
+    in=$(stats_field "$TMP/err" in)
+    ((in >= 6))
+    [[ $(stats_field "$TMP/err" undelivered) == "$in" ]]
+    [[ $(wc -l <"$TMP/rej") == "$in" ]]
+    run jq -r '.error.kafka_error' "$TMP/rej"
+    [[ $(sort <<<"$output" | uniq -c | awk '{ print $2 ":" $1 }' | paste -sd ' ') == \
+        "_PURGE_QUEUE:5 _QUEUE_FULL:$((in - 5))" ]]
+    run jq -r 'select(.error.kafka_error == "_QUEUE_FULL") | .error.reason' "$TMP/rej"
+    [[ $(sort -u <<<"$output") == "not sent: stopped while the producer queue was full" ]]
+    # the ones held back: lines 6 to $in, in input order
+    run jq -r 'select(.error.kafka_error == "_QUEUE_FULL") | .error.line' "$TMP/rej"
+    [[ $output == "$(seq 6 "$in")" ]]
+}
+
 @test "a line over --max-line is a reject with its size" {
     {
         printf '{"s":"%s"}\n' "$(head -c 3000 /dev/zero | tr '\0' x)"
