@@ -183,6 +183,21 @@ dead_port() {
     assert_output '[3000,3000,true]'
 }
 
+@test "a line over message.max.bytes: a reject with librdkafka's reason, the rest delivered" {
+    {
+        printf '{"n":1}\n'
+        printf '{"big":"%s"}\n' "$(head -c 3000 /dev/zero | tr '\0' x)"
+        printf '{"n":3}\n'
+    } >"$TMP/in"
+    run --separate-stderr kprod "${MOCK[@]}" -t t -X message.max.bytes=1000 \
+        --rejects "$TMP/rej" --receipts "$TMP/rcpt" --stats 0 <"$TMP/in"
+    assert_success
+    run jq -c '[.error.line, .error.kafka_error]' "$TMP/rej"
+    assert_output '[2,"MSG_SIZE_TOO_LARGE"]'
+    run jq -c .line "$TMP/rcpt"
+    assert_output $'1\n3'
+}
+
 @test "SIGTERM with a full queue: the lines held back are listed as not sent" {
     local port pid rc=0
     port=$(dead_port)
