@@ -35,6 +35,25 @@ dead_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# sigterm_300 ARGS...: kprod -t t ARGS on a dead port, fed 300 lines through a
+# fifo, then SIGTERM: its exit status in $rc, its stderr in $TMP/err, its
+# rejects in $TMP/rej.
+sigterm_300() {
+    local port pid
+    port=$(dead_port)
+    mkfifo "$TMP/in"
+    kprod -q -b "127.0.0.1:$port" -t t "$@" --rejects "$TMP/rej" --stats 0 \
+        <"$TMP/in" 2>"$TMP/err" &
+    pid=$!
+    exec 7>"$TMP/in"
+    seq 1 300 | sed 's/.*/{"n":&}/' >&7
+    sleep 1
+    kill -TERM "$pid"
+    rc=0
+    wait "$pid" || rc=$?
+    exec 7>&-
+}
+
 @test "--help prints the usage on stdout and exits 0" {
     run --separate-stderr kprod --help
     assert_success
@@ -199,19 +218,8 @@ dead_port() {
 }
 
 @test "SIGTERM with a full queue: the lines held back are listed as not sent" {
-    local port pid rc=0
-    port=$(dead_port)
-    mkfifo "$TMP/in"
-    kprod -q -b "127.0.0.1:$port" -t t -X queue.buffering.max.messages=5 \
-        --flush-timeout 1 --rejects "$TMP/rej" --stats 0 \
-        <"$TMP/in" 2>"$TMP/err" &
-    pid=$!
-    exec 7>"$TMP/in"
-    seq 1 300 | sed 's/.*/{"n":&}/' >&7
-    sleep 1
-    kill -TERM "$pid"
-    wait "$pid" || rc=$?
-    exec 7>&-
+    local rc
+    sigterm_300 -X queue.buffering.max.messages=5 --flush-timeout 1
     assert_equal "$rc" 1
     # what was read is delivered or listed: 5 purged from the queue, the
     # rest never got into it
@@ -265,18 +273,8 @@ dead_port() {
 }
 
 @test "SIGTERM: stop reading, flush up to --flush-timeout, list what is left" {
-    local port pid rc=0
-    port=$(dead_port)
-    mkfifo "$TMP/in"
-    kprod -q -b "127.0.0.1:$port" -t t --flush-timeout 1 --rejects "$TMP/rej" \
-        --stats 0 <"$TMP/in" 2>"$TMP/err" &
-    pid=$!
-    exec 7>"$TMP/in"
-    seq 1 300 | sed 's/.*/{"n":&}/' >&7
-    sleep 1
-    kill -TERM "$pid"
-    wait "$pid" || rc=$?
-    exec 7>&-
+    local rc
+    sigterm_300 --flush-timeout 1
     assert_equal "$rc" 1
     [[ $(stats_field "$TMP/err" in) == 300 ]]
     [[ $(stats_field "$TMP/err" undelivered) == 300 ]]
