@@ -159,25 +159,9 @@ _elasticsearch_launch() {
 }
 
 elasticsearch_start() {
-    local name=default port='' heap=1g dir attempt auto=0
-    while (($#)); do
-        case $1 in
-        --name) name=${2:-} && shift ;;
-        --port) port=${2:-} && shift ;;
-        --heap) heap=${2:-} && shift ;;
-        *)
-            svc_err elasticsearch "unknown argument $1"
-            return 2
-            ;;
-        esac
-        shift
-    done
-    if [[ ! $name =~ ^[A-Za-z0-9_.-]+$ ]]; then
-        svc_err elasticsearch "bad instance name: $name"
-        return 2
-    fi
-    svc_init || return 1
-    dir=$(svc_instance_dir elasticsearch "$name")
+    local name port heap dir attempt auto=0
+    svc_start_args elasticsearch 1g "$@" || return
+    name=$SVC_NAME port=$SVC_PORT heap=$SVC_HEAP dir=$SVC_DIR
 
     if [[ -n ${IOTPIPE_TEST_ELASTICSEARCH:-} ]]; then
         mkdir -p -- "$dir"
@@ -189,10 +173,7 @@ elasticsearch_start() {
 
     svc_need elasticsearch curl curl || return 1
     elasticsearch_home || return 1
-    if [[ -f $dir/pid ]] && svc_alive "$(<"$dir/pid")"; then
-        svc_err elasticsearch "instance $name is already running (pid $(<"$dir/pid"))"
-        return 1
-    fi
+    svc_not_running elasticsearch "$name" "$dir" || return 1
     rm -rf -- "$dir"
     mkdir -p -- "$dir/data" "$dir/logs" "$dir/tmp" && chmod 700 -- "$dir" || return 1
     # the distribution, hard-linked (read-only for nobody) where nobody can

@@ -224,25 +224,9 @@ _kafka_ready() {
 }
 
 kafka_start() {
-    local name=default port='' heap=512m dir attempt auto=0 cport sport user pass
-    while (($#)); do
-        case $1 in
-        --name) name=${2:-} && shift ;;
-        --port) port=${2:-} && shift ;;
-        --heap) heap=${2:-} && shift ;;
-        *)
-            svc_err kafka "unknown argument $1"
-            return 2
-            ;;
-        esac
-        shift
-    done
-    if [[ ! $name =~ ^[A-Za-z0-9_.-]+$ ]]; then
-        svc_err kafka "bad instance name: $name"
-        return 2
-    fi
-    svc_init || return 1
-    dir=$(svc_instance_dir kafka "$name")
+    local name port heap dir attempt auto=0 cport sport user pass
+    svc_start_args kafka 512m "$@" || return
+    name=$SVC_NAME port=$SVC_PORT heap=$SVC_HEAP dir=$SVC_DIR
 
     if [[ -n ${IOTPIPE_TEST_KAFKA:-} ]]; then
         mkdir -p -- "$dir"
@@ -254,10 +238,7 @@ kafka_start() {
     fi
 
     kafka_classpath || return 1
-    if [[ -f $dir/pid ]] && svc_alive "$(<"$dir/pid")"; then
-        svc_err kafka "instance $name is already running (pid $(<"$dir/pid"))"
-        return 1
-    fi
+    svc_not_running kafka "$name" "$dir" || return 1
     rm -rf -- "$dir"
     mkdir -p -- "$dir/data" "$dir/logs" && chmod 700 -- "$dir" || return 1
     svc_tls_cert kafka "$dir" server localhost server || return 1
@@ -399,10 +380,7 @@ kmock_start() {
     svc_init || return 1
     bin=$(_kmock_bin) || return 1
     dir=$(svc_instance_dir kmock "$name")
-    if [[ -f $dir/pid ]] && svc_alive "$(<"$dir/pid")"; then
-        svc_err kmock "instance $name is already running (pid $(<"$dir/pid"))"
-        return 1
-    fi
+    svc_not_running kmock "$name" "$dir" || return 1
     rm -rf -- "$dir"
     mkdir -p -- "$dir" && chmod 700 -- "$dir" || return 1
     log=$dir/kmock.log

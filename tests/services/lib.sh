@@ -104,6 +104,43 @@ svc_instance_dir() {
     printf '%s/%s-%s\n' "$IOTPIPE_RUN_DIR" "$1" "$2"
 }
 
+# svc_start_args SERVICE HEAP ARGS...: the arguments of a JVM service's
+# _start (--name NAME, --port PORT, --heap SIZE, HEAP by default) into
+# SVC_NAME, SVC_PORT and SVC_HEAP; checks the name, runs svc_init and sets
+# SVC_DIR, the instance's directory.  2: a bad argument; 1: no run directory.
+svc_start_args() {
+    local svc=$1
+    SVC_NAME=default SVC_PORT='' SVC_HEAP=$2
+    shift 2
+    while (($#)); do
+        case $1 in
+        --name) SVC_NAME=${2:-} && shift ;;
+        --port) SVC_PORT=${2:-} && shift ;;
+        --heap) SVC_HEAP=${2:-} && shift ;;
+        *)
+            svc_err "$svc" "unknown argument $1"
+            return 2
+            ;;
+        esac
+        shift
+    done
+    if [[ ! $SVC_NAME =~ ^[A-Za-z0-9_.-]+$ ]]; then
+        svc_err "$svc" "bad instance name: $SVC_NAME"
+        return 2
+    fi
+    svc_init || return 1
+    SVC_DIR=$(svc_instance_dir "$svc" "$SVC_NAME")
+}
+
+# svc_not_running SERVICE NAME DIR: fails, saying so, while the instance in
+# DIR still runs.
+svc_not_running() {
+    if [[ -f $3/pid ]] && svc_alive "$(<"$3/pid")"; then
+        svc_err "$1" "instance $2 is already running (pid $(<"$3/pid"))"
+        return 1
+    fi
+}
+
 # ---- instance state: DIR/env holds shell assignments, DIR/pid the PID
 
 # svc_env_write DIR NAME=VALUE...: replace DIR/env with these assignments.

@@ -153,10 +153,7 @@ mosquitto_start() {
     fi
 
     svc_need mosquitto mosquitto mosquitto || return 1
-    if [[ -f $dir/pid ]] && svc_alive "$(<"$dir/pid")"; then
-        svc_err mosquitto "instance $name is already running (pid $(<"$dir/pid"))"
-        return 1
-    fi
+    svc_not_running mosquitto "$name" "$dir" || return 1
     rm -rf -- "$dir"
     mkdir -p -- "$dir/data" && chmod 700 -- "$dir" || return 1
 

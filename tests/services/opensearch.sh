@@ -169,25 +169,9 @@ _opensearch_launch() {
 }
 
 opensearch_start() {
-    local name=default port='' heap=1g dir attempt auto=0
-    while (($#)); do
-        case $1 in
-        --name) name=${2:-} && shift ;;
-        --port) port=${2:-} && shift ;;
-        --heap) heap=${2:-} && shift ;;
-        *)
-            svc_err opensearch "unknown argument $1"
-            return 2
-            ;;
-        esac
-        shift
-    done
-    if [[ ! $name =~ ^[A-Za-z0-9_.-]+$ ]]; then
-        svc_err opensearch "bad instance name: $name"
-        return 2
-    fi
-    svc_init || return 1
-    dir=$(svc_instance_dir opensearch "$name")
+    local name port heap dir attempt auto=0
+    svc_start_args opensearch 1g "$@" || return
+    name=$SVC_NAME port=$SVC_PORT heap=$SVC_HEAP dir=$SVC_DIR
 
     if [[ -n ${IOTPIPE_TEST_OPENSEARCH:-} ]]; then
         mkdir -p -- "$dir"
@@ -199,10 +183,7 @@ opensearch_start() {
 
     svc_need opensearch curl curl || return 1
     opensearch_classpath || return 1
-    if [[ -f $dir/pid ]] && svc_alive "$(<"$dir/pid")"; then
-        svc_err opensearch "instance $name is already running (pid $(<"$dir/pid"))"
-        return 1
-    fi
+    svc_not_running opensearch "$name" "$dir" || return 1
     rm -rf -- "$dir"
     mkdir -p -- "$dir/node" "$dir/tmp" && chmod 700 -- "$dir" || return 1
 
