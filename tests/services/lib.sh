@@ -108,6 +108,7 @@ svc_instance_dir() {
 # _start (--name NAME, --port PORT, --heap SIZE, HEAP by default) into
 # SVC_NAME, SVC_PORT and SVC_HEAP; checks the name, runs svc_init and sets
 # SVC_DIR, the instance's directory.  2: a bad argument; 1: no run directory.
+# shellcheck disable=SC2034 # the SVC_ variables are the callers'
 svc_start_args() {
     local svc=$1
     SVC_NAME=default SVC_PORT='' SVC_HEAP=$2
