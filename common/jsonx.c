@@ -374,39 +374,66 @@ parse_string(struct parser *ps, const char **out, size_t *outlen)
 	return fail(ps, JSONX_ESYNTAX, end, "unterminated string");
 }
 
+/* The number of ASCII digits at p (not past end). */
+static inline size_t
+digits(const char *p, const char *end)
+{
+	const char *s = p;
+	uint64_t w, t;
+
+	/* eight bytes at a time: a byte is a digit when its high nibble is 3
+	 * and adding 6 leaves it 3 (a carry out of a non-digit byte spoils
+	 * only the bytes after it) */
+	while (end - p >= 8) {
+		memcpy(&w, p, 8);
+		t = ((w & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL) |
+		    (((w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) ^
+			0x3030303030303030ULL);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		if (t != 0)
+			return (size_t)(p - s) + (size_t)__builtin_ctzll(t) / 8;
+		p += 8;
+#else
+		if (t != 0)
+			break;
+		p += 8;
+#endif
+	}
+	while (p < end && (unsigned char)(*p - '0') < 10)
+		p++;
+	return (size_t)(p - s);
+}
+
 /* Length of the JSON number at p, 0 if there is none. */
 static size_t
 number_len(const char *s, const char *end)
 {
 	const char *p = s;
+	size_t k;
 
 	if (p < end && *p == '-')
 		p++;
 	if (p >= end)
 		return 0;
-	if (*p == '0') {
+	if (*p == '0')
 		p++;
-	} else if (*p >= '1' && *p <= '9') {
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	} else {
+	else if ((k = digits(p, end)) > 0)
+		p += k;
+	else
 		return 0;
-	}
 	if (p < end && *p == '.') {
 		p++;
-		if (p >= end || *p < '0' || *p > '9')
+		if ((k = digits(p, end)) == 0)
 			return 0;
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
+		p += k;
 	}
 	if (p < end && (*p == 'e' || *p == 'E')) {
 		p++;
 		if (p < end && (*p == '+' || *p == '-'))
 			p++;
-		if (p >= end || *p < '0' || *p > '9')
+		if ((k = digits(p, end)) == 0)
 			return 0;
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
+		p += k;
 	}
 	return (size_t)(p - s);
 }
@@ -1029,8 +1056,10 @@ jsonx_no_space(const char *p, size_t n)
 struct scanner {
 	const char *p, *end;
 	bool compact;
+	bool ws; /* false: the line holds no white space at all */
 	const char *base; /* of qmap */
 	const uint64_t *qmap; /* bit i: base[i] is '"'; NULL: no map */
+	size_t nw; /* words in qmap */
 };
 
 #define ONES 0x0101010101010101ULL
@@ -1102,51 +1131,66 @@ stop16(const char *p)
 
 #ifdef __SSE2__
 /* Bit i of the result: p[i] == '"'; *other gets the bits of the bytes that
- * end a plain run otherwise (backslash, below 0x20, above 0x7f). */
+ * end a plain run otherwise (backslash, below 0x20, above 0x7f), *space
+ * those of the spaces. */
 static inline uint64_t
-quotes64(const char *p, uint64_t *other)
+quotes64(const char *p, uint64_t *other, uint64_t *space)
 {
-	uint64_t q = 0, o = 0;
-	unsigned i;
+	uint64_t q = 0, o = 0, sp = 0;
+	unsigned i, sh;
 
 	for (i = 0; i < 4; i++) {
 		__m128i x = _mm_loadu_si128(
 		    (const __m128i *)(const void *)(p + 16 * i));
-		__m128i bs = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
-		__m128i ctl = _mm_cmpeq_epi8(
-		    _mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
+		/* below 0x20 as signed bytes: above 0x7f too */
+		__m128i odd =
+		    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\\')),
+			_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
 
+		sh = 16 * i;
 		q |= (uint64_t)(unsigned)_mm_movemask_epi8(
 			 _mm_cmpeq_epi8(x, _mm_set1_epi8('"')))
-		    << (16 * i);
-		o |= (uint64_t)((unsigned)_mm_movemask_epi8(
-				    _mm_or_si128(bs, ctl)) |
-			 (unsigned)_mm_movemask_epi8(x))
-		    << (16 * i);
+		    << sh;
+		o |= (uint64_t)(unsigned)_mm_movemask_epi8(odd) << sh;
+		sp |= (uint64_t)(unsigned)_mm_movemask_epi8(
+			  _mm_cmpeq_epi8(x, _mm_set1_epi8(' ')))
+		    << sh;
 	}
 	*other = o;
+	*space = sp;
 	return q;
 }
 
 /* Fill qmap for p[0..n) and return true, or false when the line has a
- * byte that needs scan_string()'s slow path. */
+ * byte that needs scan_string()'s slow path; *spaces: it has a space. */
 static bool
-quote_map(const char *p, size_t n, uint64_t *qmap)
+quote_map(const char *p, size_t n, uint64_t *qmap, bool *spaces)
 {
 	char tail[64];
-	uint64_t other = 0, o;
-	size_t i, w;
+	uint64_t other = 0, sp = 0, o, s;
+	size_t i, w, r;
 
 	for (i = 0, w = 0; i + 64 <= n; i += 64, w++) {
-		qmap[w] = quotes64(p + i, &o);
+		qmap[w] = quotes64(p + i, &o, &s);
 		other |= o;
+		sp |= s;
 	}
-	if (i < n) {
-		memset(tail, ' ', sizeof(tail));
-		memcpy(tail, p + i, n - i);
-		qmap[w] = quotes64(tail, &o);
+	if ((r = n - i) > 0) {
+		if (n >= 64) {
+			/* the last 64 bytes shifted into place, rather than
+			 * a copy: loading bytes just stored piecemeal stalls */
+			qmap[w] = quotes64(p + n - 64, &o, &s) >> (64 - r);
+			o >>= 64 - r;
+			s >>= 64 - r;
+		} else { /* padded with a byte of no class */
+			memset(tail, 'x', sizeof(tail));
+			memcpy(tail, p + i, r);
+			qmap[w] = quotes64(tail, &o, &s);
+		}
 		other |= o;
+		sp |= s;
 	}
+	*spaces = sp != 0;
 	return other == 0;
 }
 #endif
@@ -1156,21 +1200,18 @@ static inline int
 scan_string_mapped(struct scanner *sc)
 {
 	size_t off = (size_t)(sc->p - sc->base) + 1, w = off / 64;
-	size_t nw = ((size_t)(sc->end - sc->base) + 63) / 64;
 	uint64_t bits;
 
-	if (w >= nw)
+	if (w >= sc->nw)
 		return -1;
 	bits = sc->qmap[w] & (~0ULL << (off % 64));
 	while (bits == 0) {
-		if (++w >= nw)
+		if (++w >= sc->nw)
 			return -1;
 		bits = sc->qmap[w];
 	}
-	off = w * 64 + (size_t)__builtin_ctzll(bits);
-	if (sc->base + off >= sc->end)
-		return -1;
-	sc->p = sc->base + off + 1;
+	/* no quote past the end: the map has none there */
+	sc->p = sc->base + w * 64 + (size_t)__builtin_ctzll(bits) + 1;
 	return 0;
 }
 
@@ -1189,8 +1230,6 @@ scan_string(struct scanner *sc, bool *escaped)
 	size_t n;
 
 	*escaped = false;
-	if (sc->qmap != NULL)
-		return scan_string_mapped(sc);
 	for (;;) {
 		for (;;) {
 #ifdef __SSE2__
@@ -1260,12 +1299,23 @@ scan_string(struct scanner *sc, bool *escaped)
 	}
 }
 
+/* A string at sc->p: the plain case inline. */
+static inline int
+scan_str(struct scanner *sc, bool *escaped)
+{
+	if (sc->qmap != NULL) {
+		*escaped = false;
+		return scan_string_mapped(sc);
+	}
+	return scan_string(sc, escaped);
+}
+
 static inline void
 scan_ws(struct scanner *sc)
 {
 	const char *p = sc->p;
 
-	if (p<sc->end && * p> ' ')
+	if (!sc->ws || (p<sc->end && * p> ' '))
 		return;
 	while (p < sc->end &&
 	    (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
@@ -1277,8 +1327,9 @@ scan_ws(struct scanner *sc)
 
 static int scan_container(struct scanner *sc, int depth);
 
-/* One value at sc->p (white space before it allowed); *type set. */
-static inline int
+/* One value at sc->p (white space before it allowed); *type set.  Inline
+ * even where it recurses through scan_container(). */
+static inline __attribute__((always_inline)) int
 scan_value(struct scanner *sc, int depth, enum jtype *type, bool *escaped)
 {
 	size_t n;
@@ -1290,7 +1341,7 @@ scan_value(struct scanner *sc, int depth, enum jtype *type, bool *escaped)
 	switch (*sc->p) {
 	case '"':
 		*type = J_STRING;
-		return scan_string(sc, escaped);
+		return scan_str(sc, escaped);
 	case '{':
 	case '[':
 		*type = *sc->p == '{' ? J_OBJECT : J_ARRAY;
@@ -1357,7 +1408,7 @@ scan_container(struct scanner *sc, int depth)
 		}
 		if (close == '}') {
 			if (sc->p >= sc->end || *sc->p != '"' ||
-			    scan_string(sc, &esc) < 0)
+			    scan_str(sc, &esc) < 0)
 				return -1;
 			scan_ws(sc);
 			if (sc->p >= sc->end || *sc->p != ':')
@@ -1369,18 +1420,44 @@ scan_container(struct scanner *sc, int depth)
 	}
 }
 
+/* The top-level member key: val..end, of type t, if it is one of the keys
+ * asked for. */
+static void
+scan_found(struct jsonx_scan *s, const size_t *klens, size_t nkeys,
+    const char *key, size_t klen, const char *val, const char *end,
+    enum jtype t, bool esc)
+{
+	size_t i;
+
+	for (i = 0; i < nkeys; i++) {
+		struct jsonx_span *f = &s->found[i];
+
+		if (klens[i] != klen || memcmp(s->keys[i], key, klen) != 0)
+			continue;
+		f->found = true;
+		f->type = t;
+		f->escaped = esc;
+		f->p = t == J_STRING ? val + 1 : val;
+		f->len = (size_t)(end - val) - (t == J_STRING ? 2 : 0);
+	}
+}
+
 /* The members of the top-level object, noting the keys asked for. */
 static int
 scan_members(struct scanner *sc, struct jsonx_scan *s)
 {
 	const char *key, *val;
-	size_t klen, i, nkeys, klens[JSONX_SCAN_KEYS];
+	size_t klen, nkeys, klens[JSONX_SCAN_KEYS];
+	uint64_t lens; /* bit k: a key asked for is k bytes long */
 	bool esc, first;
 	enum jtype t;
 
-	for (nkeys = 0; nkeys < JSONX_SCAN_KEYS && s->keys[nkeys] != NULL;
-	     nkeys++)
+	for (nkeys = 0, lens = 0;
+	     nkeys < JSONX_SCAN_KEYS && s->keys[nkeys] != NULL; nkeys++) {
 		klens[nkeys] = strlen(s->keys[nkeys]);
+		if (klens[nkeys] < 64)
+			lens |= 1ULL << klens[nkeys];
+	}
 	sc->p++;
 	scan_ws(sc);
 	if (sc->p < sc->end && *sc->p == '}') {
@@ -1402,7 +1479,7 @@ scan_members(struct scanner *sc, struct jsonx_scan *s)
 		if (sc->p >= sc->end || *sc->p != '"')
 			return -1;
 		key = sc->p + 1;
-		if (scan_string(sc, &esc) < 0)
+		if (scan_str(sc, &esc) < 0)
 			return -1;
 		klen = (size_t)(sc->p - 1 - key);
 		if (esc)
@@ -1418,35 +1495,30 @@ scan_members(struct scanner *sc, struct jsonx_scan *s)
 		s->members++;
 		if (klen == 9 && memcmp(key, "@metadata", 9) == 0)
 			s->has_meta = true;
-		for (i = 0; i < nkeys; i++) {
-			struct jsonx_span *f = &s->found[i];
-
-			if (klens[i] != klen ||
-			    memcmp(s->keys[i], key, klen) != 0)
-				continue;
-			f->found = true;
-			f->type = t;
-			f->escaped = esc;
-			f->p = t == J_STRING ? val + 1 : val;
-			f->len =
-			    (size_t)(sc->p - val) - (t == J_STRING ? 2 : 0);
-		}
+		if (klen < 64 ? lens >> klen & 1 : nkeys > 0)
+			scan_found(
+			    s, klens, nkeys, key, klen, val, sc->p, t, esc);
 	}
 }
 
 enum jsonx_status
 jsonx_scan(const char *p, size_t n, struct jsonx_scan *s)
 {
-	struct scanner sc = {p, p + n, true, p, NULL};
+	struct scanner sc = {p, p + n, true, true, p, NULL, 0};
 #ifdef __SSE2__
 	uint64_t qmap[QMAP_MAX / 64];
+	bool spaces;
 #endif
 	bool esc;
 	size_t i;
 
 #ifdef __SSE2__
-	if (n <= QMAP_MAX && quote_map(p, n, qmap))
+	if (n <= QMAP_MAX && quote_map(p, n, qmap, &spaces)) {
+		/* plain: no tab, CR or LF either */
 		sc.qmap = qmap;
+		sc.nw = (n + 63) / 64;
+		sc.ws = spaces;
+	}
 #endif
 
 	s->type = J_NULL;

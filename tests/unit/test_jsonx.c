@@ -263,6 +263,109 @@ test_number_grammar(void **state)
 	assert_false(jsonx_number_valid("1.5", 2));
 }
 
+/* RFC 8259's number, as a state machine: an oracle apart from the parser. */
+static bool
+ref_number(const char *p, size_t n)
+{
+	enum {
+		START,
+		MINUS,
+		ZERO,
+		INT,
+		DOT,
+		FRAC,
+		E,
+		ESIGN,
+		EXP,
+		BAD
+	} st = START;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char c = p[i];
+		bool d = c >= '0' && c <= '9';
+
+		switch (st) {
+		case START:
+			st = c == '-' ? MINUS : c == '0' ? ZERO : d ? INT : BAD;
+			break;
+		case MINUS:
+			st = c == '0' ? ZERO : d ? INT : BAD;
+			break;
+		case ZERO:
+		case INT:
+			if (d && st == INT)
+				break;
+			st = c == '.' ? DOT : c == 'e' || c == 'E' ? E : BAD;
+			break;
+		case DOT:
+		case FRAC:
+			if (d) {
+				st = FRAC;
+				break;
+			}
+			st = st == FRAC && (c == 'e' || c == 'E') ? E : BAD;
+			break;
+		case E:
+			st = c == '+' || c == '-' ? ESIGN : d ? EXP : BAD;
+			break;
+		case ESIGN:
+		case EXP:
+			st = d ? EXP : BAD;
+			break;
+		default:
+			return false;
+		}
+		if (st == BAD)
+			return false;
+	}
+	return st == ZERO || st == INT || st == FRAC || st == EXP;
+}
+
+/*
+ * Every string of up to 6 bytes over the bytes that matter to a number,
+ * and runs of digits of every length up to 40 ended by every kind of byte
+ * (the digits are counted eight bytes at a time).
+ */
+static void
+test_number_exhaustive(void **state)
+{
+	static const char alphabet[] = "0159-+.eEx/:";
+	const size_t na = sizeof(alphabet) - 1;
+	char buf[64];
+	size_t len, k, i, code, total;
+
+	(void)state;
+	for (len = 1; len <= 6; len++) {
+		for (total = 1, i = 0; i < len; i++)
+			total *= na;
+		for (code = 0; code < total; code++) {
+			for (k = code, i = 0; i < len; i++, k /= na)
+				buf[i] = alphabet[k % na];
+			if (jsonx_number_valid(buf, len) !=
+			    ref_number(buf, len))
+				fail_msg("'%.*s': %d", (int)len, buf,
+				    ref_number(buf, len));
+		}
+	}
+	for (len = 0; len <= 40; len++)
+		for (i = 0; i < na; i++) {
+			const char *const heads[] = {"1", "-9", "0.", "1e+"};
+
+			for (k = 0; k < 4; k++) {
+				size_t h = strlen(heads[k]), n;
+
+				memcpy(buf, heads[k], h);
+				memset(buf + h, '7', len);
+				buf[h + len] = alphabet[i];
+				for (n = h + len; n <= h + len + 1; n++)
+					if (jsonx_number_valid(buf, n) !=
+					    ref_number(buf, n))
+						fail_msg("'%.*s'", (int)n, buf);
+			}
+		}
+}
+
 /* ---- strings ---- */
 
 static void
@@ -1204,6 +1307,7 @@ main(void)
 	    cmocka_unit_test(test_number_corpus_round_trips),
 	    cmocka_unit_test(test_number_corpus_file),
 	    cmocka_unit_test(test_number_grammar),
+	    cmocka_unit_test(test_number_exhaustive),
 	    cmocka_unit_test(test_string_escapes),
 	    cmocka_unit_test(test_string_bad_escapes),
 	    cmocka_unit_test(test_string_nul),
