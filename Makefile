@@ -141,7 +141,7 @@ integration: test-bins
 
 # ---- lint: man pages, shell, C
 SHELL_FILES = $(wildcard tests/services/*.sh tests/bench/*.sh tests/fuzz/*.sh \
-	tests/run-test .ci/run completions/bash/*)
+	tests/run-test .ci/run demo.sh completions/bash/*)
 lint:
 	mandoc -Tlint -Wwarning man/*.1 man/*.7
 	shellcheck -x -s bash $(SHELL_FILES)
