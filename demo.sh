@@ -102,11 +102,19 @@ mqtt=$MQTT_SVC_PORT bs=$KAFKA_SVC_BOOTSTRAP url=$OS_SVC_URL
 printf 'mosquitto on 127.0.0.1:%s, Kafka on %s, OpenSearch on %s\n' "$mqtt" "$bs" "$url"
 
 cmd "mqtt2json -p $mqtt -t 'demo/#' -q 1 -C $n | vnorm | kprod -b $bs -t telemetry --key-field vin &"
-mqtt2json -p "$mqtt" -t 'demo/#' -q 1 -C "$n" --stats 0 2>"$tmp/m2j.err" |
+# --idle-timeout: should a message go missing, the demo ends, it does not hang
+mqtt2json -v -p "$mqtt" -t 'demo/#' -q 1 -C "$n" --idle-timeout 30 --stats 0 \
+    2>"$tmp/m2j.err" |
     vnorm --stats 0 2>"$tmp/vnorm.err" |
     kprod -b "$bs" -t telemetry --key-field vin --stats 0 2>"$tmp/kprod.err" &
 pipeline=$!
-sleep 1 # the subscription in place
+# publish once the subscription is in place (-v says when)
+for _ in {1..300}; do
+    grep -q 'subscribed to' "$tmp/m2j.err" 2>/dev/null && break
+    sleep 0.1
+done
+grep -q 'subscribed to' "$tmp/m2j.err" ||
+    die "mqtt2json did not subscribe: $(cat "$tmp/m2j.err")"
 cmd "json2mqtt -p $mqtt -t demo/telemetry -q 1 <raw-vehicle-sample.ndjson"
 json2mqtt -p "$mqtt" -t demo/telemetry -q 1 --stats 0 <"$raw" 2>"$tmp/j2m.err" ||
     die "json2mqtt failed: $(cat "$tmp/j2m.err")"
