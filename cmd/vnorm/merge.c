@@ -262,8 +262,14 @@ merger_add(struct merger *m, const struct vdoc *d)
 {
 	unsigned h = vin_hash(d->vin, d->vinlen);
 	struct group *g = find_group(m, d->vin, d->vinlen, h);
+	/* A telemetry message whose signal is a lone latitude or longitude
+	 * may carry a location as well.  In a snapshot the location would
+	 * hide the coordinate (a container wins over coordinates), so such
+	 * a message passes through as it is. */
+	bool both = d->f[F_LOCATION].text != NULL &&
+	    (d->f[F_LATITUDE].text != NULL || d->f[F_LONGITUDE].text != NULL);
 
-	if (d->kind != K_TELEMETRY && d->kind != K_LOCATION) {
+	if ((d->kind != K_TELEMETRY && d->kind != K_LOCATION) || both) {
 		if (g != NULL)
 			emit_group(m, g);
 		m->out(m->arg, d, 1);

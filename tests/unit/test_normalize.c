@@ -1822,6 +1822,25 @@ test_merge_pass_through(void **state)
 }
 
 static void
+test_merge_lone_coordinate_with_location(void **state)
+{
+	struct fx *fx = *state;
+
+	/* a latitude signal with a location riding along: as a snapshot
+	 * the location would win over the latitude, so the message passes
+	 * through, after its VIN's open group (a fuzzer found this) */
+	check_merged(fx, 1000,
+	    TEL(1, "speed",
+		"5") "{\"vin\":\"V\",\"trip_id\":\"t\",\"ts\":1.1,"
+		     "\"kind\":\"telemetry\",\"position\":\"3,4\","
+		     "\"lat\":1}\n" TEL(1.2, "rpm", "7"),
+	    HEAD("1.000") "\"snapshot\",\"vehicle_speed\":5}\n" HEAD(
+		"1.100") "\"telemetry\",\"latitude\":1,\"location\":{"
+			 "\"lat\":3,\"lon\":4}}\n" HEAD("1.200") "\"snapshot\","
+								"\"engine_speed\":7}\n");
+}
+
+static void
 test_merge_sweep(void **state)
 {
 	struct fx *fx = *state;
@@ -2003,6 +2022,7 @@ main(void)
 	    cmocka_unit_test(test_merge_join),
 	    cmocka_unit_test(test_merge_splits),
 	    cmocka_unit_test(test_merge_pass_through),
+	    cmocka_unit_test(test_merge_lone_coordinate_with_location),
 	    cmocka_unit_test(test_merge_sweep),
 	    cmocka_unit_test(test_merge_lat_lon_members_meta),
 	    cmocka_unit_test(test_golden_merged),
