@@ -108,7 +108,15 @@ for t in "${targets[@]}"; do
         crashes=1 # died without an artifact: count it, show the log
     fi
     if [[ $crashes -gt 0 ]]; then
-        tail -n 40 "$log" >&2
+        # the report without libFuzzer's progress lines, which push the
+        # failed check out of a short tail; then each new input, so that
+        # a CI log alone is enough to reproduce it
+        grep -av '^#[0-9]' "$log" | grep -av '^INFO: ' | head -n 80 >&2
+        find "$artifacts" -type f -newer "$bin" | while read -r a; do
+            echo "-- $a (base64):" >&2
+            base64 -w 0 "$a" >&2
+            echo >&2
+        done
     fi
     crashes_total=$((crashes_total + crashes))
     summary+=("$t: executions ${execs:-unknown}, crashes $crashes")
