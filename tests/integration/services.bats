@@ -11,6 +11,7 @@
 # bats runs each @test in a subshell; that is the point, not a bug
 # shellcheck disable=SC2030,SC2031
 
+bats_require_minimum_version 1.5.0
 load ../lib/common
 
 # shellcheck source=tests/services/mosquitto.sh
@@ -379,6 +380,37 @@ search_geo() {
     assert_failure
     run "$script" start bogus
     assert_failure 2
+}
+
+@test "command mode: kafka.sh start, topic, log, restart, stop; unknown commands exit 2" {
+    export IOTPIPE_RUN_DIR=$IOTPIPE_RUN_DIR/command
+    unset IOTPIPE_TEST_KAFKA
+    local script=$IOTPIPE_SRC/tests/services/kafka.sh bs
+    run "$script" start --name cmd
+    assert_success
+    assert_output --regexp '^127\.0\.0\.1:[0-9]+$'
+    bs=$output
+    run "$script" topic cmdtopic 3 cmd
+    assert_success
+    run kcat -b "$bs" -L -t cmdtopic -J
+    assert_success
+    assert_equal "$(jq '.topics[0].partitions | length' <<<"$output")" 3
+    run "$script" log cmd
+    assert_output "$IOTPIPE_RUN_DIR/kafka-cmd/kafka.log"
+    [[ -s $output ]]
+    run "$script" restart cmd
+    assert_success
+    assert_output "$bs"
+    run "$script" status cmd
+    assert_output --partial running
+    run "$script" stop cmd
+    assert_success
+    gone "$IOTPIPE_RUN_DIR/kafka-cmd/"
+    for bad in bogus cmd_topic ''; do
+        run --separate-stderr "$script" "$bad"
+        assert_failure 2
+        [[ ${stderr_lines[0]} == "usage: kafka.sh start"* ]]
+    done
 }
 
 # ---- failures are clear, bounded, and leave nothing behind

@@ -233,48 +233,16 @@ usage: elasticsearch.sh start [--name NAME] [--port PORT] [--heap SIZE]
 EOF
 }
 
+elasticsearch_fetch() {
+    elasticsearch_home
+}
+
+_elasticsearch_address() {
+    printf '%s\n' "$ES_SVC_URL"
+}
+
 elasticsearch_main() {
-    local cmd=${1:-} dir
-    (($#)) && shift
-    case $cmd in
-    -h | --help | help)
-        _elasticsearch_usage
-        return 0
-        ;;
-    fetch)
-        elasticsearch_home
-        return
-        ;;
-    start | stop | restart | env | status | log | clean) ;;
-    *)
-        _elasticsearch_usage >&2
-        return 2
-        ;;
-    esac
-    svc_command_dir || return 1
-    case $cmd in
-    start)
-        elasticsearch_start "$@" || return
-        printf '%s\n' "$ES_SVC_URL"
-        ;;
-    restart)
-        elasticsearch_restart "$@" || return
-        printf '%s\n' "$ES_SVC_URL"
-        ;;
-    stop) elasticsearch_stop "$@" ;;
-    env) cat -- "$(svc_instance_dir elasticsearch "${1:-default}")/env" ;;
-    status)
-        dir=$(svc_instance_dir elasticsearch "${1:-default}")
-        if [[ -f $dir/pid ]] && svc_alive "$(<"$dir/pid")"; then
-            printf 'running (pid %s)\n' "$(<"$dir/pid")"
-        else
-            printf 'stopped\n'
-            return 1
-        fi
-        ;;
-    log) printf '%s\n' "$(svc_instance_dir elasticsearch "${1:-default}")/elasticsearch.log" ;;
-    clean) svc_command_clean ;;
-    esac
+    svc_main elasticsearch default "$@"
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then

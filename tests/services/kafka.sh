@@ -449,49 +449,20 @@ usage: kafka.sh start [--name NAME] [--port PORT] [--heap SIZE]
 EOF
 }
 
+kafka_fetch() {
+    kafka_classpath
+}
+
+kafka_cmd_topic() {
+    kafka_topic_create "$@"
+}
+
+_kafka_address() {
+    printf '%s\n' "$KAFKA_SVC_BOOTSTRAP"
+}
+
 kafka_main() {
-    local cmd=${1:-} dir
-    (($#)) && shift
-    case $cmd in
-    -h | --help | help)
-        _kafka_usage
-        return 0
-        ;;
-    fetch)
-        kafka_classpath
-        return
-        ;;
-    start | stop | restart | env | status | log | topic | clean) ;;
-    *)
-        _kafka_usage >&2
-        return 2
-        ;;
-    esac
-    svc_command_dir || return 1
-    case $cmd in
-    start)
-        kafka_start "$@" || return
-        printf '%s\n' "$KAFKA_SVC_BOOTSTRAP"
-        ;;
-    restart)
-        kafka_restart "$@" || return
-        printf '%s\n' "$KAFKA_SVC_BOOTSTRAP"
-        ;;
-    stop) kafka_stop "$@" ;;
-    topic) kafka_topic_create "$@" ;;
-    env) cat -- "$(svc_instance_dir kafka "${1:-default}")/env" ;;
-    status)
-        dir=$(svc_instance_dir kafka "${1:-default}")
-        if [[ -f $dir/pid ]] && svc_alive "$(<"$dir/pid")"; then
-            printf 'running (pid %s)\n' "$(<"$dir/pid")"
-        else
-            printf 'stopped\n'
-            return 1
-        fi
-        ;;
-    log) printf '%s\n' "$(svc_instance_dir kafka "${1:-default}")/kafka.log" ;;
-    clean) svc_command_clean ;;
-    esac
+    svc_main kafka default "$@"
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then

@@ -646,3 +646,54 @@ svc_command_clean() {
     rm -f -- "$IOTPIPE_RUN_DIR/failed"
     IOTPIPE_KEEP_LOGS=0 svc_cleanup 0
 }
+
+# svc_main SERVICE DEFAULT ARGS...: the command line of tests/services/
+# SERVICE.sh.  The script defines _SERVICE_usage, SERVICE_start,
+# SERVICE_restart, SERVICE_stop and _SERVICE_address (what start and
+# restart print); where it has them, SERVICE_fetch (`fetch`: download what
+# the server needs) and SERVICE_cmd_X for a command X of its own.  DEFAULT
+# is the instance name env, status and log take when given none.
+svc_main() {
+    local svc=$1 default=$2 cmd=${3:-} dir
+    shift 2
+    (($#)) && shift
+    case $cmd in
+    -h | --help | help)
+        "_${svc}_usage"
+        return 0
+        ;;
+    start | stop | restart | env | status | log | clean) ;;
+    *)
+        if [[ $cmd == fetch ]] && declare -F "${svc}_fetch" >/dev/null; then
+            "${svc}_fetch"
+            return
+        fi
+        if [[ -z $cmd || $cmd == *[!a-z]* ]] ||
+            ! declare -F "${svc}_cmd_$cmd" >/dev/null; then
+            "_${svc}_usage" >&2
+            return 2
+        fi
+        ;;
+    esac
+    svc_command_dir || return 1
+    dir=$(svc_instance_dir "$svc" "${1:-$default}")
+    case $cmd in
+    start | restart)
+        "${svc}_$cmd" "$@" || return
+        "_${svc}_address"
+        ;;
+    stop) "${svc}_stop" "$@" ;;
+    env) cat -- "$dir/env" ;;
+    status)
+        if [[ -f $dir/pid ]] && svc_alive "$(<"$dir/pid")"; then
+            printf 'running (pid %s)\n' "$(<"$dir/pid")"
+        else
+            printf 'stopped\n'
+            return 1
+        fi
+        ;;
+    log) printf '%s\n' "$dir/$svc.log" ;;
+    clean) svc_command_clean ;;
+    *) "${svc}_cmd_$cmd" "$@" ;;
+    esac
+}

@@ -239,47 +239,12 @@ usage: mosquitto.sh start [--persist] [--name NAME] [--port PORT] [--conf LINE].
 EOF
 }
 
+_mosquitto_address() {
+    printf '%s:%s\n' "$MQTT_SVC_HOST" "$MQTT_SVC_PORT"
+}
+
 mosquitto_main() {
-    local cmd=${1:-} dir
-    (($#)) && shift
-    case $cmd in
-    -h | --help | help)
-        _mosquitto_usage
-        return 0
-        ;;
-    start | stop | restart | env | status | log | clean) ;;
-    *)
-        _mosquitto_usage >&2
-        return 2
-        ;;
-    esac
-    svc_command_dir || return 1
-    case $cmd in
-    start)
-        mosquitto_start "$@" || return
-        printf '%s:%s\n' "$MQTT_SVC_HOST" "$MQTT_SVC_PORT"
-        ;;
-    restart)
-        mosquitto_restart "$@" || return
-        printf '%s:%s\n' "$MQTT_SVC_HOST" "$MQTT_SVC_PORT"
-        ;;
-    stop) mosquitto_stop "$@" ;;
-    env)
-        dir=$(svc_instance_dir mosquitto "${1:-plain}")
-        cat -- "$dir/env"
-        ;;
-    status)
-        dir=$(svc_instance_dir mosquitto "${1:-plain}")
-        if [[ -f $dir/pid ]] && svc_alive "$(<"$dir/pid")"; then
-            printf 'running (pid %s)\n' "$(<"$dir/pid")"
-        else
-            printf 'stopped\n'
-            return 1
-        fi
-        ;;
-    log) printf '%s\n' "$(svc_instance_dir mosquitto "${1:-plain}")/mosquitto.log" ;;
-    clean) svc_command_clean ;;
-    esac
+    svc_main mosquitto plain "$@"
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then

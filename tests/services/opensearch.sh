@@ -236,48 +236,16 @@ usage: opensearch.sh start [--name NAME] [--port PORT] [--heap SIZE]
 EOF
 }
 
+opensearch_fetch() {
+    opensearch_classpath
+}
+
+_opensearch_address() {
+    printf '%s\n' "$OS_SVC_URL"
+}
+
 opensearch_main() {
-    local cmd=${1:-} dir
-    (($#)) && shift
-    case $cmd in
-    -h | --help | help)
-        _opensearch_usage
-        return 0
-        ;;
-    fetch)
-        opensearch_classpath
-        return
-        ;;
-    start | stop | restart | env | status | log | clean) ;;
-    *)
-        _opensearch_usage >&2
-        return 2
-        ;;
-    esac
-    svc_command_dir || return 1
-    case $cmd in
-    start)
-        opensearch_start "$@" || return
-        printf '%s\n' "$OS_SVC_URL"
-        ;;
-    restart)
-        opensearch_restart "$@" || return
-        printf '%s\n' "$OS_SVC_URL"
-        ;;
-    stop) opensearch_stop "$@" ;;
-    env) cat -- "$(svc_instance_dir opensearch "${1:-default}")/env" ;;
-    status)
-        dir=$(svc_instance_dir opensearch "${1:-default}")
-        if [[ -f $dir/pid ]] && svc_alive "$(<"$dir/pid")"; then
-            printf 'running (pid %s)\n' "$(<"$dir/pid")"
-        else
-            printf 'stopped\n'
-            return 1
-        fi
-        ;;
-    log) printf '%s\n' "$(svc_instance_dir opensearch "${1:-default}")/opensearch.log" ;;
-    clean) svc_command_clean ;;
-    esac
+    svc_main opensearch default "$@"
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
