@@ -17,8 +17,11 @@
 #                  the peak, after the first 10%, and at the end
 #
 # Environment: IOTPIPE_BUILD (the programs), BENCH_LINES (1000000),
-# BENCH_RUNS (5), after one uncounted warm-up, BENCH_SEED (1), IOTPIPE_CACHE,
+# BENCH_RUNS (5), after BENCH_WARMUP (3) uncounted rounds of kcat -P and
+# kprod, BENCH_SEED (1), IOTPIPE_CACHE,
 # IOTPIPE_TEST_KAFKA (use that broker; its topics must auto-create).
+# The table's broker_s is the CPU time the broker's JVM used during the
+# run shown (on two cores it competes with the client for them).
 # Prints a table and "ratio" lines: kcat's seconds over ours, above 1.0
 # when iotpipe is faster (target: >= 1.0).  Exits 1 when a run loses or
 # fails, 0 otherwise (a missed target is a figure, not a failure).
@@ -30,6 +33,7 @@ src=$(cd "$here/../.." && pwd)
 build=${IOTPIPE_BUILD:-$src/build}
 n=${BENCH_LINES:-1000000}
 runs=${BENCH_RUNS:-5}
+warmup=${BENCH_WARMUP:-3}
 seed=${BENCH_SEED:-1}
 python=${PYTHON:-python3}
 PATH=$build:$PATH
@@ -47,6 +51,7 @@ for c in kprod kcons vnorm kcat jq "$python" /usr/bin/time; do
 done
 [[ $n =~ ^[0-9]+$ && $n -ge 1000 ]] || die "BENCH_LINES must be a number >= 1000"
 [[ $runs =~ ^[0-9]+$ && $runs -ge 1 ]] || die "BENCH_RUNS must be a number >= 1"
+[[ $warmup =~ ^[0-9]+$ && $warmup -ge 1 ]] || die "BENCH_WARMUP must be a number >= 1"
 
 svc_init || exit 1
 svc_trap
@@ -91,13 +96,30 @@ else
     kafka_start --name bench >/dev/null || die "no broker"
 fi
 bs=$KAFKA_SVC_BOOTSTRAP
+broker_pid=
+[[ -z ${IOTPIPE_TEST_KAFKA:-} ]] && broker_pid=${KAFKA_SVC_PID:-}
+hz=$(getconf CLK_TCK)
 
-# measure FILE CMD...: run CMD, append "seconds cpu_seconds max_rss_kb"
+# broker_ticks: the CPU time the broker's JVM has used so far, in clock
+# ticks (utime and stime, fields 14 and 15 of /proc/PID/stat, counted
+# after the command name); empty when the broker is not ours
+broker_ticks() {
+    [[ -n $broker_pid && -r /proc/$broker_pid/stat ]] || return 0
+    awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$broker_pid/stat"
+}
+
+# measure FILE CMD...: run CMD, append "seconds cpu_seconds max_rss_kb
+# broker_cpu_seconds" (the broker's CPU during the run: on two cores it
+# competes with the client, and what the client sends decides its share)
 measure() {
-    local file=$1
+    local file=$1 t0 t1
     shift
+    t0=$(broker_ticks)
     /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$@" || return 1
-    awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$work/time" >>"$file"
+    t1=$(broker_ticks)
+    awk -v t0="$t0" -v t1="$t1" -v hz="$hz" '{
+        printf "%s %.2f %s %s\n", $1, $2 + $3, $4,
+            t0 == "" ? "-" : sprintf("%.2f", (t1 - t0) / hz) }' "$work/time" >>"$file"
 }
 
 best() {
@@ -115,11 +137,11 @@ count() {
 }
 
 row() {
-    local name=$1 file=$2 secs cpu rss
-    read -r secs cpu rss < <(best "$file")
-    printf '%-38s %7s %7s %9.0f %7.1f %7s %8s\n' "$name" "$secs" "$(median "$file")" \
+    local name=$1 file=$2 secs cpu rss bcpu
+    read -r secs cpu rss bcpu < <(best "$file")
+    printf '%-38s %7s %7s %9.0f %7.1f %7s %8s %8s\n' "$name" "$secs" "$(median "$file")" \
         "$(awk -v a="$n" -v b="$secs" 'BEGIN { print a / b }')" \
-        "$(awk -v a="$bytes" -v b="$secs" 'BEGIN { print a / b / 1e6 }')" "$cpu" "$rss"
+        "$(awk -v a="$bytes" -v b="$secs" 'BEGIN { print a / b / 1e6 }')" "$cpu" "$rss" "$bcpu"
 }
 
 results=()
@@ -137,12 +159,12 @@ ratio() {
             (!t ? "  (reference)" : b / a >= 1.0 && mb / ma >= 1.0 ? "" : "  BELOW TARGET 1.0") }')")
 }
 
-printf '# %d documents, %.1f MB (%d bytes a line on average), %d runs: best and median\n' \
-    "$n" "$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" $((bytes / n)) "$runs"
+printf '# %d documents, %.1f MB (%d bytes a line on average), %d runs after %d warm-up rounds: best and median\n' \
+    "$n" "$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" $((bytes / n)) "$runs" "$warmup"
 printf '# Kafka %s on %s; %s; load average %s\n' "${KAFKA_SVC_VERSION:-external}" "$bs" \
     "$(kprod --version)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '# %s\n' "$logs"
-printf '%-38s %7s %7s %9s %7s %7s %8s\n' test best median lines/s MB/s cpu_s rss_kb
+printf '%-38s %7s %7s %9s %7s %7s %8s %8s\n' test best median lines/s MB/s cpu_s rss_kb broker_s
 
 # ---- produce
 # kprod's defaults (idempotent, acks=all, linger 20 ms, lz4) for kcat
@@ -173,13 +195,16 @@ drop() {
     kafka_topic_delete "bench-${keep}.*-$1-$$" bench ||
         printf '# could not delete the topics of run %s\n' "$1"
 }
-# a first run for the broker's JIT and caches, not counted
-r=0
-produce p-kcat
-produce p-kprod
+# first runs for the broker's JIT and caches, not counted: with one
+# warm-up round the broker's CPU for the same input still fell by half
+# from the first counted run to the fifth, and the runs' times with it
+for ((r = 0; r > -warmup; r--)); do
+    produce p-kcat
+    produce p-kprod
+    drop "$r"
+done
 : >"$work/p-kcat"
 : >"$work/p-kprod"
-drop 0
 # each run in a different order: whoever runs after whom, or first after
 # a pause, does not always favour the same program
 for ((r = 1; r <= runs; r++)); do
@@ -255,7 +280,8 @@ wait "$pid" || die "kcons failed in the memory run"
 
 printf '%s\n' "${results[@]}"
 for f in p-kprod p-kcat p-kcat-safe pk-kprod pk-kcat c-kcons c-kcat; do
-    printf 'runs %-12s %s\n' "$f" "$(cut -d' ' -f1 "$work/$f" | tr '\n' ' ')"
+    printf 'runs %-12s %s  broker_s %s\n' "$f" "$(cut -d' ' -f1 "$work/$f" | tr '\n' ' ')" \
+        "$(cut -d' ' -f4 "$work/$f" | tr '\n' ' ')"
 done
 rss_report kprod "$work/rss-kprod"
 rss_report kcons "$work/rss-kcons"
