@@ -195,13 +195,16 @@ await_room(struct run *r, double *deadline)
 	return true;
 }
 
-/* A line librdkafka did not take. */
+/* A line librdkafka did not take.  Only a message over
+ * message.max.bytes is refused for what it is; any other error (a
+ * partition or topic that does not exist, a full queue at the stop, a
+ * fatal error) is a delivery that failed, as it is when the same error
+ * comes later in a delivery report: exit status 1. */
 static void
 unsent(struct run *r, rd_kafka_resp_err_t err, unsigned long long lineno,
     const char *line, size_t len)
 {
-	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL ||
-	    err == RD_KAFKA_RESP_ERR__FATAL)
+	if (err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
 		(*r->undelivered)++;
 	buf_printf(
 	    &r->extra, ",\"kafka_error\":\"%s\"", rd_kafka_err2name(err));
@@ -374,14 +377,18 @@ before_read(void *arg)
 		r->stop_reading = true;
 }
 
-/* Waiting: receipts leave even for a regular file, where a reader may be
- * following them. */
+/* Waiting: receipts and rejects leave even for a regular file, where a
+ * reader may be following them, and a kill loses none of them. */
 static void
 flush_receipts_now(struct run *r)
 {
 	if (r->receipts != NULL && !ndjson_writer_gone(r->receipts) &&
 	    ndjson_writer_flush(r->receipts) < 0)
 		r->stop_reading = true;
+	if (reject_flush(r->rej) < 0) {
+		log_err("rejects: %s", strerror(errno));
+		r->failed = r->stop_reading = true;
+	}
 }
 
 /* Read what stdin has now, up to the budget.  Returns false when it has

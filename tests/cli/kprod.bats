@@ -333,3 +333,36 @@ sigterm_300() {
     assert_output --partial 'possibly_persisted'
     assert_output --partial 'EXIT STATUS'
 }
+
+@test "a partition the topic does not have: every line a reject, undelivered, exit 1, whenever the lines come" {
+    # with the lines at once they fail in delivery reports, after a pause
+    # (the metadata known) when produced: both are failed deliveries
+    for delay in 0 3; do
+        run --separate-stderr bash -c 'sleep "$1"; printf "{\"n\":1}\n{\"n\":2}\n" |
+            kprod -q "${@:3}" -t t -p 99 --rejects "$2" --stats 0' \
+            _ "$delay" "$TMP/rej$delay" "${MOCK[@]}" </dev/null
+        assert_equal "$status" 1
+        assert_equal "$(jq -s 'length' "$TMP/rej$delay")" 2
+        assert_equal "$(jq -r '.error.line' "$TMP/rej$delay" | sort | tr '\n' ' ')" "1 2 "
+        assert_equal "$(jq -r '.error.kafka_error' "$TMP/rej$delay" | sort -u)" _UNKNOWN_PARTITION
+        grep -q '"undelivered":2,.*"final":true' <<<"$stderr" ||
+            fail "delay $delay: $stderr"
+    done
+}
+
+@test "rejects reach a regular --rejects file while kprod waits for input, before any kill" {
+    local pid
+    mkfifo "$TMP/in"
+    kprod -q -t t --rejects "$TMP/rej" --stats 0 "${MOCK[@]}" <"$TMP/in" 2>"$TMP/err" &
+    pid=$!
+    exec 7>"$TMP/in"
+    printf '{"ok":1}\nnot json\n{"ok":2}\n[1,\n' >&7
+    for _ in $(seq 50); do
+        [[ $(wc -l <"$TMP/rej" 2>/dev/null) == 2 ]] && break
+        sleep 0.1
+    done
+    kill -KILL "$pid"
+    wait "$pid" || true
+    exec 7>&-
+    assert_equal "$(jq -r '.error.line' "$TMP/rej" | tr '\n' ' ')" "2 4 "
+}
