@@ -177,14 +177,20 @@ static void
 start_offsets(struct kc_run *r, rd_kafka_topic_partition_list_t *parts)
 {
 	rd_kafka_topic_partition_list_t *c, *fresh;
+	rd_kafka_resp_err_t e;
 	struct buf err = BUF_INIT;
 	int i;
 
 	c = rd_kafka_topic_partition_list_copy(parts);
-	if (rd_kafka_committed(r->rk, c, r->o->timeout_ms) !=
+	if ((e = rd_kafka_committed(r->rk, c, r->o->timeout_ms)) !=
 	    RD_KAFKA_RESP_ERR_NO_ERROR) {
-		for (i = 0; i < c->cnt; i++)
-			c->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+		/* not knowing which partitions have an offset, -o would
+		 * re-read or skip what the group committed: leave it out */
+		log_warn("the group's offsets: %s: -o not applied, starting "
+			 "where the group would",
+		    rd_kafka_err2str(e));
+		rd_kafka_topic_partition_list_destroy(c);
+		return;
 	}
 	fresh = rd_kafka_topic_partition_list_new(c->cnt);
 	for (i = 0; i < c->cnt; i++)

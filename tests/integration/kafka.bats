@@ -306,6 +306,23 @@ lines_at_least() {
     [[ $(jq -r .line "$T/r2" | sort -nu | wc -l) == 2000 ]]
 }
 
+@test "kmock: -G -o beginning when the group's offsets cannot be read: -o left out, nothing read again" {
+    need kmock kmock_use
+    local topic=gofs-$TID group=gofs-$TID
+    kmock_cmd topic "$topic" 2
+    gen 1 300 | kprod -q -b "$KMOCK_BOOTSTRAP" -t "$topic" --stats 0
+    run --separate-stderr kcons -q -b "$KMOCK_BOOTSTRAP" -G "$group" "$topic" -e
+    assert_success
+    assert_equal "${#lines[@]}" 300
+    # the lookup kcons makes for -o fails once; before, -o then applied
+    # to every partition and the group read all 300 again
+    kmock_cmd err OffsetFetch GROUP_AUTHORIZATION_FAILED 1
+    run --separate-stderr kcons -b "$KMOCK_BOOTSTRAP" -G "$group" "$topic" -e -o beginning
+    assert_success
+    assert_equal "${#lines[@]}" 0
+    [[ $stderr == *"-o not applied, starting where the group would"* ]] || fail "$stderr"
+}
+
 @test "kmock: a refused batch and a broker down: rejects carry the broker's error, receipts + rejects = lines" {
     need kmock kmock_use
     local topic=refuse-$TID pid rc=0
