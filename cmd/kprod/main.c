@@ -380,7 +380,7 @@ before_read(void *arg)
 /* Waiting: receipts and rejects leave even for a regular file, where a
  * reader may be following them, and a kill loses none of them. */
 static void
-flush_receipts_now(struct run *r)
+flush_outputs_now(struct run *r)
 {
 	if (r->receipts != NULL && !ndjson_writer_gone(r->receipts) &&
 	    ndjson_writer_flush(r->receipts) < 0)
@@ -447,7 +447,7 @@ loop(struct run *r)
 		service(r, 0);
 		if (more)
 			continue;
-		flush_receipts_now(r);
+		flush_outputs_now(r);
 		timeout = stats_next_ms(r->st);
 		if (timeout < 0 || timeout > 1000)
 			timeout = 1000;
@@ -478,7 +478,7 @@ drain(struct run *r)
 			deadline = mono_now() + r->o->flush_timeout;
 		if (deadline > 0 && mono_now() >= deadline)
 			break;
-		flush_receipts_now(r);
+		flush_outputs_now(r);
 		service(r, 100);
 		sig_drain();
 	}
