@@ -208,6 +208,11 @@ process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
 	}
 	rc = mosquitto_publish_v5(r->conn.mosq, &mid, pub.topic, (int)pub.len,
 	    pub.payload, o->qos, o->retain, NULL);
+	/* On a connection that has just gone, libmosquitto keeps a QoS 1 or
+	 * 2 message queued, to send after the reconnect, and still says
+	 * "not connected": it is in flight, not refused. */
+	if (rc == MOSQ_ERR_NO_CONN && o->qos > 0 && mid != 0)
+		rc = MOSQ_ERR_SUCCESS;
 	if (rc != MOSQ_ERR_SUCCESS) {
 		reject(r, publish_error(rc), ln->lineno, ln->line, ln->len);
 		return;
@@ -230,7 +235,9 @@ read_input(struct run *r)
 	int i;
 
 	for (i = 0; i < READ_BUDGET && !sig_stop; i++) {
-		if (inflight_count(r->inflight) >= r->o->window)
+		/* the connection may have gone in this round's socket read */
+		if (inflight_count(r->inflight) >= r->o->window ||
+		    r->conn.state != MQTT_UP)
 			return;
 		s = ndjson_read(r->rd, &ln);
 		if (s == NDJSON_AGAIN)

@@ -307,6 +307,57 @@ restart_during_stream() {
     ((LOST <= 20000))
 }
 
+# libmosquitto queues a QoS 1 message published on a dead socket, sends it
+# after the reconnect and yet answers "not connected": such a line was
+# once rejected and then delivered all the same (seen in CI as out short
+# by one burst of the restart test above).  Here json2mqtt is stopped
+# while a burst waits on stdin and the broker goes, so that it wakes up to
+# both at once.
+@test "lines read in the round the connection drops are sent after the reconnect, not rejected" {
+    local port id=wake-$$ t=$BATS_TEST_TMPDIR i pid
+    port=$(port_of persist)
+    sub "$t/out" "$t/m2j.err" -p "$port" --durable -i "$id" -t 'wake/#' \
+        --retries forever
+    mkfifo "$t/fifo"
+    json2mqtt -p "$port" -t wake/x -q 1 --retries forever --stats 0 \
+        <"$t/fifo" 2>"$t/j2m.err" &
+    pid=$!
+    exec 7>"$t/fifo"
+    printf '{"n":%d}\n' 1 2 3 4 5 6 7 8 9 10 >&7
+    for ((i = 0; i < 100; i++)); do
+        (($(wc -l <"$t/out") >= 10)) && break
+        sleep 0.05
+    done
+    assert_equal "$(wc -l <"$t/out")" 10
+    kill -STOP "$pid"
+    printf '{"n":%d}\n' 11 12 13 14 15 16 17 18 19 20 >&7
+    mosquitto_use persist
+    kill -TERM "$MQTT_SVC_PID" # it saves the subscriber's session
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$MQTT_SVC_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -CONT "$pid"
+    mosquitto_restart persist >/dev/null
+    exec 7>&-
+    reap "$pid"
+    [[ $ST == 0 ]] || fail "json2mqtt exited $ST: $(cat "$t/j2m.err")"
+    assert_equal "$(stat "$t/j2m.err" in)" 20
+    [[ $(stat "$t/j2m.err" rejected) == 0 ]] || fail "rejects: $(cat "$t/j2m.err")"
+    assert_equal "$(stat "$t/j2m.err" out)" 20
+    # the subscriber's session outlived the restart: all ten arrive
+    for ((i = 0; i < 200; i++)); do
+        (($(sort -u "$t/out" | grep -c '^{"n":1[1-9]}$\|^{"n":20}$') == 10)) && break
+        sleep 0.1
+    done
+    kill -TERM "$SUB"
+    reap "$SUB"
+    [[ $ST == 0 ]] || fail "mqtt2json exited $ST: $(cat "$t/m2j.err")"
+    for ((i = 11; i <= 20; i++)); do
+        grep -qx "{\"n\":$i}" "$t/out" || fail "line $i never arrived: $(cat "$t/m2j.err")"
+    done
+}
+
 # ---- hostile payloads and topics
 
 @test "hostile payloads: each gives the right line or a reject" {
