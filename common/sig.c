@@ -97,6 +97,19 @@ sig_init(void)
 }
 
 int
+sig_default_stop(void)
+{
+	struct sigaction sa = {0};
+
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) < 0 ||
+	    sigaction(SIGTERM, &sa, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+int
 sig_fd(void)
 {
 	return pipefd[0];

@@ -21,6 +21,13 @@ extern volatile sig_atomic_t sig_usr1;
  */
 int sig_init(void);
 
+/*
+ * SIGINT and SIGTERM back to their default action, for a one-shot command
+ * with nothing to finish: the first one ends the process (status 130 or
+ * 143 in the shell).  Returns 0, or -1 with errno.
+ */
+int sig_default_stop(void);
+
 /* Read end of the self-pipe, for poll(); -1 before sig_init().  Borrowed. */
 int sig_fd(void);
 

@@ -402,6 +402,10 @@ main(int argc, char **argv)
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	if (o.list || o.reset_to != NULL || o.ncommits > 0) {
+		/* one request after another, each up to --timeout: a signal
+		 * ends the command there (a commit sent is the broker's) */
+		if (sig_default_stop() < 0)
+			fatal("signals: %s", strerror(errno));
 		memset(&kc, 0, sizeof(kc));
 		conf = configure(&o, &kc, &kc);
 		rk = consumer(conf);
@@ -411,7 +415,10 @@ main(int argc, char **argv)
 			rc = kc_reset(&o, rk);
 		else
 			rc = kc_commit(&o, rk);
-		rd_kafka_destroy(rk);
+		/* never subscribed and every commit synchronous: no group to
+		 * leave, and closing one could wait on a gone coordinator */
+		rd_kafka_destroy_flags(
+		    rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 		rd_kafka_wait_destroyed(5000);
 		kafka_client_clear(&kc);
 		opts_free(&o);

@@ -160,6 +160,36 @@ dead_port() {
     [[ $stderr == "kcons: topic t: metadata: "* ]]
 }
 
+@test "admin modes: the first SIGINT or SIGTERM ends --list, --commit, --reset-offsets" {
+    local port pid rc sig t0 args mute
+    # a listener that never answers: every request waits for --timeout
+    python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+print(s.getsockname()[1], flush=True); time.sleep(300)' >"$TMP/port" &
+    mute=$!
+    for ((t0 = 0; t0 < 50; t0++)); do
+        [[ -s $TMP/port ]] && break
+        sleep 0.1
+    done
+    port=$(cat "$TMP/port")
+    for sig in TERM INT; do
+        for args in "--list" "-G g --commit t:0:5" "-G g --reset-offsets earliest t"; do
+            t0=$SECONDS
+            # shellcheck disable=SC2086 # words on purpose
+            kcons -q -b "127.0.0.1:$port" --timeout 60 $args </dev/null \
+                >"$TMP/out" 2>"$TMP/err" &
+            pid=$!
+            sleep 0.5
+            kill "-$sig" "$pid"
+            rc=0
+            wait "$pid" || rc=$?
+            [[ $rc == $((128 + $(kill -l "$sig"))) ]] || fail "$sig $args: status $rc: $(cat "$TMP/err")"
+            ((SECONDS - t0 < 10)) || fail "$sig $args: took $((SECONDS - t0)) s"
+        done
+    done
+    kill "$mute"
+}
+
 @test "no secret appears in any output, debug included" {
     local port
     port=$(dead_port)

@@ -187,6 +187,32 @@ test_blocking_read_interrupted(void **state)
 	close(fds[1]);
 }
 
+/* After sig_default_stop() the first SIGTERM or SIGINT ends the process;
+ * SIGPIPE stays ignored.  In a child, to keep this process's handlers. */
+static void
+test_default_stop(void **state)
+{
+	static const int sigs[] = {SIGTERM, SIGINT};
+	size_t i;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			if (sig_default_stop() < 0 || raise(SIGPIPE) != 0)
+				_exit(2);
+			raise(sigs[i]);
+			_exit(sig_stop == 0 ? 3 : 4);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status));
+		assert_int_equal(WTERMSIG(status), sigs[i]);
+	}
+}
+
 int
 main(void)
 {
@@ -200,6 +226,7 @@ main(void)
 	    cmocka_unit_test_setup(test_handlers_installed, reset),
 	    cmocka_unit_test_setup(test_sigpipe_is_epipe, reset),
 	    cmocka_unit_test_setup(test_blocking_read_interrupted, reset),
+	    cmocka_unit_test_setup(test_default_stop, reset),
 	};
 
 	return cmocka_run_group_tests_name("sig", tests, group_setup, NULL);
