@@ -498,6 +498,12 @@ kc_run_abort(const struct kc_run *r)
 	return r->abort;
 }
 
+bool
+kc_run_assigned(const struct kc_run *r)
+{
+	return r->assigned_once;
+}
+
 int
 kc_consume(struct kc_run *r, rd_kafka_t *rk)
 {

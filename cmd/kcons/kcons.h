@@ -79,6 +79,8 @@ void kc_run_configure(struct kc_run *r, rd_kafka_conf_t *conf);
 int kc_consume(struct kc_run *r, rd_kafka_t *rk);
 /* True when the consumer must be destroyed without closing (2nd signal). */
 bool kc_run_abort(const struct kc_run *r);
+/* True once partitions were assigned (an empty set counts). */
+bool kc_run_assigned(const struct kc_run *r);
 void kc_run_free(struct kc_run *r); /* NULL is a no-op */
 
 /* --list, --commit, --reset-offsets on a consumer handle: exit status. */

@@ -380,6 +380,27 @@ consumer(rd_kafka_conf_t *conf)
 	return rk;
 }
 
+/*
+ * librdkafka before 2.3.0 asserts (abort, core) when a cooperative-sticky
+ * consumer is destroyed after joining its group and before its first
+ * assignment (librdkafka#4312), as when a signal comes while a group of
+ * kcons starts.  Such a handle, closed already (it left the group and has
+ * nothing to commit), is left to the process exit.
+ */
+static bool
+destroy_would_abort(rd_kafka_t *rk, const struct kc_run *r)
+{
+	char v[256];
+	size_t n = sizeof(v);
+
+	if (rd_kafka_version() >= 0x020300ff || kc_run_assigned(r))
+		return false;
+	if (rd_kafka_conf_get(rd_kafka_conf(rk),
+		"partition.assignment.strategy", v, &n) != RD_KAFKA_CONF_OK)
+		return true;
+	return strstr(v, "cooperative-sticky") != NULL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -430,6 +451,13 @@ main(int argc, char **argv)
 	kc_run_configure(r, conf);
 	rk = consumer(conf);
 	rc = kc_consume(r, rk);
+	if (destroy_would_abort(rk, r)) {
+		log_debug("librdkafka %s: handle left to the exit "
+			  "(librdkafka#4312)",
+		    rd_kafka_version_str());
+		fflush(NULL);
+		_exit(rc);
+	}
 	if (kc_run_abort(r))
 		rd_kafka_destroy_flags(
 		    rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);

@@ -221,6 +221,38 @@ lines_at_least() {
     note "SIGKILL: $rounds rounds, $total messages, all $uniq offsets written, $dups duplicates, 0 gaps, $(cat "$T"/out-* | jq -R 'fromjson? | 0' 2>/dev/null | wc -l) whole lines"
 }
 
+@test "SIGTERM to five kcons -G while they join their group: every one exits 0 (librdkafka#4312)" {
+    need kafka kafka_use
+    local topic=join-$TID r i rc pids bad=0
+    kafka_topic_create "$topic" 6
+    gen 1 600 | kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic"
+    # librdkafka before 2.3.0 aborts destroying a cooperative-sticky
+    # consumer that joined and has no assignment yet: here it did in 4 of
+    # 15 rounds before kcons left such a handle to the exit
+    for ((r = 1; r <= 8; r++)); do
+        pids=()
+        for ((i = 1; i <= 5; i++)); do
+            kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -G "join-$TID-$r" "$topic" \
+                >/dev/null 2>"$T/err-$r-$i" &
+            pids+=($!)
+        done
+        BG_PIDS="${pids[*]}"
+        sleep "$((r % 4)).$((r * 3 % 10))"
+        kill -TERM "${pids[@]}"
+        for i in "${!pids[@]}"; do
+            rc=0
+            wait "${pids[$i]}" || rc=$?
+            if ((rc != 0)); then
+                bad=$((bad + 1))
+                printf 'round %d, kcons %d: exit %d: %s\n' "$r" "$((i + 1))" "$rc" \
+                    "$(cat "$T/err-$r-$((i + 1))")" >&2
+            fi
+        done
+    done
+    BG_PIDS=
+    assert_equal "$bad" 0
+}
+
 # ---- the broker restarts; the producer stops
 
 @test "broker restart during a kprod run of ${KAFKA_TEST_RESTART_LINES:-200000} lines: 0 lost, 0 duplicates" {
