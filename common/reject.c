@@ -185,6 +185,12 @@ reject_write_ex(struct reject_stream *r, const char *meta_json, size_t meta_len,
 	return reject_flush(r);
 }
 
+bool
+reject_is_log(const struct reject_stream *r)
+{
+	return r->target == T_LOG;
+}
+
 int
 reject_write(struct reject_stream *r, const char *meta_json, size_t meta_len,
     const char *reason, unsigned long long line, const char *input,

@@ -3,6 +3,7 @@
 #ifndef IOTPIPE_REJECT_H
 #define IOTPIPE_REJECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -53,6 +54,9 @@ int reject_write_ex(struct reject_stream *r, const char *meta_json,
     const char *input, size_t input_len, const char *extra_error_json,
     size_t extra_len);
 
+/* True when rejects are log lines (no --rejects): the reason is all that
+ * is shown, so it should say where the record came from. */
+bool reject_is_log(const struct reject_stream *r);
 /* Write out buffered lines.  0, or -1 with errno. */
 int reject_flush(struct reject_stream *r);
 

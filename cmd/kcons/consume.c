@@ -20,6 +20,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "acks.h"
+#include "common/base64.h"
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/compat.h"
@@ -65,6 +66,19 @@ reject(struct kc_run *r, const struct kc_msg *km, const char *reason)
 	if (len > NDJSON_TOOLONG_KEEP && strcmp(reason, "line too long") == 0) {
 		buf_printf(&r->extra, ",\"bytes\":%zu,\"truncated\":true", len);
 		len = NDJSON_TOOLONG_KEEP;
+	} else if (!utf8_valid(input, len)) {
+		/* "input" replaces what is not UTF-8: the bytes go too */
+		buf_printf(
+		    &r->extra, ",\"bytes\":%zu,\"input_base64\":\"", len);
+		base64_append(&r->extra, input, len);
+		buf_addc(&r->extra, '"');
+	}
+	/* a log line is all there is to see: say where the message is */
+	if (reject_is_log(r->rej)) {
+		buf_reset(&r->where);
+		buf_printf(&r->where, "%s [%d] @%lld: %s", km->topic,
+		    (int)km->partition, (long long)km->offset, reason);
+		reason = buf_cstr(&r->where);
 	}
 	/* rejects on stdout come after the lines before them */
 	if (r->rejects_stdout && out_drain(r) < 0) {
@@ -596,6 +610,7 @@ kc_run_free(struct kc_run *r)
 	buf_free(&r->ob);
 	buf_free(&r->meta);
 	buf_free(&r->extra);
+	buf_free(&r->where);
 	kafka_client_clear(&r->kc);
 	free(r);
 }

@@ -538,8 +538,13 @@ lines_at_least() {
     assert_success
     assert_equal "$output" $'{"value":"plain text"}\n{"value":[1,2]}\n{"ok":true}'
     [[ $(stats_field <(printf '%s\n' "$stderr") rejected) == 1 ]]
-    run jq -c '[.error.reason, .["@metadata"].kafka.offset, .["@metadata"].kafka.key]' "$T/rej"
-    assert_output '["binary payload (not UTF-8)",3,"k"]'
+    run jq -c '[.error.reason, .["@metadata"].kafka.offset, .["@metadata"].kafka.key,
+        .error.bytes, .error.input_base64]' "$T/rej"
+    assert_output '["binary payload (not UTF-8)",3,"k",2,"//4="]'
+    # without --rejects, the warning says where the message is
+    run --separate-stderr kcons -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" -o 3 -e
+    assert_success
+    assert_equal "$stderr" "kcons: $topic [0] @3: binary payload (not UTF-8)"
     run kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" -o 3 -e --binary base64
     assert_output '{"value":"//4=","encoding":"base64"}'
 }

@@ -113,6 +113,7 @@ test_file_exact_bytes(void **state)
 
 	(void)state;
 	r = open_ok(path);
+	assert_false(reject_is_log(r));
 	assert_int_equal(reject_write(r, meta, strlen(meta), "missing vin",
 			     1234, "{\"speed\":80.3}", 14),
 	    0);
@@ -417,6 +418,7 @@ test_no_path_logs(void **state)
 	dup2(fds[1], STDERR_FILENO);
 	close(fds[1]);
 	r = open_ok(NULL);
+	assert_true(reject_is_log(r));
 	assert_int_equal(
 	    reject_write(r, "{}", 2, "missing vin", 12, "{}", 2), 0);
 	assert_int_equal(reject_write_ex(r, NULL, 0, "line too long", 13, "", 0,
