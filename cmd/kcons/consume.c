@@ -384,7 +384,7 @@ loop(struct kc_run *r)
 		set_paused(r,
 		    r->acks != NULL &&
 			acks_pending(r->acks) >= ACKS_MAX_PENDING);
-		if (finished(r))
+		if (finished(r) || out_reader_gone(r))
 			break;
 		timeout = stats_next_ms(r->st);
 		if (timeout < 0 || timeout > IDLE_POLL_MS)
@@ -392,6 +392,21 @@ loop(struct kc_run *r)
 		consume_batch(r, timeout);
 		stats_check(r->st);
 	}
+}
+
+/*
+ * Descriptor 1 closed for the reader downstream, yet kept taken: /dev/null
+ * in its place, so that no socket librdkafka opens later becomes stdout.
+ */
+static void
+close_stdout(void)
+{
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+		close(STDOUT_FILENO);
+	if (fd >= 0 && fd != STDOUT_FILENO)
+		close(fd);
 }
 
 /* Write what is left, commit, and with --acks wait for the last ones. */
@@ -423,7 +438,7 @@ finish(struct kc_run *r)
 	if (r->acks != NULL && sig_stop < 2) {
 		/* end of input for the reader downstream: it sends its last
 		 * batch and acknowledges it */
-		close(STDOUT_FILENO);
+		close_stdout();
 		r->oclosed = true;
 		deadline = mono_now() + r->o->flush_timeout;
 		while (acks_pending(r->acks) > 0 && mono_now() < deadline &&

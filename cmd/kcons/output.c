@@ -29,7 +29,7 @@ out_drain(struct kc_run *r)
 {
 	ssize_t n;
 
-	if (r->ogone || r->oerr)
+	if (r->ogone || r->oerr || r->oclosed)
 		return -1;
 	while (r->ooff < r->ob.len) {
 		n = write(
@@ -57,6 +57,24 @@ out_drain(struct kc_run *r)
 	r->ob.len = r->ooff = 0;
 	r->blocked_since = 0;
 	return 1;
+}
+
+/*
+ * Whether the reader of a pipe or socket on stdout went away, asked
+ * without writing: a consumer with nothing to write would otherwise learn
+ * it only at the next message, which on a quiet topic may never come.  A
+ * pipe without readers polls POLLERR, a socket closed by its peer POLLHUP.
+ */
+bool
+out_reader_gone(struct kc_run *r)
+{
+	struct pollfd p = {.fd = STDOUT_FILENO, .events = 0};
+
+	if (r->oflags < 0 || r->ogone || r->oclosed)
+		return r->ogone;
+	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)))
+		r->ogone = true;
+	return r->ogone;
 }
 
 /* Wait up to ms for a signal, room on stdout (want_out) or acks. */

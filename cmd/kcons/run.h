@@ -97,6 +97,8 @@ void kick_fetcher(struct kc_run *r);
 int out_drain(struct kc_run *r);
 /* Wait up to ms for a signal, room on stdout (want_out) or acks. */
 void wait_fds(struct kc_run *r, bool want_out, int ms);
+/* The reader of a pipe or socket on stdout is gone (sets ogone). */
+bool out_reader_gone(struct kc_run *r);
 /* Store the offsets of what is written, for the next commit. */
 void store_written(struct kc_run *r);
 /* Read the acknowledgements there are and store what they make safe. */

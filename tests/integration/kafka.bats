@@ -560,6 +560,21 @@ lines_at_least() {
     assert_equal "$stderr" ''
 }
 
+@test "a kcons with nothing to read notices that its reader went away: exit 0" {
+    need kafka kafka_use
+    local topic=quiet-$TID
+    kafka_topic_create "$topic" 2
+    # without writing, it would wait for a message that never comes
+    run --separate-stderr timeout 20 bash -c "kcons -b '$KAFKA_SVC_BOOTSTRAP' -t '$topic' |
+        sleep 1; exit \${PIPESTATUS[0]}"
+    assert_success
+    assert_equal "$stderr" ''
+    run --separate-stderr timeout 20 bash -c "kcons -v -b '$KAFKA_SVC_BOOTSTRAP' -G 'quiet-$TID' '$topic' |
+        sleep 1; exit \${PIPESTATUS[0]}"
+    assert_success
+    [[ $stderr == *'stdout: the reader went away'* ]]
+}
+
 # ---- end-to-end acknowledgements
 
 @test "--acks: a downstream that acknowledges only even offsets: committed offsets never pass the first unacknowledged one" {
