@@ -35,11 +35,16 @@ payload_meta(const struct payload_rules *r, struct buf *out)
 /* "@metadata":{...}, merged with the payload's own (may be NULL); a
  * comma after it when more follows. */
 static void
-emit_meta(const struct payload_rules *r, const struct jval *own, bool more,
-    struct buf *out)
+emit_meta(const struct payload_rules *r, const struct jval *own,
+    const char *wrapped, bool more, struct buf *out)
 {
 	jsonx_emit_meta_open(out, own, r->ns);
 	r->members(r->arg, out);
+	if (wrapped != NULL && r->mark_wrapped) {
+		buf_adds(out, ",\"wrapped\":\"");
+		buf_adds(out, wrapped);
+		buf_addc(out, '"');
+	}
 	buf_adds(out, "}}");
 	if (more)
 		buf_addc(out, ',');
@@ -55,11 +60,11 @@ emit_fields(const struct payload_rules *r, const struct jval *obj, bool first,
 
 /* {"@metadata":...,"value": ... then wrap_close(): ,fields} */
 static void
-wrap_open(const struct payload_rules *r, struct buf *out)
+wrap_open(const struct payload_rules *r, const char *kind, struct buf *out)
 {
 	buf_addc(out, '{');
 	if (r->ns != NULL)
-		emit_meta(r, NULL, true, out);
+		emit_meta(r, NULL, kind, true, out);
 	buf_adds(out, "\"value\":");
 }
 
@@ -76,7 +81,7 @@ splice(const struct payload_rules *r, const char *p, size_t n, bool empty,
     struct buf *out)
 {
 	buf_addc(out, '{');
-	emit_meta(r, NULL, !empty, out);
+	emit_meta(r, NULL, NULL, !empty, out);
 	buf_add(out, p + 1, n - 1);
 }
 
@@ -90,7 +95,7 @@ payload_record(const struct payload_rules *r, struct arena *a, const char *p,
 	bool first;
 
 	if (p == NULL) {
-		wrap_open(r, out);
+		wrap_open(r, "null", out);
 		buf_adds(out, "null");
 		wrap_close(r, out);
 		return NULL;
@@ -109,7 +114,7 @@ payload_record(const struct payload_rules *r, struct arena *a, const char *p,
 	if (st != JSONX_OK && !utf8_valid(p, n)) {
 		if (r->binary != PAYLOAD_BINARY_BASE64)
 			return "binary payload (not UTF-8)";
-		wrap_open(r, out);
+		wrap_open(r, "base64", out);
 		buf_addc(out, '"');
 		base64_append(out, p, n);
 		buf_adds(out, "\",\"encoding\":\"base64\"");
@@ -140,7 +145,7 @@ payload_record(const struct payload_rules *r, struct arena *a, const char *p,
 		buf_addc(out, '{');
 		first = true;
 		if (r->ns != NULL) {
-			emit_meta(r, jsonx_meta(root), false, out);
+			emit_meta(r, jsonx_meta(root), NULL, false, out);
 			first = false;
 		}
 		first = jsonx_emit_members(out, root, r->ns != NULL, first);
@@ -151,7 +156,7 @@ payload_record(const struct payload_rules *r, struct arena *a, const char *p,
 	/* the wrapper is one level more */
 	if (st == JSONX_OK && jsonx_depth(root) >= JSONX_MAX_DEPTH)
 		return "JSON nested too deeply";
-	wrap_open(r, out);
+	wrap_open(r, st != JSONX_OK ? "text" : "json", out);
 	if (st != JSONX_OK)
 		jsonx_emit_string(out, p, n);
 	else if (jsonx_no_space(p, n))

@@ -31,6 +31,10 @@ struct payload_rules {
 	void (*fields)(const void *arg, const struct jval *obj, bool first,
 	    struct buf *out);
 	const void *arg;
+	/* a wrapped payload says so in its ns object, for a replay to
+	 * rebuild the bytes: "wrapped":"json" (other JSON), "text" (not
+	 * JSON), "base64" (not UTF-8) or "null" (no payload at all) */
+	bool mark_wrapped;
 };
 
 /*

@@ -83,7 +83,7 @@ void
 kc_meta(const struct kc_msg *m, struct buf *out)
 {
 	struct payload_rules r = {
-	    PAYLOAD_BINARY_REJECT, "kafka", kafka_members, NULL, m};
+	    PAYLOAD_BINARY_REJECT, "kafka", kafka_members, NULL, m, false};
 
 	payload_meta(&r, out);
 }
@@ -92,8 +92,8 @@ const char *
 kc_format(const struct kc_conf *c, struct arena *a, const struct kc_msg *m,
     struct buf *out)
 {
-	struct payload_rules r = {
-	    c->binary, c->metadata ? "kafka" : NULL, kafka_members, NULL, m};
+	struct payload_rules r = {c->binary, c->metadata ? "kafka" : NULL,
+	    kafka_members, NULL, m, true};
 
 	return payload_record(&r, a, m->payload, m->len, out);
 }

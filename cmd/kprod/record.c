@@ -227,6 +227,63 @@ span_time(const struct jsonx_span *f, int64_t *ms)
 }
 
 /*
+ * A record that kcons -m wrapped ({"value":...} with @metadata.kafka.
+ * wrapped) back to the bytes it held: "json" the value's compact JSON,
+ * "text" the string's bytes, "base64" the decoded string, "null" no value
+ * at all (a tombstone).  Members beside "value" (and "encoding" with
+ * base64) would be lost: such a record is refused.  NULL, or the reason.
+ */
+static const char *
+unwrap(struct arena *a, const struct jval *root, const struct jval *kind,
+    struct kp_msg *m)
+{
+	const struct jval *v = jsonx_get(root, "value"), *enc;
+	struct buf tmp = BUF_INIT;
+	bool b64;
+	size_t want;
+
+	if (kind->type != J_STRING)
+		return "bad @metadata.kafka.wrapped";
+	b64 = kind->len == 6 && memcmp(kind->u.s, "base64", 6) == 0;
+	enc = jsonx_get(root, "encoding");
+	/* @metadata, value, and with base64 encoding */
+	want = 2 + (b64 ? 1 : 0);
+	if (v == NULL || root->len != want || (b64 && enc == NULL))
+		return "wrapped record (@metadata.kafka.wrapped) with members "
+		       "other than value";
+	m->value_is_line = false;
+	if (kind->len == 4 && memcmp(kind->u.s, "null", 4) == 0) {
+		if (v->type != J_NULL)
+			return "wrapped \"null\" with a value";
+		m->value = NULL;
+		m->vlen = 0;
+	} else if (kind->len == 4 && memcmp(kind->u.s, "json", 4) == 0) {
+		jsonx_emit(&tmp, v);
+		m->value = dup(a, tmp.data, tmp.len);
+		m->vlen = tmp.len;
+	} else if (kind->len == 4 && memcmp(kind->u.s, "text", 4) == 0) {
+		if (v->type != J_STRING)
+			return "wrapped \"text\" that is not a string";
+		m->value = v->u.s;
+		m->vlen = v->len;
+	} else if (b64) {
+		if (v->type != J_STRING || enc->type != J_STRING ||
+		    enc->len != 6 || memcmp(enc->u.s, "base64", 6) != 0 ||
+		    base64_decode_append(&tmp, v->u.s, v->len) < 0) {
+			buf_free(&tmp);
+			return "wrapped \"base64\" that is not base64";
+		}
+		m->value = dup(a, tmp.data != NULL ? tmp.data : "", tmp.len);
+		m->vlen = tmp.len;
+	} else {
+		return "bad @metadata.kafka.wrapped (json, text, base64 or "
+		       "null)";
+	}
+	buf_free(&tmp);
+	return NULL;
+}
+
+/*
  * The common case without building a tree: a valid line without
  * @metadata, routed by the flags, with plain top-level --key-field and
  * --timestamp-field members.  1: m is ready; 0: the full parse decides.
@@ -280,6 +337,7 @@ kp_prepare(const struct kp_conf *c, struct arena *a, const char *line,
 	struct jval *parsed;
 	struct jsonx_error err;
 	struct buf tmp = BUF_INIT;
+	const char *reason;
 	int64_t n;
 	int rc;
 
@@ -316,6 +374,10 @@ kp_prepare(const struct kp_conf *c, struct arena *a, const char *line,
 		m->vlen = len;
 		m->value_is_line = true;
 	}
+
+	if (kafka != NULL && (v = jsonx_get(kafka, "wrapped")) != NULL &&
+	    (reason = unwrap(a, root, v, m)) != NULL)
+		return fail(why, reason);
 
 	/* topic and partition */
 	if (c->topic != NULL) {

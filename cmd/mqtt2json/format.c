@@ -77,7 +77,7 @@ m2j_meta(const struct m2j_msg *m, struct buf *out)
 {
 	struct ctx x = {m, NULL, 0};
 	struct payload_rules r = {
-	    PAYLOAD_BINARY_REJECT, "mqtt", members, NULL, &x};
+	    PAYLOAD_BINARY_REJECT, "mqtt", members, NULL, &x, false};
 
 	payload_meta(&r, out);
 }
@@ -89,7 +89,7 @@ m2j_format(const struct m2j_conf *c, struct arena *a, const struct m2j_msg *m,
 	struct topic_capture caps[MAX_CAPS];
 	struct ctx x = {m, caps, 0};
 	struct payload_rules r = {
-	    c->binary, c->metadata ? "mqtt" : NULL, members, NULL, &x};
+	    c->binary, c->metadata ? "mqtt" : NULL, members, NULL, &x, false};
 
 	if (c->tf != NULL && topic_fields_count(c->tf) <= MAX_CAPS &&
 	    topic_fields_match(c->tf, m->topic, strlen(m->topic), caps))

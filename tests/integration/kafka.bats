@@ -162,6 +162,31 @@ lines_at_least() {
     assert_output --partial "\"B\",$((t0 * 1000)),"
 }
 
+@test "kcons -m | kprod copies payloads that are not objects byte for byte, tombstones too" {
+    need kafka kafka_use
+    local src=rtp-src-$TID dst=rtp-dst-$TID
+    kafka_topic_create "$src" 1
+    kafka_topic_create "$dst" 1
+    # JSON comes back compact, as kcons writes it: compact here
+    printf 'a:plain text\nb:[1,2]\nc:"s"\nd:null\ne:{"a":1}\nf:\xff\xfe\ng:\n' |
+        kcat -b "$KAFKA_SVC_BOOTSTRAP" -P -t "$src" -K: -Z
+    # without --binary base64 the last but one would be a reject
+    kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$src" -e -m --binary base64 >"$T/a"
+    run jq -r '.["@metadata"].kafka.wrapped' "$T/a"
+    assert_output $'text\njson\njson\njson\nnull\nbase64\nnull'
+    kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$dst" <"$T/a"
+    # kcat shows a missing value as length -1
+    kcat -b "$KAFKA_SVC_BOOTSTRAP" -C -t "$src" -e -q -f '%k %S:%s|' >"$T/src"
+    kcat -b "$KAFKA_SVC_BOOTSTRAP" -C -t "$dst" -e -q -f '%k %S:%s|' >"$T/dst"
+    grep -q 'g -1:|' "$T/src" || fail "no tombstone in: $(cat "$T/src")"
+    cmp "$T/src" "$T/dst"
+    # a wrapped record that gained a member is refused, not cut down
+    printf '%s\n' '{"@metadata":{"kafka":{"wrapped":"text"}},"value":"x","more":1}' >"$T/bad"
+    run --separate-stderr kprod -b "$KAFKA_SVC_BOOTSTRAP" -t "$dst" --rejects - <"$T/bad"
+    assert_success
+    [[ $output == *'"reason":"wrapped record (@metadata.kafka.wrapped) with members other than value"'* ]]
+}
+
 # ---- at-least-once under SIGKILL
 
 @test "two kcons -G on 6 partitions, one SIGKILLed and restarted ${KAFKA_TEST_KILL_ROUNDS:-10} times: every offset written, no gap" {

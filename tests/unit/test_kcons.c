@@ -380,13 +380,14 @@ test_format_metadata(void **state)
 	    "{\"@metadata\":{\"es\":{\"_id\":\"1\"},\"kafka\":{\"topic\":\"t\","
 	    "\"partition\":3,\"offset\":41,\"key\":null,\"timestamp\":5}},"
 	    "\"x\":1}");
-	/* wrapped values get it too */
+	/* wrapped values get it too, and say that they are wrapped */
 	m = msg("7");
 	m.timestamp = 5;
 	assert_null(fmt(&c, &m, &b));
 	assert_string_equal(buf_cstr(&b),
 	    "{\"@metadata\":{\"kafka\":{\"topic\":\"t\",\"partition\":3,"
-	    "\"offset\":41,\"key\":null,\"timestamp\":5}},\"value\":7}");
+	    "\"offset\":41,\"key\":null,\"timestamp\":5,\"wrapped\":"
+	    "\"json\"}},\"value\":7}");
 	/* every line parses */
 	{
 		struct jval *v;

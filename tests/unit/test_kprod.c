@@ -237,6 +237,79 @@ test_metadata_rejects(void **state)
 	    "bad @metadata.kafka.timestamp");
 }
 
+/* What kcons -m wrapped goes back to the bytes it held. */
+static void
+test_unwrap(void **state)
+{
+	static const struct {
+		const char *line, *want; /* want NULL: no value */
+	} ok[] = {
+	    {"{\"@metadata\":{\"kafka\":{\"wrapped\":\"text\"}},"
+	     "\"value\":\"a\\u0000b\"}",
+		"a"}, /* checked by length below */
+	    {"{\"@metadata\":{\"kafka\":{\"wrapped\":\"json\"}},"
+	     "\"value\":[1, 2.50, \"x\"]}",
+		"[1,2.50,\"x\"]"},
+	    {"{\"@metadata\":{\"kafka\":{\"wrapped\":\"json\"}},"
+	     "\"value\":null}",
+		"null"},
+	    {"{\"@metadata\":{\"kafka\":{\"wrapped\":\"base64\"}},"
+	     "\"value\":\"//4=\",\"encoding\":\"base64\"}",
+		"\xff\xfe"},
+	    {"{\"@metadata\":{\"kafka\":{\"wrapped\":\"null\"}},"
+	     "\"value\":null}",
+		NULL},
+	};
+	static const struct {
+		const char *line, *why;
+	} bad[] = {
+	    {"{\"@metadata\":{\"kafka\":{\"wrapped\":\"text\"}},"
+	     "\"value\":\"x\",\"more\":1}",
+		"wrapped record (@metadata.kafka.wrapped) with members other "
+		"than value"},
+	    {"{\"@metadata\":{\"kafka\":{\"wrapped\":\"text\"}}}",
+		"wrapped record (@metadata.kafka.wrapped) with members other "
+		"than value"},
+	    {"{\"@metadata\":{\"kafka\":{\"wrapped\":\"text\"}},"
+	     "\"value\":1}",
+		"wrapped \"text\" that is not a string"},
+	    {"{\"@metadata\":{\"kafka\":{\"wrapped\":\"null\"}},"
+	     "\"value\":0}",
+		"wrapped \"null\" with a value"},
+	    {"{\"@metadata\":{\"kafka\":{\"wrapped\":\"base64\"}},"
+	     "\"value\":\"!!\",\"encoding\":\"base64\"}",
+		"wrapped \"base64\" that is not base64"},
+	    {"{\"@metadata\":{\"kafka\":{\"wrapped\":\"base64\"}},"
+	     "\"value\":\"//4=\",\"encoding\":\"hex\"}",
+		"wrapped \"base64\" that is not base64"},
+	    {"{\"@metadata\":{\"kafka\":{\"wrapped\":\"xml\"}},"
+	     "\"value\":\"x\"}",
+		"bad @metadata.kafka.wrapped (json, text, base64 or null)"},
+	    {"{\"@metadata\":{\"kafka\":{\"wrapped\":1}},\"value\":\"x\"}",
+		"bad @metadata.kafka.wrapped"},
+	};
+	struct kp_conf c = {.topic = "t", .partition = -1};
+	struct kp_msg m;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_null(prep(&c, ok[i].line, &m));
+		assert_false(m.value_is_line);
+		if (ok[i].want == NULL) {
+			assert_null(m.value);
+			assert_int_equal(m.vlen, 0);
+		} else if (i == 0) {
+			assert_int_equal(m.vlen, 3);
+			assert_memory_equal(m.value, "a\0b", 3);
+		} else {
+			assert_bytes(m.value, m.vlen, ok[i].want);
+		}
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_string_equal(prep(&c, bad[i].line, &m), bad[i].why);
+}
+
 static void
 test_line_meta(void **state)
 {
@@ -272,6 +345,7 @@ main(void)
 	    cmocka_unit_test(test_timestamp_field),
 	    cmocka_unit_test(test_metadata),
 	    cmocka_unit_test(test_metadata_rejects),
+	    cmocka_unit_test(test_unwrap),
 	    cmocka_unit_test(test_line_meta),
 	};
 

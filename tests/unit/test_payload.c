@@ -39,8 +39,8 @@ rec(bool meta, bool with_fields, enum payload_binary bin, const char *p,
     size_t n)
 {
 	static struct buf out;
-	struct payload_rules r = {
-	    bin, meta ? "t" : NULL, members, with_fields ? fields : NULL, &ID};
+	struct payload_rules r = {bin, meta ? "t" : NULL, members,
+	    with_fields ? fields : NULL, &ID, false};
 	const char *why;
 
 	buf_reset(&out);
@@ -129,7 +129,7 @@ test_binary_and_depth(void **state)
 	static char deep[200];
 	const char bin[] = {'\xff', '\x00', 'a'};
 	struct payload_rules r = {
-	    PAYLOAD_BINARY_REJECT, "t", members, NULL, &ID};
+	    PAYLOAD_BINARY_REJECT, "t", members, NULL, &ID, false};
 	struct buf b = BUF_INIT;
 	int i;
 
@@ -161,6 +161,61 @@ test_binary_and_depth(void **state)
 	buf_free(&b);
 }
 
+/* mark_wrapped: each kind of wrapper says what it holds; an object, a
+ * record without @metadata and a reject say nothing. */
+static void
+test_mark_wrapped(void **state)
+{
+	static const struct {
+		const char *in; /* NULL: no payload */
+		size_t n;
+		const char *want;
+	} cases[] = {
+	    {NULL, 0,
+		"{\"@metadata\":{\"t\":{\"id\":7,\"wrapped\":\"null\"}},"
+		"\"value\":null}"},
+	    {"null", 4,
+		"{\"@metadata\":{\"t\":{\"id\":7,\"wrapped\":\"json\"}},"
+		"\"value\":null}"},
+	    {"[1, 2]", 6,
+		"{\"@metadata\":{\"t\":{\"id\":7,\"wrapped\":\"json\"}},"
+		"\"value\":[1,2]}"},
+	    {"\"s\"", 3,
+		"{\"@metadata\":{\"t\":{\"id\":7,\"wrapped\":\"json\"}},"
+		"\"value\":\"s\"}"},
+	    {"s", 1,
+		"{\"@metadata\":{\"t\":{\"id\":7,\"wrapped\":\"text\"}},"
+		"\"value\":\"s\"}"},
+	    {"", 0,
+		"{\"@metadata\":{\"t\":{\"id\":7,\"wrapped\":\"text\"}},"
+		"\"value\":\"\"}"},
+	    {"\xff", 1,
+		"{\"@metadata\":{\"t\":{\"id\":7,\"wrapped\":\"base64\"}},"
+		"\"value\":\"/w==\",\"encoding\":\"base64\"}"},
+	    {"{\"a\":1}", 7, "{\"@metadata\":{\"t\":{\"id\":7}},\"a\":1}"},
+	    {"{ \"a\": 1 }", 10, "{\"@metadata\":{\"t\":{\"id\":7}},\"a\":1}"},
+	};
+	struct payload_rules r = {
+	    PAYLOAD_BINARY_BASE64, "t", members, NULL, &ID, true};
+	struct buf out = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&out);
+		arena_reset(arena);
+		assert_null(payload_record(
+		    &r, arena, cases[i].in, cases[i].n, &out));
+		assert_string_equal(buf_cstr(&out), cases[i].want);
+	}
+	/* no namespace: nowhere to say it */
+	r.ns = NULL;
+	buf_reset(&out);
+	assert_null(payload_record(&r, arena, "s", 1, &out));
+	assert_string_equal(buf_cstr(&out), "{\"value\":\"s\"}");
+	buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -168,6 +223,7 @@ main(void)
 	    cmocka_unit_test(test_objects),
 	    cmocka_unit_test(test_wrapped),
 	    cmocka_unit_test(test_binary_and_depth),
+	    cmocka_unit_test(test_mark_wrapped),
 	};
 
 	return cmocka_run_group_tests_name(
