@@ -40,7 +40,8 @@ emit_meta(const struct payload_rules *r, const struct jval *own,
 {
 	jsonx_emit_meta_open(out, own, r->ns);
 	r->members(r->arg, out);
-	if (wrapped != NULL && r->mark_wrapped) {
+	/* fields of its own would make it more than a wrapper */
+	if (wrapped != NULL && r->mark_wrapped && r->fields == NULL) {
 		buf_adds(out, ",\"wrapped\":\"");
 		buf_adds(out, wrapped);
 		buf_addc(out, '"');
@@ -164,5 +165,49 @@ payload_record(const struct payload_rules *r, struct arena *a, const char *p,
 	else
 		jsonx_emit(out, root);
 	wrap_close(r, out);
+	return NULL;
+}
+
+static bool
+is(const struct jval *v, const char *s)
+{
+	size_t n = strlen(s);
+
+	return v != NULL && v->type == J_STRING && v->len == n &&
+	    memcmp(v->u.s, s, n) == 0;
+}
+
+const char *
+payload_unwrap(const struct jval *root, const struct jval *kind,
+    struct buf *out, bool *none)
+{
+	const struct jval *v = jsonx_get(root, "value");
+	bool b64 = is(kind, "base64");
+
+	*none = false;
+	if (kind->type != J_STRING)
+		return "bad \"wrapped\" in @metadata";
+	if (v == NULL || root->len != (b64 ? 3U : 2U) ||
+	    (b64 && jsonx_get(root, "encoding") == NULL))
+		return "wrapped record with members other than value";
+	if (is(kind, "null")) {
+		if (v->type != J_NULL)
+			return "wrapped \"null\" with a value";
+		*none = true;
+	} else if (is(kind, "json")) {
+		jsonx_emit(out, v);
+	} else if (is(kind, "text")) {
+		if (v->type != J_STRING)
+			return "wrapped \"text\" that is not a string";
+		buf_add(out, v->u.s, v->len);
+	} else if (b64) {
+		if (v->type != J_STRING ||
+		    !is(jsonx_get(root, "encoding"), "base64") ||
+		    base64_decode_append(out, v->u.s, v->len) < 0)
+			return "wrapped \"base64\" that is not base64";
+	} else {
+		return "bad \"wrapped\" in @metadata (json, text, base64 or "
+		       "null)";
+	}
 	return NULL;
 }

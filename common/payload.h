@@ -53,6 +53,18 @@ struct payload_rules {
 const char *payload_record(const struct payload_rules *r, struct arena *a,
     const char *p, size_t n, struct buf *out);
 
+/*
+ * For a replay (kprod, json2mqtt): the bytes of a record that
+ * payload_record() wrapped, given kind, the "wrapped" member of its
+ * @metadata namespace.  The record must be {"@metadata":..,"value":..}
+ * (plus "encoding":"base64" for base64): other members would be lost.
+ * "json" gives the value's compact JSON, "text" the string's bytes,
+ * "base64" the decoded string, "null" nothing with *none set.  Appends to
+ * out; returns NULL, or the reason for a reject (static text).
+ */
+const char *payload_unwrap(const struct jval *root, const struct jval *kind,
+    struct buf *out, bool *none);
+
 /* --binary MODE: "reject" or "base64"; anything else a usage_error(). */
 enum payload_binary payload_binary_opt(const char *arg);
 

@@ -6,6 +6,7 @@
 
 #include "common/buf.h"
 #include "common/jsonx.h"
+#include "common/payload.h"
 #include "common/xalloc.h"
 #include "record.h"
 #include "common/banned.h"
@@ -173,6 +174,8 @@ j2m_prepare(const struct j2m_conf *c, struct arena *a, const char *line,
 {
 	struct jsonx_error jerr;
 	struct jval *root, *v;
+	const char *reason;
+	bool none;
 
 	if (len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
 		line += 3;
@@ -204,7 +207,17 @@ j2m_prepare(const struct j2m_conf *c, struct arena *a, const char *line,
 		buf_add(tbuf, v->u.s, v->len);
 		pub->topic = buf_cstr(tbuf);
 	}
-	if (root->type == J_OBJECT && jsonx_meta(root) != NULL) {
+	if ((v = jsonx_path(root, "@metadata.mqtt.wrapped")) != NULL) {
+		/* mqtt2json -m wrapped a payload that was not an object: the
+		 * bytes it was go out again */
+		buf_reset(pbuf);
+		if ((reason = payload_unwrap(root, v, pbuf, &none)) != NULL) {
+			buf_adds(why, reason);
+			return -1;
+		}
+		pub->payload = pbuf->data != NULL ? pbuf->data : "";
+		pub->len = pbuf->len;
+	} else if (root->type == J_OBJECT && jsonx_meta(root) != NULL) {
 		buf_reset(pbuf);
 		jsonx_emit_without_meta(pbuf, root);
 		pub->payload = pbuf->data;

@@ -8,6 +8,7 @@
 #include "common/base64.h"
 #include "common/buf.h"
 #include "common/jsonx.h"
+#include "common/payload.h"
 #include "record.h"
 #include "common/banned.h"
 
@@ -226,61 +227,24 @@ span_time(const struct jsonx_span *f, int64_t *ms)
 	return time_parse_string(f->p, f->len, ms) == TIME_OK ? 1 : -1;
 }
 
-/*
- * A record that kcons -m wrapped ({"value":...} with @metadata.kafka.
- * wrapped) back to the bytes it held: "json" the value's compact JSON,
- * "text" the string's bytes, "base64" the decoded string, "null" no value
- * at all (a tombstone).  Members beside "value" (and "encoding" with
- * base64) would be lost: such a record is refused.  NULL, or the reason.
- */
+/* A record kcons -m wrapped: the bytes it held (see payload_unwrap). */
 static const char *
 unwrap(struct arena *a, const struct jval *root, const struct jval *kind,
     struct kp_msg *m)
 {
-	const struct jval *v = jsonx_get(root, "value"), *enc;
 	struct buf tmp = BUF_INIT;
-	bool b64;
-	size_t want;
+	const char *reason;
+	bool none;
 
-	if (kind->type != J_STRING)
-		return "bad @metadata.kafka.wrapped";
-	b64 = kind->len == 6 && memcmp(kind->u.s, "base64", 6) == 0;
-	enc = jsonx_get(root, "encoding");
-	/* @metadata, value, and with base64 encoding */
-	want = 2 + (b64 ? 1 : 0);
-	if (v == NULL || root->len != want || (b64 && enc == NULL))
-		return "wrapped record (@metadata.kafka.wrapped) with members "
-		       "other than value";
-	m->value_is_line = false;
-	if (kind->len == 4 && memcmp(kind->u.s, "null", 4) == 0) {
-		if (v->type != J_NULL)
-			return "wrapped \"null\" with a value";
-		m->value = NULL;
-		m->vlen = 0;
-	} else if (kind->len == 4 && memcmp(kind->u.s, "json", 4) == 0) {
-		jsonx_emit(&tmp, v);
-		m->value = dup(a, tmp.data, tmp.len);
+	if ((reason = payload_unwrap(root, kind, &tmp, &none)) == NULL) {
+		m->value_is_line = false;
+		m->value = none
+		    ? NULL
+		    : dup(a, tmp.data != NULL ? tmp.data : "", tmp.len);
 		m->vlen = tmp.len;
-	} else if (kind->len == 4 && memcmp(kind->u.s, "text", 4) == 0) {
-		if (v->type != J_STRING)
-			return "wrapped \"text\" that is not a string";
-		m->value = v->u.s;
-		m->vlen = v->len;
-	} else if (b64) {
-		if (v->type != J_STRING || enc->type != J_STRING ||
-		    enc->len != 6 || memcmp(enc->u.s, "base64", 6) != 0 ||
-		    base64_decode_append(&tmp, v->u.s, v->len) < 0) {
-			buf_free(&tmp);
-			return "wrapped \"base64\" that is not base64";
-		}
-		m->value = dup(a, tmp.data != NULL ? tmp.data : "", tmp.len);
-		m->vlen = tmp.len;
-	} else {
-		return "bad @metadata.kafka.wrapped (json, text, base64 or "
-		       "null)";
 	}
 	buf_free(&tmp);
-	return NULL;
+	return reason;
 }
 
 /*

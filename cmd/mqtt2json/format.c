@@ -89,7 +89,7 @@ m2j_format(const struct m2j_conf *c, struct arena *a, const struct m2j_msg *m,
 	struct topic_capture caps[MAX_CAPS];
 	struct ctx x = {m, caps, 0};
 	struct payload_rules r = {
-	    c->binary, c->metadata ? "mqtt" : NULL, members, NULL, &x, false};
+	    c->binary, c->metadata ? "mqtt" : NULL, members, NULL, &x, true};
 
 	if (c->tf != NULL && topic_fields_count(c->tf) <= MAX_CAPS &&
 	    topic_fields_match(c->tf, m->topic, strlen(m->topic), caps))

@@ -393,11 +393,11 @@ restart_during_stream() {
     run grep -v '"blob"' "$t/out"
     assert_output - <<'EOF'
 {"@metadata":{"mqtt":{"topic":"h/crlf","qos":0,"retain":false}},"speed":80.30,"big":1e400,"s":"aé"}
-{"@metadata":{"mqtt":{"topic":"h/empty","qos":0,"retain":false}},"value":""}
-{"@metadata":{"mqtt":{"topic":"h//double/","qos":0,"retain":false}},"value":"plain text"}
-{"@metadata":{"mqtt":{"topic":"ñ/ü/🚗","qos":0,"retain":false}},"value":[1,2]}
-{"@metadata":{"mqtt":{"topic":"h/\"q\"\\","qos":0,"retain":false}},"value":"str"}
-{"@metadata":{"mqtt":{"topic":"h/nul","qos":0,"retain":false}},"value":"a\u0000b"}
+{"@metadata":{"mqtt":{"topic":"h/empty","qos":0,"retain":false,"wrapped":"text"}},"value":""}
+{"@metadata":{"mqtt":{"topic":"h//double/","qos":0,"retain":false,"wrapped":"text"}},"value":"plain text"}
+{"@metadata":{"mqtt":{"topic":"ñ/ü/🚗","qos":0,"retain":false,"wrapped":"json"}},"value":[1,2]}
+{"@metadata":{"mqtt":{"topic":"h/\"q\"\\","qos":0,"retain":false,"wrapped":"json"}},"value":"str"}
+{"@metadata":{"mqtt":{"topic":"h/nul","qos":0,"retain":false,"wrapped":"text"}},"value":"a\u0000b"}
 EOF
     # the 256 KiB payload passes whole, byte for byte
     grep -F '"blob"' "$t/out" | jq -jc 'del(.["@metadata"])' | cmp - "$t/big"
@@ -473,6 +473,23 @@ EOF
     reap "$SUB"
     assert_equal "$ST" 0
     assert_equal "$(jq -c '[.["@metadata"].mqtt.topic, .v]' "$t/out")" $'["replay/a",1]\n["replay/b/c",2]'
+    # payloads that are not objects go out again as the bytes they were
+    sub "$t/w" "$t/werr" -p "$port" -t 'wrap/#' -C 4 -W 20 -m --binary base64
+    pub -t wrap/text -m 'plain text'
+    pub -t wrap/json -m '[1,2]'
+    printf 'a\0b\xff' >"$t/bin"
+    pub -t wrap/bin -f "$t/bin"
+    pub -t wrap/empty -n
+    reap "$SUB"
+    assert_equal "$ST" 0
+    sub "$t/copy" "$t/cerr" -p "$port" -t 'copy/#' -C 4 -W 20 -m --binary base64
+    sed 's|"topic":"wrap/|"topic":"copy/|' "$t/w" | json2mqtt -p "$port" -q 0
+    reap "$SUB"
+    assert_equal "$ST" 0
+    # the same bytes make the same lines: compare, topics and all
+    assert_equal "$(sort "$t/copy")" "$(sed 's|"topic":"wrap/|"topic":"copy/|' "$t/w" | sort)"
+    grep -q '"wrapped":"base64"}},"value":"YQBi/w==","encoding":"base64"}$' "$t/copy"
+    grep -q '"topic":"copy/empty".*"wrapped":"text"}},"value":""}$' "$t/copy"
 }
 
 # ---- filters, metadata, topic fields

@@ -91,6 +91,36 @@ test_metadata_topic(void **state)
 	    "@metadata.mqtt.topic");
 }
 
+/* What mqtt2json -m wrapped goes out as the bytes it was. */
+static void
+test_unwrap(void **state)
+{
+	struct j2m_conf c = {NULL, NULL};
+
+	(void)state;
+	assert_string_equal(prep(&c,
+				"{\"@metadata\":{\"mqtt\":{\"topic\":\"a\","
+				"\"wrapped\":\"text\"}},\"value\":\"plain\"}"),
+	    "a plain");
+	assert_string_equal(prep(&c,
+				"{\"@metadata\":{\"mqtt\":{\"topic\":\"a\","
+				"\"wrapped\":\"json\"}},\"value\":[1, 2]}"),
+	    "a [1,2]");
+	assert_string_equal(prep(&c,
+				"{\"@metadata\":{\"mqtt\":{\"topic\":\"a\","
+				"\"wrapped\":\"base64\"}},\"value\":\"aGk=\","
+				"\"encoding\":\"base64\"}"),
+	    "a hi");
+	assert_string_equal(prep(&c,
+				"{\"@metadata\":{\"mqtt\":{\"topic\":\"a\","
+				"\"wrapped\":\"null\"}},\"value\":null}"),
+	    "a ");
+	assert_string_equal(prep(&c,
+				"{\"@metadata\":{\"mqtt\":{\"topic\":\"a\","
+				"\"wrapped\":\"text\"}},\"value\":\"x\",\"y\":1}"),
+	    "REJECT: wrapped record with members other than value");
+}
+
 static void
 test_template(void **state)
 {
@@ -191,6 +221,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fixed_topic),
 	    cmocka_unit_test(test_metadata_topic),
+	    cmocka_unit_test(test_unwrap),
 	    cmocka_unit_test(test_template),
 	    cmocka_unit_test(test_inflight),
 	};

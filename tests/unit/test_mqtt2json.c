@@ -127,7 +127,8 @@ test_binary(void **state)
 	c.metadata = true;
 	assert_string_equal(fmt(&c, "b/x", "\x80", 1),
 	    "{\"@metadata\":{\"mqtt\":{\"topic\":\"b/x\",\"qos\":1,"
-	    "\"retain\":false}},\"value\":\"gA==\",\"encoding\":\"base64\"}");
+	    "\"retain\":false,\"wrapped\":\"base64\"}},\"value\":\"gA==\","
+	    "\"encoding\":\"base64\"}");
 }
 
 static void
@@ -150,7 +151,7 @@ test_metadata(void **state)
 	    "\"qos\":1,\"retain\":false}},\"a\":1}");
 	assert_string_equal(F(&c, "t", "7"),
 	    "{\"@metadata\":{\"mqtt\":{\"topic\":\"t\",\"qos\":1,\"retain\":"
-	    "false}},\"value\":7}");
+	    "false,\"wrapped\":\"json\"}},\"value\":7}");
 	/* topics with quotes and non-ASCII stay valid JSON */
 	assert_string_equal(F(&c, "a/\"b\"/ü", "{}"),
 	    "{\"@metadata\":{\"mqtt\":{\"topic\":\"a/\\\"b\\\"/ü\",\"qos\":1,"
