@@ -57,6 +57,16 @@ const struct mqtt_optdef mqtt_common_optdefs[] = {
 	{OPT_STRICT, "strict", no_argument, NULL, false},
 	MQTT_OPTDEF_END,
 };
+
+const struct mqtt_optdef mqtt_tool_optdefs[] = {
+	{'d', "debug", no_argument, NULL, false},
+	{'v', "verbose", no_argument, NULL, false},
+	{'q', "qos", required_argument, "qos", false},
+	{MQTT_TOOL_HELP, "help", no_argument, NULL, false},
+	{MQTT_TOOL_VERSION, "version", no_argument, NULL, false},
+	{MQTT_TOOL_QUIET, "quiet", no_argument, NULL, false},
+	MQTT_OPTDEF_END,
+};
 /* clang-format on */
 
 /* How each shared option is stored: the table the handler walks. */
@@ -427,6 +437,45 @@ mqtt_opt_take(
 	if ((rc = mqtt_opt_handle(o, id, arg, &err)) < 0)
 		usage_error("%s", buf_cstr(&err));
 	return rc > 0;
+}
+
+void
+mqtt_tool_init(const struct mqtt_tool *t)
+{
+	common_opts_init(t->c);
+	mqtt_opts_init(t->m);
+	*t->qos = 1;
+}
+
+bool
+mqtt_tool_take(const struct mqtt_tool *t, int id, const char *arg)
+{
+	struct buf b = BUF_INIT;
+	unsigned long long v;
+
+	if (mqtt_opt_take(t->c, t->m, id, arg))
+		return true;
+	switch (id) {
+	case MQTT_TOOL_HELP:
+		mqtt_usage(&b, t->prog, t->sets, NULL);
+		opt_help(buf_cstr(&b));
+	case MQTT_TOOL_VERSION:
+		opt_version(t->prog, NULL);
+	case MQTT_TOOL_QUIET:
+		opt_quiet(t->c);
+		return true;
+	case 'v':
+	case 'd':
+		opt_verbose(t->c, id == 'd' ? 2 : 1);
+		return true;
+	case 'q':
+		if (parse_uint_range(arg, 0, 2, &v, NULL) < 0)
+			usage_error("-q: invalid QoS '%s' (0, 1 or 2)", arg);
+		*t->qos = (int)v;
+		return true;
+	default:
+		return false;
+	}
 }
 
 int

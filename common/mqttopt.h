@@ -59,6 +59,28 @@ extern const struct mqtt_optdef mqtt_optdefs[];
 /* --rejects --stats --progress --max-line --strict (common/opt.h). */
 extern const struct mqtt_optdef mqtt_common_optdefs[];
 
+/* getopt_long values of the long-only options of mqtt_tool_optdefs; a
+ * tool's own start at MQTT_TOOL_END. */
+enum {
+	MQTT_TOOL_HELP = MQTT_OPT_END,
+	MQTT_TOOL_VERSION,
+	MQTT_TOOL_QUIET,
+	MQTT_TOOL_END
+};
+
+/* What every MQTT tool has besides: -d -v -q qos --help --version --quiet. */
+extern const struct mqtt_optdef mqtt_tool_optdefs[];
+
+/* A tool's name, its option tables (for --help) and where the options of
+ * mqtt_tool_take() go. */
+struct mqtt_tool {
+	const char *prog;
+	const struct mqtt_optdef *const *sets;
+	struct common_opts *c;
+	struct mqtt_opts *m;
+	int *qos;
+};
+
 /*
  * Build getopt_long's tables from a NULL-terminated list of option tables:
  * *longopts (NULL-terminated) and *shortopts (":" first, so a missing
@@ -148,6 +170,12 @@ int mqtt_opt_handle(
  * theirs; a bad value is a usage_error(). */
 bool mqtt_opt_take(
     struct common_opts *co, struct mqtt_opts *o, int id, const char *arg);
+/* The defaults: common_opts_init(), mqtt_opts_init(), QoS 1. */
+void mqtt_tool_init(const struct mqtt_tool *t);
+/* mqtt_opt_take(), then the options of mqtt_tool_optdefs (--help prints
+ * the usage of t->sets and exits, as --version does): whether id was one
+ * of them; a bad value is a usage_error(). */
+bool mqtt_tool_take(const struct mqtt_tool *t, int id, const char *arg);
 
 /*
  * After the options: take MQTT_URL (env_url, may be NULL) for what the

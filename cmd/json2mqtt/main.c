@@ -35,30 +35,21 @@
 #define MAX_STALLS 5 /* connections lost in a row with no progress */
 
 enum {
-	OPT_HELP = MQTT_OPT_END,
-	OPT_VERSION,
-	OPT_QUIET,
-	OPT_TEMPLATE,
+	OPT_TEMPLATE = MQTT_TOOL_END,
 };
 
 /* clang-format off */
 static const struct mqtt_optdef tool_optdefs[] = {
-	{'d', "debug", no_argument, NULL, false},
 	{'r', "retain", no_argument, NULL, false},
-	{'v', "verbose", no_argument, NULL, false},
 	{'M', "max-inflight", required_argument, "count", false},
-	{'q', "qos", required_argument, "qos", false},
 	{'t', "topic", required_argument, "topic", false},
-	{OPT_HELP, "help", no_argument, NULL, false},
-	{OPT_VERSION, "version", no_argument, NULL, false},
-	{OPT_QUIET, "quiet", no_argument, NULL, false},
 	{OPT_TEMPLATE, "topic-template", required_argument, "template", false},
 	MQTT_OPTDEF_END,
 };
 /* clang-format on */
 
 static const struct mqtt_optdef *const optsets[] = {
-    tool_optdefs, mqtt_optdefs, mqtt_common_optdefs, NULL};
+    tool_optdefs, mqtt_tool_optdefs, mqtt_optdefs, mqtt_common_optdefs, NULL};
 
 struct opts {
 	struct common_opts c;
@@ -86,16 +77,6 @@ struct run {
 	int stdin_flags; /* to restore, or -1 */
 	bool eof, failed;
 };
-
-static void
-usage(FILE *fp)
-{
-	struct buf b = BUF_INIT;
-
-	mqtt_usage(&b, "json2mqtt", optsets, NULL);
-	fwrite(b.data, 1, b.len, fp);
-	buf_free(&b);
-}
 
 static void
 reject(struct run *r, const char *reason, unsigned long long lineno,
@@ -315,36 +296,23 @@ loop(struct run *r)
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
+	const struct mqtt_tool tool = {
+	    "json2mqtt", optsets, &o->c, &o->m, &o->qos};
 	struct option *longopts;
 	struct buf err = BUF_INIT;
-	unsigned long long v;
 	const char *errstr;
 	char *shortopts;
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	common_opts_init(&o->c);
-	mqtt_opts_init(&o->m);
-	o->qos = 1;
+	mqtt_tool_init(&tool);
 	o->window = WINDOW_DEFAULT;
 	mqtt_getopt_tables(optsets, &longopts, &shortopts);
 	opterr = 0; /* one message of our own, with the json2mqtt: prefix */
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		if (mqtt_opt_take(&o->c, &o->m, c, optarg))
+		if (mqtt_tool_take(&tool, c, optarg))
 			continue;
 		switch (c) {
-		case OPT_HELP:
-			usage(stdout);
-			exit(fflush(stdout) == 0 ? 0 : 1);
-		case OPT_VERSION:
-			opt_version("json2mqtt", NULL);
-		case OPT_QUIET:
-			opt_quiet(&o->c);
-			break;
-		case 'v':
-		case 'd':
-			opt_verbose(&o->c, c == 'd' ? 2 : 1);
-			break;
 		case 'r':
 			o->retain = true;
 			break;
@@ -353,12 +321,6 @@ parse_args(int argc, char **argv, struct opts *o)
 				optarg, 1, WINDOW_MAX, &o->window, &errstr) < 0)
 				usage_error("-M: %s count '%s' (1-%llu)",
 				    errstr, optarg, WINDOW_MAX);
-			break;
-		case 'q':
-			if (parse_uint_range(optarg, 0, 2, &v, &errstr) < 0)
-				usage_error(
-				    "-q: invalid QoS '%s' (0, 1 or 2)", optarg);
-			o->qos = (int)v;
 			break;
 		case 't':
 			if (*optarg == '\0' || strpbrk(optarg, "+#") != NULL ||

@@ -33,10 +33,7 @@
 #define EXPIRY_NEVER 4294967295ULL
 
 enum {
-	OPT_HELP = MQTT_OPT_END,
-	OPT_VERSION,
-	OPT_QUIET,
-	OPT_DURABLE,
+	OPT_DURABLE = MQTT_TOOL_END,
 	OPT_RETAINED_ONLY,
 	OPT_BINARY,
 	OPT_IDLE,
@@ -45,19 +42,13 @@ enum {
 
 /* clang-format off */
 static const struct mqtt_optdef tool_optdefs[] = {
-	{'d', "debug", no_argument, NULL, false},
 	{'m', "metadata", no_argument, NULL, false},
 	{'R', "no-retained", no_argument, NULL, false},
-	{'v', "verbose", no_argument, NULL, false},
 	{'C', "count", required_argument, "count", false},
-	{'q', "qos", required_argument, "qos", false},
 	{'T', "filter-out", required_argument, "filter", false},
 	{'t', "topic", required_argument, "filter[@qos]", false},
 	{'W', "timeout", required_argument, "seconds", false},
 	{'x', "session-expiry", required_argument, "seconds", false},
-	{OPT_HELP, "help", no_argument, NULL, false},
-	{OPT_VERSION, "version", no_argument, NULL, false},
-	{OPT_QUIET, "quiet", no_argument, NULL, false},
 	{OPT_DURABLE, "durable", no_argument, NULL, false},
 	{OPT_RETAINED_ONLY, "retained-only", no_argument, NULL, false},
 	{OPT_BINARY, "binary", required_argument, "mode", false},
@@ -68,7 +59,7 @@ static const struct mqtt_optdef tool_optdefs[] = {
 /* clang-format on */
 
 static const struct mqtt_optdef *const optsets[] = {
-    tool_optdefs, mqtt_optdefs, mqtt_common_optdefs, NULL};
+    tool_optdefs, mqtt_tool_optdefs, mqtt_optdefs, mqtt_common_optdefs, NULL};
 
 struct opts {
 	struct common_opts c;
@@ -101,16 +92,6 @@ struct run {
 	bool unwritten; /* a message arrived that we did not write out */
 	bool failed; /* exit status 1 */
 };
-
-static void
-usage(FILE *fp)
-{
-	struct buf b = BUF_INIT;
-
-	mqtt_usage(&b, "mqtt2json", optsets, NULL);
-	fwrite(b.data, 1, b.len, fp);
-	buf_free(&b);
-}
 
 static void
 on_up(struct mqtt_conn *c)
@@ -377,35 +358,22 @@ add_sub(struct opts *o, const char *arg)
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
+	const struct mqtt_tool tool = {
+	    "mqtt2json", optsets, &o->c, &o->m, &o->qos};
 	struct option *longopts;
 	struct buf err = BUF_INIT;
-	unsigned long long v;
 	const char *errstr;
 	char *shortopts;
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	common_opts_init(&o->c);
-	mqtt_opts_init(&o->m);
-	o->qos = 1;
+	mqtt_tool_init(&tool);
 	mqtt_getopt_tables(optsets, &longopts, &shortopts);
 	opterr = 0; /* one message of our own, with the mqtt2json: prefix */
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		if (mqtt_opt_take(&o->c, &o->m, c, optarg))
+		if (mqtt_tool_take(&tool, c, optarg))
 			continue;
 		switch (c) {
-		case OPT_HELP:
-			usage(stdout);
-			exit(fflush(stdout) == 0 ? 0 : 1);
-		case OPT_VERSION:
-			opt_version("mqtt2json", NULL);
-		case OPT_QUIET:
-			opt_quiet(&o->c);
-			break;
-		case 'v':
-		case 'd':
-			opt_verbose(&o->c, c == 'd' ? 2 : 1);
-			break;
 		case 'm':
 			o->fmt.metadata = true;
 			break;
@@ -417,12 +385,6 @@ parse_args(int argc, char **argv, struct opts *o)
 				optarg, 1, UINT64_MAX, &o->count, &errstr) < 0)
 				usage_error(
 				    "-C: %s count '%s'", errstr, optarg);
-			break;
-		case 'q':
-			if (parse_uint_range(optarg, 0, 2, &v, &errstr) < 0)
-				usage_error(
-				    "-q: invalid QoS '%s' (0, 1 or 2)", optarg);
-			o->qos = (int)v;
 			break;
 		case 'T':
 			if (subs_add_skip(&o->subs, optarg, &err) < 0)

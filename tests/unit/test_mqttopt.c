@@ -182,6 +182,41 @@ test_handle_values(void **state)
 	buf_free(&err);
 }
 
+/* the options every MQTT tool has besides the connection's */
+static void
+test_tool_take(void **state)
+{
+	struct common_opts c;
+	struct mqtt_opts m;
+	int qos = 0;
+	const struct mqtt_optdef *const sets[] = {
+	    mqtt_tool_optdefs, mqtt_optdefs, NULL};
+	const struct mqtt_tool t = {"tool", sets, &c, &m, &qos};
+
+	(void)state;
+	mqtt_tool_init(&t);
+	assert_int_equal(qos, 1);
+	assert_int_equal(c.verbosity, 0);
+	assert_int_equal(m.keepalive, 60);
+	assert_true(mqtt_tool_take(&t, 'q', "2"));
+	assert_int_equal(qos, 2);
+	assert_true(mqtt_tool_take(&t, 'q', "0"));
+	assert_int_equal(qos, 0);
+	assert_true(mqtt_tool_take(&t, 'v', NULL));
+	assert_int_equal(c.verbosity, 1);
+	assert_true(mqtt_tool_take(&t, 'd', NULL));
+	assert_int_equal(c.verbosity, 3);
+	assert_true(mqtt_tool_take(&t, MQTT_TOOL_QUIET, NULL));
+	assert_int_equal(c.verbosity, -1);
+	assert_true(mqtt_tool_take(&t, 'h', "broker")); /* the connection's */
+	assert_string_equal(m.host, "broker");
+	assert_true(mqtt_tool_take(&t, OPT_STRICT, NULL)); /* common/opt.h's */
+	assert_true(c.strict);
+	assert_false(mqtt_tool_take(&t, 't', "a/b")); /* the tool's own */
+	assert_false(mqtt_tool_take(&t, MQTT_TOOL_END, NULL));
+	mqtt_opts_free(&m);
+}
+
 static void
 test_handle_bad_values(void **state)
 {
@@ -590,6 +625,7 @@ main(void)
 	    cmocka_unit_test(test_url_bad),
 	    cmocka_unit_test(test_handle_values),
 	    cmocka_unit_test(test_handle_bad_values),
+	    cmocka_unit_test(test_tool_take),
 	    cmocka_unit_test(test_getopt_tables),
 	    cmocka_unit_test(test_usage_order),
 	    cmocka_unit_test(test_finish_env_url),
