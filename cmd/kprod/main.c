@@ -70,6 +70,7 @@ struct run {
 	struct stats *st;
 	uint64_t *in, *out, *rejected, *undelivered;
 	unsigned long long inflight;
+	double deadline; /* for all waiting after a stop: 0 before one */
 	struct buf why, extra, meta;
 	int evfd[2]; /* librdkafka writes here when a report is ready */
 	bool eof, failed, keep_lines;
@@ -177,19 +178,31 @@ service(struct run *r, int ms)
 }
 
 /*
- * librdkafka's queue is full: serve reports so that it empties.  False when
- * the line is given up instead: the line is accepted, so after a first
- * signal it still gets --flush-timeout (from *deadline, set here) to find
- * room; a second signal or a fatal error ends that.
+ * Whether the time to wait after a stop is over.  The first signal or
+ * fatal error starts --flush-timeout, once, for all that follows: the wait
+ * for room for the lines already read and the wait for their reports
+ * together take no longer.
  */
 static bool
-await_room(struct run *r, double *deadline)
+stop_expired(struct run *r)
 {
-	if (sig_stop >= 2 || r->kc.fatal)
+	if (!sig_stop && !r->kc.fatal)
 		return false;
-	if (sig_stop && *deadline == 0)
-		*deadline = mono_now() + r->o->flush_timeout;
-	if (*deadline > 0 && mono_now() >= *deadline)
+	if (r->deadline == 0)
+		r->deadline = mono_now() + r->o->flush_timeout;
+	return mono_now() >= r->deadline;
+}
+
+/*
+ * librdkafka's queue is full: serve reports so that it empties.  False when
+ * the line is given up instead: the line is accepted, so after a first
+ * signal it still gets what is left of --flush-timeout to find room; a
+ * second signal or a fatal error ends that.
+ */
+static bool
+await_room(struct run *r)
+{
+	if (sig_stop >= 2 || r->kc.fatal || stop_expired(r))
 		return false;
 	service(r, 100);
 	return true;
@@ -225,7 +238,6 @@ static void
 produce_gathered(struct run *r)
 {
 	rd_kafka_message_t *b = r->batch;
-	double deadline = 0;
 	size_t n = r->nbatch, i, k;
 	int taken;
 
@@ -244,7 +256,7 @@ produce_gathered(struct run *r)
 				    (uintptr_t)b[i]._private >> 1, b[i].payload,
 				    b[i].len);
 		}
-		if ((n = k) > 0 && !await_room(r, &deadline)) {
+		if ((n = k) > 0 && !await_room(r)) {
 			for (i = 0; i < n; i++)
 				unsent(r, RD_KAFKA_RESP_ERR__QUEUE_FULL,
 				    (uintptr_t)b[i]._private >> 1, b[i].payload,
@@ -267,7 +279,6 @@ produce(struct run *r, const struct kp_msg *m, unsigned long long lineno,
 	rd_kafka_vu_t vu[9];
 	rd_kafka_error_t *error;
 	rd_kafka_resp_err_t err;
-	double deadline = 0;
 	size_t i, n = 0;
 
 	if (m->borrowed && m->topic == r->o->rec.topic && r->rkt != NULL &&
@@ -333,8 +344,7 @@ produce(struct run *r, const struct kp_msg *m, unsigned long long lineno,
 		}
 		err = rd_kafka_error_code(error);
 		rd_kafka_error_destroy(error);
-		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL ||
-		    !await_room(r, &deadline))
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || !await_room(r))
 			break;
 	}
 	if (hdrs != NULL)
@@ -470,13 +480,10 @@ loop(struct run *r)
 static void
 drain(struct run *r)
 {
-	double deadline = 0;
 	int i;
 
 	while (r->inflight > 0 && sig_stop < 2) {
-		if ((sig_stop || r->kc.fatal) && deadline == 0)
-			deadline = mono_now() + r->o->flush_timeout;
-		if (deadline > 0 && mono_now() >= deadline)
+		if (stop_expired(r))
 			break;
 		flush_outputs_now(r);
 		service(r, 100);

@@ -37,9 +37,9 @@ dead_port() {
 
 # sigterm_300 ARGS...: kprod -t t ARGS on a dead port, fed 300 lines through a
 # fifo, then SIGTERM: its exit status in $rc, its stderr in $TMP/err, its
-# rejects in $TMP/rej.
+# rejects in $TMP/rej, the seconds from the signal to its exit in $took.
 sigterm_300() {
-    local port pid
+    local port pid t0
     port=$(dead_port)
     mkfifo "$TMP/in"
     kprod -q -b "127.0.0.1:$port" -t t "$@" --rejects "$TMP/rej" --stats 0 \
@@ -48,9 +48,11 @@ sigterm_300() {
     exec 7>"$TMP/in"
     seq 1 300 | sed 's/.*/{"n":&}/' >&7
     sleep 1
+    t0=$(date +%s.%N)
     kill -TERM "$pid"
     rc=0
     wait "$pid" || rc=$?
+    took=$(echo "$(date +%s.%N) - $t0" | bc)
     exec 7>&-
 }
 
@@ -237,6 +239,17 @@ sigterm_300() {
     # the ones held back: lines 6 to $in, in input order
     run jq -r 'select(.error.kafka_error == "_QUEUE_FULL") | .error.line' "$TMP/rej"
     [[ $output == "$(seq 6 "$in")" ]]
+}
+
+@test "SIGTERM with a full queue: --flush-timeout bounds the whole wait, room and reports together" {
+    local rc took
+    sigterm_300 -X queue.buffering.max.messages=5 --flush-timeout 3
+    assert_equal "$rc" 1
+    # 3 s, once: not 3 s waiting for room and 3 s more for the reports
+    echo "# exit $took s after SIGTERM" >&3
+    (($(echo "$took >= 2.5 && $took < 5" | bc))) ||
+        fail "exit $took s after SIGTERM with --flush-timeout 3"
+    [[ $(stats_field "$TMP/err" undelivered) == "$(stats_field "$TMP/err" in)" ]]
 }
 
 @test "a line over --max-line is a reject with its size" {
