@@ -133,11 +133,20 @@ ack_store(void *arg, const char *topic, int32_t partition, int64_t next)
 	    ->offset = next;
 }
 
-/* Store the offsets that acknowledgements made safe. */
+/* Store the offsets that acknowledgements made safe.  A reject counts
+ * as acknowledged when written: the reject stream is flushed first, so no
+ * commit passes a reject still in a buffer. */
 static void
 acks_store(struct kc_run *r)
 {
 	acks_collect(r->acks, ack_store, r);
+	if (r->store_list->cnt > 0 && reject_flush(r->rej) < 0) {
+		log_err("rejects: %s", strerror(errno));
+		r->failed = r->stop = true;
+		rd_kafka_topic_partition_list_destroy(r->store_list);
+		r->store_list = rd_kafka_topic_partition_list_new(16);
+		return;
+	}
 	if (r->store_list->cnt > 0) {
 		(void)rd_kafka_offsets_store(r->rk, r->store_list);
 		rd_kafka_topic_partition_list_destroy(r->store_list);
