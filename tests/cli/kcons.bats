@@ -131,9 +131,20 @@ dead_port() {
 }
 
 @test "--idle-timeout and -o e@ with nothing to read" {
-    local t0=$SECONDS
+    local t0=$SECONDS now
     run --separate-stderr kcons "${MOCK[@]}" -t t --idle-timeout 1
     assert_success
+    ((SECONDS - t0 < 10))
+    # an end time and nothing before it: -e or --idle-timeout ends the wait
+    now=$(date +%s%3N)
+    t0=$SECONDS
+    run --separate-stderr kcons "${MOCK[@]}" -t t -o "e@$now" -e --stats 0
+    assert_success
+    assert_equal "$output" ''
+    [[ $(stats_field <(printf '%s\n' "$stderr") in) == 0 ]]
+    run --separate-stderr kcons "${MOCK[@]}" -t t -o "e@$now" --idle-timeout 1
+    assert_success
+    assert_equal "$output" ''
     ((SECONDS - t0 < 10))
 }
 
