@@ -207,6 +207,41 @@ report() {
     report
 }
 
+# bash_complete FILE WORD...: what the bash completion in FILE offers for
+# the command line WORD... (the last word is the one being completed)
+bash_complete() {
+    bash --norc --noprofile -c '
+        f=$1; shift
+        source "$f" || exit 1
+        fn=$(complete -p "$1" | sed -n "s/.*-F \([^ ]*\).*/\1/p")
+        [[ -n $fn ]] || exit 1
+        COMP_WORDS=("$@") COMP_CWORD=$(($# - 1))
+        COMP_LINE="$*" COMP_POINT=${#COMP_LINE}
+        "$fn" "$1" "${COMP_WORDS[-1]}" "${COMP_WORDS[-2]}" 2>/dev/null
+        printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
+}
+
+@test "bash completion of -X offers librdkafka's property names and enum values" {
+    local t
+    for t in kprod kcons; do
+        run bash_complete "$BASH_DIR/$t" "$t" -X ""
+        assert_success
+        assert_line "bootstrap.servers="
+        assert_line "security.protocol="
+        run bash_complete "$BASH_DIR/$t" "$t" -X "security.protocol=sasl"
+        assert_success
+        assert_line "security.protocol=sasl_ssl"
+        [[ $output != *security.protocol=plaintext* ]]
+    done
+    # each its own side: producer properties for kprod, consumer for kcons
+    run bash_complete "$BASH_DIR/kprod" kprod -X "linger"
+    assert_line "linger.ms="
+    run bash_complete "$BASH_DIR/kcons" kcons -X "linger"
+    [[ $output != *linger.ms=* ]]
+    run bash_complete "$BASH_DIR/kcons" kcons -X "enable.auto.offset"
+    assert_line "enable.auto.offset.store="
+}
+
 @test "completions pass bash -n and zsh -n; zsh files start with #compdef" {
     local t
     for t in $(tools); do
