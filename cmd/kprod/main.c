@@ -67,6 +67,7 @@ struct run {
 	struct reject_stream *rej;
 	struct ndjson_writer *receipts;
 	int receipts_fd;
+	bool receipts_path; /* a path of ours: SIGHUP opens it again */
 	struct stats *st;
 	uint64_t *in, *out, *rejected, *undelivered;
 	unsigned long long inflight;
@@ -164,6 +165,31 @@ topic_handle(struct run *r, const char *name)
 	return r->topics[i].rkt;
 }
 
+/*
+ * SIGHUP: --receipts is opened again, as the reject stream is, for a log
+ * rotation; the receipts written before the signal go to the old file.
+ * The new file takes the old descriptor's number, so the writer goes on.
+ */
+static void
+reopen_receipts(struct run *r)
+{
+	int fd;
+
+	if (!r->receipts_path || ndjson_writer_gone(r->receipts))
+		return;
+	if (ndjson_writer_flush(r->receipts) < 0)
+		log_err("--receipts %s: %s", r->o->receipts,
+		    strerror(ndjson_writer_error(r->receipts)));
+	fd = open(
+	    r->o->receipts, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0 || dup2(fd, r->receipts_fd) < 0 ||
+	    fcntl(r->receipts_fd, F_SETFD, FD_CLOEXEC) < 0)
+		log_err("--receipts %s: reopen: %s", r->o->receipts,
+		    strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 /* Serve delivery reports, waiting up to ms for the first one. */
 static void
 service(struct run *r, int ms)
@@ -173,6 +199,8 @@ service(struct run *r, int ms)
 	rd_kafka_poll(r->rk, ms);
 	while (read(r->evfd[0], junk, sizeof(junk)) > 0)
 		;
+	if (sig_hup)
+		reopen_receipts(r); /* before stats_serve_signals clears it */
 	stats_serve_signals(r->st, r->rej);
 	stats_check(r->st);
 }
@@ -501,16 +529,20 @@ drain(struct run *r)
 	}
 }
 
+/* --receipts PATH: "-", /dev/fd/N (a copy of that descriptor) or a
+ * file of ours (*ours set), appended to. */
 static int
-open_output(const char *path)
+open_output(const char *path, bool *ours)
 {
 	unsigned long long n;
 
+	*ours = false;
 	if (strcmp(path, "-") == 0)
 		return STDOUT_FILENO;
 	if (strncmp(path, "/dev/fd/", 8) == 0 &&
 	    parse_uint_range(path + 8, 0, 1 << 30, &n, NULL) == 0)
 		return fcntl((int)n, F_DUPFD_CLOEXEC, 3);
+	*ours = true;
 	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 
@@ -576,7 +608,8 @@ main(int argc, char **argv)
 	if ((r.rej = reject_open(o.c.rejects, "kprod", &err)) == NULL)
 		fatal("%s", buf_cstr(&err));
 	if (o.receipts != NULL) {
-		if ((r.receipts_fd = open_output(o.receipts)) < 0)
+		if ((r.receipts_fd =
+			    open_output(o.receipts, &r.receipts_path)) < 0)
 			fatal("--receipts %s: %s", o.receipts, strerror(errno));
 		r.receipts = ndjson_writer_new(r.receipts_fd);
 	}

@@ -379,3 +379,34 @@ sigterm_300() {
     exec 7>&-
     assert_equal "$(jq -r '.error.line' "$TMP/rej" | tr '\n' ' ')" "2 4 "
 }
+
+@test "SIGHUP opens --receipts and --rejects again: a rotated file gets no more lines" {
+    local pid rc=0
+    mkfifo "$TMP/in"
+    kprod -q -t t --receipts "$TMP/rcpt" --rejects "$TMP/rej" --stats 0 "${MOCK[@]}" \
+        <"$TMP/in" 2>"$TMP/err" &
+    pid=$!
+    exec 7>"$TMP/in"
+    printf '{"n":1}\n{"n":2}\nnot json\n' >&7
+    for _ in $(seq 100); do
+        [[ $(wc -l <"$TMP/rcpt" 2>/dev/null) == 2 && $(wc -l <"$TMP/rej" 2>/dev/null) == 1 ]] &&
+            break
+        sleep 0.1
+    done
+    mv "$TMP/rcpt" "$TMP/rcpt.1"
+    mv "$TMP/rej" "$TMP/rej.1"
+    kill -HUP "$pid"
+    sleep 0.5
+    printf '{"n":4}\n[\n' >&7
+    exec 7>&-
+    wait "$pid" || rc=$?
+    assert_equal "$rc" 0
+    assert_equal "$(jq -r '.line' "$TMP/rcpt.1" | sort | tr '\n' ' ')" "1 2 "
+    assert_equal "$(jq -r '.line' "$TMP/rcpt" | tr '\n' ' ')" "4 "
+    assert_equal "$(jq -r '.error.line' "$TMP/rej.1")" 3
+    assert_equal "$(jq -r '.error.line' "$TMP/rej")" 5
+    # no error, and the counts of the whole run
+    run grep -c '^kprod:' "$TMP/err"
+    assert_output 0
+    [[ $(stats_field "$TMP/err" out) == 3 && $(stats_field "$TMP/err" rejected) == 2 ]]
+}
