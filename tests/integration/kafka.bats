@@ -425,6 +425,37 @@ lines_at_least() {
     [[ $(wc -l <"$T/r3") == 500 && ! -s $T/x3 ]]
 }
 
+@test "kmock: a request the broker never answers in time: rejects marked possibly persisted" {
+    need kmock kmock_use
+    local topic=slow-$TID pid rc=0
+    kmock_cmd topic "$topic" 1
+    mkfifo "$T/fifo"
+    kprod -q -b "$KMOCK_BOOTSTRAP" -t "$topic" -X message.timeout.ms=3000 \
+        -X request.timeout.ms=1000 --receipts "$T/rcpt" --rejects "$T/rej" --stats 0 \
+        <"$T/fifo" 2>"$T/err" &
+    pid=$!
+    BG_PIDS=$pid
+    exec 7>"$T/fifo"
+    gen 1 1 >&7
+    wait_for 30 lines_at_least "$T/rcpt" 1
+    # from now on every answer comes 4 s late: the produce requests are
+    # sent, time out after 1 s, are retried, until the messages' 3 s are up
+    kmock_cmd rtt -1 4000
+    gen 2 19 >&7
+    exec 7>&-
+    wait "$pid" || rc=$?
+    BG_PIDS=
+    kmock_cmd rtt -1 0
+    assert_equal "$rc" 1
+    assert_equal "$(jq -r .line "$T/rcpt")" 1
+    run jq -r '[.error.line, .error.kafka_error, .error.possibly_persisted] | @tsv' "$T/rej"
+    assert_equal "${#lines[@]}" 19
+    [[ $(cut -f1 <<<"$output" | sort -n | paste -sd ' ') == "$(seq 2 20 | paste -sd ' ')" ]]
+    [[ $(cut -f2- <<<"$output" | sort -u) == "_MSG_TIMED_OUT"$'\t'"true" ]] ||
+        fail "$output"
+    [[ $(stats_field "$T/err" undelivered) == 19 ]]
+}
+
 # ---- groups and offsets
 
 @test "-e with groups exits; --list shows lag; --commit and --reset-offsets move the group" {
