@@ -548,7 +548,7 @@ lines_at_least() {
 
 # ---- security
 
-@test "SASL/SCRAM over TLS: password from the environment or a file; a wrong one exits 1 at once; never printed" {
+@test "SASL/SCRAM and PLAIN over TLS: password from the environment or a file; a wrong one exits 1 at once; never printed" {
     need kafka kafka_use
     [[ -n $KAFKA_SVC_SASL_BOOTSTRAP ]] || skip "external broker without SASL listener"
     local topic=sasl-$TID t0
@@ -581,6 +581,13 @@ lines_at_least() {
         -t "$topic" -e --timeout 5
     assert_failure 1
     [[ $stderr == *"certificate verify failed"* ]]
+    # PLAIN over TLS, the same user
+    echo '{"secure":3}' | KAFKA_SASL_PASSWORD=$KAFKA_SVC_PASSWORD \
+        kprod "${sasl[@]}" --sasl-mechanism PLAIN -t "$topic" -q
+    run --separate-stderr kcons "${sasl[@]}" --sasl-mechanism PLAIN \
+        --password-file "$T/pw" -t "$topic" -o -1 -e
+    assert_success
+    assert_output '{"secure":3}'
 }
 
 # ---- what the payloads are
