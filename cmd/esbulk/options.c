@@ -122,18 +122,26 @@ static void
 add_url(struct opts *o, const char *s, size_t n)
 {
 	struct buf err = BUF_INIT;
-	char *one = xmemdup(s, n);
+	char *one = xmemdup(s, n), *safe, msg[1024];
+	bool bad;
 
 	o->urls = xreallocarray(o->urls, o->nurls + 1, sizeof(*o->urls));
-	if (http_url_parse(one, &o->urls[o->nurls], &err) < 0) {
-		char *safe = url_redact(one);
-
-		usage_error("URL '%s': %s", safe, buf_cstr(&err));
+	bad = http_url_parse(one, &o->urls[o->nurls], &err) < 0;
+	if (bad) {
+		safe = url_redact(one);
+		(void)snprintf(
+		    msg, sizeof(msg), "URL '%s': %s", safe, buf_cstr(&err));
+		free(safe);
 	}
-	o->nurls++;
 	explicit_bzero(one, n);
 	free(one);
 	buf_free(&err);
+	/* the message is on the stack and the copies are freed: usage_error
+	 * does not return, and a pointer held only in a register then
+	 * makes a leak report */
+	if (bad)
+		usage_error("%s", msg);
+	o->nurls++;
 }
 
 /* "a,b , c" -> add each URL. */
