@@ -140,18 +140,16 @@ static void
 acks_store(struct kc_run *r)
 {
 	acks_collect(r->acks, ack_store, r);
-	if (r->store_list->cnt > 0 && reject_flush(r->rej) < 0) {
+	if (r->store_list->cnt == 0)
+		return;
+	if (reject_flush(r->rej) < 0) {
 		log_err("rejects: %s", strerror(errno));
 		r->failed = r->stop = true;
-		rd_kafka_topic_partition_list_destroy(r->store_list);
-		r->store_list = rd_kafka_topic_partition_list_new(16);
-		return;
-	}
-	if (r->store_list->cnt > 0) {
+	} else {
 		(void)rd_kafka_offsets_store(r->rk, r->store_list);
-		rd_kafka_topic_partition_list_destroy(r->store_list);
-		r->store_list = rd_kafka_topic_partition_list_new(16);
 	}
+	rd_kafka_topic_partition_list_destroy(r->store_list);
+	r->store_list = rd_kafka_topic_partition_list_new(16);
 }
 
 static bool
