@@ -14,18 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arena.h"
 #include "buf.h"
-
-/* ---- arena: every parsed value lives here until arena_reset() ---- */
-
-struct arena;
-
-struct arena *arena_new(void); /* caller frees with arena_free() */
-void arena_free(struct arena *a); /* NULL is a no-op */
-/* Forget every allocation but keep the first block for reuse. */
-void arena_reset(struct arena *a);
-void *arena_alloc(struct arena *a, size_t n); /* 8-byte aligned, dies on OOM */
-char *arena_memdup(struct arena *a, const void *p, size_t n); /* adds NUL */
 
 /* ---- values ---- */
 

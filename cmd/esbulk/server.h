@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/arena.h"
 #include "common/buf.h"
-#include "common/jsonx.h"
 
 struct es_server {
 	bool opensearch; /* version.distribution is "opensearch" */

@@ -7,7 +7,7 @@
 
 #include <curl/curl.h>
 
-#include "common/jsonx.h"
+#include "common/arena.h"
 #include "options.h"
 #include "sender.h"
 #include "server.h"

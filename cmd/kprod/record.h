@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/arena.h"
 #include "common/buf.h"
-#include "common/jsonx.h"
 
 /* A message header; value NULL is a header without a value. */
 struct kp_header {

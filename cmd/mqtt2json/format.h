@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/arena.h"
 #include "common/buf.h"
-#include "common/jsonx.h"
 #include "common/payload.h"
 #include "topicfields.h"
 

@@ -3,7 +3,7 @@
 #ifndef IOTPIPE_TEST_ARENA_FIXTURE_H
 #define IOTPIPE_TEST_ARENA_FIXTURE_H
 
-#include "common/jsonx.h"
+#include "common/arena.h"
 
 static struct arena *arena;
 

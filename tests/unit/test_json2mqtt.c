@@ -12,8 +12,8 @@
 
 #include "cmd/json2mqtt/inflight.h"
 #include "cmd/json2mqtt/record.h"
+#include "common/arena.h"
 #include "common/buf.h"
-#include "common/jsonx.h"
 #include "tests/unit/arena_fixture.h"
 
 static struct buf tbuf, pbuf, why;

@@ -10,8 +10,8 @@
 #include <cmocka.h>
 
 #include "cmd/kprod/record.h"
+#include "common/arena.h"
 #include "common/buf.h"
-#include "common/jsonx.h"
 #include "tests/unit/arena_fixture.h"
 
 static struct buf why;
