@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include "base64.h"
 #include "buf.h"
 #include "env.h"
 #include "http.h"
@@ -142,39 +143,6 @@ http_url_join(struct buf *b, const char *base, const char *path)
 	buf_adds(b, path);
 }
 
-void
-http_base64(struct buf *b, const void *p, size_t n)
-{
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *s = p;
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		unsigned v =
-		    (unsigned)s[i] << 16 | (unsigned)s[i + 1] << 8 | s[i + 2];
-
-		buf_addc(b, tab[v >> 18]);
-		buf_addc(b, tab[(v >> 12) & 63]);
-		buf_addc(b, tab[(v >> 6) & 63]);
-		buf_addc(b, tab[v & 63]);
-	}
-	if (n - i == 1) {
-		unsigned v = (unsigned)s[i] << 16;
-
-		buf_addc(b, tab[v >> 18]);
-		buf_addc(b, tab[(v >> 12) & 63]);
-		buf_adds(b, "==");
-	} else if (n - i == 2) {
-		unsigned v = (unsigned)s[i] << 16 | (unsigned)s[i + 1] << 8;
-
-		buf_addc(b, tab[v >> 18]);
-		buf_addc(b, tab[(v >> 12) & 63]);
-		buf_addc(b, tab[(v >> 6) & 63]);
-		buf_addc(b, '=');
-	}
-}
-
 static const char *const auth_names[] = {"none", "basic", "apikey", "bearer"};
 
 int
@@ -210,7 +178,7 @@ http_auth_header(
 		buf_addc(&up, ':');
 		buf_adds(&up, secret != NULL ? secret : "");
 		buf_adds(b, "Authorization: Basic ");
-		http_base64(b, up.data, up.len);
+		base64_append(b, up.data, up.len);
 		explicit_bzero(up.data, up.len);
 		break;
 	case HTTP_AUTH_APIKEY:

@@ -44,9 +44,6 @@ void http_url_free(struct http_url *u);
 /* Append base + path to b; path starts with '/'. */
 void http_url_join(struct buf *b, const char *base, const char *path);
 
-/* Standard base64 (RFC 4648, with padding) of p[0..n) appended to b. */
-void http_base64(struct buf *b, const void *p, size_t n);
-
 /* ---- authentication (pure) ---- */
 
 enum http_auth {

@@ -36,6 +36,35 @@ test_vectors(void **state)
 	buf_free(&b);
 }
 
+/* The vectors of the old http_base64() test, and appending: what the
+ * buffer held stays in front (the Basic header builds on a prefix). */
+static void
+test_append(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	base64_append(&b, "", 0);
+	assert_string_equal(buf_cstr(&b), "");
+	base64_append(&b, "f", 1);
+	assert_string_equal(buf_cstr(&b), "Zg==");
+	buf_reset(&b);
+	base64_append(&b, "fo", 2);
+	assert_string_equal(buf_cstr(&b), "Zm8=");
+	buf_reset(&b);
+	base64_append(&b, "foobar", 6);
+	assert_string_equal(buf_cstr(&b), "Zm9vYmFy");
+	buf_reset(&b);
+	base64_append(&b, "\xff\xfe", 2);
+	assert_string_equal(buf_cstr(&b), "//4=");
+	buf_reset(&b);
+	buf_adds(&b, "Basic ");
+	base64_append(&b, "f", 1);
+	base64_append(&b, "oo", 2);
+	assert_string_equal(buf_cstr(&b), "Basic Zg==b28=");
+	buf_free(&b);
+}
+
 static void
 test_binary_round_trip(void **state)
 {
@@ -83,6 +112,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_vectors),
+	    cmocka_unit_test(test_append),
 	    cmocka_unit_test(test_binary_round_trip),
 	    cmocka_unit_test(test_strict),
 	};

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for common/http: URLs, base64, auth headers, retry classes. */
+/* Unit tests for common/http: URLs, auth headers, retry classes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -67,27 +67,13 @@ test_url_parse(void **state)
 }
 
 static void
-test_join_base64(void **state)
+test_join(void **state)
 {
 	struct buf b = BUF_INIT;
 
 	(void)state;
 	http_url_join(&b, "http://h:1/p", "/_bulk?x=1");
 	assert_string_equal(buf_cstr(&b), "http://h:1/p/_bulk?x=1");
-	buf_reset(&b);
-	http_base64(&b, "", 0);
-	assert_string_equal(buf_cstr(&b), "");
-	http_base64(&b, "f", 1);
-	assert_string_equal(buf_cstr(&b), "Zg==");
-	buf_reset(&b);
-	http_base64(&b, "fo", 2);
-	assert_string_equal(buf_cstr(&b), "Zm8=");
-	buf_reset(&b);
-	http_base64(&b, "foobar", 6);
-	assert_string_equal(buf_cstr(&b), "Zm9vYmFy");
-	buf_reset(&b);
-	http_base64(&b, "\xff\xfe", 2);
-	assert_string_equal(buf_cstr(&b), "//4=");
 	buf_free(&b);
 }
 
@@ -165,7 +151,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_url_parse),
-	    cmocka_unit_test(test_join_base64),
+	    cmocka_unit_test(test_join),
 	    cmocka_unit_test(test_auth),
 	    cmocka_unit_test(test_classify),
 	    cmocka_unit_test(test_error_text),
