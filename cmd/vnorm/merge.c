@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "common/jsonx.h"
 #include "common/timefmt.h"
 #include "common/xalloc.h"
@@ -46,17 +47,6 @@ merger_new(int64_t window_ms,
 	m->min_first = INT64_MAX;
 	m->arena = arena_new();
 	return m;
-}
-
-static unsigned
-vin_hash(const char *s, size_t n)
-{
-	unsigned h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
 }
 
 static void
@@ -260,7 +250,7 @@ sweep(struct merger *m, int64_t t)
 void
 merger_add(struct merger *m, const struct vdoc *d)
 {
-	unsigned h = vin_hash(d->vin, d->vinlen);
+	unsigned h = fnv1a32(d->vin, d->vinlen);
 	struct group *g = find_group(m, d->vin, d->vinlen, h);
 	/* A telemetry message whose signal is a lone latitude or longitude
 	 * may carry a location as well.  In a snapshot the location would

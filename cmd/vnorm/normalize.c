@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "common/timefmt.h"
 #include "common/xalloc.h"
 #include "normalize.h"
@@ -256,17 +257,6 @@ vnorm_canon_key(const char *key, size_t klen, struct buf *out)
 	}
 }
 
-static unsigned
-hash_bytes(const char *s, size_t n)
-{
-	unsigned h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
-}
-
 static int
 role_of_canon(const char *c, size_t n)
 {
@@ -283,7 +273,7 @@ role_of_canon(const char *c, size_t n)
 static int
 role_of(struct vnorm *vn, const char *key, size_t klen)
 {
-	unsigned h = hash_bytes(key, klen), i = 0;
+	unsigned h = fnv1a32(key, klen), i = 0;
 	struct cache_ent *e;
 	int role;
 
