@@ -102,8 +102,8 @@ ndjson_reader_on_read(struct ndjson_reader *r, void (*fn)(void *), void *arg)
 	r->on_read_arg = arg;
 }
 
-static bool
-blank(const char *p, size_t n)
+bool
+ndjson_blank(const char *p, size_t n)
 {
 	size_t i;
 
@@ -175,7 +175,8 @@ ndjson_read(struct ndjson_reader *r, struct ndjson_line *out)
 			size_t n = (size_t)(nl - (r->buf + r->start));
 			enum ndjson_status st = emit_line(r, n, n + 1, out);
 
-			if (st == NDJSON_LINE && blank(out->line, out->len))
+			if (st == NDJSON_LINE &&
+			    ndjson_blank(out->line, out->len))
 				continue;
 			return st;
 		}
@@ -188,7 +189,7 @@ ndjson_read(struct ndjson_reader *r, struct ndjson_line *out)
 				    emit_line(r, avail, avail, out);
 
 				if (st == NDJSON_LINE &&
-				    blank(out->line, out->len))
+				    ndjson_blank(out->line, out->len))
 					continue;
 				return st;
 			}

@@ -44,6 +44,11 @@ void ndjson_reader_free(struct ndjson_reader *r);
 
 #define NDJSON_TOOLONG_KEEP 1024
 
+/* Whether p[0..n) is a blank line: empty, or only spaces and tabs.  The
+ * reader skips these; a program that strips more (a byte order mark) asks
+ * again. */
+bool ndjson_blank(const char *p, size_t n);
+
 enum ndjson_status ndjson_read(
     struct ndjson_reader *r, struct ndjson_line *out);
 

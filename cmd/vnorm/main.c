@@ -132,17 +132,6 @@ reject(struct run *r, const struct vdoc *doc, const char *reason,
 	reject_ex(r, doc, reason, line, len, NULL, 0);
 }
 
-/* Only spaces and tabs. */
-static bool
-blank(const char *p, size_t n)
-{
-	while (n > 0 && (*p == ' ' || *p == '\t')) {
-		p++;
-		n--;
-	}
-	return n == 0;
-}
-
 static void
 process_line(struct run *r, const char *line, size_t len)
 {
@@ -156,7 +145,7 @@ process_line(struct run *r, const char *line, size_t len)
 	if (len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
 		line += 3;
 		len -= 3;
-		if (blank(line, len))
+		if (ndjson_blank(line, len))
 			return;
 	}
 	(*r->in)++;

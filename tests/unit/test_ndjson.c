@@ -250,6 +250,18 @@ test_crlf_blank_lines(void **state)
 }
 
 static void
+test_blank(void **state)
+{
+	(void)state;
+	assert_true(ndjson_blank("", 0));
+	assert_true(ndjson_blank(" \t  ", 4));
+	assert_true(ndjson_blank(" x", 1)); /* only the first n bytes count */
+	assert_false(ndjson_blank(" x", 2));
+	assert_false(ndjson_blank("\r", 1)); /* the reader strips a CR first */
+	assert_false(ndjson_blank("\xEF\xBB\xBF", 3)); /* a BOM is no blank */
+}
+
+static void
 test_last_line_without_newline(void **state)
 {
 	struct events e = {0};
@@ -960,6 +972,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_huge_line_bounded),
 	    cmocka_unit_test(test_crlf_blank_lines),
+	    cmocka_unit_test(test_blank),
 	    cmocka_unit_test(test_last_line_without_newline),
 	    cmocka_unit_test(test_max_line_boundary),
 	    cmocka_unit_test(test_toolong_resync),
