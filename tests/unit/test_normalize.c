@@ -15,8 +15,33 @@
 #include "cmd/vnorm/merge.h"
 #include "cmd/vnorm/normalize.h"
 
-#define TS0 "\"timestamp\":\"1970-01-01T00:00:00.000Z\""
-#define T19 "\"timestamp\":\"2019-06-15T11:39:17.632Z\""
+/*
+ * JSON in this file is written with single quotes, {'vin':'V'}, so that it
+ * reads as JSON; J() (and every expect_*, norm*, feed and check_merged
+ * helper, which call it) turns each ' into ".  No test text needs a literal
+ * single quote; a JSON-escaped quote inside a string is written \\'.
+ * Text the program wrote (its own output, the golden files) goes to the
+ * *_raw helpers, unconverted.
+ */
+static struct arena *jtext; /* J()'s copies, freed by the teardown */
+
+static const char *
+J(const char *s)
+{
+	size_t i, n = strlen(s);
+	char *d;
+
+	if (jtext == NULL)
+		jtext = arena_new();
+	d = arena_memdup(jtext, s, n);
+	for (i = 0; i < n; i++)
+		if (d[i] == '\'')
+			d[i] = '"';
+	return d;
+}
+
+#define TS0 "'timestamp':'1970-01-01T00:00:00.000Z'"
+#define T19 "'timestamp':'2019-06-15T11:39:17.632Z'"
 
 /* ---- fixture: a transform with its warnings collected ---- */
 
@@ -75,13 +100,15 @@ teardown(void **state)
 	buf_free(&fx->out);
 	buf_free(&fx->warnings);
 	free(fx);
+	arena_free(jtext);
+	jtext = NULL;
 	return 0;
 }
 
 /* Normalize one JSON text: NULL and the document in fx->out, or the
  * reject reason.  Warnings of this record only. */
 static const char *
-norm_es(struct fx *fx, const char *in, bool es_id)
+norm_raw(struct fx *fx, const char *in, bool es_id)
 {
 	struct jval *root;
 	struct jsonx_error err;
@@ -103,17 +130,23 @@ norm_es(struct fx *fx, const char *in, bool es_id)
 }
 
 static const char *
+norm_es(struct fx *fx, const char *in, bool es_id)
+{
+	return norm_raw(fx, J(in), es_id);
+}
+
+static const char *
 norm(struct fx *fx, const char *in)
 {
-	return norm_es(fx, in, false);
+	return norm_raw(fx, J(in), false);
 }
 
 /* in gives exactly want; want is a fixed point (idempotency) that
  * normalizes again without a warning. */
 static void
-expect_doc(struct fx *fx, const char *in, const char *want)
+expect_doc_raw(struct fx *fx, const char *in, const char *want)
 {
-	const char *why = norm(fx, in);
+	const char *why = norm_raw(fx, in, false);
 	char *first;
 
 	if (why != NULL)
@@ -123,7 +156,7 @@ expect_doc(struct fx *fx, const char *in, const char *want)
 	first = strdup(fx->out.data);
 	assert_non_null(first);
 	buf_reset(&fx->warnings);
-	why = norm(fx, first);
+	why = norm_raw(fx, first, false);
 	if (why != NULL)
 		fail_msg(
 		    "not idempotent: %s\n  rejected again: %s", first, why);
@@ -134,13 +167,22 @@ expect_doc(struct fx *fx, const char *in, const char *want)
 		    "own output %s\n  warns: %s", first, fx->warnings.data);
 	free(first);
 	/* the warnings reported are those of in */
-	(void)norm(fx, in);
+	(void)norm_raw(fx, in, false);
+}
+
+static void
+expect_doc(struct fx *fx, const char *in, const char *want)
+{
+	expect_doc_raw(fx, J(in), J(want));
 }
 
 static void
 expect_reject(struct fx *fx, const char *in, const char *reason)
 {
-	const char *why = norm(fx, in);
+	const char *why;
+
+	in = J(in);
+	why = norm_raw(fx, in, false);
 
 	if (why == NULL)
 		fail_msg("%s\n  not rejected (want %s): %s", in, reason,
@@ -161,7 +203,11 @@ expect_warning(struct fx *fx, const char *msg)
 static void
 expect_has(struct fx *fx, const char *in, const char *frag)
 {
-	const char *why = norm(fx, in);
+	const char *why;
+
+	in = J(in);
+	frag = J(frag);
+	why = norm_raw(fx, in, false);
 
 	if (why != NULL)
 		fail_msg("%s\n  rejected: %s", in, why);
@@ -232,111 +278,100 @@ static void
 test_aliases(void **state)
 {
 	static const char *const cases[][2] = {
-	    {"\"ts\":1,\"speed\":5",
-		"\"timestamp\":\"1970-01-01T00:00:01.000Z\""},
-	    {"\"time\":1,\"speed\":5",
-		"\"timestamp\":\"1970-01-01T00:00:01.000Z\""},
-	    {"\"@timestamp\":1,\"speed\":5",
-		"\"timestamp\":\"1970-01-01T00:00:01.000Z\""},
-	    {"\"Timestamp\":1,\"speed\":5",
-		"\"timestamp\":\"1970-01-01T00:00:01.000Z\""},
-	    {"\"ts\":0,\"tripId\":\"t\",\"speed\":5", "\"trip_id\":\"t\""},
-	    {"\"ts\":0,\"tripid\":\"t\",\"speed\":5", "\"trip_id\":\"t\""},
-	    {"\"ts\":0,\"TripID\":\"t\",\"speed\":5", "\"trip_id\":\"t\""},
-	    {"\"ts\":0,\"deviceId\":\"d\",\"speed\":5", "\"device_id\":\"d\""},
-	    {"\"ts\":0,\"deviceid\":\"d\",\"speed\":5", "\"device_id\":\"d\""},
-	    {"\"ts\":0,\"_id_\":\"d\",\"speed\":5", "\"device_id\":\"d\""},
-	    {"\"ts\":0,\"routeId\":\"r\",\"speed\":5", "\"route_id\":\"r\""},
-	    {"\"ts\":0,\"routeid\":\"r\",\"speed\":5", "\"route_id\":\"r\""},
-	    {"\"ts\":0,\"route\":\"r\",\"speed\":5", "\"route_id\":\"r\""},
-	    {"\"ts\":0,\"speed\":5", "\"vehicle_speed\":5"},
-	    {"\"ts\":0,\"vehicleSpeed\":5", "\"vehicle_speed\":5"},
-	    {"\"ts\":0,\"rpm\":5", "\"engine_speed\":5"},
-	    {"\"ts\":0,\"engineRPM\":5", "\"engine_speed\":5"},
-	    {"\"ts\":0,\"engineSpeed\":5", "\"engine_speed\":5"},
-	    {"\"ts\":0,\"torque\":5", "\"torque_at_transmission\":5"},
-	    {"\"ts\":0,\"torqueAtTransmission\":5",
-		"\"torque_at_transmission\":5"},
-	    {"\"ts\":0,\"acceleratorPedalPos\":5",
-		"\"accelerator_pedal_position\":5"},
-	    {"\"ts\":0,\"accelerator_position\":5",
-		"\"accelerator_pedal_position\":5"},
-	    {"\"ts\":0,\"Acelerator Position\":5",
-		"\"accelerator_pedal_position\":5"},
-	    {"\"ts\":0,\"throttlePosition\":5",
-		"\"accelerator_pedal_position\":5"},
-	    {"\"ts\":0,\"throttle\":5", "\"accelerator_pedal_position\":5"},
-	    {"\"ts\":0,\"brakePosition\":5", "\"brake\":5"},
-	    {"\"ts\":0,\"brake_pedal_position\":5", "\"brake\":5"},
-	    {"\"ts\":0,\"brake\":5", "\"brake\":5"},
-	    {"\"ts\":0,\"brakePedalStatus\":true",
-		"\"brake_pedal_status\":true"},
-	    {"\"ts\":0,\"parkingBrake\":true", "\"parking_brake_status\":true"},
-	    {"\"ts\":0,\"parkingBrakeStatus\":false",
-		"\"parking_brake_status\":false"},
-	    {"\"ts\":0,\"steeringAngle\":5", "\"steering_wheel_angle\":5"},
-	    {"\"ts\":0,\"steeringWheelAngle\":5", "\"steering_wheel_angle\":5"},
-	    {"\"ts\":0,\"Acceleration\":5", "\"acceleration\":5"},
-	    {"\"ts\":0,\"gearPosition\":\"first\"",
-		"\"transmission_gear_position\":\"first\""},
-	    {"\"ts\":0,\"transmissionGearPosition\":\"first\"",
-		"\"transmission_gear_position\":\"first\",\"transmission_gear\":1"},
-	    {"\"ts\":0,\"transmission_gear\":2", "\"transmission_gear\":2"},
-	    {"\"ts\":0,\"transmissionGearInt\":2",
-		"\"transmission_gear_position\":\"second\",\"transmission_gear\":2"},
-	    {"\"ts\":0,\"gear\":2", "\"transmission_gear\":2"},
-	    {"\"ts\":0,\"gearLever\":\"Park\"",
-		"\"gear_lever_position\":\"park\""},
-	    {"\"ts\":0,\"gearLeverPosition\":\"park\"",
-		"\"gear_lever_position\":\"park\""},
-	    {"\"ts\":0,\"ignition\":\"Run\"", "\"ignition_status\":\"run\""},
-	    {"\"ts\":0,\"ignitionStatus\":\"run\"",
-		"\"ignition_status\":\"run\""},
-	    {"\"ts\":0,\"odometer\":5", "\"odometer\":5"},
-	    {"\"ts\":0,\"fuelLevel\":5", "\"fuel_level\":5"},
-	    {"\"ts\":0,\"fuelConsumedSinceRestart\":5",
-		"\"fuel_consumed_since_restart\":5"},
-	    {"\"ts\":0,\"fuel_consumed_since_start\":5",
-		"\"fuel_consumed_since_restart\":5"},
-	    {"\"ts\":0,\"fuelConsumed\":5",
-		"\"fuel_consumed_since_restart\":5"},
-	    {"\"ts\":0,\"oilTemp\":5", "\"oil_temp\":5"},
-	    {"\"ts\":0,\"oil_temperature\":5", "\"oil_temp\":5"},
-	    {"\"ts\":0,\"engineOilTemperature\":5", "\"oil_temp\":5"},
-	    {"\"ts\":0,\"lat\":5", "\"latitude\":5"},
-	    {"\"ts\":0,\"Latitude\":5", "\"latitude\":5"},
-	    {"\"ts\":0,\"lon\":5", "\"longitude\":5"},
-	    {"\"ts\":0,\"lng\":5", "\"longitude\":5"},
-	    {"\"ts\":0,\"long\":5", "\"longitude\":5"},
-	    {"\"ts\":0,\"Longitude\":5", "\"longitude\":5"},
-	    {"\"ts\":0,\"position\":[1,2]",
-		"\"location\":{\"lat\":2,\"lon\":1}"},
-	    {"\"ts\":0,\"geo\":[1,2]", "\"location\":{\"lat\":2,\"lon\":1}"},
-	    {"\"ts\":0,\"Location\":[1,2]",
-		"\"location\":{\"lat\":2,\"lon\":1}"},
-	    {"\"ts\":0,\"speed\":1,\"dtcCode\":\"p1\"", "\"dtc\":\"P1\""},
-	    {"\"ts\":0,\"speed\":1,\"DTC\":\"p1\"", "\"dtc\":\"P1\""},
-	    {"\"ts\":0,\"speed\":1,\"startTime\":0",
-		"\"start_time\":\"1970-01-01T00:00:00.000Z\""},
-	    {"\"ts\":0,\"speed\":1,\"end_time\":0",
-		"\"end_time\":\"1970-01-01T00:00:00.000Z\""},
-	    {"\"ts\":0,\"speed\":1,\"vehicleSpeedMean\":1.50",
-		"\"vehicle_speed_mean\":1.50"},
-	    {"\"ts\":0,\"speed\":1,\"engine_speed_mean\":1.50",
-		"\"engine_speed_mean\":1.50"},
-	    {"\"ts\":0,\"speed\":1,\"torqueAtTransmissionMean\":1",
-		"\"torque_at_transmission_mean\":1"},
-	    {"\"ts\":0,\"speed\":1,\"oilTempMean\":1", "\"oil_temp_mean\":1"},
-	    {"\"ts\":0,\"speed\":1,\"acceleratorPedalPositionMean\":1",
-		"\"accelerator_pedal_position_mean\":1"},
-	    {"\"ts\":0,\"speed\":1,\"brakeMean\":1", "\"brake_mean\":1"},
-	    {"\"ts\":0,\"speed\":1,\"highSpeedDuration\":61234.000000",
-		"\"high_speed_duration\":61234.000000"},
-	    {"\"ts\":0,\"speed\":1,\"idleDuration\":1", "\"idle_duration\":1"},
-	    {"\"ts\":0,\"speed\":1,\"highAccelerationEvent\":1",
-		"\"high_acceleration_event\":1"},
-	    {"\"ts\":0,\"speed\":1,\"highBrakingEvent\":1",
-		"\"high_braking_event\":1"},
+	    {"'ts':1,'speed':5", "'timestamp':'1970-01-01T00:00:01.000Z'"},
+	    {"'time':1,'speed':5", "'timestamp':'1970-01-01T00:00:01.000Z'"},
+	    {"'@timestamp':1,'speed':5",
+		"'timestamp':'1970-01-01T00:00:01.000Z'"},
+	    {"'Timestamp':1,'speed':5",
+		"'timestamp':'1970-01-01T00:00:01.000Z'"},
+	    {"'ts':0,'tripId':'t','speed':5", "'trip_id':'t'"},
+	    {"'ts':0,'tripid':'t','speed':5", "'trip_id':'t'"},
+	    {"'ts':0,'TripID':'t','speed':5", "'trip_id':'t'"},
+	    {"'ts':0,'deviceId':'d','speed':5", "'device_id':'d'"},
+	    {"'ts':0,'deviceid':'d','speed':5", "'device_id':'d'"},
+	    {"'ts':0,'_id_':'d','speed':5", "'device_id':'d'"},
+	    {"'ts':0,'routeId':'r','speed':5", "'route_id':'r'"},
+	    {"'ts':0,'routeid':'r','speed':5", "'route_id':'r'"},
+	    {"'ts':0,'route':'r','speed':5", "'route_id':'r'"},
+	    {"'ts':0,'speed':5", "'vehicle_speed':5"},
+	    {"'ts':0,'vehicleSpeed':5", "'vehicle_speed':5"},
+	    {"'ts':0,'rpm':5", "'engine_speed':5"},
+	    {"'ts':0,'engineRPM':5", "'engine_speed':5"},
+	    {"'ts':0,'engineSpeed':5", "'engine_speed':5"},
+	    {"'ts':0,'torque':5", "'torque_at_transmission':5"},
+	    {"'ts':0,'torqueAtTransmission':5", "'torque_at_transmission':5"},
+	    {"'ts':0,'acceleratorPedalPos':5",
+		"'accelerator_pedal_position':5"},
+	    {"'ts':0,'accelerator_position':5",
+		"'accelerator_pedal_position':5"},
+	    {"'ts':0,'Acelerator Position':5",
+		"'accelerator_pedal_position':5"},
+	    {"'ts':0,'throttlePosition':5", "'accelerator_pedal_position':5"},
+	    {"'ts':0,'throttle':5", "'accelerator_pedal_position':5"},
+	    {"'ts':0,'brakePosition':5", "'brake':5"},
+	    {"'ts':0,'brake_pedal_position':5", "'brake':5"},
+	    {"'ts':0,'brake':5", "'brake':5"},
+	    {"'ts':0,'brakePedalStatus':true", "'brake_pedal_status':true"},
+	    {"'ts':0,'parkingBrake':true", "'parking_brake_status':true"},
+	    {"'ts':0,'parkingBrakeStatus':false",
+		"'parking_brake_status':false"},
+	    {"'ts':0,'steeringAngle':5", "'steering_wheel_angle':5"},
+	    {"'ts':0,'steeringWheelAngle':5", "'steering_wheel_angle':5"},
+	    {"'ts':0,'Acceleration':5", "'acceleration':5"},
+	    {"'ts':0,'gearPosition':'first'",
+		"'transmission_gear_position':'first'"},
+	    {"'ts':0,'transmissionGearPosition':'first'",
+		"'transmission_gear_position':'first','transmission_gear':1"},
+	    {"'ts':0,'transmission_gear':2", "'transmission_gear':2"},
+	    {"'ts':0,'transmissionGearInt':2",
+		"'transmission_gear_position':'second','transmission_gear':2"},
+	    {"'ts':0,'gear':2", "'transmission_gear':2"},
+	    {"'ts':0,'gearLever':'Park'", "'gear_lever_position':'park'"},
+	    {"'ts':0,'gearLeverPosition':'park'",
+		"'gear_lever_position':'park'"},
+	    {"'ts':0,'ignition':'Run'", "'ignition_status':'run'"},
+	    {"'ts':0,'ignitionStatus':'run'", "'ignition_status':'run'"},
+	    {"'ts':0,'odometer':5", "'odometer':5"},
+	    {"'ts':0,'fuelLevel':5", "'fuel_level':5"},
+	    {"'ts':0,'fuelConsumedSinceRestart':5",
+		"'fuel_consumed_since_restart':5"},
+	    {"'ts':0,'fuel_consumed_since_start':5",
+		"'fuel_consumed_since_restart':5"},
+	    {"'ts':0,'fuelConsumed':5", "'fuel_consumed_since_restart':5"},
+	    {"'ts':0,'oilTemp':5", "'oil_temp':5"},
+	    {"'ts':0,'oil_temperature':5", "'oil_temp':5"},
+	    {"'ts':0,'engineOilTemperature':5", "'oil_temp':5"},
+	    {"'ts':0,'lat':5", "'latitude':5"},
+	    {"'ts':0,'Latitude':5", "'latitude':5"},
+	    {"'ts':0,'lon':5", "'longitude':5"},
+	    {"'ts':0,'lng':5", "'longitude':5"},
+	    {"'ts':0,'long':5", "'longitude':5"},
+	    {"'ts':0,'Longitude':5", "'longitude':5"},
+	    {"'ts':0,'position':[1,2]", "'location':{'lat':2,'lon':1}"},
+	    {"'ts':0,'geo':[1,2]", "'location':{'lat':2,'lon':1}"},
+	    {"'ts':0,'Location':[1,2]", "'location':{'lat':2,'lon':1}"},
+	    {"'ts':0,'speed':1,'dtcCode':'p1'", "'dtc':'P1'"},
+	    {"'ts':0,'speed':1,'DTC':'p1'", "'dtc':'P1'"},
+	    {"'ts':0,'speed':1,'startTime':0",
+		"'start_time':'1970-01-01T00:00:00.000Z'"},
+	    {"'ts':0,'speed':1,'end_time':0",
+		"'end_time':'1970-01-01T00:00:00.000Z'"},
+	    {"'ts':0,'speed':1,'vehicleSpeedMean':1.50",
+		"'vehicle_speed_mean':1.50"},
+	    {"'ts':0,'speed':1,'engine_speed_mean':1.50",
+		"'engine_speed_mean':1.50"},
+	    {"'ts':0,'speed':1,'torqueAtTransmissionMean':1",
+		"'torque_at_transmission_mean':1"},
+	    {"'ts':0,'speed':1,'oilTempMean':1", "'oil_temp_mean':1"},
+	    {"'ts':0,'speed':1,'acceleratorPedalPositionMean':1",
+		"'accelerator_pedal_position_mean':1"},
+	    {"'ts':0,'speed':1,'brakeMean':1", "'brake_mean':1"},
+	    {"'ts':0,'speed':1,'highSpeedDuration':61234.000000",
+		"'high_speed_duration':61234.000000"},
+	    {"'ts':0,'speed':1,'idleDuration':1", "'idle_duration':1"},
+	    {"'ts':0,'speed':1,'highAccelerationEvent':1",
+		"'high_acceleration_event':1"},
+	    {"'ts':0,'speed':1,'highBrakingEvent':1", "'high_braking_event':1"},
 	};
 	struct fx *fx = *state;
 	struct buf in = BUF_INIT;
@@ -344,15 +379,13 @@ test_aliases(void **state)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		buf_reset(&in);
-		buf_printf(&in, "{\"vin\":\"V\",%s}", cases[i][0]);
+		buf_printf(&in, "{'vin':'V',%s}", cases[i][0]);
 		expect_has(fx, buf_cstr(&in), cases[i][1]);
 		assert_int_equal(fx->nwarn, 0);
 	}
 	/* VIN in any case */
-	expect_has(
-	    fx, "{\"VIN\":\"V1\",\"ts\":0,\"speed\":1}", "\"vin\":\"V1\"");
-	expect_has(
-	    fx, "{\"Vin\":\"V1\",\"ts\":0,\"speed\":1}", "\"vin\":\"V1\"");
+	expect_has(fx, "{'VIN':'V1','ts':0,'speed':1}", "'vin':'V1'");
+	expect_has(fx, "{'Vin':'V1','ts':0,'speed':1}", "'vin':'V1'");
 	buf_free(&in);
 }
 
@@ -363,15 +396,15 @@ test_output_order(void **state)
 	struct fx *fx = *state;
 
 	expect_doc(fx,
-	    "{\"extra\":{\"z\":1},\"dtc\":\"x\",\"location\":[2,1],"
-	    "\"oil_temp\":1,\"route\":\"r\",\"speed\":3,\"kind\":\"snapshot\","
-	    "\"deviceId\":\"d\",\"tripId\":\"t\",\"vin\":\"V\",\"ts\":0,"
-	    "\"start_time\":0,\"high_braking_event\":2}",
-	    "{" TS0 ",\"vin\":\"V\",\"trip_id\":\"t\",\"device_id\":\"d\","
-	    "\"route_id\":\"r\",\"kind\":\"snapshot\",\"vehicle_speed\":3,"
-	    "\"oil_temp\":1,\"location\":{\"lat\":1,\"lon\":2},\"dtc\":\"X\","
-	    "\"start_time\":\"1970-01-01T00:00:00.000Z\","
-	    "\"high_braking_event\":2,\"extra\":{\"z\":1}}");
+	    "{'extra':{'z':1},'dtc':'x','location':[2,1],"
+	    "'oil_temp':1,'route':'r','speed':3,'kind':'snapshot',"
+	    "'deviceId':'d','tripId':'t','vin':'V','ts':0,"
+	    "'start_time':0,'high_braking_event':2}",
+	    "{" TS0 ",'vin':'V','trip_id':'t','device_id':'d',"
+	    "'route_id':'r','kind':'snapshot','vehicle_speed':3,"
+	    "'oil_temp':1,'location':{'lat':1,'lon':2},'dtc':'X',"
+	    "'start_time':'1970-01-01T00:00:00.000Z',"
+	    "'high_braking_event':2,'extra':{'z':1}}");
 	assert_string_equal(vnorm_field_name(F_VEHICLE_SPEED), "vehicle_speed");
 	assert_string_equal(vnorm_field_name(F_EXTRA), "extra");
 	assert_string_equal(vnorm_kind_name(K_SNAPSHOT), "snapshot");
@@ -391,93 +424,83 @@ test_kinds(void **state)
 
 	/* name -> telemetry with that signal */
 	expect_doc(fx,
-	    "{\"timestamp\":\"2019-06-15 11:39:17.632000000\",\"trip_id\":"
-	    "\"t1\",\"vin\":\"V\",\"name\":\"vehicle_speed\",\"value\":22.93}",
-	    "{" T19 ",\"vin\":\"V\",\"trip_id\":\"t1\",\"kind\":\"telemetry\","
-	    "\"vehicle_speed\":22.93}");
+	    "{'timestamp':'2019-06-15 11:39:17.632000000','trip_id':"
+	    "'t1','vin':'V','name':'vehicle_speed','value':22.93}",
+	    "{" T19 ",'vin':'V','trip_id':'t1','kind':'telemetry',"
+	    "'vehicle_speed':22.93}");
 	assert_int_equal(fx->doc.kind, K_TELEMETRY);
 	assert_int_equal(fx->doc.signallen, 13);
 	assert_memory_equal(fx->doc.signal, "vehicle_speed", 13);
 	/* signal names are canonicalized and aliased */
-	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"Engine RPM\",\"value\":1}",
-	    "{" TS0
-	    ",\"vin\":\"V\",\"kind\":\"telemetry\",\"engine_speed\":1}");
+	expect_doc(fx, "{'vin':'V','ts':0,'name':'Engine RPM','value':1}",
+	    "{" TS0 ",'vin':'V','kind':'telemetry','engine_speed':1}");
 	/* location, dtc, trip */
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"location\",\"latitude\":1,"
-	    "\"longitude\":2}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"location\",\"location\":"
-	    "{\"lat\":1,\"lon\":2}}");
+	    "{'vin':'V','ts':0,'name':'location','latitude':1,"
+	    "'longitude':2}",
+	    "{" TS0 ",'vin':'V','kind':'location','location':"
+	    "{'lat':1,'lon':2}}");
+	expect_doc(fx, "{'vin':'V','ts':0,'name':'DTC','value':'p0171'}",
+	    "{" TS0 ",'vin':'V','kind':'dtc','dtc':'P0171'}");
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"DTC\",\"value\":\"p0171\"}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"dtc\",\"dtc\":\"P0171\"}");
+	    "{'vin':'V','ts':0,'name':'aggregated_telemetrics',"
+	    "'idle_duration':682}",
+	    "{" TS0 ",'vin':'V','kind':'trip','idle_duration':682}");
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"aggregated_telemetrics\","
-	    "\"idle_duration\":682}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"trip\",\"idle_duration\":682}");
-	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"aggregatedTelemetry\","
-	    "\"idle_duration\":682}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"trip\",\"idle_duration\":682}");
+	    "{'vin':'V','ts':0,'name':'aggregatedTelemetry',"
+	    "'idle_duration':682}",
+	    "{" TS0 ",'vin':'V','kind':'trip','idle_duration':682}");
 	/* a trip message needs no signal */
-	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"aggregated_telemetrics\"}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"trip\"}");
+	expect_doc(fx, "{'vin':'V','ts':0,'name':'aggregated_telemetrics'}",
+	    "{" TS0 ",'vin':'V','kind':'trip'}");
 	/* no name: a kind field, or snapshot */
-	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"kind\":\"trip\",\"odometer\":1}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"trip\",\"odometer\":1}");
-	expect_doc(fx, "{\"vin\":\"V\",\"ts\":0,\"odometer\":1}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\",\"odometer\":1}");
+	expect_doc(fx, "{'vin':'V','ts':0,'kind':'trip','odometer':1}",
+	    "{" TS0 ",'vin':'V','kind':'trip','odometer':1}");
+	expect_doc(fx, "{'vin':'V','ts':0,'odometer':1}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','odometer':1}");
 	/* an unknown kind is kept in extra, the document is a snapshot */
-	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"kind\":\"weird\",\"odometer\":1}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\",\"odometer\":1,"
-	    "\"extra\":{\"kind\":\"weird\"}}");
-	expect_doc(fx, "{\"vin\":\"V\",\"ts\":0,\"kind\":7,\"odometer\":1}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\",\"odometer\":1,"
-	    "\"extra\":{\"kind\":7}}");
+	expect_doc(fx, "{'vin':'V','ts':0,'kind':'weird','odometer':1}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','odometer':1,"
+	    "'extra':{'kind':'weird'}}");
+	expect_doc(fx, "{'vin':'V','ts':0,'kind':7,'odometer':1}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','odometer':1,"
+	    "'extra':{'kind':7}}");
 	/* only a snapshot inferred from shape needs a signal: one that
 	 * says so is vnorm's own (a --merge group of unknown signals) */
-	expect_reject(fx, "{\"vin\":\"V\",\"ts\":0,\"headlamp\":true}",
-	    "no telemetry fields");
+	expect_reject(
+	    fx, "{'vin':'V','ts':0,'headlamp':true}", "no telemetry fields");
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"kind\":\"snapshot\","
-	    "\"extra\":{\"headlamp\":true}}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\","
-	    "\"extra\":{\"headlamp\":true}}");
+	    "{'vin':'V','ts':0,'kind':'snapshot',"
+	    "'extra':{'headlamp':true}}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot',"
+	    "'extra':{'headlamp':true}}");
 	/* kind telemetry without a name: the signal is the field present */
-	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"kind\":\"telemetry\",\"rpm\":3}",
-	    "{" TS0
-	    ",\"vin\":\"V\",\"kind\":\"telemetry\",\"engine_speed\":3}");
+	expect_doc(fx, "{'vin':'V','ts':0,'kind':'telemetry','rpm':3}",
+	    "{" TS0 ",'vin':'V','kind':'telemetry','engine_speed':3}");
 	assert_memory_equal(fx->doc.signal, "engine_speed", 12);
 	/* read as strictly as a named one */
-	expect_reject(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"kind\":\"telemetry\",\"rpm\":null}",
+	expect_reject(fx, "{'vin':'V','ts':0,'kind':'telemetry','rpm':null}",
 	    "null value");
-	expect_reject(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"kind\":\"telemetry\",\"lat\":91}",
+	expect_reject(fx, "{'vin':'V','ts':0,'kind':'telemetry','lat':91}",
 	    "latitude out of range");
 	/* a latitude signal with a longitude rider: the same document on
 	 * every pass, named or not */
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"latitude\",\"value\":38,"
-	    "\"longitude\":-77}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"telemetry\",\"latitude\":38,"
-	    "\"longitude\":-77}");
+	    "{'vin':'V','ts':0,'name':'latitude','value':38,"
+	    "'longitude':-77}",
+	    "{" TS0 ",'vin':'V','kind':'telemetry','latitude':38,"
+	    "'longitude':-77}");
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"kind\":\"telemetry\",\"latitude\":38,"
-	    "\"longitude\":-77}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"telemetry\",\"latitude\":38,"
-	    "\"longitude\":-77}");
+	    "{'vin':'V','ts':0,'kind':'telemetry','latitude':38,"
+	    "'longitude':-77}",
+	    "{" TS0 ",'vin':'V','kind':'telemetry','latitude':38,"
+	    "'longitude':-77}");
 	/* a location as the only field */
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"kind\":\"telemetry\","
-	    "\"location\":[-77,38]}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"telemetry\","
-	    "\"location\":{\"lat\":38,\"lon\":-77}}");
+	    "{'vin':'V','ts':0,'kind':'telemetry',"
+	    "'location':[-77,38]}",
+	    "{" TS0 ",'vin':'V','kind':'telemetry',"
+	    "'location':{'lat':38,'lon':-77}}");
 	assert_memory_equal(fx->doc.signal, "location", 8);
 }
 
@@ -486,22 +509,22 @@ static void
 test_idempotent_own_output(void **state)
 {
 	static const char *const in[] = {
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"headlamp_status\",\"value\":true}",
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"headlamp_status\",\"value\":true,"
-	    "\"other\":1}",
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"gear\",\"value\":\"drive\"}",
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"gear\",\"value\":3}",
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"transmission_gear_position\","
-	    "\"value\":\"first\"}",
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"latitude\",\"value\":38.9}",
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"dtc\",\"value\":\"p1\",\"x\":[1]}",
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"location\",\"value\":[1,2]}",
-	    "{\"vin\":\"V\",\"ts\":0,\"transmission_gear_position\":\"first\","
-	    "\"transmission_gear\":1}",
-	    "{\"vin\":\"V\",\"ts\":0,\"odometer\":1,\"value\":5,\"extra\":3}",
-	    "{\"vin\":\"V\",\"ts\":0,\"odometer\":1,\"extra\":{\"extra\":{}}}",
-	    "{\"@metadata\":{\"a\":[1,{\"b\":80.3}]},\"vin\":\"V\",\"ts\":0,"
-	    "\"odometer\":1}",
+	    "{'vin':'V','ts':0,'name':'headlamp_status','value':true}",
+	    "{'vin':'V','ts':0,'name':'headlamp_status','value':true,"
+	    "'other':1}",
+	    "{'vin':'V','ts':0,'name':'gear','value':'drive'}",
+	    "{'vin':'V','ts':0,'name':'gear','value':3}",
+	    "{'vin':'V','ts':0,'name':'transmission_gear_position',"
+	    "'value':'first'}",
+	    "{'vin':'V','ts':0,'name':'latitude','value':38.9}",
+	    "{'vin':'V','ts':0,'name':'dtc','value':'p1','x':[1]}",
+	    "{'vin':'V','ts':0,'name':'location','value':[1,2]}",
+	    "{'vin':'V','ts':0,'transmission_gear_position':'first',"
+	    "'transmission_gear':1}",
+	    "{'vin':'V','ts':0,'odometer':1,'value':5,'extra':3}",
+	    "{'vin':'V','ts':0,'odometer':1,'extra':{'extra':{}}}",
+	    "{'@metadata':{'a':[1,{'b':80.3}]},'vin':'V','ts':0,"
+	    "'odometer':1}",
 	};
 	struct fx *fx = *state;
 	size_t i;
@@ -514,7 +537,7 @@ test_idempotent_own_output(void **state)
 			fail_msg("%s: %s", in[i], why);
 		first = strdup(fx->out.data);
 		assert_non_null(first);
-		expect_doc(fx, in[i], first);
+		expect_doc_raw(fx, J(in[i]), first);
 		free(first);
 	}
 }
@@ -536,18 +559,18 @@ test_numbers_verbatim(void **state)
 	    "1E+2",
 	};
 	static const char *const strs[][2] = {
-	    {"\"118.4\"", "118.4"},
-	    {"\"  118.4 \\t\"", "118.4"},
-	    {"\"1.184e2\"", "1.184e2"},
-	    {"\"-0\"", "-0"},
+	    {"'118.4'", "118.4"},
+	    {"'  118.4 \\t'", "118.4"},
+	    {"'1.184e2'", "1.184e2"},
+	    {"'-0'", "-0"},
 	};
 	static const char *const bad[] = {
-	    "\"NaN\"",
-	    "\"0x1A\"",
-	    "\"1,5\"",
-	    "\"+5\"",
-	    "\".5\"",
-	    "\"05\"",
+	    "'NaN'",
+	    "'0x1A'",
+	    "'1,5'",
+	    "'+5'",
+	    "'.5'",
+	    "'05'",
 	    "true",
 	    "false",
 	    "{}",
@@ -555,12 +578,12 @@ test_numbers_verbatim(void **state)
 	    "[1]",
 	    "1e400",
 	    "-1e400",
-	    "\"1e400\"",
-	    "\"\"",
-	    "\" \"",
-	    "\"Infinity\"",
-	    "\"inf\"",
-	    "\"5 km\"",
+	    "'1e400'",
+	    "''",
+	    "' '",
+	    "'Infinity'",
+	    "'inf'",
+	    "'5 km'",
 	};
 	struct fx *fx = *state;
 	struct buf in = BUF_INIT, want = BUF_INIT;
@@ -568,24 +591,22 @@ test_numbers_verbatim(void **state)
 
 	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
 		buf_reset(&in);
-		buf_printf(&in,
-		    "{\"vin\":\"V\",\"ts\":0,\"name\":\"speed\",\"value\":%s}",
+		buf_printf(&in, "{'vin':'V','ts':0,'name':'speed','value':%s}",
 		    nums[i]);
 		buf_reset(&want);
 		buf_printf(&want,
-		    "{" TS0 ",\"vin\":\"V\",\"kind\":\"telemetry\","
-		    "\"vehicle_speed\":%s}",
+		    "{" TS0 ",'vin':'V','kind':'telemetry',"
+		    "'vehicle_speed':%s}",
 		    nums[i]);
 		expect_doc(fx, buf_cstr(&in), buf_cstr(&want));
 	}
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		buf_reset(&in);
-		buf_printf(&in, "{\"vin\":\"V\",\"ts\":0,\"odometer\":%s}",
-		    strs[i][0]);
+		buf_printf(&in, "{'vin':'V','ts':0,'odometer':%s}", strs[i][0]);
 		buf_reset(&want);
 		buf_printf(&want,
-		    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\","
-		    "\"odometer\":%s}",
+		    "{" TS0 ",'vin':'V','kind':'snapshot',"
+		    "'odometer':%s}",
 		    strs[i][1]);
 		expect_doc(fx, buf_cstr(&in), buf_cstr(&want));
 	}
@@ -593,24 +614,21 @@ test_numbers_verbatim(void **state)
 		/* strict: the telemetry value */
 		buf_reset(&in);
 		buf_printf(&in,
-		    "{\"vin\":\"V\",\"ts\":0,\"name\":\"odometer\",\"value\":%s}",
-		    bad[i]);
+		    "{'vin':'V','ts':0,'name':'odometer','value':%s}", bad[i]);
 		expect_reject(fx, buf_cstr(&in), "bad value");
 		/* lenient: a snapshot field */
 		buf_reset(&in);
-		buf_printf(&in,
-		    "{\"vin\":\"V\",\"ts\":0,\"speed\":1,\"odometer\":%s}",
-		    bad[i]);
+		buf_printf(
+		    &in, "{'vin':'V','ts':0,'speed':1,'odometer':%s}", bad[i]);
 		expect_doc(fx, buf_cstr(&in),
-		    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\","
-		    "\"vehicle_speed\":1}");
+		    "{" TS0 ",'vin':'V','kind':'snapshot',"
+		    "'vehicle_speed':1}");
 		expect_warning(fx, "dropped field odometer: ");
 		assert_int_equal(fx->nwarn, 1);
 	}
 	/* a long plain decimal is finite up to about 308 digits */
 	buf_reset(&in);
-	buf_adds(
-	    &in, "{\"vin\":\"V\",\"ts\":0,\"name\":\"odometer\",\"value\":");
+	buf_adds(&in, "{'vin':'V','ts':0,'name':'odometer','value':");
 	for (i = 0; i < 400; i++)
 		buf_addc(&in, '9');
 	buf_addc(&in, '}');
@@ -626,35 +644,35 @@ test_booleans(void **state)
 	    "true",
 	    "1",
 	    "1.0",
-	    "\"true\"",
-	    "\"TRUE\"",
-	    "\" yes \"",
-	    "\"On\"",
-	    "\"1\"",
+	    "'true'",
+	    "'TRUE'",
+	    "' yes '",
+	    "'On'",
+	    "'1'",
 	};
 	static const char *const no[] = {
 	    "false",
 	    "0",
 	    "-0",
 	    "0.0",
-	    "\"false\"",
-	    "\"No\"",
-	    "\"OFF\"",
-	    "\"0\"",
-	    "\"\\tfalse\\n\"",
+	    "'false'",
+	    "'No'",
+	    "'OFF'",
+	    "'0'",
+	    "'\\tfalse\\n'",
 	};
 	static const char *const bad[] = {
 	    "2",
 	    "-1",
 	    "0.5",
-	    "\"maybe\"",
-	    "\"\"",
-	    "\"y\"",
-	    "\"t\"",
+	    "'maybe'",
+	    "''",
+	    "'y'",
+	    "'t'",
 	    "[]",
 	    "{}",
-	    "\"1.0\"",
-	    "\"truex\"",
+	    "'1.0'",
+	    "'truex'",
 	};
 	struct fx *fx = *state;
 	struct buf in = BUF_INIT;
@@ -663,38 +681,38 @@ test_booleans(void **state)
 	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		buf_reset(&in);
 		buf_printf(&in,
-		    "{\"vin\":\"V\",\"ts\":0,\"name\":\"brakePedalStatus\","
-		    "\"value\":%s}",
+		    "{'vin':'V','ts':0,'name':'brakePedalStatus',"
+		    "'value':%s}",
 		    yes[i]);
 		expect_doc(fx, buf_cstr(&in),
-		    "{" TS0 ",\"vin\":\"V\",\"kind\":\"telemetry\","
-		    "\"brake_pedal_status\":true}");
+		    "{" TS0 ",'vin':'V','kind':'telemetry',"
+		    "'brake_pedal_status':true}");
 	}
 	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
 		buf_reset(&in);
 		buf_printf(&in,
-		    "{\"vin\":\"V\",\"ts\":0,\"name\":\"parking_brake\","
-		    "\"value\":%s}",
+		    "{'vin':'V','ts':0,'name':'parking_brake',"
+		    "'value':%s}",
 		    no[i]);
 		expect_doc(fx, buf_cstr(&in),
-		    "{" TS0 ",\"vin\":\"V\",\"kind\":\"telemetry\","
-		    "\"parking_brake_status\":false}");
+		    "{" TS0 ",'vin':'V','kind':'telemetry',"
+		    "'parking_brake_status':false}");
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		buf_reset(&in);
 		buf_printf(&in,
-		    "{\"vin\":\"V\",\"ts\":0,\"name\":\"brake_pedal_status\","
-		    "\"value\":%s}",
+		    "{'vin':'V','ts':0,'name':'brake_pedal_status',"
+		    "'value':%s}",
 		    bad[i]);
 		expect_reject(fx, buf_cstr(&in), "bad value");
 		buf_reset(&in);
 		buf_printf(&in,
-		    "{\"vin\":\"V\",\"ts\":0,\"speed\":1,"
-		    "\"brake_pedal_status\":%s}",
+		    "{'vin':'V','ts':0,'speed':1,"
+		    "'brake_pedal_status':%s}",
 		    bad[i]);
 		expect_doc(fx, buf_cstr(&in),
-		    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\","
-		    "\"vehicle_speed\":1}");
+		    "{" TS0 ",'vin':'V','kind':'snapshot',"
+		    "'vehicle_speed':1}");
 		expect_warning(fx, "dropped field brake_pedal_status: ");
 	}
 	buf_free(&in);
@@ -704,43 +722,42 @@ static void
 test_gears(void **state)
 {
 	static const char *const cases[][2] = {
-	    {"\"first\"",
-		"\"transmission_gear_position\":\"first\",\"transmission_gear\":1"},
-	    {"\" Third \"",
-		"\"transmission_gear_position\":\"third\",\"transmission_gear\":3"},
-	    {"\"NEUTRAL\"",
-		"\"transmission_gear_position\":\"neutral\",\"transmission_gear\":0"},
-	    {"\"reverse\"",
-		"\"transmission_gear_position\":\"reverse\",\"transmission_gear\":-1"},
-	    {"\"tenth\"",
-		"\"transmission_gear_position\":\"tenth\",\"transmission_gear\":10"},
-	    {"\"drive\"", "\"transmission_gear_position\":\"drive\""},
-	    {"\"eleventh\"", "\"transmission_gear_position\":\"eleventh\""},
-	    {"3",
-		"\"transmission_gear_position\":\"third\",\"transmission_gear\":3"},
+	    {"'first'",
+		"'transmission_gear_position':'first','transmission_gear':1"},
+	    {"' Third '",
+		"'transmission_gear_position':'third','transmission_gear':3"},
+	    {"'NEUTRAL'",
+		"'transmission_gear_position':'neutral','transmission_gear':0"},
+	    {"'reverse'",
+		"'transmission_gear_position':'reverse','transmission_gear':-1"},
+	    {"'tenth'",
+		"'transmission_gear_position':'tenth','transmission_gear':10"},
+	    {"'drive'", "'transmission_gear_position':'drive'"},
+	    {"'eleventh'", "'transmission_gear_position':'eleventh'"},
+	    {"3", "'transmission_gear_position':'third','transmission_gear':3"},
 	    {"3.0",
-		"\"transmission_gear_position\":\"third\",\"transmission_gear\":3"},
-	    {"\"3\"",
-		"\"transmission_gear_position\":\"third\",\"transmission_gear\":3"},
-	    {"\" 4 \"",
-		"\"transmission_gear_position\":\"fourth\",\"transmission_gear\":4"},
+		"'transmission_gear_position':'third','transmission_gear':3"},
+	    {"'3'",
+		"'transmission_gear_position':'third','transmission_gear':3"},
+	    {"' 4 '",
+		"'transmission_gear_position':'fourth','transmission_gear':4"},
 	    {"0",
-		"\"transmission_gear_position\":\"neutral\",\"transmission_gear\":0"},
+		"'transmission_gear_position':'neutral','transmission_gear':0"},
 	    {"-0",
-		"\"transmission_gear_position\":\"neutral\",\"transmission_gear\":0"},
+		"'transmission_gear_position':'neutral','transmission_gear':0"},
 	    {"-1",
-		"\"transmission_gear_position\":\"reverse\",\"transmission_gear\":-1"},
+		"'transmission_gear_position':'reverse','transmission_gear':-1"},
 	    {"10",
-		"\"transmission_gear_position\":\"tenth\",\"transmission_gear\":10"},
+		"'transmission_gear_position':'tenth','transmission_gear':10"},
 	    {"1e1",
-		"\"transmission_gear_position\":\"tenth\",\"transmission_gear\":10"},
+		"'transmission_gear_position':'tenth','transmission_gear':10"},
 	};
 	static const char *const bad[] = {
 	    "11",
 	    "-2",
 	    "2.5",
-	    "\"2.5\"",
-	    "\"\"",
+	    "'2.5'",
+	    "''",
 	    "true",
 	    "null",
 	    "[]",
@@ -761,71 +778,66 @@ test_gears(void **state)
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			buf_reset(&in);
 			buf_printf(&in,
-			    "{\"vin\":\"V\",\"ts\":0,\"name\":\"%s\","
-			    "\"value\":%s}",
+			    "{'vin':'V','ts':0,'name':'%s',"
+			    "'value':%s}",
 			    names[k], cases[i][0]);
 			buf_reset(&want);
 			buf_printf(&want,
-			    "{" TS0 ",\"vin\":\"V\",\"kind\":\"telemetry\",%s}",
+			    "{" TS0 ",'vin':'V','kind':'telemetry',%s}",
 			    cases[i][1]);
 			expect_doc(fx, buf_cstr(&in), buf_cstr(&want));
 			assert_memory_equal(
 			    fx->doc.signal, "transmission_gear", 17);
 			/* and as a snapshot field */
 			buf_reset(&in);
-			buf_printf(&in, "{\"vin\":\"V\",\"ts\":0,\"%s\":%s}",
-			    names[k], cases[i][0]);
+			buf_printf(&in, "{'vin':'V','ts':0,'%s':%s}", names[k],
+			    cases[i][0]);
 			buf_reset(&want);
 			buf_printf(&want,
-			    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\",%s}",
+			    "{" TS0 ",'vin':'V','kind':'snapshot',%s}",
 			    cases[i][1]);
 			expect_doc(fx, buf_cstr(&in), buf_cstr(&want));
 		}
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		buf_reset(&in);
-		buf_printf(&in,
-		    "{\"vin\":\"V\",\"ts\":0,\"name\":\"gear\",\"value\":%s}",
-		    bad[i]);
+		buf_printf(
+		    &in, "{'vin':'V','ts':0,'name':'gear','value':%s}", bad[i]);
 		expect_reject(fx, buf_cstr(&in),
 		    strcmp(bad[i], "null") == 0 ? "null value" : "bad value");
 	}
 	/* a word and a number are two fields, not a collision; neither is
 	 * derived when both are given (section 3.3) */
-	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"gear_position\":\"first\",\"gear\":2}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\","
-	    "\"transmission_gear_position\":\"first\","
-	    "\"transmission_gear\":2}");
+	expect_doc(fx, "{'vin':'V','ts':0,'gear_position':'first','gear':2}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot',"
+	    "'transmission_gear_position':'first',"
+	    "'transmission_gear':2}");
 	assert_int_equal(fx->nwarn, 0);
 	/* the thesis' document: gear as a number next to the word */
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"Gear\":4,\"transmissionGearPosition\":"
-	    "\"fourth\"}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\","
-	    "\"transmission_gear_position\":\"fourth\","
-	    "\"transmission_gear\":4}");
+	    "{'vin':'V','ts':0,'Gear':4,'transmissionGearPosition':"
+	    "'fourth'}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot',"
+	    "'transmission_gear_position':'fourth',"
+	    "'transmission_gear':4}");
 	assert_int_equal(fx->nwarn, 0);
 	/* two words do collide */
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"gear_position\":\"first\","
-	    "\"gear\":\"second\"}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\","
-	    "\"transmission_gear_position\":\"second\","
-	    "\"transmission_gear\":2}");
+	    "{'vin':'V','ts':0,'gear_position':'first',"
+	    "'gear':'second'}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot',"
+	    "'transmission_gear_position':'second',"
+	    "'transmission_gear':2}");
 	expect_warning(fx, "key collision transmission_gear");
 	/* a bad gear in a snapshot is dropped */
-	expect_doc(fx, "{\"vin\":\"V\",\"ts\":0,\"speed\":1,\"gear\":11}",
-	    "{" TS0
-	    ",\"vin\":\"V\",\"kind\":\"snapshot\",\"vehicle_speed\":1}");
+	expect_doc(fx, "{'vin':'V','ts':0,'speed':1,'gear':11}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','vehicle_speed':1}");
 	expect_warning(fx, "dropped field transmission_gear: ");
-	expect_doc(fx, "{\"vin\":\"V\",\"ts\":0,\"speed\":1,\"gear\":\"\"}",
-	    "{" TS0
-	    ",\"vin\":\"V\",\"kind\":\"snapshot\",\"vehicle_speed\":1}");
+	expect_doc(fx, "{'vin':'V','ts':0,'speed':1,'gear':''}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','vehicle_speed':1}");
 	expect_warning(fx, "dropped field transmission_gear_position: ");
-	expect_doc(fx, "{\"vin\":\"V\",\"ts\":0,\"speed\":1,\"gear\":null}",
-	    "{" TS0
-	    ",\"vin\":\"V\",\"kind\":\"snapshot\",\"vehicle_speed\":1}");
+	expect_doc(fx, "{'vin':'V','ts':0,'speed':1,'gear':null}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','vehicle_speed':1}");
 	expect_warning(fx, "dropped field transmission_gear: null");
 	buf_free(&in);
 	buf_free(&want);
@@ -837,74 +849,63 @@ test_words_dtc_ids(void **state)
 	struct fx *fx = *state;
 
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"gear_lever_position\","
-	    "\"value\":\" Drive \"}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"telemetry\","
-	    "\"gear_lever_position\":\"drive\"}");
+	    "{'vin':'V','ts':0,'name':'gear_lever_position',"
+	    "'value':' Drive '}",
+	    "{" TS0 ",'vin':'V','kind':'telemetry',"
+	    "'gear_lever_position':'drive'}");
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"ignition_status\","
-	    "\"value\":\"RUN\"}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"telemetry\","
-	    "\"ignition_status\":\"run\"}");
+	    "{'vin':'V','ts':0,'name':'ignition_status',"
+	    "'value':'RUN'}",
+	    "{" TS0 ",'vin':'V','kind':'telemetry',"
+	    "'ignition_status':'run'}");
 	/* only ASCII letters change case */
-	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"ignition\":\"\xC3\x89TAT \\\"X\\\"\"}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\","
-	    "\"ignition_status\":\"\xC3\x89tat \\\"x\\\"\"}");
-	expect_reject(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"ignition\",\"value\":\" \"}",
+	expect_doc(fx, "{'vin':'V','ts':0,'ignition':'\xC3\x89TAT \\'X\\''}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot',"
+	    "'ignition_status':'\xC3\x89tat \\'x\\''}");
+	expect_reject(fx, "{'vin':'V','ts':0,'name':'ignition','value':' '}",
 	    "bad value");
-	expect_reject(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"ignition\",\"value\":1}",
-	    "bad value");
+	expect_reject(
+	    fx, "{'vin':'V','ts':0,'name':'ignition','value':1}", "bad value");
 	/* dtc: trimmed, upper-cased, not checked */
-	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"dtc\",\"value\":\" p0171 \"}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"dtc\",\"dtc\":\"P0171\"}");
-	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"dtc\",\"value\":\"1a2b\"}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"dtc\",\"dtc\":\"1A2B\"}");
-	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"dtc\",\"dtc\":\"u0100\"}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"dtc\",\"dtc\":\"U0100\"}");
-	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"kind\":\"dtc\",\"dtc\":\"c0035\"}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"dtc\",\"dtc\":\"C0035\"}");
+	expect_doc(fx, "{'vin':'V','ts':0,'name':'dtc','value':' p0171 '}",
+	    "{" TS0 ",'vin':'V','kind':'dtc','dtc':'P0171'}");
+	expect_doc(fx, "{'vin':'V','ts':0,'name':'dtc','value':'1a2b'}",
+	    "{" TS0 ",'vin':'V','kind':'dtc','dtc':'1A2B'}");
+	expect_doc(fx, "{'vin':'V','ts':0,'name':'dtc','dtc':'u0100'}",
+	    "{" TS0 ",'vin':'V','kind':'dtc','dtc':'U0100'}");
+	expect_doc(fx, "{'vin':'V','ts':0,'kind':'dtc','dtc':'c0035'}",
+	    "{" TS0 ",'vin':'V','kind':'dtc','dtc':'C0035'}");
 	/* value and dtc both: value wins, with a warning */
 	expect_has(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"dtc\",\"value\":\"a\","
-	    "\"dtc\":\"b\"}",
-	    "\"dtc\":\"A\"");
+	    "{'vin':'V','ts':0,'name':'dtc','value':'a',"
+	    "'dtc':'b'}",
+	    "'dtc':'A'");
 	expect_warning(fx, "key collision dtc");
 	/* ids: strings or integers, as strings */
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"tripId\":1234,\"_id_\":-5,"
-	    "\"routeId\":\"Mm3n-q_B\",\"speed\":1}",
-	    "{" TS0 ",\"vin\":\"V\",\"trip_id\":\"1234\",\"device_id\":\"-5\","
-	    "\"route_id\":\"Mm3n-q_B\",\"kind\":\"snapshot\","
-	    "\"vehicle_speed\":1}");
+	    "{'vin':'V','ts':0,'tripId':1234,'_id_':-5,"
+	    "'routeId':'Mm3n-q_B','speed':1}",
+	    "{" TS0 ",'vin':'V','trip_id':'1234','device_id':'-5',"
+	    "'route_id':'Mm3n-q_B','kind':'snapshot',"
+	    "'vehicle_speed':1}");
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"trip_id\":123456789012345678901234567890,"
-	    "\"speed\":1}",
-	    "{" TS0
-	    ",\"vin\":\"V\",\"trip_id\":\"123456789012345678901234567890\","
-	    "\"kind\":\"snapshot\",\"vehicle_speed\":1}");
+	    "{'vin':'V','ts':0,'trip_id':123456789012345678901234567890,"
+	    "'speed':1}",
+	    "{" TS0 ",'vin':'V','trip_id':'123456789012345678901234567890',"
+	    "'kind':'snapshot','vehicle_speed':1}");
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"trip_id\":1.5,\"device_id\":\"\","
-	    "\"route_id\":true,\"speed\":1}",
-	    "{" TS0
-	    ",\"vin\":\"V\",\"kind\":\"snapshot\",\"vehicle_speed\":1}");
+	    "{'vin':'V','ts':0,'trip_id':1.5,'device_id':'',"
+	    "'route_id':true,'speed':1}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','vehicle_speed':1}");
 	expect_warning(fx, "dropped field trip_id: ");
 	expect_warning(fx, "dropped field device_id: ");
 	expect_warning(fx, "dropped field route_id: ");
 	assert_int_equal(fx->nwarn, 3);
-	expect_doc(fx, "{\"vin\":\"V\",\"ts\":0,\"trip_id\":1e3,\"speed\":1}",
-	    "{" TS0
-	    ",\"vin\":\"V\",\"kind\":\"snapshot\",\"vehicle_speed\":1}");
+	expect_doc(fx, "{'vin':'V','ts':0,'trip_id':1e3,'speed':1}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','vehicle_speed':1}");
 	expect_warning(fx, "dropped field trip_id: ");
-	expect_doc(fx, "{\"vin\":\"V\",\"ts\":0,\"trip_id\":null,\"speed\":1}",
-	    "{" TS0
-	    ",\"vin\":\"V\",\"kind\":\"snapshot\",\"vehicle_speed\":1}");
+	expect_doc(fx, "{'vin':'V','ts':0,'trip_id':null,'speed':1}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','vehicle_speed':1}");
 	expect_warning(fx, "dropped field trip_id: null");
 }
 
@@ -915,34 +916,30 @@ test_vin(void **state)
 	struct buf in = BUF_INIT;
 	int i;
 
-	expect_has(fx, "{\"vin\":\"  ux6fz I/O Q  \",\"ts\":0,\"speed\":1}",
-	    "\"vin\":\"ux6fz I/O Q\"");
+	expect_has(fx, "{'vin':'  ux6fz I/O Q  ','ts':0,'speed':1}",
+	    "'vin':'ux6fz I/O Q'");
 	assert_int_equal(fx->doc.vinlen, 11);
-	expect_has(fx, "{\"vin\":\"V\\u00e9\\\"\",\"ts\":0,\"speed\":1}",
-	    "\"vin\":\"V\xC3\xA9\\\"\"");
-	expect_reject(fx, "{\"ts\":0,\"speed\":1}", "missing vin");
-	expect_reject(fx, "{\"vin\":null,\"ts\":0,\"speed\":1}", "missing vin");
-	expect_reject(fx, "{\"vin\":123,\"ts\":0,\"speed\":1}", "invalid vin");
+	expect_has(fx, "{'vin':'V\\u00e9\\'','ts':0,'speed':1}",
+	    "'vin':'V\xC3\xA9\\''");
+	expect_reject(fx, "{'ts':0,'speed':1}", "missing vin");
+	expect_reject(fx, "{'vin':null,'ts':0,'speed':1}", "missing vin");
+	expect_reject(fx, "{'vin':123,'ts':0,'speed':1}", "invalid vin");
+	expect_reject(fx, "{'vin':['V'],'ts':0,'speed':1}", "invalid vin");
+	expect_reject(fx, "{'vin':'','ts':0,'speed':1}", "invalid vin");
+	expect_reject(fx, "{'vin':'   ','ts':0,'speed':1}", "invalid vin");
 	expect_reject(
-	    fx, "{\"vin\":[\"V\"],\"ts\":0,\"speed\":1}", "invalid vin");
-	expect_reject(fx, "{\"vin\":\"\",\"ts\":0,\"speed\":1}", "invalid vin");
+	    fx, "{'vin':'A\\u0000B','ts':0,'speed':1}", "invalid vin");
 	expect_reject(
-	    fx, "{\"vin\":\"   \",\"ts\":0,\"speed\":1}", "invalid vin");
+	    fx, "{'vin':'A\\u001fB','ts':0,'speed':1}", "invalid vin");
 	expect_reject(
-	    fx, "{\"vin\":\"A\\u0000B\",\"ts\":0,\"speed\":1}", "invalid vin");
-	expect_reject(
-	    fx, "{\"vin\":\"A\\u001fB\",\"ts\":0,\"speed\":1}", "invalid vin");
-	expect_reject(
-	    fx, "{\"vin\":\"A\\u007fB\",\"ts\":0,\"speed\":1}", "invalid vin");
-	expect_reject(
-	    fx, "{\"vin\":\"A\\nB\",\"ts\":0,\"speed\":1}", "invalid vin");
+	    fx, "{'vin':'A\\u007fB','ts':0,'speed':1}", "invalid vin");
+	expect_reject(fx, "{'vin':'A\\nB','ts':0,'speed':1}", "invalid vin");
 	/* 64 bytes fit, 65 do not */
 	for (i = 64; i <= 65; i++) {
 		buf_reset(&in);
-		buf_printf(
-		    &in, "{\"vin\":\"%0*d\",\"ts\":0,\"speed\":1}", i, 7);
+		buf_printf(&in, "{'vin':'%0*d','ts':0,'speed':1}", i, 7);
 		if (i == 64)
-			expect_has(fx, buf_cstr(&in), "\"vin\":\"000");
+			expect_has(fx, buf_cstr(&in), "'vin':'000");
 		else
 			expect_reject(fx, buf_cstr(&in), "invalid vin");
 	}
@@ -954,60 +951,53 @@ test_timestamps(void **state)
 {
 	struct fx *fx = *state;
 
-	expect_has(fx, "{\"vin\":\"V\",\"ts\":1560598771.639,\"speed\":1}",
-	    "\"timestamp\":\"2019-06-15T11:39:31.639Z\"");
+	expect_has(fx, "{'vin':'V','ts':1560598771.639,'speed':1}",
+	    "'timestamp':'2019-06-15T11:39:31.639Z'");
 	assert_int_equal(fx->doc.ts_ms, 1560598771639LL);
-	expect_has(fx, "{\"vin\":\"V\",\"ts\":\"1560598771639\",\"speed\":1}",
-	    "\"timestamp\":\"2019-06-15T11:39:31.639Z\"");
-	expect_has(fx, "{\"vin\":\"V\",\"ts\":\" 1560598771639 \",\"speed\":1}",
-	    "\"timestamp\":\"2019-06-15T11:39:31.639Z\"");
-	expect_has(fx, "{\"vin\":\"V\",\"ts\":1560598771639123456,\"speed\":1}",
-	    "\"timestamp\":\"2019-06-15T11:39:31.639Z\"");
-	expect_has(fx, "{\"vin\":\"V\",\"ts\":1.56e9,\"speed\":1}",
-	    "\"timestamp\":\"2019-06-08T13:20:00.000Z\"");
+	expect_has(fx, "{'vin':'V','ts':'1560598771639','speed':1}",
+	    "'timestamp':'2019-06-15T11:39:31.639Z'");
+	expect_has(fx, "{'vin':'V','ts':' 1560598771639 ','speed':1}",
+	    "'timestamp':'2019-06-15T11:39:31.639Z'");
+	expect_has(fx, "{'vin':'V','ts':1560598771639123456,'speed':1}",
+	    "'timestamp':'2019-06-15T11:39:31.639Z'");
+	expect_has(fx, "{'vin':'V','ts':1.56e9,'speed':1}",
+	    "'timestamp':'2019-06-08T13:20:00.000Z'");
 	expect_has(fx,
-	    "{\"vin\":\"V\",\"ts\":\" 2019-06-15 11:39:17,6329+00:00 \","
-	    "\"speed\":1}",
+	    "{'vin':'V','ts':' 2019-06-15 11:39:17,6329+00:00 ',"
+	    "'speed':1}",
 	    T19);
-	expect_reject(fx, "{\"vin\":\"V\",\"speed\":1}", "missing timestamp");
+	expect_reject(fx, "{'vin':'V','speed':1}", "missing timestamp");
 	expect_reject(
-	    fx, "{\"vin\":\"V\",\"ts\":null,\"speed\":1}", "missing timestamp");
-	expect_reject(fx, "{\"vin\":\"V\",\"ts\":\"yesterday\",\"speed\":1}",
+	    fx, "{'vin':'V','ts':null,'speed':1}", "missing timestamp");
+	expect_reject(
+	    fx, "{'vin':'V','ts':'yesterday','speed':1}", "bad timestamp");
+	expect_reject(
+	    fx, "{'vin':'V','ts':'2019-06-15','speed':1}", "bad timestamp");
+	expect_reject(fx, "{'vin':'V','ts':'2019-02-29T00:00Z','speed':1}",
 	    "bad timestamp");
-	expect_reject(fx, "{\"vin\":\"V\",\"ts\":\"2019-06-15\",\"speed\":1}",
-	    "bad timestamp");
-	expect_reject(fx,
-	    "{\"vin\":\"V\",\"ts\":\"2019-02-29T00:00Z\",\"speed\":1}",
-	    "bad timestamp");
-	expect_reject(
-	    fx, "{\"vin\":\"V\",\"ts\":true,\"speed\":1}", "bad timestamp");
-	expect_reject(
-	    fx, "{\"vin\":\"V\",\"ts\":{},\"speed\":1}", "bad timestamp");
-	expect_reject(
-	    fx, "{\"vin\":\"V\",\"ts\":\"\",\"speed\":1}", "bad timestamp");
-	expect_reject(
-	    fx, "{\"vin\":\"V\",\"ts\":\"0x10\",\"speed\":1}", "bad timestamp");
-	expect_reject(fx,
-	    "{\"vin\":\"V\",\"ts\":\"1969-12-31T23:59:59Z\",\"speed\":1}",
+	expect_reject(fx, "{'vin':'V','ts':true,'speed':1}", "bad timestamp");
+	expect_reject(fx, "{'vin':'V','ts':{},'speed':1}", "bad timestamp");
+	expect_reject(fx, "{'vin':'V','ts':'','speed':1}", "bad timestamp");
+	expect_reject(fx, "{'vin':'V','ts':'0x10','speed':1}", "bad timestamp");
+	expect_reject(fx, "{'vin':'V','ts':'1969-12-31T23:59:59Z','speed':1}",
 	    "timestamp out of range");
-	expect_reject(fx, "{\"vin\":\"V\",\"ts\":-1,\"speed\":1}",
-	    "timestamp out of range");
-	expect_reject(fx, "{\"vin\":\"V\",\"ts\":1e400,\"speed\":1}",
-	    "timestamp out of range");
-	expect_reject(fx,
-	    "{\"vin\":\"V\",\"ts\":\"2100-01-01 00:00\",\"speed\":1}",
+	expect_reject(
+	    fx, "{'vin':'V','ts':-1,'speed':1}", "timestamp out of range");
+	expect_reject(
+	    fx, "{'vin':'V','ts':1e400,'speed':1}", "timestamp out of range");
+	expect_reject(fx, "{'vin':'V','ts':'2100-01-01 00:00','speed':1}",
 	    "timestamp out of range");
 	/* start_time/end_time are lenient */
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"aggregated_telemetrics\","
-	    "\"start_time\":\"2019-06-15T11:39:15.535Z\",\"end_time\":\"soon\"}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"trip\","
-	    "\"start_time\":\"2019-06-15T11:39:15.535Z\"}");
+	    "{'vin':'V','ts':0,'name':'aggregated_telemetrics',"
+	    "'start_time':'2019-06-15T11:39:15.535Z','end_time':'soon'}",
+	    "{" TS0 ",'vin':'V','kind':'trip',"
+	    "'start_time':'2019-06-15T11:39:15.535Z'}");
 	expect_warning(fx, "dropped field end_time: bad timestamp");
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"aggregated_telemetrics\","
-	    "\"end_time\":-5}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"trip\"}");
+	    "{'vin':'V','ts':0,'name':'aggregated_telemetrics',"
+	    "'end_time':-5}",
+	    "{" TS0 ",'vin':'V','kind':'trip'}");
 	expect_warning(fx, "dropped field end_time: timestamp out of range");
 }
 
@@ -1017,31 +1007,31 @@ static void
 test_location_forms(void **state)
 {
 	static const char *const forms[] = {
-	    "{\"lat\":38.9,\"lon\":-77.3}",
-	    "{\"latitude\":38.9,\"longitude\":-77.3}",
-	    "{\"lat\":38.9,\"lng\":-77.3}",
-	    "{\"Lat\":38.9,\"Long\":-77.3}",
-	    "{\"lon\":-77.3,\"lat\":38.9,\"alt\":5}",
-	    "{\"lat\":\" 38.9\",\"lon\":\"-77.3 \"}",
-	    "{\"type\":\"Point\",\"coordinates\":[-77.3,38.9]}",
-	    "{\"coordinates\":[-77.3,38.9],\"type\":\"Point\"}",
+	    "{'lat':38.9,'lon':-77.3}",
+	    "{'latitude':38.9,'longitude':-77.3}",
+	    "{'lat':38.9,'lng':-77.3}",
+	    "{'Lat':38.9,'Long':-77.3}",
+	    "{'lon':-77.3,'lat':38.9,'alt':5}",
+	    "{'lat':' 38.9','lon':'-77.3 '}",
+	    "{'type':'Point','coordinates':[-77.3,38.9]}",
+	    "{'coordinates':[-77.3,38.9],'type':'Point'}",
 	    "[-77.3,38.9]",
 	    "[-77.3,38.9,12.5]",
-	    "[\"-77.3\",\"38.9\"]",
-	    "\"38.9,-77.3\"",
-	    "\" 38.9 , -77.3 \"",
+	    "['-77.3','38.9']",
+	    "'38.9,-77.3'",
+	    "' 38.9 , -77.3 '",
 	};
 	static const char *const containers[] = {"location", "position", "geo"};
 	struct fx *fx = *state;
 	struct buf in = BUF_INIT;
-	const char *want_loc = "\"location\":{\"lat\":38.9,\"lon\":-77.3}";
+	const char *want_loc = "'location':{'lat':38.9,'lon':-77.3}";
 	size_t i, k;
 
 	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		for (k = 0; k < 3; k++) {
 			/* a snapshot field */
 			buf_reset(&in);
-			buf_printf(&in, "{\"vin\":\"V\",\"ts\":0,\"%s\":%s}",
+			buf_printf(&in, "{'vin':'V','ts':0,'%s':%s}",
 			    containers[k], forms[i]);
 			expect_has(fx, buf_cstr(&in), want_loc);
 			assert_int_equal(fx->nwarn, 0);
@@ -1049,55 +1039,51 @@ test_location_forms(void **state)
 		/* a location message's value */
 		buf_reset(&in);
 		buf_printf(&in,
-		    "{\"vin\":\"V\",\"ts\":0,\"name\":\"location\",\"value\":%s}",
+		    "{'vin':'V','ts':0,'name':'location','value':%s}",
 		    forms[i]);
 		buf_cstr(&in);
 		expect_doc(fx, in.data,
-		    "{" TS0 ",\"vin\":\"V\",\"kind\":\"location\","
-		    "\"location\":{\"lat\":38.9,\"lon\":-77.3}}");
+		    "{" TS0 ",'vin':'V','kind':'location',"
+		    "'location':{'lat':38.9,'lon':-77.3}}");
 	}
 	/* top-level pairs */
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"latitude\":38.95618,\"longitude\":-77.39835}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\","
-	    "\"location\":{\"lat\":38.95618,\"lon\":-77.39835}}");
-	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"lng\":-77.3,\"lat\":\"38.9\"}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\","
-	    "\"location\":{\"lat\":38.9,\"lon\":-77.3}}");
+	    "{'vin':'V','ts':0,'latitude':38.95618,'longitude':-77.39835}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot',"
+	    "'location':{'lat':38.95618,'lon':-77.39835}}");
+	expect_doc(fx, "{'vin':'V','ts':0,'lng':-77.3,'lat':'38.9'}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot',"
+	    "'location':{'lat':38.9,'lon':-77.3}}");
 	/* a lone coordinate stays a plain number */
-	expect_doc(fx, "{\"vin\":\"V\",\"ts\":0,\"latitude\":38.9}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\",\"latitude\":38.9}");
-	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"longitude\",\"value\":-77.3}",
-	    "{" TS0
-	    ",\"vin\":\"V\",\"kind\":\"telemetry\",\"longitude\":-77.3}");
+	expect_doc(fx, "{'vin':'V','ts':0,'latitude':38.9}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','latitude':38.9}");
+	expect_doc(fx, "{'vin':'V','ts':0,'name':'longitude','value':-77.3}",
+	    "{" TS0 ",'vin':'V','kind':'telemetry','longitude':-77.3}");
 	/* the container wins over a pair, with a warning */
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"lat\":1,\"lon\":2,\"location\":[-77.3,38.9]}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\",\"location\":"
-	    "{\"lat\":38.9,\"lon\":-77.3}}");
+	    "{'vin':'V','ts':0,'lat':1,'lon':2,'location':[-77.3,38.9]}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','location':"
+	    "{'lat':38.9,'lon':-77.3}}");
 	expect_warning(
 	    fx, "ignored latitude/longitude: location container present");
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"location\",\"lat\":1,\"lon\":2,"
-	    "\"location\":\"38.9,-77.3\"}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"location\",\"location\":"
-	    "{\"lat\":38.9,\"lon\":-77.3}}");
+	    "{'vin':'V','ts':0,'name':'location','lat':1,'lon':2,"
+	    "'location':'38.9,-77.3'}",
+	    "{" TS0 ",'vin':'V','kind':'location','location':"
+	    "{'lat':38.9,'lon':-77.3}}");
 	expect_warning(
 	    fx, "ignored latitude/longitude: location container present");
 	/* number texts kept */
-	expect_has(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"location\":[-77.398350,3.8956e1]}",
-	    "\"location\":{\"lat\":3.8956e1,\"lon\":-77.398350}");
+	expect_has(fx, "{'vin':'V','ts':0,'location':[-77.398350,3.8956e1]}",
+	    "'location':{'lat':3.8956e1,'lon':-77.398350}");
 	/* the edges of the ranges are in */
-	expect_has(fx, "{\"vin\":\"V\",\"ts\":0,\"location\":[180,-90]}",
-	    "\"location\":{\"lat\":-90,\"lon\":180}");
-	expect_has(fx, "{\"vin\":\"V\",\"ts\":0,\"location\":[-180,90]}",
-	    "\"location\":{\"lat\":90,\"lon\":-180}");
+	expect_has(fx, "{'vin':'V','ts':0,'location':[180,-90]}",
+	    "'location':{'lat':-90,'lon':180}");
+	expect_has(fx, "{'vin':'V','ts':0,'location':[-180,90]}",
+	    "'location':{'lat':90,'lon':-180}");
 	/* one coordinate zero is a fix */
-	expect_has(fx, "{\"vin\":\"V\",\"ts\":0,\"location\":[0,1]}",
-	    "\"location\":{\"lat\":1,\"lon\":0}");
+	expect_has(fx, "{'vin':'V','ts':0,'location':[0,1]}",
+	    "'location':{'lat':1,'lon':0}");
 	buf_free(&in);
 }
 
@@ -1107,31 +1093,31 @@ test_location_rejects(void **state)
 	static const char *const cases[][2] = {
 	    {"[0,0]", "no GPS fix"},
 	    {"[-0.0,0e0]", "no GPS fix"},
-	    {"\"0,0\"", "no GPS fix"},
-	    {"{\"lat\":0,\"lon\":0}", "no GPS fix"},
+	    {"'0,0'", "no GPS fix"},
+	    {"{'lat':0,'lon':0}", "no GPS fix"},
 	    {"[0,91]", "latitude out of range"},
 	    {"[0,-90.0001]", "latitude out of range"},
 	    {"[181,1]", "longitude out of range"},
-	    {"{\"lat\":1,\"lon\":-180.5}", "longitude out of range"},
+	    {"{'lat':1,'lon':-180.5}", "longitude out of range"},
 	    {"[200,100]", "latitude out of range"},
-	    {"\"dqcjqcp\"", "bad location"},
-	    {"\"38.9\"", "bad location"},
-	    {"\"38.9,-77.3,1\"", "bad location"},
-	    {"\"a,b\"", "bad location"},
+	    {"'dqcjqcp'", "bad location"},
+	    {"'38.9'", "bad location"},
+	    {"'38.9,-77.3,1'", "bad location"},
+	    {"'a,b'", "bad location"},
 	    {"[1]", "bad location"},
 	    {"[1,2,3,4]", "bad location"},
-	    {"[1,\"x\"]", "bad location"},
-	    {"[1,2,\"x\"]", "bad location"},
+	    {"[1,'x']", "bad location"},
+	    {"[1,2,'x']", "bad location"},
 	    {"[1,1e400]", "bad location"},
-	    {"[1,\"NaN\"]", "bad location"},
-	    {"{\"lat\":1}", "bad location"},
-	    {"{\"lon\":1}", "bad location"},
-	    {"{\"lat\":true,\"lon\":1}", "bad location"},
-	    {"{\"x\":1,\"y\":2}", "bad location"},
-	    {"{\"type\":\"LineString\",\"coordinates\":[1,2]}", "bad location"},
-	    {"{\"type\":\"Point\",\"coordinates\":{\"lat\":1,\"lon\":2}}",
+	    {"[1,'NaN']", "bad location"},
+	    {"{'lat':1}", "bad location"},
+	    {"{'lon':1}", "bad location"},
+	    {"{'lat':true,'lon':1}", "bad location"},
+	    {"{'x':1,'y':2}", "bad location"},
+	    {"{'type':'LineString','coordinates':[1,2]}", "bad location"},
+	    {"{'type':'Point','coordinates':{'lat':1,'lon':2}}",
 		"bad location"},
-	    {"{\"type\":\"Point\",\"coordinates\":[1]}", "bad location"},
+	    {"{'type':'Point','coordinates':[1]}", "bad location"},
 	    {"5", "bad location"},
 	    {"true", "bad location"},
 	    {"null", "null value"},
@@ -1144,55 +1130,49 @@ test_location_rejects(void **state)
 		/* strict in a location message */
 		buf_reset(&in);
 		buf_printf(&in,
-		    "{\"vin\":\"V\",\"ts\":0,\"name\":\"location\",\"value\":%s}",
+		    "{'vin':'V','ts':0,'name':'location','value':%s}",
 		    cases[i][0]);
 		expect_reject(fx, buf_cstr(&in), cases[i][1]);
 		buf_reset(&in);
 		buf_printf(&in,
-		    "{\"vin\":\"V\",\"ts\":0,\"kind\":\"location\","
-		    "\"location\":%s}",
+		    "{'vin':'V','ts':0,'kind':'location',"
+		    "'location':%s}",
 		    cases[i][0]);
 		expect_reject(fx, buf_cstr(&in), cases[i][1]);
 		/* lenient in a snapshot */
 		buf_reset(&in);
-		buf_printf(&in,
-		    "{\"vin\":\"V\",\"ts\":0,\"speed\":1,\"location\":%s}",
+		buf_printf(&in, "{'vin':'V','ts':0,'speed':1,'location':%s}",
 		    cases[i][0]);
 		expect_doc(fx, buf_cstr(&in),
-		    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\","
-		    "\"vehicle_speed\":1}");
+		    "{" TS0 ",'vin':'V','kind':'snapshot',"
+		    "'vehicle_speed':1}");
 		expect_warning(fx, "dropped field location: ");
 	}
 	/* a location message without coordinates, or with one */
-	expect_reject(fx, "{\"vin\":\"V\",\"ts\":0,\"name\":\"location\"}",
+	expect_reject(
+	    fx, "{'vin':'V','ts':0,'name':'location'}", "bad location");
+	expect_reject(fx, "{'vin':'V','ts':0,'name':'location','latitude':1}",
 	    "bad location");
 	expect_reject(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"location\",\"latitude\":1}",
-	    "bad location");
-	expect_reject(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"location\",\"latitude\":0,"
-	    "\"longitude\":0}",
+	    "{'vin':'V','ts':0,'name':'location','latitude':0,"
+	    "'longitude':0}",
 	    "no GPS fix");
 	expect_reject(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"location\",\"latitude\":95,"
-	    "\"longitude\":0}",
+	    "{'vin':'V','ts':0,'name':'location','latitude':95,"
+	    "'longitude':0}",
 	    "latitude out of range");
 	/* top-level lone coordinates are range-checked too */
-	expect_reject(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"latitude\",\"value\":95}",
+	expect_reject(fx, "{'vin':'V','ts':0,'name':'latitude','value':95}",
 	    "latitude out of range");
-	expect_reject(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"lon\",\"value\":-181}",
+	expect_reject(fx, "{'vin':'V','ts':0,'name':'lon','value':-181}",
 	    "longitude out of range");
 	/* a top-level pair at (0,0) in a snapshot is dropped */
-	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"speed\":1,\"lat\":0,\"lon\":0}",
-	    "{" TS0
-	    ",\"vin\":\"V\",\"kind\":\"snapshot\",\"vehicle_speed\":1}");
+	expect_doc(fx, "{'vin':'V','ts':0,'speed':1,'lat':0,'lon':0}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','vehicle_speed':1}");
 	expect_warning(fx, "dropped field location: no GPS fix");
 	/* and a snapshot with nothing else is then empty */
-	expect_reject(fx, "{\"vin\":\"V\",\"ts\":0,\"lat\":0,\"lon\":0}",
-	    "no telemetry fields");
+	expect_reject(
+	    fx, "{'vin':'V','ts':0,'lat':0,'lon':0}", "no telemetry fields");
 	buf_free(&in);
 }
 
@@ -1203,55 +1183,42 @@ test_reject_reasons(void **state)
 {
 	static const char *const cases[][2] = {
 	    {"[1,2]", "not a JSON object"},
-	    {"\"x\"", "not a JSON object"},
+	    {"'x'", "not a JSON object"},
 	    {"null", "not a JSON object"},
 	    {"5", "not a JSON object"},
-	    {"{\"ts\":0,\"speed\":1}", "missing vin"},
-	    {"{\"vin\":5,\"ts\":0,\"speed\":1}", "invalid vin"},
-	    {"{\"vin\":\"V\",\"speed\":1}", "missing timestamp"},
-	    {"{\"vin\":\"V\",\"ts\":\"x\",\"speed\":1}", "bad timestamp"},
-	    {"{\"vin\":\"V\",\"ts\":-5,\"speed\":1}", "timestamp out of range"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"name\":5,\"value\":1}",
-		"bad signal name"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"name\":\"\",\"value\":1}",
-		"bad signal name"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"name\":\" @-\",\"value\":1}",
-		"bad signal name"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"name\":null,\"value\":1}",
-		"bad signal name"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"name\":\"speed\"}", "missing value"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"name\":\"headlamp\"}", "missing value"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"kind\":\"telemetry\"}",
-		"missing value"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"name\":\"speed\",\"value\":null}",
-		"null value"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"name\":\"headlamp\",\"value\":null}",
-		"null value"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"name\":\"speed\",\"value\":\"fast\"}",
-		"bad value"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"kind\":\"telemetry\",\"speed\":\"x\"}",
-		"bad value"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"name\":\"location\",\"value\":\"x\"}",
+	    {"{'ts':0,'speed':1}", "missing vin"},
+	    {"{'vin':5,'ts':0,'speed':1}", "invalid vin"},
+	    {"{'vin':'V','speed':1}", "missing timestamp"},
+	    {"{'vin':'V','ts':'x','speed':1}", "bad timestamp"},
+	    {"{'vin':'V','ts':-5,'speed':1}", "timestamp out of range"},
+	    {"{'vin':'V','ts':0,'name':5,'value':1}", "bad signal name"},
+	    {"{'vin':'V','ts':0,'name':'','value':1}", "bad signal name"},
+	    {"{'vin':'V','ts':0,'name':' @-','value':1}", "bad signal name"},
+	    {"{'vin':'V','ts':0,'name':null,'value':1}", "bad signal name"},
+	    {"{'vin':'V','ts':0,'name':'speed'}", "missing value"},
+	    {"{'vin':'V','ts':0,'name':'headlamp'}", "missing value"},
+	    {"{'vin':'V','ts':0,'kind':'telemetry'}", "missing value"},
+	    {"{'vin':'V','ts':0,'name':'speed','value':null}", "null value"},
+	    {"{'vin':'V','ts':0,'name':'headlamp','value':null}", "null value"},
+	    {"{'vin':'V','ts':0,'name':'speed','value':'fast'}", "bad value"},
+	    {"{'vin':'V','ts':0,'kind':'telemetry','speed':'x'}", "bad value"},
+	    {"{'vin':'V','ts':0,'name':'location','value':'x'}",
 		"bad location"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"name\":\"location\",\"value\":[0,-91]}",
+	    {"{'vin':'V','ts':0,'name':'location','value':[0,-91]}",
 		"latitude out of range"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"name\":\"location\",\"value\":[190,0]}",
+	    {"{'vin':'V','ts':0,'name':'location','value':[190,0]}",
 		"longitude out of range"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"name\":\"location\",\"value\":[0,0]}",
+	    {"{'vin':'V','ts':0,'name':'location','value':[0,0]}",
 		"no GPS fix"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"name\":\"dtc\"}", "bad dtc"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"name\":\"dtc\",\"value\":\"\"}",
-		"bad dtc"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"name\":\"dtc\",\"value\":171}",
-		"bad dtc"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"name\":\"dtc\",\"value\":null}",
-		"null value"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"kind\":\"dtc\"}", "bad dtc"},
-	    {"{\"vin\":\"V\",\"ts\":0}", "no telemetry fields"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"trip_id\":\"t\",\"foo\":1}",
-		"no telemetry fields"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"speed\":\"x\"}", "no telemetry fields"},
-	    {"{\"vin\":\"V\",\"ts\":0,\"dtc\":\"P1\"}", "no telemetry fields"},
+	    {"{'vin':'V','ts':0,'name':'dtc'}", "bad dtc"},
+	    {"{'vin':'V','ts':0,'name':'dtc','value':''}", "bad dtc"},
+	    {"{'vin':'V','ts':0,'name':'dtc','value':171}", "bad dtc"},
+	    {"{'vin':'V','ts':0,'name':'dtc','value':null}", "null value"},
+	    {"{'vin':'V','ts':0,'kind':'dtc'}", "bad dtc"},
+	    {"{'vin':'V','ts':0}", "no telemetry fields"},
+	    {"{'vin':'V','ts':0,'trip_id':'t','foo':1}", "no telemetry fields"},
+	    {"{'vin':'V','ts':0,'speed':'x'}", "no telemetry fields"},
+	    {"{'vin':'V','ts':0,'dtc':'P1'}", "no telemetry fields"},
 	};
 	struct fx *fx = *state;
 	size_t i;
@@ -1267,28 +1234,25 @@ test_lenient_riders(void **state)
 	struct fx *fx = *state;
 
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"speed\",\"value\":5,"
-	    "\"odometer\":\"far\",\"trip_id\":\"t\",\"oil_temp\":null}",
-	    "{" TS0 ",\"vin\":\"V\",\"trip_id\":\"t\",\"kind\":\"telemetry\","
-	    "\"vehicle_speed\":5}");
+	    "{'vin':'V','ts':0,'name':'speed','value':5,"
+	    "'odometer':'far','trip_id':'t','oil_temp':null}",
+	    "{" TS0 ",'vin':'V','trip_id':'t','kind':'telemetry',"
+	    "'vehicle_speed':5}");
 	expect_warning(fx, "dropped field odometer: ");
 	expect_warning(fx, "dropped field oil_temp: null");
 	assert_int_equal(fx->nwarn, 2);
 	/* a snapshot with one good and several bad fields */
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"speed\":\"NaN\",\"rpm\":\"1,5\","
-	    "\"fuelLevel\":\"99.5\",\"brake_pedal_status\":\"maybe\"}",
-	    "{" TS0
-	    ",\"vin\":\"V\",\"kind\":\"snapshot\",\"fuel_level\":99.5}");
+	    "{'vin':'V','ts':0,'speed':'NaN','rpm':'1,5',"
+	    "'fuelLevel':'99.5','brake_pedal_status':'maybe'}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','fuel_level':99.5}");
 	expect_warning(fx, "dropped field vehicle_speed: ");
 	expect_warning(fx, "dropped field engine_speed: ");
 	expect_warning(fx, "dropped field brake_pedal_status: ");
 	assert_int_equal(fx->nwarn, 3);
 	/* the signal of a telemetry message and the same field as a rider */
-	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"speed\":1,\"name\":\"speed\",\"value\":2}",
-	    "{" TS0
-	    ",\"vin\":\"V\",\"kind\":\"telemetry\",\"vehicle_speed\":2}");
+	expect_doc(fx, "{'vin':'V','ts':0,'speed':1,'name':'speed','value':2}",
+	    "{" TS0 ",'vin':'V','kind':'telemetry','vehicle_speed':2}");
 	expect_warning(fx, "key collision vehicle_speed");
 }
 
@@ -1300,48 +1264,45 @@ test_unknown_fields(void **state)
 	struct fx *fx = *state;
 
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"headlampStatus\":true,\"Weird Key\":1.50,"
-	    "\"speed\":1,\"n\":{\"deep\":[1e400,-0.0,\"\\u0000\"]},\"z\":null}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\",\"vehicle_speed\":1,"
-	    "\"extra\":{\"headlampStatus\":true,\"Weird Key\":1.50,"
-	    "\"n\":{\"deep\":[1e400,-0.0,\"\\u0000\"]},\"z\":null}}");
+	    "{'vin':'V','ts':0,'headlampStatus':true,'Weird Key':1.50,"
+	    "'speed':1,'n':{'deep':[1e400,-0.0,'\\u0000']},'z':null}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','vehicle_speed':1,"
+	    "'extra':{'headlampStatus':true,'Weird Key':1.50,"
+	    "'n':{'deep':[1e400,-0.0,'\\u0000']},'z':null}}");
 	/* an unknown signal of a telemetry message */
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"headlamp_status\",\"value\":true}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"telemetry\","
-	    "\"extra\":{\"headlamp_status\":true}}");
+	    "{'vin':'V','ts':0,'name':'headlamp_status','value':true}",
+	    "{" TS0 ",'vin':'V','kind':'telemetry',"
+	    "'extra':{'headlamp_status':true}}");
 	assert_memory_equal(fx->doc.signal, "headlamp_status", 15);
 	/* a known field that is not a signal, used as a signal name */
-	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"trip_id\",\"value\":\"x\"}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"telemetry\","
-	    "\"extra\":{\"trip_id\":\"x\"}}");
+	expect_doc(fx, "{'vin':'V','ts':0,'name':'trip_id','value':'x'}",
+	    "{" TS0 ",'vin':'V','kind':'telemetry',"
+	    "'extra':{'trip_id':'x'}}");
 	/* value of a trip or snapshot goes to extra */
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"aggregated_telemetrics\","
-	    "\"value\":[1,2]}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"trip\","
-	    "\"extra\":{\"value\":[1,2]}}");
-	expect_doc(fx, "{\"vin\":\"V\",\"ts\":0,\"speed\":1,\"Value\":3}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\",\"vehicle_speed\":1,"
-	    "\"extra\":{\"Value\":3}}");
+	    "{'vin':'V','ts':0,'name':'aggregated_telemetrics',"
+	    "'value':[1,2]}",
+	    "{" TS0 ",'vin':'V','kind':'trip',"
+	    "'extra':{'value':[1,2]}}");
+	expect_doc(fx, "{'vin':'V','ts':0,'speed':1,'Value':3}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','vehicle_speed':1,"
+	    "'extra':{'Value':3}}");
 	/* an input extra is merged, in order, later keys winning in place */
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"a\":1,\"extra\":{\"b\":2,\"a\":3},"
-	    "\"c\":4,\"speed\":1}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\",\"vehicle_speed\":1,"
-	    "\"extra\":{\"a\":3,\"b\":2,\"c\":4}}");
-	expect_doc(fx, "{\"vin\":\"V\",\"ts\":0,\"extra\":{},\"speed\":1}",
-	    "{" TS0
-	    ",\"vin\":\"V\",\"kind\":\"snapshot\",\"vehicle_speed\":1}");
-	expect_doc(fx, "{\"vin\":\"V\",\"ts\":0,\"extra\":[1],\"speed\":1}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\",\"vehicle_speed\":1,"
-	    "\"extra\":{\"extra\":[1]}}");
+	    "{'vin':'V','ts':0,'a':1,'extra':{'b':2,'a':3},"
+	    "'c':4,'speed':1}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','vehicle_speed':1,"
+	    "'extra':{'a':3,'b':2,'c':4}}");
+	expect_doc(fx, "{'vin':'V','ts':0,'extra':{},'speed':1}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','vehicle_speed':1}");
+	expect_doc(fx, "{'vin':'V','ts':0,'extra':[1],'speed':1}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','vehicle_speed':1,"
+	    "'extra':{'extra':[1]}}");
 	/* keys that need escaping, and NUL in keys */
-	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"q\\\"k\\u0000\":1,\"speed\":1}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"snapshot\",\"vehicle_speed\":1,"
-	    "\"extra\":{\"q\\\"k\\u0000\":1}}");
+	expect_doc(fx, "{'vin':'V','ts':0,'q\\'k\\u0000':1,'speed':1}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','vehicle_speed':1,"
+	    "'extra':{'q\\'k\\u0000':1}}");
 }
 
 static void
@@ -1351,32 +1312,30 @@ test_drop_unknown(void **state)
 
 	fx_configure(fx, true, false);
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"headlamp\":true,\"extra\":{\"a\":1},"
-	    "\"speed\":1}",
-	    "{" TS0
-	    ",\"vin\":\"V\",\"kind\":\"snapshot\",\"vehicle_speed\":1}");
+	    "{'vin':'V','ts':0,'headlamp':true,'extra':{'a':1},"
+	    "'speed':1}",
+	    "{" TS0 ",'vin':'V','kind':'snapshot','vehicle_speed':1}");
 	assert_int_equal(fx->nwarn, 0);
-	expect_reject(fx, "{\"vin\":\"V\",\"ts\":0,\"headlamp\":true}",
-	    "no telemetry fields");
+	expect_reject(
+	    fx, "{'vin':'V','ts':0,'headlamp':true}", "no telemetry fields");
 	/* an unknown signal leaves nothing: a document vnorm itself would
 	 * refuse ("missing value") is not written */
 	expect_reject(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"headlamp_status\","
-	    "\"value\":true}",
+	    "{'vin':'V','ts':0,'name':'headlamp_status',"
+	    "'value':true}",
 	    "no telemetry fields");
 	/* unless known fields ride along */
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"headlamp_status\","
-	    "\"value\":true,\"odometer\":5}",
-	    "{" TS0 ",\"vin\":\"V\",\"kind\":\"telemetry\",\"odometer\":5}");
+	    "{'vin':'V','ts':0,'name':'headlamp_status',"
+	    "'value':true,'odometer':5}",
+	    "{" TS0 ",'vin':'V','kind':'telemetry','odometer':5}");
 	expect_reject(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"kind\":\"telemetry\","
-	    "\"extra\":{\"headlamp_status\":true}}",
+	    "{'vin':'V','ts':0,'kind':'telemetry',"
+	    "'extra':{'headlamp_status':true}}",
 	    "no telemetry fields");
 	/* known signals are not affected */
-	expect_doc(fx, "{\"vin\":\"V\",\"ts\":0,\"name\":\"rpm\",\"value\":1}",
-	    "{" TS0
-	    ",\"vin\":\"V\",\"kind\":\"telemetry\",\"engine_speed\":1}");
+	expect_doc(fx, "{'vin':'V','ts':0,'name':'rpm','value':1}",
+	    "{" TS0 ",'vin':'V','kind':'telemetry','engine_speed':1}");
 	fx_configure(fx, false, false);
 }
 
@@ -1387,24 +1346,22 @@ test_duplicates(void **state)
 {
 	struct fx *fx = *state;
 
-	expect_has(fx, "{\"vin\":\"V\",\"ts\":0,\"speed\":1,\"speed\":2}",
-	    "\"vehicle_speed\":2");
+	expect_has(
+	    fx, "{'vin':'V','ts':0,'speed':1,'speed':2}", "'vehicle_speed':2");
 	expect_warning(fx, "duplicate key speed");
 	assert_int_equal(fx->nwarn, 1);
 	/* unknown duplicates: last value at the first position */
-	expect_has(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"x\":1,\"y\":2,\"x\":3,\"speed\":1}",
-	    "\"extra\":{\"x\":3,\"y\":2}");
+	expect_has(fx, "{'vin':'V','ts':0,'x':1,'y':2,'x':3,'speed':1}",
+	    "'extra':{'x':3,'y':2}");
 	expect_warning(fx, "duplicate key x");
 	assert_int_equal(fx->nwarn, 1);
 	/* the last vin wins */
-	expect_has(fx, "{\"vin\":\"A\",\"vin\":\"B\",\"ts\":0,\"speed\":1}",
-	    "\"vin\":\"B\"");
+	expect_has(fx, "{'vin':'A','vin':'B','ts':0,'speed':1}", "'vin':'B'");
 	expect_warning(fx, "duplicate key vin");
 	expect_has(fx,
-	    "{\"@metadata\":{\"a\":1},\"vin\":\"V\",\"ts\":0,\"speed\":1,"
-	    "\"@metadata\":{\"b\":2}}",
-	    "{\"@metadata\":{\"b\":2},");
+	    "{'@metadata':{'a':1},'vin':'V','ts':0,'speed':1,"
+	    "'@metadata':{'b':2}}",
+	    "{'@metadata':{'b':2},");
 	expect_warning(fx, "duplicate key @metadata");
 }
 
@@ -1413,23 +1370,19 @@ test_collisions(void **state)
 {
 	struct fx *fx = *state;
 
-	expect_has(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"speed\":1,\"vehicleSpeed\":2}",
-	    "\"vehicle_speed\":2");
+	expect_has(fx, "{'vin':'V','ts':0,'speed':1,'vehicleSpeed':2}",
+	    "'vehicle_speed':2");
 	expect_warning(fx, "key collision vehicle_speed");
 	assert_int_equal(fx->nwarn, 1);
-	expect_has(
-	    fx, "{\"vin\":\"V\",\"ts\":5,\"@timestamp\":0,\"speed\":1}", TS0);
+	expect_has(fx, "{'vin':'V','ts':5,'@timestamp':0,'speed':1}", TS0);
 	expect_warning(fx, "key collision timestamp");
-	expect_has(fx, "{\"VIN\":\"A\",\"vin\":\"B\",\"ts\":0,\"speed\":1}",
-	    "\"vin\":\"B\"");
+	expect_has(fx, "{'VIN':'A','vin':'B','ts':0,'speed':1}", "'vin':'B'");
 	expect_warning(fx, "key collision vin");
-	expect_has(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"location\":[1,2],\"geo\":[3,4]}",
-	    "\"location\":{\"lat\":4,\"lon\":3}");
+	expect_has(fx, "{'vin':'V','ts':0,'location':[1,2],'geo':[3,4]}",
+	    "'location':{'lat':4,'lon':3}");
 	expect_warning(fx, "key collision location");
-	expect_has(fx, "{\"vin\":\"V\",\"ts\":0,\"lat\":1,\"latitude\":2}",
-	    "\"latitude\":2");
+	expect_has(
+	    fx, "{'vin':'V','ts':0,'lat':1,'latitude':2}", "'latitude':2");
 	expect_warning(fx, "key collision latitude");
 }
 
@@ -1443,32 +1396,29 @@ test_metadata_passthrough(void **state)
 	/* first in the output wherever it was, re-emitted compactly with
 	 * number texts kept */
 	expect_doc(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"speed\":1,\"@metadata\": {\"kafka\": "
-	    "{\"offset\":123456789012345678901234567890,\"x\":80.3,"
-	    "\"key\":null,\"headers\":[{\"k\":\"\\u00e9\\n\"}]}}}",
-	    "{\"@metadata\":{\"kafka\":{\"offset\":"
-	    "123456789012345678901234567890,\"x\":80.3,\"key\":null,"
-	    "\"headers\":[{\"k\":\"\xC3\xA9\\n\"}]}}," TS0
-	    ",\"vin\":\"V\",\"kind\":\"snapshot\",\"vehicle_speed\":1}");
+	    "{'vin':'V','ts':0,'speed':1,'@metadata': {'kafka': "
+	    "{'offset':123456789012345678901234567890,'x':80.3,"
+	    "'key':null,'headers':[{'k':'\\u00e9\\n'}]}}}",
+	    "{'@metadata':{'kafka':{'offset':"
+	    "123456789012345678901234567890,'x':80.3,'key':null,"
+	    "'headers':[{'k':'\xC3\xA9\\n'}]}}," TS0
+	    ",'vin':'V','kind':'snapshot','vehicle_speed':1}");
 	/* any value, not only objects */
-	expect_doc(fx,
-	    "{\"@metadata\":[1,\"x\"],\"vin\":\"V\",\"ts\":0,\"speed\":1}",
-	    "{\"@metadata\":[1,\"x\"]," TS0
-	    ",\"vin\":\"V\",\"kind\":\"snapshot\",\"vehicle_speed\":1}");
+	expect_doc(fx, "{'@metadata':[1,'x'],'vin':'V','ts':0,'speed':1}",
+	    "{'@metadata':[1,'x']," TS0
+	    ",'vin':'V','kind':'snapshot','vehicle_speed':1}");
 	/* kept on rejects too, for the reject record */
 	expect_reject(fx,
-	    "{\"@metadata\":{\"mqtt\":{\"topic\":\"t\"}},\"ts\":0,\"speed\":1}",
+	    "{'@metadata':{'mqtt':{'topic':'t'}},'ts':0,'speed':1}",
 	    "missing vin");
 	assert_non_null(fx->doc.meta.text);
-	assert_int_equal(
-	    fx->doc.meta.len, strlen("{\"mqtt\":{\"topic\":\"t\"}}"));
-	assert_memory_equal(fx->doc.meta.text, "{\"mqtt\":{\"topic\":\"t\"}}",
-	    fx->doc.meta.len);
+	assert_int_equal(fx->doc.meta.len, strlen(J("{'mqtt':{'topic':'t'}}")));
+	assert_memory_equal(
+	    fx->doc.meta.text, J("{'mqtt':{'topic':'t'}}"), fx->doc.meta.len);
 	/* nested "@metadata" is an ordinary unknown key */
-	expect_has(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"speed\":1,\"x\":{\"@metadata\":1}}",
-	    "\"extra\":{\"x\":{\"@metadata\":1}}");
-	expect_reject(fx, "{\"@metadata\":{}}", "missing vin");
+	expect_has(fx, "{'vin':'V','ts':0,'speed':1,'x':{'@metadata':1}}",
+	    "'extra':{'x':{'@metadata':1}}");
+	expect_reject(fx, "{'@metadata':{}}", "missing vin");
 	assert_non_null(fx->doc.meta.text);
 }
 
@@ -1478,42 +1428,40 @@ test_vin_from_topic(void **state)
 	struct fx *fx = *state;
 
 	expect_reject(fx,
-	    "{\"@metadata\":{\"mqtt\":{\"topic\":\"connectedcar/telemetry/"
-	    "VIN9\"}},\"ts\":0,\"speed\":1}",
+	    "{'@metadata':{'mqtt':{'topic':'connectedcar/telemetry/"
+	    "VIN9'}},'ts':0,'speed':1}",
 	    "missing vin");
 	fx_configure(fx, false, true);
 	expect_doc(fx,
-	    "{\"@metadata\":{\"mqtt\":{\"topic\":\"connectedcar/telemetry/"
-	    "VIN9\"}},\"ts\":0,\"speed\":1}",
-	    "{\"@metadata\":{\"mqtt\":{\"topic\":\"connectedcar/telemetry/"
-	    "VIN9\"}}," TS0 ",\"vin\":\"VIN9\",\"kind\":\"snapshot\","
-	    "\"vehicle_speed\":1}");
+	    "{'@metadata':{'mqtt':{'topic':'connectedcar/telemetry/"
+	    "VIN9'}},'ts':0,'speed':1}",
+	    "{'@metadata':{'mqtt':{'topic':'connectedcar/telemetry/"
+	    "VIN9'}}," TS0 ",'vin':'VIN9','kind':'snapshot',"
+	    "'vehicle_speed':1}");
 	/* a null vin counts as missing; the payload's vin wins */
 	expect_has(fx,
-	    "{\"@metadata\":{\"mqtt\":{\"topic\":\"a/b\"}},\"vin\":null,"
-	    "\"ts\":0,\"speed\":1}",
-	    "\"vin\":\"b\"");
+	    "{'@metadata':{'mqtt':{'topic':'a/b'}},'vin':null,"
+	    "'ts':0,'speed':1}",
+	    "'vin':'b'");
 	expect_has(fx,
-	    "{\"@metadata\":{\"mqtt\":{\"topic\":\"a/b\"}},\"vin\":\"P\","
-	    "\"ts\":0,\"speed\":1}",
-	    "\"vin\":\"P\"");
+	    "{'@metadata':{'mqtt':{'topic':'a/b'}},'vin':'P',"
+	    "'ts':0,'speed':1}",
+	    "'vin':'P'");
 	expect_has(fx,
-	    "{\"@metadata\":{\"mqtt\":{\"topic\":\"VINONLY\"}},\"ts\":0,"
-	    "\"speed\":1}",
-	    "\"vin\":\"VINONLY\"");
+	    "{'@metadata':{'mqtt':{'topic':'VINONLY'}},'ts':0,"
+	    "'speed':1}",
+	    "'vin':'VINONLY'");
 	/* a topic without a usable last segment, or none */
 	expect_reject(fx,
-	    "{\"@metadata\":{\"mqtt\":{\"topic\":\"a/b/\"}},\"ts\":0,"
-	    "\"speed\":1}",
+	    "{'@metadata':{'mqtt':{'topic':'a/b/'}},'ts':0,"
+	    "'speed':1}",
 	    "invalid vin");
-	expect_reject(fx,
-	    "{\"@metadata\":{\"mqtt\":{\"topic\":5}},\"ts\":0,\"speed\":1}",
+	expect_reject(fx, "{'@metadata':{'mqtt':{'topic':5}},'ts':0,'speed':1}",
 	    "missing vin");
-	expect_reject(fx, "{\"@metadata\":{\"mqtt\":{}},\"ts\":0,\"speed\":1}",
-	    "missing vin");
-	expect_reject(fx, "{\"ts\":0,\"speed\":1}", "missing vin");
 	expect_reject(
-	    fx, "{\"@metadata\":5,\"ts\":0,\"speed\":1}", "missing vin");
+	    fx, "{'@metadata':{'mqtt':{}},'ts':0,'speed':1}", "missing vin");
+	expect_reject(fx, "{'ts':0,'speed':1}", "missing vin");
+	expect_reject(fx, "{'@metadata':5,'ts':0,'speed':1}", "missing vin");
 	fx_configure(fx, false, false);
 }
 
@@ -1522,63 +1470,58 @@ test_es_id(void **state)
 {
 	struct fx *fx = *state;
 
-	assert_null(
-	    norm_es(fx, "{\"vin\":\"V\",\"ts\":1.5,\"speed\":1}", true));
+	assert_null(norm_es(fx, "{'vin':'V','ts':1.5,'speed':1}", true));
 	assert_string_equal(fx->out.data,
-	    "{\"@metadata\":{\"es\":{\"_id\":\"V:1500:snapshot\"}},"
-	    "\"timestamp\":\"1970-01-01T00:00:01.500Z\",\"vin\":\"V\","
-	    "\"kind\":\"snapshot\",\"vehicle_speed\":1}");
-	assert_null(norm_es(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"Vehicle Speed\",\"value\":1}",
-	    true));
+	    J("{'@metadata':{'es':{'_id':'V:1500:snapshot'}},"
+	      "'timestamp':'1970-01-01T00:00:01.500Z','vin':'V',"
+	      "'kind':'snapshot','vehicle_speed':1}"));
+	assert_null(norm_es(
+	    fx, "{'vin':'V','ts':0,'name':'Vehicle Speed','value':1}", true));
 	assert_non_null(strstr(fx->out.data,
-	    "{\"@metadata\":{\"es\":{\"_id\":\"V:0:telemetry:vehicle_speed\"}},"));
-	assert_null(norm_es(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"headlamp\",\"value\":1}",
-	    true));
+	    J("{'@metadata':{'es':{'_id':'V:0:telemetry:vehicle_speed'}},")));
+	assert_null(norm_es(
+	    fx, "{'vin':'V','ts':0,'name':'headlamp','value':1}", true));
 	assert_non_null(
-	    strstr(fx->out.data, "\"_id\":\"V:0:telemetry:headlamp\""));
-	assert_null(norm_es(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"gear\",\"value\":1}", true));
-	assert_non_null(strstr(
-	    fx->out.data, "\"_id\":\"V:0:telemetry:transmission_gear\""));
-	assert_null(norm_es(fx,
-	    "{\"vin\":\"V\",\"ts\":0,\"name\":\"dtc\",\"value\":\"x\"}", true));
-	assert_non_null(strstr(fx->out.data, "\"_id\":\"V:0:dtc\""));
+	    strstr(fx->out.data, J("'_id':'V:0:telemetry:headlamp'")));
+	assert_null(
+	    norm_es(fx, "{'vin':'V','ts':0,'name':'gear','value':1}", true));
+	assert_non_null(
+	    strstr(fx->out.data, J("'_id':'V:0:telemetry:transmission_gear'")));
+	assert_null(
+	    norm_es(fx, "{'vin':'V','ts':0,'name':'dtc','value':'x'}", true));
+	assert_non_null(strstr(fx->out.data, J("'_id':'V:0:dtc'")));
 	/* with other metadata, kept in order, es added last */
 	assert_null(norm_es(fx,
-	    "{\"@metadata\":{\"mqtt\":{\"topic\":\"t\"},\"kafka\":{\"offset\":"
-	    "7}},\"vin\":\"V\",\"ts\":0,\"speed\":1}",
+	    "{'@metadata':{'mqtt':{'topic':'t'},'kafka':{'offset':"
+	    "7}},'vin':'V','ts':0,'speed':1}",
 	    true));
 	assert_non_null(strstr(fx->out.data,
-	    "{\"@metadata\":{\"mqtt\":{\"topic\":\"t\"},\"kafka\":{\"offset\":7},"
-	    "\"es\":{\"_id\":\"V:0:snapshot\"}},\"timestamp\""));
+	    J("{'@metadata':{'mqtt':{'topic':'t'},'kafka':{'offset':7},"
+	      "'es':{'_id':'V:0:snapshot'}},'timestamp'")));
 	/* an existing es member keeps its other members, _id replaced */
 	assert_null(norm_es(fx,
-	    "{\"@metadata\":{\"es\":{\"_index\":\"cars\",\"_id\":\"old\","
-	    "\"pipeline\":\"p\"},\"x\":1},\"vin\":\"V\",\"ts\":0,\"speed\":1}",
+	    "{'@metadata':{'es':{'_index':'cars','_id':'old',"
+	    "'pipeline':'p'},'x':1},'vin':'V','ts':0,'speed':1}",
 	    true));
 	assert_non_null(strstr(fx->out.data,
-	    "{\"@metadata\":{\"es\":{\"_index\":\"cars\",\"pipeline\":\"p\","
-	    "\"_id\":\"V:0:snapshot\"},\"x\":1},\"timestamp\""));
+	    J("{'@metadata':{'es':{'_index':'cars','pipeline':'p',"
+	      "'_id':'V:0:snapshot'},'x':1},'timestamp'")));
 	/* an empty object, an es that is not an object */
-	assert_null(norm_es(
-	    fx, "{\"@metadata\":{},\"vin\":\"V\",\"ts\":0,\"speed\":1}", true));
-	assert_non_null(strstr(fx->out.data,
-	    "{\"@metadata\":{\"es\":{\"_id\":\"V:0:snapshot\"}},"));
-	assert_null(norm_es(fx,
-	    "{\"@metadata\":{\"es\":5},\"vin\":\"V\",\"ts\":0,\"speed\":1}",
-	    true));
-	assert_non_null(strstr(fx->out.data,
-	    "{\"@metadata\":{\"es\":{\"_id\":\"V:0:snapshot\"}},"));
-	/* metadata that is not an object is not ours to reshape */
-	assert_null(norm_es(fx,
-	    "{\"@metadata\":\"m\",\"vin\":\"V\",\"ts\":0,\"speed\":1}", true));
-	assert_non_null(strstr(fx->out.data, "{\"@metadata\":\"m\","));
-	/* the vin in the id is escaped as JSON */
 	assert_null(
-	    norm_es(fx, "{\"vin\":\"a\\\"b\",\"ts\":0,\"speed\":1}", true));
-	assert_non_null(strstr(fx->out.data, "\"_id\":\"a\\\"b:0:snapshot\""));
+	    norm_es(fx, "{'@metadata':{},'vin':'V','ts':0,'speed':1}", true));
+	assert_non_null(strstr(
+	    fx->out.data, J("{'@metadata':{'es':{'_id':'V:0:snapshot'}},")));
+	assert_null(norm_es(
+	    fx, "{'@metadata':{'es':5},'vin':'V','ts':0,'speed':1}", true));
+	assert_non_null(strstr(
+	    fx->out.data, J("{'@metadata':{'es':{'_id':'V:0:snapshot'}},")));
+	/* metadata that is not an object is not ours to reshape */
+	assert_null(
+	    norm_es(fx, "{'@metadata':'m','vin':'V','ts':0,'speed':1}", true));
+	assert_non_null(strstr(fx->out.data, J("{'@metadata':'m',")));
+	/* the vin in the id is escaped as JSON */
+	assert_null(norm_es(fx, "{'vin':'a\\'b','ts':0,'speed':1}", true));
+	assert_non_null(strstr(fx->out.data, J("'_id':'a\\'b:0:snapshot'")));
 	/* every output parses as one JSON object */
 	{
 		struct arena *a = arena_new();
@@ -1594,12 +1537,11 @@ test_es_id(void **state)
 	{
 		char *first;
 
-		assert_null(norm_es(fx,
-		    "{\"vin\":\"V\",\"ts\":0,\"name\":\"rpm\",\"value\":1}",
-		    true));
+		assert_null(norm_es(
+		    fx, "{'vin':'V','ts':0,'name':'rpm','value':1}", true));
 		first = strdup(fx->out.data);
 		assert_non_null(first);
-		assert_null(norm_es(fx, first, true));
+		assert_null(norm_raw(fx, first, true));
 		assert_string_equal(fx->out.data, first);
 		free(first);
 	}
@@ -1660,8 +1602,8 @@ test_golden_normalized(void **state)
 		w = next_line(&pw);
 		assert_non_null(w);
 		n++;
-		/* expect_doc also checks the fixed point */
-		expect_doc(fx, r, w);
+		/* expect_doc_raw also checks the fixed point */
+		expect_doc_raw(fx, r, w);
 	}
 	assert_null(next_line(&pw));
 	assert_int_equal(n, 127);
@@ -1692,13 +1634,13 @@ on_doc(void *arg, const struct vdoc *doc, unsigned members)
 
 /* Normalize each line of in (a '\n'-separated list) into the merger. */
 static void
-feed(struct fx *fx, struct merger *mg, const char *in)
+feed_raw(struct fx *fx, struct merger *mg, const char *in)
 {
 	char *copy = strdup(in), *p = copy, *line;
 
 	assert_non_null(copy);
 	while ((line = next_line(&p)) != NULL) {
-		const char *why = norm(fx, line);
+		const char *why = norm_raw(fx, line, false);
 
 		if (why != NULL)
 			fail_msg("%s: %s", line, why);
@@ -1708,14 +1650,23 @@ feed(struct fx *fx, struct merger *mg, const char *in)
 }
 
 static void
+feed(struct fx *fx, struct merger *mg, const char *in)
+{
+	feed_raw(fx, mg, J(in));
+}
+
+static void
 check_merged(struct fx *fx, int64_t window, const char *in, const char *want)
 {
 	struct mout m;
 	struct merger *mg;
 
+	in = J(in);
+	want = J(want);
+
 	memset(&m, 0, sizeof(m));
 	mg = merger_new(window, on_doc, &m);
-	feed(fx, mg, in);
+	feed_raw(fx, mg, in);
 	merger_finish(mg);
 	assert_int_equal(merger_open(mg), 0);
 	merger_free(mg);
@@ -1727,10 +1678,10 @@ check_merged(struct fx *fx, int64_t window, const char *in, const char *want)
 }
 
 #define TEL(ts, sig, val)                                                      \
-	"{\"vin\":\"V\",\"trip_id\":\"t\",\"ts\":" #ts ",\"name\":\"" sig      \
-	"\",\"value\":" val "}\n"
-#define TS(s) "\"timestamp\":\"1970-01-01T00:00:0" s "Z\""
-#define HEAD(s) "{" TS(s) ",\"vin\":\"V\",\"trip_id\":\"t\",\"kind\":"
+	"{'vin':'V','trip_id':'t','ts':" #ts ",'name':'" sig "','value':" val  \
+	"}\n"
+#define TS(s) "'timestamp':'1970-01-01T00:00:0" s "Z'"
+#define HEAD(s) "{" TS(s) ",'vin':'V','trip_id':'t','kind':"
 
 static void
 test_merge_join(void **state)
@@ -1740,12 +1691,12 @@ test_merge_join(void **state)
 	/* two signals and a location of one tick: one snapshot, stamped
 	 * with the smallest time */
 	check_merged(fx, 1000,
-	    TEL(1.2, "speed", "5") TEL(1.3, "rpm",
-		"900") "{\"vin\":\"V\",\"trip_id\":\"t\",\"ts\":1.1,\"name\":"
-		       "\"location\",\"value\":[2,1]}\n",
-	    HEAD("1.100") "\"snapshot\",\"vehicle_speed\":5,"
-			  "\"engine_speed\":900,\"location\":{\"lat\":1,"
-			  "\"lon\":2}}\n");
+	    TEL(1.2, "speed", "5") TEL(
+		1.3, "rpm", "900") "{'vin':'V','trip_id':'t','ts':1.1,'name':"
+				   "'location','value':[2,1]}\n",
+	    HEAD("1.100") "'snapshot','vehicle_speed':5,"
+			  "'engine_speed':900,'location':{'lat':1,"
+			  "'lon':2}}\n");
 }
 
 static void
@@ -1755,39 +1706,35 @@ test_merge_splits(void **state)
 
 	/* a trip_id change */
 	check_merged(fx, 1000,
-	    TEL(1, "speed",
-		"5") "{\"vin\":\"V\",\"trip_id\":\"u\",\"ts\":1,\"name\":\"rpm\","
-		     "\"value\":1}\n",
-	    HEAD(
-		"1.000") "\"snapshot\",\"vehicle_speed\":5}\n"
-			 "{" TS(
-			     "1.000") ",\"vin\":\"V\",\"trip_id\":\"u\","
-				      "\"kind\":\"snapshot\",\"engine_speed\":1}\n");
+	    TEL(1, "speed", "5") "{'vin':'V','trip_id':'u','ts':1,'name':'rpm',"
+				 "'value':1}\n",
+	    HEAD("1.000") "'snapshot','vehicle_speed':5}\n"
+			  "{" TS(
+			      "1.000") ",'vin':'V','trip_id':'u',"
+				       "'kind':'snapshot','engine_speed':1}\n");
 	/* a field already in the group */
 	check_merged(fx, 1000, TEL(1, "speed", "5") TEL(1.001, "speed", "6"),
-	    HEAD("1.000") "\"snapshot\",\"vehicle_speed\":5}\n" HEAD(
-		"1.001") "\"snapshot\",\"vehicle_speed\":6}\n");
+	    HEAD("1.000") "'snapshot','vehicle_speed':5}\n" HEAD(
+		"1.001") "'snapshot','vehicle_speed':6}\n");
 	/* the window: exactly MS from the first joins, more splits */
 	check_merged(fx, 1000,
 	    TEL(1, "speed", "5") TEL(2, "rpm", "1") TEL(2.001, "torque", "3"),
-	    HEAD(
-		"1.000") "\"snapshot\",\"vehicle_speed\":5,"
-			 "\"engine_speed\":1}\n" HEAD(
-			     "2.001") "\"snapshot\",\"torque_at_transmission\":"
-				      "3}\n");
+	    HEAD("1.000") "'snapshot','vehicle_speed':5,"
+			  "'engine_speed':1}\n" HEAD(
+			      "2.001") "'snapshot','torque_at_transmission':"
+				       "3}\n");
 	/* and backwards in time */
 	check_merged(fx, 1000, TEL(3, "speed", "5") TEL(1.999, "rpm", "1"),
-	    HEAD("3.000") "\"snapshot\",\"vehicle_speed\":5}\n" HEAD(
-		"1.999") "\"snapshot\",\"engine_speed\":1}\n");
+	    HEAD("3.000") "'snapshot','vehicle_speed':5}\n" HEAD(
+		"1.999") "'snapshot','engine_speed':1}\n");
 	/* a tiny window */
 	check_merged(fx, 1,
 	    TEL(1, "speed", "5") TEL(1.001, "rpm", "1")
 		TEL(1.003, "torque", "1"),
-	    HEAD(
-		"1.000") "\"snapshot\",\"vehicle_speed\":5,"
-			 "\"engine_speed\":1}\n" HEAD(
-			     "1.003") "\"snapshot\",\"torque_at_transmission\":"
-				      "1}\n");
+	    HEAD("1.000") "'snapshot','vehicle_speed':5,"
+			  "'engine_speed':1}\n" HEAD(
+			      "1.003") "'snapshot','torque_at_transmission':"
+				       "1}\n");
 }
 
 static void
@@ -1799,26 +1746,26 @@ test_merge_pass_through(void **state)
 	 * VIN's open group; other VINs' groups stay open */
 	check_merged(fx, 1000,
 	    TEL(1, "speed",
-		"5") "{\"vin\":\"W\",\"ts\":1,\"name\":\"rpm\",\"value\":2}\n"
-		     "{\"vin\":\"V\",\"trip_id\":\"t\",\"ts\":1.5,\"name\":\"dtc\","
-		     "\"value\":\"p1\"}\n" TEL(1.6, "rpm",
-			 "3") "{\"vin\":\"V\",\"ts\":1.7,\"odometer\":1}\n"
-			      "{\"vin\":\"V\",\"ts\":1.8,\"name\":"
-			      "\"aggregated_telemetrics\"}\n",
+		"5") "{'vin':'W','ts':1,'name':'rpm','value':2}\n"
+		     "{'vin':'V','trip_id':'t','ts':1.5,'name':'dtc',"
+		     "'value':'p1'}\n" TEL(
+			 1.6, "rpm", "3") "{'vin':'V','ts':1.7,'odometer':1}\n"
+					  "{'vin':'V','ts':1.8,'name':"
+					  "'aggregated_telemetrics'}\n",
 	    HEAD(
-		"1.000") "\"snapshot\",\"vehicle_speed\":5}\n"
+		"1.000") "'snapshot','vehicle_speed':5}\n"
 			 "{" TS(
-			     "1.500") ",\"vin\":\"V\",\"trip_id\":\"t\","
-				      "\"kind\":\"dtc\",\"dtc\":\"P1\"}\n" HEAD(
-					  "1.600") "\"snapshot\",\"engine_speed\":3}\n"
+			     "1.500") ",'vin':'V','trip_id':'t',"
+				      "'kind':'dtc','dtc':'P1'}\n" HEAD(
+					  "1.600") "'snapshot','engine_speed':3}\n"
 						   "{" TS(
-						       "1.700") ",\"vin\":\"V\",\"kind\":"
-								"\"snapshot\",\"odometer\":1}\n"
+						       "1.700") ",'vin':'V','kind':"
+								"'snapshot','odometer':1}\n"
 								"{" TS(
-								    "1.800") ",\"vin\":\"V\",\"kind\":\"trip\"}\n"
+								    "1.800") ",'vin':'V','kind':'trip'}\n"
 									     "{" TS(
-										 "1.000") ",\"vin\":\"W\",\"kind\":"
-											  "\"snapshot\",\"engine_speed\":2}\n");
+										 "1.000") ",'vin':'W','kind':"
+											  "'snapshot','engine_speed':2}\n");
 }
 
 static void
@@ -1830,14 +1777,14 @@ test_merge_lone_coordinate_with_location(void **state)
 	 * the location would win over the latitude, so the message passes
 	 * through, after its VIN's open group (a fuzzer found this) */
 	check_merged(fx, 1000,
-	    TEL(1, "speed",
-		"5") "{\"vin\":\"V\",\"trip_id\":\"t\",\"ts\":1.1,"
-		     "\"kind\":\"telemetry\",\"position\":\"3,4\","
-		     "\"lat\":1}\n" TEL(1.2, "rpm", "7"),
-	    HEAD("1.000") "\"snapshot\",\"vehicle_speed\":5}\n" HEAD(
-		"1.100") "\"telemetry\",\"latitude\":1,\"location\":{"
-			 "\"lat\":3,\"lon\":4}}\n" HEAD("1.200") "\"snapshot\","
-								"\"engine_speed\":7}\n");
+	    TEL(1, "speed", "5") "{'vin':'V','trip_id':'t','ts':1.1,"
+				 "'kind':'telemetry','position':'3,4',"
+				 "'lat':1}\n" TEL(1.2, "rpm", "7"),
+	    HEAD("1.000") "'snapshot','vehicle_speed':5}\n" HEAD(
+		"1.100") "'telemetry','latitude':1,'location':{"
+			 "'lat':3,'lon':4}}\n" HEAD(
+			     "1.200") "'snapshot',"
+				      "'engine_speed':7}\n");
 }
 
 static void
@@ -1850,25 +1797,22 @@ test_merge_sweep(void **state)
 	memset(&m, 0, sizeof(m));
 	mg = merger_new(1000, on_doc, &m);
 	feed(fx, mg,
-	    "{\"vin\":\"A\",\"ts\":0,\"name\":\"speed\",\"value\":1}\n"
-	    "{\"vin\":\"B\",\"ts\":1,\"name\":\"speed\",\"value\":2}\n");
+	    "{'vin':'A','ts':0,'name':'speed','value':1}\n"
+	    "{'vin':'B','ts':1,'name':'speed','value':2}\n");
 	assert_int_equal(merger_open(mg), 2);
 	assert_int_equal(m.n, 0);
 	/* exactly two windows later: A stays */
-	feed(fx, mg,
-	    "{\"vin\":\"C\",\"ts\":2,\"name\":\"speed\",\"value\":3}\n");
+	feed(fx, mg, "{'vin':'C','ts':2,'name':'speed','value':3}\n");
 	assert_int_equal(merger_open(mg), 3);
 	assert_int_equal(m.n, 0);
 	/* more than two windows after A's first time: A goes, B stays */
-	feed(fx, mg,
-	    "{\"vin\":\"C\",\"ts\":2.001,\"name\":\"rpm\",\"value\":3}\n");
+	feed(fx, mg, "{'vin':'C','ts':2.001,'name':'rpm','value':3}\n");
 	assert_int_equal(m.n, 1);
 	assert_int_equal(merger_open(mg), 2);
 	buf_cstr(&m.docs);
-	assert_non_null(strstr(m.docs.data, "\"vin\":\"A\""));
+	assert_non_null(strstr(m.docs.data, J("'vin':'A'")));
 	/* a vehicle that falls silent is flushed by others' traffic */
-	feed(fx, mg,
-	    "{\"vin\":\"D\",\"ts\":60,\"name\":\"speed\",\"value\":3}\n");
+	feed(fx, mg, "{'vin':'D','ts':60,'name':'speed','value':3}\n");
 	assert_int_equal(m.n, 3);
 	assert_int_equal(merger_open(mg), 1);
 	merger_finish(mg);
@@ -1876,14 +1820,13 @@ test_merge_sweep(void **state)
 	assert_int_equal(merger_open(mg), 0);
 	buf_cstr(&m.docs);
 	/* B before C (opened first), D last */
-	assert_true(strstr(m.docs.data, "\"vin\":\"B\"") <
-	    strstr(m.docs.data, "\"vin\":\"C\""));
-	assert_true(strstr(m.docs.data, "\"vin\":\"C\"") <
-	    strstr(m.docs.data, "\"vin\":\"D\""));
+	assert_true(strstr(m.docs.data, J("'vin':'B'")) <
+	    strstr(m.docs.data, J("'vin':'C'")));
+	assert_true(strstr(m.docs.data, J("'vin':'C'")) <
+	    strstr(m.docs.data, J("'vin':'D'")));
 	/* finish twice is harmless, free with open groups is clean */
 	merger_finish(mg);
-	feed(fx, mg,
-	    "{\"vin\":\"E\",\"ts\":61,\"name\":\"speed\",\"value\":3}\n");
+	feed(fx, mg, "{'vin':'E','ts':61,'name':'speed','value':3}\n");
 	assert_int_equal(merger_open(mg), 1);
 	merger_free(mg);
 	merger_free(NULL);
@@ -1901,47 +1844,47 @@ test_merge_lat_lon_members_meta(void **state)
 	check_merged(fx, 1000,
 	    TEL(1, "latitude", "38.9") TEL(1.01, "longitude", "-77.3")
 		TEL(1.02, "speed", "5"),
-	    HEAD("1.000") "\"snapshot\",\"vehicle_speed\":5,\"location\":"
-			  "{\"lat\":38.9,\"lon\":-77.3}}\n");
+	    HEAD("1.000") "'snapshot','vehicle_speed':5,'location':"
+			  "{'lat':38.9,'lon':-77.3}}\n");
 	/* a location and a lone coordinate do not share a group: the
 	 * snapshot would carry two positions */
 	check_merged(fx, 1000,
 	    TEL(1, "latitude",
-		"38.9") "{\"vin\":\"V\",\"trip_id\":\"t\",\"ts\":1.01,\"name\":"
-			"\"location\",\"value\":[-77,38]}\n" TEL(
+		"38.9") "{'vin':'V','trip_id':'t','ts':1.01,'name':"
+			"'location','value':[-77,38]}\n" TEL(
 			    1.02, "longitude", "-77.3"),
-	    HEAD("1.000") "\"snapshot\",\"latitude\":38.9}\n" HEAD("1.010") "\"snapshot\",\"location\":{\"lat\":38,\"lon\":-77}}\n" HEAD(
-		"1.020") "\"snapshot\",\"longitude\":-77.3}\n");
+	    HEAD("1.000") "'snapshot','latitude':38.9}\n" HEAD("1.010") "'snapshot','location':{'lat':38,'lon':-77}}\n" HEAD(
+		"1.020") "'snapshot','longitude':-77.3}\n");
 	/* unknown signals merge into extra; the group is still a document
 	 * vnorm takes back */
 	check_merged(fx, 1000,
-	    TEL(1, "headlamp_status", "true") TEL(1.01, "door", "\"open\""),
-	    HEAD("1.000") "\"snapshot\",\"extra\":{\"headlamp_status\":true}}\n" HEAD(
-		"1.010") "\"snapshot\",\"extra\":{\"door\":\"open\"}}\n");
+	    TEL(1, "headlamp_status", "true") TEL(1.01, "door", "'open'"),
+	    HEAD("1.000") "'snapshot','extra':{'headlamp_status':true}}\n" HEAD(
+		"1.010") "'snapshot','extra':{'door':'open'}}\n");
 	expect_doc(fx,
-	    HEAD("1.000") "\"snapshot\",\"extra\":{\"headlamp_status\":true}}",
-	    HEAD("1.000") "\"snapshot\",\"extra\":{\"headlamp_status\":true}}");
+	    HEAD("1.000") "'snapshot','extra':{'headlamp_status':true}}",
+	    HEAD("1.000") "'snapshot','extra':{'headlamp_status':true}}");
 	/* a lone one stays plain */
 	check_merged(fx, 1000, TEL(1, "latitude", "38.9"),
-	    HEAD("1.000") "\"snapshot\",\"latitude\":38.9}\n");
+	    HEAD("1.000") "'snapshot','latitude':38.9}\n");
 
 	/* members are counted; @metadata is the first member's */
 	memset(&m, 0, sizeof(m));
 	mg = merger_new(1000, on_doc, &m);
 	feed(fx, mg,
-	    "{\"@metadata\":{\"n\":1},\"vin\":\"V\",\"ts\":1,\"name\":\"speed\","
-	    "\"value\":1}\n"
-	    "{\"@metadata\":{\"n\":2},\"vin\":\"V\",\"ts\":1,\"name\":\"rpm\","
-	    "\"value\":1}\n"
-	    "{\"@metadata\":{\"n\":3},\"vin\":\"V\",\"ts\":1,\"name\":\"brake\","
-	    "\"value\":1}\n"
-	    "{\"vin\":\"V\",\"ts\":1,\"name\":\"dtc\",\"value\":\"x\"}\n");
+	    "{'@metadata':{'n':1},'vin':'V','ts':1,'name':'speed',"
+	    "'value':1}\n"
+	    "{'@metadata':{'n':2},'vin':'V','ts':1,'name':'rpm',"
+	    "'value':1}\n"
+	    "{'@metadata':{'n':3},'vin':'V','ts':1,'name':'brake',"
+	    "'value':1}\n"
+	    "{'vin':'V','ts':1,'name':'dtc','value':'x'}\n");
 	merger_finish(mg);
 	assert_int_equal(m.n, 2);
 	assert_int_equal(m.members[0], 3);
 	assert_int_equal(m.members[1], 1);
 	buf_cstr(&m.docs);
-	assert_true(starts_with(m.docs.data, "{\"@metadata\":{\"n\":1},"));
+	assert_true(starts_with(m.docs.data, J("{'@metadata':{'n':1},")));
 	merger_free(mg);
 	buf_free(&m.docs);
 
@@ -1951,13 +1894,13 @@ test_merge_lat_lon_members_meta(void **state)
 	m.es_id = true;
 	mg = merger_new(1000, on_doc, &m);
 	feed(fx, mg,
-	    "{\"@metadata\":{\"n\":1},\"vin\":\"V\",\"ts\":1.5,\"name\":"
-	    "\"speed\",\"value\":1}\n"
-	    "{\"vin\":\"V\",\"ts\":1,\"name\":\"rpm\",\"value\":1}\n");
+	    "{'@metadata':{'n':1},'vin':'V','ts':1.5,'name':"
+	    "'speed','value':1}\n"
+	    "{'vin':'V','ts':1,'name':'rpm','value':1}\n");
 	merger_finish(mg);
 	buf_cstr(&m.docs);
 	assert_true(starts_with(m.docs.data,
-	    "{\"@metadata\":{\"n\":1,\"es\":{\"_id\":\"V:1000:snapshot\"}},"));
+	    J("{'@metadata':{'n':1,'es':{'_id':'V:1000:snapshot'}},")));
 	merger_free(mg);
 	buf_free(&m.docs);
 }
@@ -1977,7 +1920,7 @@ test_golden_merged(void **state)
 
 	memset(&m, 0, sizeof(m));
 	mg = merger_new(1000, on_doc, &m);
-	feed(fx, mg, raw);
+	feed_raw(fx, mg, raw);
 	merger_finish(mg);
 	merger_free(mg);
 	buf_cstr(&m.docs);
