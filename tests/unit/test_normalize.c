@@ -14,32 +14,12 @@
 #include "common/jsonx.h"
 #include "cmd/vnorm/merge.h"
 #include "cmd/vnorm/normalize.h"
+#include "tests/unit/jquote.h"
 
-/*
- * JSON in this file is written with single quotes, {'vin':'V'}, so that it
- * reads as JSON; J() (and every expect_*, norm*, feed and check_merged
- * helper, which call it) turns each ' into ".  No test text needs a literal
- * single quote; a JSON-escaped quote inside a string is written \\'.
- * Text the program wrote (its own output, the golden files) goes to the
- * *_raw helpers, unconverted.
- */
-static struct arena *jtext; /* J()'s copies, freed by the teardown */
-
-static const char *
-J(const char *s)
-{
-	size_t i, n = strlen(s);
-	char *d;
-
-	if (jtext == NULL)
-		jtext = arena_new();
-	d = arena_memdup(jtext, s, n);
-	for (i = 0; i < n; i++)
-		if (d[i] == '\'')
-			d[i] = '"';
-	return d;
-}
-
+/* JSON in this file is written with single quotes (tests/unit/jquote.h):
+ * every expect_*, norm*, feed and check_merged helper passes it through
+ * J().  Text the program wrote (its own output, the golden files) goes to
+ * the *_raw helpers, unconverted. */
 #define TS0 "'timestamp':'1970-01-01T00:00:00.000Z'"
 #define T19 "'timestamp':'2019-06-15T11:39:17.632Z'"
 
@@ -100,8 +80,7 @@ teardown(void **state)
 	buf_free(&fx->out);
 	buf_free(&fx->warnings);
 	free(fx);
-	arena_free(jtext);
-	jtext = NULL;
+	jquote_free();
 	return 0;
 }
 
