@@ -15,93 +15,114 @@
 #include "common/buf.h"
 #include "common/jsonx.h"
 #include "tests/unit/arena_fixture.h"
+#include "tests/unit/jquote.h"
 
 #define NOW 1700000000000LL /* 2023-11-14T22:13:20Z */
 
 /* ---- -o ---- */
 
-static struct offspec
-off(const char *s, bool *is_end)
-{
-	struct offspec o;
-	struct buf err = BUF_INIT;
-
-	assert_int_equal(offspec_parse(s, NOW, &o, is_end, &err), 0);
-	buf_free(&err);
-	return o;
-}
-
+/* Every case of a table is tried; each failure is printed with its case,
+ * and the test fails at the end with the count. */
 static void
-off_bad(const char *s, const char *msg)
+table_done(int nfail, size_t ncases)
 {
-	struct offspec o;
-	struct buf err = BUF_INIT;
-	bool e;
-
-	assert_int_equal(offspec_parse(s, NOW, &o, &e, &err), -1);
-	assert_non_null(strstr(buf_cstr(&err), msg));
-	buf_free(&err);
+	if (nfail > 0)
+		fail_msg("%d of %zu cases failed", nfail, ncases);
 }
 
 static void
 test_offspec(void **state)
 {
-	struct offspec o;
-	bool e;
+	/* kind, and value for OFF_ABS, OFF_TAIL and OFF_TIME; end: whether
+	 * it is an end time (e@) */
+	static const struct {
+		const char *spec;
+		enum offspec_kind kind;
+		int64_t value;
+		bool end;
+	} cases[] = {
+	    {"beginning", OFF_BEGINNING, 0, false},
+	    {"end", OFF_END, 0, false},
+	    {"stored", OFF_STORED, 0, false},
+	    {"42", OFF_ABS, 42, false},
+	    {"0", OFF_ABS, 0, false},
+	    {"-10", OFF_TAIL, 10, false},
+	    /* times: epoch ms after s@/e@, dates, relative */
+	    {"s@1600000000000", OFF_TIME, 1600000000000LL, false},
+	    {"e@1600000000001", OFF_TIME, 1600000000001LL, true},
+	    {"2023-11-14T22:13:20Z", OFF_TIME, NOW, false},
+	    {"2023-11-14T23:13:20+01:00", OFF_TIME, NOW, false},
+	    {"2023-11-14", OFF_TIME, NOW - 80000000LL, false},
+	    {"-10m", OFF_TIME, NOW - 600000, false},
+	    {"-30s", OFF_TIME, NOW - 30000, false},
+	    {"-2h", OFF_TIME, NOW - 7200000, false},
+	    {"-1d", OFF_TIME, NOW - 86400000, false},
+	    {"e@-5m", OFF_TIME, NOW - 300000, true},
+	    {"s@2023-11-14T22:13:20.250Z", OFF_TIME, NOW + 250, false},
+	};
+	size_t i, n = sizeof(cases) / sizeof(cases[0]);
+	int nfail = 0;
 
 	(void)state;
-	o = off("beginning", &e);
-	assert_int_equal(o.kind, OFF_BEGINNING);
-	assert_false(e);
-	assert_int_equal(off("end", &e).kind, OFF_END);
-	assert_int_equal(off("stored", &e).kind, OFF_STORED);
-	o = off("42", &e);
-	assert_int_equal(o.kind, OFF_ABS);
-	assert_int_equal(o.value, 42);
-	o = off("0", &e);
-	assert_int_equal(o.kind, OFF_ABS);
-	assert_int_equal(o.value, 0);
-	o = off("-10", &e);
-	assert_int_equal(o.kind, OFF_TAIL);
-	assert_int_equal(o.value, 10);
-	/* times: epoch ms after s@/e@, dates, relative */
-	o = off("s@1600000000000", &e);
-	assert_int_equal(o.kind, OFF_TIME);
-	assert_int_equal(o.value, 1600000000000LL);
-	assert_false(e);
-	o = off("e@1600000000001", &e);
-	assert_int_equal(o.kind, OFF_TIME);
-	assert_int_equal(o.value, 1600000000001LL);
-	assert_true(e);
-	o = off("2023-11-14T22:13:20Z", &e);
-	assert_int_equal(o.kind, OFF_TIME);
-	assert_int_equal(o.value, NOW);
-	assert_false(e);
-	o = off("2023-11-14T23:13:20+01:00", &e);
-	assert_int_equal(o.value, NOW);
-	o = off("2023-11-14", &e);
-	assert_int_equal(o.value, NOW - 80000000LL);
-	o = off("-10m", &e);
-	assert_int_equal(o.kind, OFF_TIME);
-	assert_int_equal(o.value, NOW - 600000);
-	assert_int_equal(off("-30s", &e).value, NOW - 30000);
-	assert_int_equal(off("-2h", &e).value, NOW - 7200000);
-	assert_int_equal(off("-1d", &e).value, NOW - 86400000);
-	o = off("e@-5m", &e);
-	assert_true(e);
-	assert_int_equal(o.value, NOW - 300000);
-	o = off("s@2023-11-14T22:13:20.250Z", &e);
-	assert_int_equal(o.value, NOW + 250);
+	for (i = 0; i < n; i++) {
+		struct buf err = BUF_INIT;
+		struct offspec o;
+		bool e = !cases[i].end;
 
-	off_bad("", "expected beginning");
-	off_bad("-0", "at least one");
-	off_bad("start", "expected beginning");
-	off_bad("-10y", "expected beginning");
-	off_bad("s@", "not a time");
-	off_bad("e@yesterday", "not a time");
-	off_bad("99999999999999999999", "expected beginning");
-	off_bad("-99999999999d", "expected beginning");
-	off_bad("12abc", "expected beginning");
+		if (offspec_parse(cases[i].spec, NOW, &o, &e, &err) != 0) {
+			print_error(
+			    "-o %s: %s\n", cases[i].spec, buf_cstr(&err));
+			nfail++;
+		} else if (o.kind != cases[i].kind || e != cases[i].end ||
+		    (o.kind >= OFF_ABS && o.value != cases[i].value)) {
+			print_error("-o %s: kind %d value %lld end %d, want "
+				    "kind %d value %lld end %d\n",
+			    cases[i].spec, (int)o.kind, (long long)o.value, e,
+			    (int)cases[i].kind, (long long)cases[i].value,
+			    cases[i].end);
+			nfail++;
+		}
+		buf_free(&err);
+	}
+	table_done(nfail, n);
+}
+
+static void
+test_offspec_bad(void **state)
+{
+	/* the spec, and what its error message says */
+	static const char *const cases[][2] = {
+	    {"", "expected beginning"},
+	    {"-0", "at least one"},
+	    {"start", "expected beginning"},
+	    {"-10y", "expected beginning"},
+	    {"s@", "not a time"},
+	    {"e@yesterday", "not a time"},
+	    {"99999999999999999999", "expected beginning"},
+	    {"-99999999999d", "expected beginning"},
+	    {"12abc", "expected beginning"},
+	};
+	size_t i, n = sizeof(cases) / sizeof(cases[0]);
+	int nfail = 0;
+
+	(void)state;
+	for (i = 0; i < n; i++) {
+		struct buf err = BUF_INIT;
+		struct offspec o;
+		bool e;
+
+		if (offspec_parse(cases[i][0], NOW, &o, &e, &err) != -1) {
+			print_error("-o '%s' taken, want an error with '%s'\n",
+			    cases[i][0], cases[i][1]);
+			nfail++;
+		} else if (strstr(buf_cstr(&err), cases[i][1]) == NULL) {
+			print_error("-o '%s': error '%s', want '%s' in it\n",
+			    cases[i][0], err.data, cases[i][1]);
+			nfail++;
+		}
+		buf_free(&err);
+	}
+	table_done(nfail, n);
 }
 
 static void
@@ -179,14 +200,14 @@ test_acks_prefix(void **state)
 	acks_free(k);
 }
 
+/* offsets with gaps (compaction, transaction markers), and rejects */
 static void
-test_acks_gaps_rejects_partitions(void **state)
+test_acks_gaps_rejects(void **state)
 {
 	struct acks *k = acks_new();
 	struct seen s;
 
 	(void)state;
-	/* offsets with gaps (compaction, transaction markers) */
 	acks_add(k, "t", 0, 10, false);
 	acks_add(k, "t", 0, 15, true); /* rejected here: no ack coming */
 	acks_add(k, "t", 0, 20, false);
@@ -198,16 +219,34 @@ test_acks_gaps_rejects_partitions(void **state)
 	assert_int_equal(acks_ack(k, "t", 0, 10), ACKS_OK);
 	assert_string_equal(collect(k, &s), "t/0=21;");
 	assert_int_equal(acks_pending(k), 0);
+	acks_free(k);
+}
 
-	/* a revoked partition: its late acks are unknown */
+/* a revoked partition: its late acks are unknown */
+static void
+test_acks_revoked(void **state)
+{
+	struct acks *k = acks_new();
+	struct seen s;
+
+	(void)state;
 	acks_add(k, "t", 2, 0, false);
 	acks_add(k, "t", 2, 1, false);
 	acks_drop(k, "t", 2);
 	assert_int_equal(acks_pending(k), 0);
 	assert_int_equal(acks_ack(k, "t", 2, 0), ACKS_UNKNOWN);
 	assert_string_equal(collect(k, &s), "");
+	acks_free(k);
+}
 
-	/* a rewound partition forgets what was pending */
+/* a rewound partition forgets what was pending */
+static void
+test_acks_rewound(void **state)
+{
+	struct acks *k = acks_new();
+	struct seen s;
+
+	(void)state;
 	acks_add(k, "t", 3, 100, false);
 	acks_add(k, "t", 3, 50, false);
 	assert_int_equal(acks_pending(k), 1);
@@ -267,47 +306,63 @@ msg(const char *payload)
 	return m;
 }
 
+/* The line of a payload (NULL: none), as kcons writes it; JSON in
+ * single quotes (tests/unit/jquote.h). */
 static void
 test_format_payloads(void **state)
 {
+	static const char *const cases[][2] = {
+	    {"{'a':80.3}", "{'a':80.3}"},
+	    /* not compact: re-emitted, numbers kept */
+	    {"{ 'a' : 1e400,\n 'b': [1, 2] }", "{'a':1e400,'b':[1,2]}"},
+	    {"[1, 2]", "{'value':[1,2]}"},
+	    {"42", "{'value':42}"},
+	    {"plain 'text'", "{'value':'plain \\'text\\''}"},
+	    {"", "{'value':''}"},
+	    {NULL, "{'value':null}"},
+	    {"\xEF\xBB\xBF{'bom':1}", "{'bom':1}"},
+	};
 	struct kc_conf c = {false, PAYLOAD_BINARY_REJECT};
 	struct buf b = BUF_INIT;
-	struct kc_msg m;
+	size_t i, n = sizeof(cases) / sizeof(cases[0]);
+	int nfail = 0;
 
 	(void)state;
-	m = msg("{\"a\":80.3}");
-	assert_null(fmt(&c, &m, &b));
-	assert_string_equal(buf_cstr(&b), "{\"a\":80.3}");
-	/* not compact: re-emitted, numbers kept */
-	m = msg("{ \"a\" : 1e400,\n \"b\": [1, 2] }");
-	assert_null(fmt(&c, &m, &b));
-	assert_string_equal(buf_cstr(&b), "{\"a\":1e400,\"b\":[1,2]}");
-	m = msg("[1, 2]");
-	assert_null(fmt(&c, &m, &b));
-	assert_string_equal(buf_cstr(&b), "{\"value\":[1,2]}");
-	m = msg("42");
-	assert_null(fmt(&c, &m, &b));
-	assert_string_equal(buf_cstr(&b), "{\"value\":42}");
-	m = msg("plain \"text\"");
-	assert_null(fmt(&c, &m, &b));
-	assert_string_equal(buf_cstr(&b), "{\"value\":\"plain \\\"text\\\"\"}");
-	m = msg("");
-	assert_null(fmt(&c, &m, &b));
-	assert_string_equal(buf_cstr(&b), "{\"value\":\"\"}");
-	m = msg(NULL);
-	assert_null(fmt(&c, &m, &b));
-	assert_string_equal(buf_cstr(&b), "{\"value\":null}");
-	m = msg("\xEF\xBB\xBF{\"bom\":1}");
-	assert_null(fmt(&c, &m, &b));
-	assert_string_equal(buf_cstr(&b), "{\"bom\":1}");
-	/* binary: a reject, or base64 when asked */
-	m = msg("\xff\xfe");
+	for (i = 0; i < n; i++) {
+		const char *in = cases[i][0] ? J(cases[i][0]) : NULL;
+		const char *want = J(cases[i][1]);
+		struct kc_msg m = msg(in);
+		const char *why = fmt(&c, &m, &b);
+
+		if (why != NULL) {
+			print_error(
+			    "%s: rejected: %s\n", in ? in : "(none)", why);
+			nfail++;
+		} else if (strcmp(buf_cstr(&b), want) != 0) {
+			print_error("%s\n  gave %s\n  want %s\n",
+			    in ? in : "(none)", b.data, want);
+			nfail++;
+		}
+	}
+	buf_free(&b);
+	table_done(nfail, n);
+}
+
+/* binary: a reject, or base64 when asked */
+static void
+test_format_binary(void **state)
+{
+	struct kc_conf c = {false, PAYLOAD_BINARY_REJECT};
+	struct buf b = BUF_INIT;
+	struct kc_msg m = msg("\xff\xfe");
+
+	(void)state;
 	assert_string_equal(fmt(&c, &m, &b), "binary payload (not UTF-8)");
 	assert_int_equal(b.len, 0);
 	c.binary = PAYLOAD_BINARY_BASE64;
 	assert_null(fmt(&c, &m, &b));
 	assert_string_equal(
-	    buf_cstr(&b), "{\"value\":\"//4=\",\"encoding\":\"base64\"}");
+	    buf_cstr(&b), J("{'value':'//4=','encoding':'base64'}"));
 	buf_free(&b);
 }
 
@@ -339,69 +394,101 @@ test_format_depth(void **state)
 	buf_free(&text);
 }
 
+/* m's line with --metadata is want (single quotes), and parses. */
+static void
+expect_meta_line(struct kc_msg *m, const char *want)
+{
+	struct kc_conf c = {true, PAYLOAD_BINARY_BASE64};
+	struct buf b = BUF_INIT;
+	struct jval *v;
+
+	assert_null(fmt(&c, m, &b));
+	assert_string_equal(buf_cstr(&b), J(want));
+	assert_int_equal(jsonx_parse(arena, b.data, b.len, &v, NULL), JSONX_OK);
+	buf_free(&b);
+}
+
 static void
 test_format_metadata(void **state)
 {
-	struct kc_conf c = {true, PAYLOAD_BINARY_BASE64};
-	struct kc_header hs[] = {
-	    {"h1", "v1", 2}, {"h2", NULL, 0}, {"bin", "\x00\xff", 2}};
-	struct buf b = BUF_INIT;
-	struct kc_msg m;
+	struct kc_msg m = msg(J("{'a':1}"));
 
 	(void)state;
-	m = msg("{\"a\":1}");
 	m.key = "K";
 	m.keylen = 1;
-	assert_null(fmt(&c, &m, &b));
-	assert_string_equal(buf_cstr(&b),
-	    "{\"@metadata\":{\"kafka\":{\"topic\":\"t\",\"partition\":3,"
-	    "\"offset\":41,\"key\":\"K\",\"timestamp\":1700000000000}},"
-	    "\"a\":1}");
-	/* an empty object, headers in order, a binary key, no timestamp */
-	m = msg("{}");
+	expect_meta_line(&m,
+	    "{'@metadata':{'kafka':{'topic':'t','partition':3,'offset':41,"
+	    "'key':'K','timestamp':1700000000000}},'a':1}");
+}
+
+/* an empty object, headers in order, a binary key, no timestamp */
+static void
+test_format_metadata_headers(void **state)
+{
+	struct kc_header hs[] = {
+	    {"h1", "v1", 2}, {"h2", NULL, 0}, {"bin", "\x00\xff", 2}};
+	struct kc_msg m = msg("{}");
+
+	(void)state;
 	m.key = "\xff";
 	m.keylen = 1;
 	m.timestamp = -1;
 	m.headers = hs;
 	m.nheaders = 3;
-	assert_null(fmt(&c, &m, &b));
-	assert_string_equal(buf_cstr(&b),
-	    "{\"@metadata\":{\"kafka\":{\"topic\":\"t\",\"partition\":3,"
-	    "\"offset\":41,\"key\":{\"base64\":\"/w==\"},\"timestamp\":null,"
-	    "\"headers\":[[\"h1\",\"v1\"],[\"h2\",null],[\"bin\","
-	    "{\"base64\":\"AP8=\"}]]}}}");
-	/* merged with the payload's own @metadata, kafka replaced */
-	m = msg("{\"x\":1,\"@metadata\":{\"es\":{\"_id\":\"1\"},\"kafka\":0}}");
-	m.key = NULL;
-	m.nheaders = 0;
-	m.timestamp = 5;
-	assert_null(fmt(&c, &m, &b));
-	assert_string_equal(buf_cstr(&b),
-	    "{\"@metadata\":{\"es\":{\"_id\":\"1\"},\"kafka\":{\"topic\":\"t\","
-	    "\"partition\":3,\"offset\":41,\"key\":null,\"timestamp\":5}},"
-	    "\"x\":1}");
-	/* wrapped values get it too, and say that they are wrapped */
-	m = msg("7");
-	m.timestamp = 5;
-	assert_null(fmt(&c, &m, &b));
-	assert_string_equal(buf_cstr(&b),
-	    "{\"@metadata\":{\"kafka\":{\"topic\":\"t\",\"partition\":3,"
-	    "\"offset\":41,\"key\":null,\"timestamp\":5,\"wrapped\":"
-	    "\"json\"}},\"value\":7}");
-	/* every line parses */
-	{
-		struct jval *v;
+	expect_meta_line(&m,
+	    "{'@metadata':{'kafka':{'topic':'t','partition':3,'offset':41,"
+	    "'key':{'base64':'/w=='},'timestamp':null,"
+	    "'headers':[['h1','v1'],['h2',null],['bin',{'base64':'AP8='}]]}}}");
+}
 
-		assert_int_equal(
-		    jsonx_parse(arena, b.data, b.len, &v, NULL), JSONX_OK);
-	}
-	/* the reject metadata */
-	buf_reset(&b);
+/* merged with the payload's own @metadata, kafka replaced */
+static void
+test_format_metadata_merged(void **state)
+{
+	struct kc_msg m =
+	    msg(J("{'x':1,'@metadata':{'es':{'_id':'1'},'kafka':0}}"));
+
+	(void)state;
+	m.timestamp = 5;
+	expect_meta_line(&m,
+	    "{'@metadata':{'es':{'_id':'1'},'kafka':{'topic':'t',"
+	    "'partition':3,'offset':41,'key':null,'timestamp':5}},'x':1}");
+}
+
+/* wrapped values get it too, and say that they are wrapped */
+static void
+test_format_metadata_wrapped(void **state)
+{
+	struct kc_msg m = msg("7");
+
+	(void)state;
+	m.timestamp = 5;
+	expect_meta_line(&m,
+	    "{'@metadata':{'kafka':{'topic':'t','partition':3,'offset':41,"
+	    "'key':null,'timestamp':5,'wrapped':'json'}},'value':7}");
+}
+
+/* the reject metadata */
+static void
+test_reject_metadata(void **state)
+{
+	struct kc_msg m = msg("7");
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	m.timestamp = 5;
 	kc_meta(&m, &b);
 	assert_string_equal(buf_cstr(&b),
-	    "{\"kafka\":{\"topic\":\"t\",\"partition\":3,\"offset\":41,"
-	    "\"key\":null,\"timestamp\":5}}");
+	    J("{'kafka':{'topic':'t','partition':3,'offset':41,"
+	      "'key':null,'timestamp':5}}"));
 	buf_free(&b);
+}
+
+static int
+teardown(void **state)
+{
+	jquote_free();
+	return arena_teardown(state);
 }
 
 int
@@ -409,15 +496,23 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_offspec),
+	    cmocka_unit_test(test_offspec_bad),
 	    cmocka_unit_test(test_offspec_time),
 	    cmocka_unit_test(test_acks_prefix),
-	    cmocka_unit_test(test_acks_gaps_rejects_partitions),
+	    cmocka_unit_test(test_acks_gaps_rejects),
+	    cmocka_unit_test(test_acks_revoked),
+	    cmocka_unit_test(test_acks_rewound),
 	    cmocka_unit_test(test_acks_many),
 	    cmocka_unit_test(test_format_payloads),
+	    cmocka_unit_test(test_format_binary),
 	    cmocka_unit_test(test_format_depth),
 	    cmocka_unit_test(test_format_metadata),
+	    cmocka_unit_test(test_format_metadata_headers),
+	    cmocka_unit_test(test_format_metadata_merged),
+	    cmocka_unit_test(test_format_metadata_wrapped),
+	    cmocka_unit_test(test_reject_metadata),
 	};
 
 	return cmocka_run_group_tests_name(
-	    "kcons", tests, arena_setup, arena_teardown);
+	    "kcons", tests, arena_setup, teardown);
 }
