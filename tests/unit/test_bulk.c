@@ -18,6 +18,7 @@
 #include "common/buf.h"
 #include "common/jsonx.h"
 #include "tests/unit/arena_fixture.h"
+#include "tests/unit/jquote.h"
 
 static struct bulk_refusal ref;
 
@@ -26,6 +27,7 @@ teardown(void **state)
 {
 	arena_teardown(state);
 	bulk_refusal_free(&ref);
+	jquote_free();
 	return 0;
 }
 
@@ -45,7 +47,9 @@ conf(const char *index)
 	return c;
 }
 
-/* The body built for one line, or "REJECT: reason". */
+/* The body built for one line, or "REJECT: reason".  JSON in this file is
+ * written with single quotes (tests/unit/jquote.h): assert_build passes its
+ * line and want through J(), other places call J() themselves. */
 static char *
 build(const struct bulk_conf *c, const char *line)
 {
@@ -71,8 +75,8 @@ build(const struct bulk_conf *c, const char *line)
 
 #define assert_build(c, line, want)                                            \
 	do {                                                                   \
-		char *got_ = build(c, line);                                   \
-		assert_string_equal(got_, want);                               \
+		char *got_ = build(c, J(line));                                \
+		assert_string_equal(got_, J(want));                            \
 		free(got_);                                                    \
 	} while (0)
 
@@ -83,13 +87,13 @@ test_plain(void **state)
 
 	(void)state;
 	/* no @metadata: the line itself is the source, byte for byte */
-	assert_build(&c, "{\"a\":80.3, \"b\" : 1e400}",
-	    "{\"index\":{\"_index\":\"vehicles\"}}\n{\"a\":80.3, \"b\" : 1e400}\n");
+	assert_build(&c, "{'a':80.3, 'b' : 1e400}",
+	    "{'index':{'_index':'vehicles'}}\n{'a':80.3, 'b' : 1e400}\n");
 	c.op = BULK_OP_CREATE;
-	assert_build(&c, "{}", "{\"create\":{\"_index\":\"vehicles\"}}\n{}\n");
+	assert_build(&c, "{}", "{'create':{'_index':'vehicles'}}\n{}\n");
 	c.doc_type = true;
-	assert_build(&c, "{}",
-	    "{\"create\":{\"_index\":\"vehicles\",\"_type\":\"_doc\"}}\n{}\n");
+	assert_build(
+	    &c, "{}", "{'create':{'_index':'vehicles','_type':'_doc'}}\n{}\n");
 }
 
 static void
@@ -99,25 +103,23 @@ test_metadata(void **state)
 
 	(void)state;
 	assert_build(&c,
-	    "{\"@metadata\":{\"es\":{\"_id\":\"x\\\"y\",\"_index\":\"other\","
-	    "\"pipeline\":\"p\"}},\"a\":1}",
-	    "{\"index\":{\"_index\":\"other\",\"_id\":\"x\\\"y\","
-	    "\"pipeline\":\"p\"}}\n{\"a\":1}\n");
+	    "{'@metadata':{'es':{'_id':'x\\'y','_index':'other',"
+	    "'pipeline':'p'}},'a':1}",
+	    "{'index':{'_index':'other','_id':'x\\'y',"
+	    "'pipeline':'p'}}\n{'a':1}\n");
 	/* @metadata in the middle and at the end, spaces kept elsewhere */
-	assert_build(&c,
-	    "{\"a\":1, \"@metadata\" : {\"k\":[1,\"}\"]} , \"b\":2}",
-	    "{\"index\":{\"_index\":\"v\"}}\n{\"a\":1 , \"b\":2}\n");
-	assert_build(&c, "{\"a\":\"\\\"\",\"@metadata\":{}}",
-	    "{\"index\":{\"_index\":\"v\"}}\n{\"a\":\"\\\"\"}\n");
-	assert_build(
-	    &c, "{\"@metadata\":{}}", "{\"index\":{\"_index\":\"v\"}}\n{}\n");
+	assert_build(&c, "{'a':1, '@metadata' : {'k':[1,'}']} , 'b':2}",
+	    "{'index':{'_index':'v'}}\n{'a':1 , 'b':2}\n");
+	assert_build(&c, "{'a':'\\'','@metadata':{}}",
+	    "{'index':{'_index':'v'}}\n{'a':'\\''}\n");
+	assert_build(&c, "{'@metadata':{}}", "{'index':{'_index':'v'}}\n{}\n");
 	/* an escaped key spelling @metadata: emitted from the parse */
-	assert_build(&c, "{\"\\u0040metadata\":{},\"n\":80.3}",
-	    "{\"index\":{\"_index\":\"v\"}}\n{\"n\":80.3}\n");
+	assert_build(&c, "{'\\u0040metadata':{},'n':80.3}",
+	    "{'index':{'_index':'v'}}\n{'n':80.3}\n");
 	/* a numeric _id is taken as its text */
-	assert_build(&c, "{\"@metadata\":{\"es\":{\"_id\":42}}}",
-	    "{\"index\":{\"_index\":\"v\",\"_id\":\"42\"}}\n{}\n");
-	assert_build(&c, "{\"@metadata\":{\"es\":{\"_id\":\"\"}}}",
+	assert_build(&c, "{'@metadata':{'es':{'_id':42}}}",
+	    "{'index':{'_index':'v','_id':'42'}}\n{}\n");
+	assert_build(&c, "{'@metadata':{'es':{'_id':''}}}",
 	    "REJECT: @metadata.es._id is not a non-empty string");
 }
 
@@ -129,23 +131,23 @@ test_ids(void **state)
 
 	(void)state;
 	c.id_fields = fields;
-	assert_build(&c, "{\"vin\":\"V1\",\"t\":{\"ms\":1560598771639}}",
-	    "{\"index\":{\"_index\":\"v\",\"_id\":\"V1:1560598771639\"}}\n"
-	    "{\"vin\":\"V1\",\"t\":{\"ms\":1560598771639}}\n");
-	assert_build(&c, "{\"vin\":\"V1\"}", "REJECT: missing id field t.ms");
-	assert_build(&c, "{\"vin\":[1],\"t\":{\"ms\":1}}",
+	assert_build(&c, "{'vin':'V1','t':{'ms':1560598771639}}",
+	    "{'index':{'_index':'v','_id':'V1:1560598771639'}}\n"
+	    "{'vin':'V1','t':{'ms':1560598771639}}\n");
+	assert_build(&c, "{'vin':'V1'}", "REJECT: missing id field t.ms");
+	assert_build(&c, "{'vin':[1],'t':{'ms':1}}",
 	    "REJECT: not a string or number: id field vin");
 	/* @metadata.es._id wins over --id */
-	assert_build(&c, "{\"@metadata\":{\"es\":{\"_id\":\"m\"}},\"vin\":1}",
-	    "{\"index\":{\"_index\":\"v\",\"_id\":\"m\"}}\n{\"vin\":1}\n");
+	assert_build(&c, "{'@metadata':{'es':{'_id':'m'}},'vin':1}",
+	    "{'index':{'_index':'v','_id':'m'}}\n{'vin':1}\n");
 	c.id_fields = NULL;
 	c.kafka_id = true;
 	assert_build(&c,
-	    "{\"@metadata\":{\"kafka\":{\"topic\":\"telemetry\",\"partition\":2,"
-	    "\"offset\":1234}},\"a\":1}",
-	    "{\"index\":{\"_index\":\"v\",\"_id\":\"telemetry+2+1234\"}}\n"
-	    "{\"a\":1}\n");
-	assert_build(&c, "{\"a\":1}",
+	    "{'@metadata':{'kafka':{'topic':'telemetry','partition':2,"
+	    "'offset':1234}},'a':1}",
+	    "{'index':{'_index':'v','_id':'telemetry+2+1234'}}\n"
+	    "{'a':1}\n");
+	assert_build(&c, "{'a':1}",
 	    "REJECT: --kafka-id: no @metadata.kafka topic, partition and offset");
 }
 
@@ -158,27 +160,27 @@ test_dated_index(void **state)
 
 	(void)state;
 	assert_true(c.index_dated);
-	assert_build(&c, "{\"timestamp\":\"2019-06-15T23:59:59.999Z\"}",
-	    "{\"index\":{\"_index\":\"vehicles-2019.06.15\"}}\n"
-	    "{\"timestamp\":\"2019-06-15T23:59:59.999Z\"}\n");
+	assert_build(&c, "{'timestamp':'2019-06-15T23:59:59.999Z'}",
+	    "{'index':{'_index':'vehicles-2019.06.15'}}\n"
+	    "{'timestamp':'2019-06-15T23:59:59.999Z'}\n");
 	/* a zone moves the day */
-	assert_build(&c, "{\"timestamp\":\"2019-06-16T01:00:00+02:00\"}",
-	    "{\"index\":{\"_index\":\"vehicles-2019.06.15\"}}\n"
-	    "{\"timestamp\":\"2019-06-16T01:00:00+02:00\"}\n");
+	assert_build(&c, "{'timestamp':'2019-06-16T01:00:00+02:00'}",
+	    "{'index':{'_index':'vehicles-2019.06.15'}}\n"
+	    "{'timestamp':'2019-06-16T01:00:00+02:00'}\n");
 	/* epoch milliseconds, as a number and as a string */
-	assert_build(&c, "{\"timestamp\":1560598771639}",
-	    "{\"index\":{\"_index\":\"vehicles-2019.06.15\"}}\n"
-	    "{\"timestamp\":1560598771639}\n");
-	assert_build(&c, "{\"timestamp\":\"1560598771639\"}",
-	    "{\"index\":{\"_index\":\"vehicles-2019.06.15\"}}\n"
-	    "{\"timestamp\":\"1560598771639\"}\n");
-	assert_build(&c, "{\"x\":1}",
+	assert_build(&c, "{'timestamp':1560598771639}",
+	    "{'index':{'_index':'vehicles-2019.06.15'}}\n"
+	    "{'timestamp':1560598771639}\n");
+	assert_build(&c, "{'timestamp':'1560598771639'}",
+	    "{'index':{'_index':'vehicles-2019.06.15'}}\n"
+	    "{'timestamp':'1560598771639'}\n");
+	assert_build(&c, "{'x':1}",
 	    "REJECT: missing date for the index pattern: timestamp");
-	assert_build(&c, "{\"timestamp\":\"2019-02-29\"}",
+	assert_build(&c, "{'timestamp':'2019-02-29'}",
 	    "REJECT: bad date for the index pattern: timestamp");
 	/* @metadata.es._index wins */
-	assert_build(&c, "{\"@metadata\":{\"es\":{\"_index\":\"fixed\"}}}",
-	    "{\"index\":{\"_index\":\"fixed\"}}\n{}\n");
+	assert_build(&c, "{'@metadata':{'es':{'_index':'fixed'}}}",
+	    "{'index':{'_index':'fixed'}}\n{}\n");
 	c = conf(NULL);
 	assert_build(
 	    &c, "{}", "REJECT: no index: no -i and no @metadata.es._index");
@@ -198,16 +200,17 @@ test_doc_time(void **state)
 	time_t t;
 
 	(void)state;
-	assert_int_equal(jsonx_parse(arena, "\"1970-01-01\"", 12, &v, NULL), 0);
+	assert_int_equal(
+	    jsonx_parse(arena, J("'1970-01-01'"), 12, &v, NULL), 0);
 	assert_int_equal(bulk_doc_time(v, &t), 0);
 	assert_int_equal(t, 0);
-	assert_int_equal(jsonx_parse(arena, "\"2019-06-15 11:39:17,632-0130\"",
+	assert_int_equal(jsonx_parse(arena, J("'2019-06-15 11:39:17,632-0130'"),
 			     30, &v, NULL),
 	    0);
 	assert_int_equal(bulk_doc_time(v, &t), 0);
 	assert_int_equal(t, 1560598757 + 5400);
 	assert_int_equal(
-	    jsonx_parse(arena, "\"2019-06-15T24:00\"", 18, &v, NULL), 0);
+	    jsonx_parse(arena, J("'2019-06-15T24:00'"), 18, &v, NULL), 0);
 	assert_int_equal(bulk_doc_time(v, &t), -1);
 	assert_int_equal(jsonx_parse(arena, "true", 4, &v, NULL), 0);
 	assert_int_equal(bulk_doc_time(v, &t), -1);
@@ -221,16 +224,15 @@ test_rejects_before_sending(void **state)
 
 	(void)state;
 	assert_build(&c, "[1]", "REJECT: not a JSON object");
-	assert_build(&c, "{\"a\":",
-	    "REJECT: invalid JSON: unexpected end of input at byte 6");
+	assert_build(&c,
+	    "{'a':", "REJECT: invalid JSON: unexpected end of input at byte 6");
 	/* the refusal carries @metadata and @metadata.kafka for the reject
 	 * line and the acknowledgement */
 	c.kafka_id = true;
-	assert_build(&c, "{\"@metadata\":{\"kafka\":{\"topic\":\"t\"}}}",
+	assert_build(&c, "{'@metadata':{'kafka':{'topic':'t'}}}",
 	    "REJECT: --kafka-id: no @metadata.kafka topic, partition and offset");
-	assert_string_equal(
-	    buf_cstr(&ref.meta), "{\"kafka\":{\"topic\":\"t\"}}");
-	assert_string_equal(buf_cstr(&ref.kafka), "{\"topic\":\"t\"}");
+	assert_string_equal(buf_cstr(&ref.meta), J("{'kafka':{'topic':'t'}}"));
+	assert_string_equal(buf_cstr(&ref.kafka), J("{'topic':'t'}"));
 }
 
 static struct bulk_batch *
@@ -250,10 +252,10 @@ static void
 test_items_and_split(void **state)
 {
 	struct bulk_conf c = conf("v");
-	const char *const lines[] = {"{\"n\":1}",
-	    "{\"@metadata\":{\"kafka\":{\"topic\":\"t\",\"partition\":0,"
-	    "\"offset\":9}},\"n\":2}",
-	    "{\"n\":3}", NULL};
+	const char *const lines[] = {J("{'n':1}"),
+	    J("{'@metadata':{'kafka':{'topic':'t','partition':0,"
+	      "'offset':9}},'n':2}"),
+	    J("{'n':3}"), NULL};
 	struct bulk_batch *b = batch_of(&c, lines), *lo, *hi, *again;
 	const char *p;
 	size_t n;
@@ -264,12 +266,12 @@ test_items_and_split(void **state)
 	assert_int_equal(n, strlen(lines[1]));
 	assert_memory_equal(p, lines[1], n);
 	assert_int_equal(b->items[1].kafka_len,
-	    strlen("{\"topic\":\"t\","
-		   "\"partition\":0,"
-		   "\"offset\":9}"));
+	    strlen(J("{'topic':'t',"
+		     "'partition':0,"
+		     "'offset':9}")));
 	bulk_item_input(b, 2, &p, &n);
 	assert_int_equal(n, 7);
-	assert_memory_equal(p, "{\"n\":3}", 7);
+	assert_memory_equal(p, J("{'n':3}"), 7);
 
 	/* 413: halves, each a valid body, inputs and coordinates kept */
 	b->attempt = 2;
@@ -280,21 +282,21 @@ test_items_and_split(void **state)
 	assert_int_equal(hi->attempt, 2);
 	assert_true(hi->first_fail == 5.0);
 	assert_string_equal(
-	    buf_cstr(&lo->body), "{\"index\":{\"_index\":\"v\"}}\n{\"n\":1}\n");
+	    buf_cstr(&lo->body), J("{'index':{'_index':'v'}}\n{'n':1}\n"));
 	assert_string_equal(buf_cstr(&hi->body),
-	    "{\"index\":{\"_index\":\"v\"}}\n{\"n\":2}\n"
-	    "{\"index\":{\"_index\":\"v\"}}\n{\"n\":3}\n");
+	    J("{'index':{'_index':'v'}}\n{'n':2}\n"
+	      "{'index':{'_index':'v'}}\n{'n':3}\n"));
 	bulk_item_input(hi, 0, &p, &n);
 	assert_memory_equal(p, lines[1], n);
 	assert_int_equal(hi->items[0].lineno, 2);
 	assert_memory_equal(
-	    hi->side.data + hi->items[0].kafka_off, "{\"topic\":\"t\"", 12);
+	    hi->side.data + hi->items[0].kafka_off, J("{'topic':'t'"), 12);
 
 	/* a retry batch of the failed item only */
 	again = bulk_batch_new();
 	bulk_copy_item(again, b, 2);
-	assert_string_equal(buf_cstr(&again->body),
-	    "{\"index\":{\"_index\":\"v\"}}\n{\"n\":3}\n");
+	assert_string_equal(
+	    buf_cstr(&again->body), J("{'index':{'_index':'v'}}\n{'n':3}\n"));
 	bulk_batch_free(again);
 	bulk_batch_free(lo);
 	bulk_batch_free(hi);
@@ -312,24 +314,24 @@ static void
 test_response_filtered(void **state)
 {
 	/* what filter_path=errors,items.*.status,items.*.error gives */
-	const char *ok = "{\"errors\":false,\"items\":[{\"index\":{\"status\":"
-			 "201}},{\"index\":{\"status\":200}}]}";
+	const char *ok = J("{'errors':false,'items':[{'index':{'status':"
+			   "201}},{'index':{'status':200}}]}");
 	const char *mixed =
-	    "{\"errors\":true,\"items\":["
-	    "{\"index\":{\"status\":201}},"
-	    "{\"index\":{\"status\":429,\"error\":{\"type\":"
-	    "\"es_rejected_execution_exception\",\"reason\":\"queue full\"}}},"
-	    "{\"index\":{\"status\":400,\"error\":{\"type\":"
-	    "\"mapper_parsing_exception\",\"reason\":\"failed to parse field "
-	    "[vehicle_speed] of type [float]\",\"caused_by\":{\"type\":"
-	    "\"number_format_exception\",\"reason\":\"For input string: "
-	    "\\\"fast\\\"\"}}}},"
-	    "{\"index\":{\"status\":503,\"error\":{\"type\":"
-	    "\"unavailable_shards_exception\",\"reason\":\"primary shard is not "
-	    "active\"}}},"
-	    "{\"create\":{\"status\":409,\"error\":{\"type\":"
-	    "\"version_conflict_engine_exception\",\"reason\":\"[x]: version "
-	    "conflict, document already exists\"}}}]}";
+	    J("{'errors':true,'items':["
+	      "{'index':{'status':201}},"
+	      "{'index':{'status':429,'error':{'type':"
+	      "'es_rejected_execution_exception','reason':'queue full'}}},"
+	      "{'index':{'status':400,'error':{'type':"
+	      "'mapper_parsing_exception','reason':'failed to parse field "
+	      "[vehicle_speed] of type [float]','caused_by':{'type':"
+	      "'number_format_exception','reason':'For input string: "
+	      "\\'fast\\''}}}},"
+	      "{'index':{'status':503,'error':{'type':"
+	      "'unavailable_shards_exception','reason':'primary shard is not "
+	      "active'}}},"
+	      "{'create':{'status':409,'error':{'type':"
+	      "'version_conflict_engine_exception','reason':'[x]: version "
+	      "conflict, document already exists'}}}]}");
 	struct bulk_result res[5];
 	struct buf err = BUF_INIT, reason = BUF_INIT, extra = BUF_INIT;
 
@@ -352,9 +354,9 @@ test_response_filtered(void **state)
 	assert_string_equal(buf_cstr(&reason),
 	    "failed to parse field [vehicle_speed] of type [float]");
 	assert_string_equal(buf_cstr(&extra),
-	    ",\"status\":400,\"type\":\"mapper_parsing_exception\","
-	    "\"caused_by\":{\"type\":\"number_format_exception\",\"reason\":"
-	    "\"For input string: \\\"fast\\\"\"}");
+	    J(",'status':400,'type':'mapper_parsing_exception',"
+	      "'caused_by':{'type':'number_format_exception','reason':"
+	      "'For input string: \\'fast\\''}"));
 	buf_free(&reason);
 	buf_free(&extra);
 	buf_free(&err);
@@ -364,10 +366,9 @@ static void
 test_response_unfiltered_and_bad(void **state)
 {
 	/* without filter_path: _index, _id, result ... are ignored */
-	const char *full =
-	    "{\"took\":3,\"errors\":false,\"items\":[{\"index\":{"
-	    "\"_index\":\"v\",\"_id\":\"1\",\"_version\":1,"
-	    "\"result\":\"created\",\"status\":201}}]}";
+	const char *full = J("{'took':3,'errors':false,'items':[{'index':{"
+			     "'_index':'v','_id':'1','_version':1,"
+			     "'result':'created','status':201}}]}");
 	struct bulk_result res[2];
 	struct buf err = BUF_INIT;
 
@@ -378,10 +379,10 @@ test_response_unfiltered_and_bad(void **state)
 	assert_string_equal(
 	    buf_cstr(&err), "response has 1 items for 2 actions");
 	assert_int_equal(parse("<html>", 1, res, &err), -1);
-	assert_int_equal(parse("{\"errors\":true}", 1, res, &err), -1);
+	assert_int_equal(parse(J("{'errors':true}"), 1, res, &err), -1);
 	assert_int_equal(
-	    parse("{\"items\":[{\"index\":{}}]}", 1, res, &err), -1);
-	assert_int_equal(parse("{\"items\":[1]}", 1, res, &err), -1);
+	    parse(J("{'items':[{'index':{}}]}"), 1, res, &err), -1);
+	assert_int_equal(parse(J("{'items':[1]}"), 1, res, &err), -1);
 	buf_free(&err);
 }
 
@@ -389,21 +390,21 @@ static void
 test_request_error(void **state)
 {
 	struct buf reason = BUF_INIT, extra = BUF_INIT;
-	const char *body = "{\"error\":{\"root_cause\":[],\"type\":"
-			   "\"security_exception\",\"reason\":\"missing "
-			   "authentication credentials\"},\"status\":401}";
+	const char *body = J("{'error':{'root_cause':[],'type':"
+			     "'security_exception','reason':'missing "
+			     "authentication credentials'},'status':401}");
 
 	(void)state;
 	bulk_request_error(arena, 401, body, strlen(body), &reason, &extra);
 	assert_string_equal(
 	    buf_cstr(&reason), "HTTP 401: missing authentication credentials");
-	assert_string_equal(buf_cstr(&extra),
-	    ",\"status\":401,\"type\":\"security_exception\"");
+	assert_string_equal(
+	    buf_cstr(&extra), J(",'status':401,'type':'security_exception'"));
 	buf_reset(&reason);
 	buf_reset(&extra);
 	bulk_request_error(arena, 502, "Bad Gateway", 11, &reason, &extra);
 	assert_string_equal(buf_cstr(&reason), "HTTP 502");
-	assert_string_equal(buf_cstr(&extra), ",\"status\":502");
+	assert_string_equal(buf_cstr(&extra), J(",'status':502"));
 	buf_free(&reason);
 	buf_free(&extra);
 }
@@ -411,10 +412,10 @@ test_request_error(void **state)
 static void
 test_server_root(void **state)
 {
-	const char *os = "{\"name\":\"n\",\"version\":{\"distribution\":"
-			 "\"opensearch\",\"number\":\"2.19.1\"}}";
-	const char *es6 = "{\"version\":{\"number\":\"6.8.23\"}}";
-	const char *es87 = "{\"version\":{\"number\":\"7.7.1\"}}";
+	const char *os = J("{'name':'n','version':{'distribution':"
+			   "'opensearch','number':'2.19.1'}}");
+	const char *es6 = J("{'version':{'number':'6.8.23'}}");
+	const char *es87 = J("{'version':{'number':'7.7.1'}}");
 	struct es_server s;
 	struct buf err = BUF_INIT, d = BUF_INIT;
 
@@ -436,8 +437,8 @@ test_server_root(void **state)
 	assert_int_equal(server_parse_root(arena, "{}", 2, &s, &err), -1);
 	/* a node without GET /: its version from the nodes API */
 	{
-		const char *nodes = "{\"nodes\":{\"Xq3\":{\"version\":"
-				    "\"8.19.21\"}}}";
+		const char *nodes = J("{'nodes':{'Xq3':{'version':"
+				      "'8.19.21'}}}");
 
 		assert_int_equal(
 		    server_parse_nodes(arena, nodes, strlen(nodes), &s), 0);
@@ -456,12 +457,11 @@ test_templates(void **state)
 	struct es_server es8 = {false, 8, 19, "8.19.21"};
 	struct es_server es6 = {false, 6, 8, "6.8.23"};
 	struct buf b = BUF_INIT, err = BUF_INIT;
-	const char *legacy =
-	    "{\"order\":1,\"settings\":{\"number_of_shards\":1},"
-	    "\"mappings\":{\"properties\":{\"a\":{\"type\":"
-	    "\"keyword\"}}}}";
-	const char *comp = "{\"index_patterns\":[\"x-*\"],\"template\":{"
-			   "\"mappings\":{\"properties\":{}}},\"priority\":5}";
+	const char *legacy = J("{'order':1,'settings':{'number_of_shards':1},"
+			       "'mappings':{'properties':{'a':{'type':"
+			       "'keyword'}}}}");
+	const char *comp = J("{'index_patterns':['x-*'],'template':{"
+			     "'mappings':{'properties':{}}},'priority':5}");
 	struct jval *v;
 
 	(void)state;
@@ -480,13 +480,12 @@ test_templates(void **state)
 	    template_body(arena, NULL, 0, "vehicles-*", &es8, &b, &err), 0);
 	assert_int_equal(jsonx_parse(arena, b.data, b.len, &v, NULL), 0);
 	assert_non_null(strstr(
-	    buf_cstr(&b), "{\"index_patterns\":[\"vehicles-*\"],\"_meta\":"));
-	assert_non_null(strstr(
-	    buf_cstr(&b), "\"template\":{\"mappings\":{\"dynamic\":false"));
+	    buf_cstr(&b), J("{'index_patterns':['vehicles-*'],'_meta':")));
 	assert_non_null(
-	    strstr(buf_cstr(&b), "\"location\":{\"type\":\"geo_point\"}"));
+	    strstr(buf_cstr(&b), J("'template':{'mappings':{'dynamic':false")));
 	assert_non_null(
-	    strstr(buf_cstr(&b), "\"timestamp\":{\"type\":\"date\"}"));
+	    strstr(buf_cstr(&b), J("'location':{'type':'geo_point'}")));
+	assert_non_null(strstr(buf_cstr(&b), J("'timestamp':{'type':'date'}")));
 	buf_reset(&b);
 
 	/* a legacy file for a composable server: wrapped */
@@ -494,16 +493,16 @@ test_templates(void **state)
 	    template_body(arena, legacy, strlen(legacy), "v-*", &es8, &b, &err),
 	    0);
 	assert_string_equal(buf_cstr(&b),
-	    "{\"index_patterns\":[\"v-*\"],\"template\":{\"settings\":{"
-	    "\"number_of_shards\":1},\"mappings\":{\"properties\":{\"a\":{"
-	    "\"type\":\"keyword\"}}}}}");
+	    J("{'index_patterns':['v-*'],'template':{'settings':{"
+	      "'number_of_shards':1},'mappings':{'properties':{'a':{"
+	      "'type':'keyword'}}}}}"));
 	buf_reset(&b);
 	/* a composable file for Elasticsearch 6: unwrapped, under _doc */
 	assert_int_equal(
 	    template_body(arena, comp, strlen(comp), NULL, &es6, &b, &err), 0);
 	assert_string_equal(buf_cstr(&b),
-	    "{\"index_patterns\":[\"x-*\"],\"mappings\":{\"_doc\":{"
-	    "\"properties\":{}}}}");
+	    J("{'index_patterns':['x-*'],'mappings':{'_doc':{"
+	      "'properties':{}}}}"));
 	buf_reset(&b);
 	/* composable for a composable server: as it is */
 	assert_int_equal(
