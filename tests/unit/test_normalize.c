@@ -33,7 +33,40 @@ struct fx {
 	struct buf warnings; /* "msg\n" per warning */
 	unsigned nwarn;
 	struct vdoc doc;
+	const char *in; /* the text last normalized, for messages */
+	bool soft; /* in a table loop: failures are counted, see FAIL */
+	int nfail;
 };
+
+/*
+ * A failed expectation, printed with its case.  Outside a table loop the
+ * test stops here; inside one (between table_begin() and table_end()) the
+ * helper returns and the loop goes on, so that one failing case does not
+ * hide the others, and table_end() fails with the count.
+ */
+#define FAIL(fx, ...)                                                          \
+	do {                                                                   \
+		print_error(__VA_ARGS__);                                      \
+		print_error("\n");                                             \
+		if (!(fx)->soft)                                               \
+			fail();                                                \
+		(fx)->nfail++;                                                 \
+	} while (0)
+
+static void
+table_begin(struct fx *fx)
+{
+	fx->soft = true;
+	fx->nfail = 0;
+}
+
+static void
+table_end(struct fx *fx)
+{
+	fx->soft = false;
+	if (fx->nfail > 0)
+		fail_msg("%d failed cases, printed above", fx->nfail);
+}
 
 static void
 collect_warning(void *arg, const char *msg)
@@ -97,6 +130,7 @@ norm_raw(struct fx *fx, const char *in, bool es_id)
 	buf_reset(&fx->out);
 	buf_reset(&fx->warnings);
 	fx->nwarn = 0;
+	fx->in = in;
 	if (jsonx_parse(fx->a, in, strlen(in), &root, &err) != JSONX_OK)
 		fail_msg("test input is not JSON: %s (%s at %zu)", in,
 		    err.detail ? err.detail : "-", err.offset);
@@ -128,22 +162,26 @@ expect_doc_raw(struct fx *fx, const char *in, const char *want)
 	const char *why = norm_raw(fx, in, false);
 	char *first;
 
-	if (why != NULL)
-		fail_msg("%s\n  rejected: %s", in, why);
-	if (strcmp(fx->out.data, want) != 0)
-		fail_msg("%s\n  gave %s\n  want %s", in, fx->out.data, want);
+	if (why != NULL) {
+		FAIL(fx, "%s\n  rejected: %s", in, why);
+		return;
+	}
+	if (strcmp(fx->out.data, want) != 0) {
+		FAIL(fx, "%s\n  gave %s\n  want %s", in, fx->out.data, want);
+		return;
+	}
 	first = strdup(fx->out.data);
 	assert_non_null(first);
 	buf_reset(&fx->warnings);
 	why = norm_raw(fx, first, false);
 	if (why != NULL)
-		fail_msg(
-		    "not idempotent: %s\n  rejected again: %s", first, why);
-	if (strcmp(fx->out.data, first) != 0)
-		fail_msg("not idempotent: %s\n  gave %s", first, fx->out.data);
-	if (fx->nwarn != 0)
-		fail_msg(
-		    "own output %s\n  warns: %s", first, fx->warnings.data);
+		FAIL(
+		    fx, "not idempotent: %s\n  rejected again: %s", first, why);
+	else if (strcmp(fx->out.data, first) != 0)
+		FAIL(fx, "not idempotent: %s\n  gave %s", first, fx->out.data);
+	else if (fx->nwarn != 0)
+		FAIL(
+		    fx, "own output %s\n  warns: %s", first, fx->warnings.data);
 	free(first);
 	/* the warnings reported are those of in */
 	(void)norm_raw(fx, in, false);
@@ -162,20 +200,42 @@ expect_reject(struct fx *fx, const char *in, const char *reason)
 
 	in = J(in);
 	why = norm_raw(fx, in, false);
-
 	if (why == NULL)
-		fail_msg("%s\n  not rejected (want %s): %s", in, reason,
+		FAIL(fx, "%s\n  not rejected (want %s): %s", in, reason,
 		    fx->out.data);
-	if (strcmp(why, reason) != 0)
-		fail_msg("%s\n  rejected '%s', want '%s'", in, why, reason);
+	else if (strcmp(why, reason) != 0)
+		FAIL(fx, "%s\n  rejected '%s', want '%s'", in, why, reason);
 }
 
+/* The warnings of the last text normalized include msg. */
 static void
 expect_warning(struct fx *fx, const char *msg)
 {
 	if (strstr(fx->warnings.data ? fx->warnings.data : "", msg) == NULL)
-		fail_msg("no warning '%s' (have: %s)", msg,
+		FAIL(fx, "%s\n  no warning '%s' (have: %s)", fx->in, msg,
 		    fx->warnings.data ? fx->warnings.data : "none");
+}
+
+/* The last text normalized gave n warnings. */
+static void
+expect_nwarn(struct fx *fx, unsigned n)
+{
+	if (fx->nwarn != n)
+		FAIL(fx, "%s\n  %u warnings, want %u: %s", fx->in, fx->nwarn, n,
+		    fx->warnings.data ? fx->warnings.data : "");
+}
+
+/* The last document normalized is telemetry of signal sig. */
+static void
+expect_signal(struct fx *fx, const char *sig)
+{
+	size_t n = strlen(sig);
+
+	if (fx->doc.signal == NULL || fx->doc.signallen < n ||
+	    memcmp(fx->doc.signal, sig, n) != 0)
+		FAIL(fx, "%s\n  signal %.*s, want %s", fx->in,
+		    fx->doc.signal ? (int)fx->doc.signallen : 4,
+		    fx->doc.signal ? fx->doc.signal : "none", sig);
 }
 
 /* The document of in contains frag. */
@@ -187,11 +247,10 @@ expect_has(struct fx *fx, const char *in, const char *frag)
 	in = J(in);
 	frag = J(frag);
 	why = norm_raw(fx, in, false);
-
 	if (why != NULL)
-		fail_msg("%s\n  rejected: %s", in, why);
-	if (strstr(fx->out.data, frag) == NULL)
-		fail_msg("%s\n  gave %s\n  without %s", in, fx->out.data, frag);
+		FAIL(fx, "%s\n  rejected: %s", in, why);
+	else if (strstr(fx->out.data, frag) == NULL)
+		FAIL(fx, "%s\n  gave %s\n  without %s", in, fx->out.data, frag);
 }
 
 static bool
@@ -234,17 +293,19 @@ test_canon_key(void **state)
 	    {"X1Y", "x1_y"},
 	    {"acelerator_position", "acelerator_position"},
 	};
+	struct fx *fx = *state;
 	struct buf b = BUF_INIT;
 	size_t i;
 
-	(void)state;
+	table_begin(fx);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		vnorm_canon_key(cases[i][0], strlen(cases[i][0]), &b);
 		buf_cstr(&b);
 		if (strcmp(b.data, cases[i][1]) != 0)
-			fail_msg("'%s' -> '%s', want '%s'", cases[i][0], b.data,
+			FAIL(fx, "'%s' -> '%s', want '%s'", cases[i][0], b.data,
 			    cases[i][1]);
 	}
+	table_end(fx);
 	/* NUL bytes are just characters outside [a-z0-9] */
 	vnorm_canon_key("a\0B", 3, &b);
 	assert_int_equal(b.len, 3);
@@ -356,12 +417,14 @@ test_aliases(void **state)
 	struct buf in = BUF_INIT;
 	size_t i;
 
+	table_begin(fx);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		buf_reset(&in);
 		buf_printf(&in, "{'vin':'V',%s}", cases[i][0]);
 		expect_has(fx, buf_cstr(&in), cases[i][1]);
-		assert_int_equal(fx->nwarn, 0);
+		expect_nwarn(fx, 0);
 	}
+	table_end(fx);
 	/* VIN in any case */
 	expect_has(fx, "{'VIN':'V1','ts':0,'speed':1}", "'vin':'V1'");
 	expect_has(fx, "{'Vin':'V1','ts':0,'speed':1}", "'vin':'V1'");
@@ -508,17 +571,21 @@ test_idempotent_own_output(void **state)
 	struct fx *fx = *state;
 	size_t i;
 
+	table_begin(fx);
 	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
 		char *first;
 		const char *why = norm(fx, in[i]);
 
-		if (why != NULL)
-			fail_msg("%s: %s", in[i], why);
+		if (why != NULL) {
+			FAIL(fx, "%s: %s", in[i], why);
+			continue;
+		}
 		first = strdup(fx->out.data);
 		assert_non_null(first);
 		expect_doc_raw(fx, J(in[i]), first);
 		free(first);
 	}
+	table_end(fx);
 }
 
 /* ---- values (section 3.6) ---- */
@@ -568,6 +635,7 @@ test_numbers_verbatim(void **state)
 	struct buf in = BUF_INIT, want = BUF_INIT;
 	size_t i;
 
+	table_begin(fx);
 	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
 		buf_reset(&in);
 		buf_printf(&in, "{'vin':'V','ts':0,'name':'speed','value':%s}",
@@ -579,6 +647,8 @@ test_numbers_verbatim(void **state)
 		    nums[i]);
 		expect_doc(fx, buf_cstr(&in), buf_cstr(&want));
 	}
+	table_end(fx);
+	table_begin(fx);
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		buf_reset(&in);
 		buf_printf(&in, "{'vin':'V','ts':0,'odometer':%s}", strs[i][0]);
@@ -589,6 +659,8 @@ test_numbers_verbatim(void **state)
 		    strs[i][1]);
 		expect_doc(fx, buf_cstr(&in), buf_cstr(&want));
 	}
+	table_end(fx);
+	table_begin(fx);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		/* strict: the telemetry value */
 		buf_reset(&in);
@@ -603,8 +675,9 @@ test_numbers_verbatim(void **state)
 		    "{" TS0 ",'vin':'V','kind':'snapshot',"
 		    "'vehicle_speed':1}");
 		expect_warning(fx, "dropped field odometer: ");
-		assert_int_equal(fx->nwarn, 1);
+		expect_nwarn(fx, 1);
 	}
+	table_end(fx);
 	/* a long plain decimal is finite up to about 308 digits */
 	buf_reset(&in);
 	buf_adds(&in, "{'vin':'V','ts':0,'name':'odometer','value':");
@@ -657,6 +730,7 @@ test_booleans(void **state)
 	struct buf in = BUF_INIT;
 	size_t i;
 
+	table_begin(fx);
 	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		buf_reset(&in);
 		buf_printf(&in,
@@ -667,6 +741,8 @@ test_booleans(void **state)
 		    "{" TS0 ",'vin':'V','kind':'telemetry',"
 		    "'brake_pedal_status':true}");
 	}
+	table_end(fx);
+	table_begin(fx);
 	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
 		buf_reset(&in);
 		buf_printf(&in,
@@ -677,6 +753,8 @@ test_booleans(void **state)
 		    "{" TS0 ",'vin':'V','kind':'telemetry',"
 		    "'parking_brake_status':false}");
 	}
+	table_end(fx);
+	table_begin(fx);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		buf_reset(&in);
 		buf_printf(&in,
@@ -694,6 +772,7 @@ test_booleans(void **state)
 		    "'vehicle_speed':1}");
 		expect_warning(fx, "dropped field brake_pedal_status: ");
 	}
+	table_end(fx);
 	buf_free(&in);
 }
 
@@ -753,6 +832,7 @@ test_gears(void **state)
 	struct buf in = BUF_INIT, want = BUF_INIT;
 	size_t i, k;
 
+	table_begin(fx);
 	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			buf_reset(&in);
@@ -765,8 +845,7 @@ test_gears(void **state)
 			    "{" TS0 ",'vin':'V','kind':'telemetry',%s}",
 			    cases[i][1]);
 			expect_doc(fx, buf_cstr(&in), buf_cstr(&want));
-			assert_memory_equal(
-			    fx->doc.signal, "transmission_gear", 17);
+			expect_signal(fx, "transmission_gear");
 			/* and as a snapshot field */
 			buf_reset(&in);
 			buf_printf(&in, "{'vin':'V','ts':0,'%s':%s}", names[k],
@@ -778,6 +857,8 @@ test_gears(void **state)
 			expect_doc(fx, buf_cstr(&in), buf_cstr(&want));
 		}
 	}
+	table_end(fx);
+	table_begin(fx);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		buf_reset(&in);
 		buf_printf(
@@ -785,6 +866,7 @@ test_gears(void **state)
 		expect_reject(fx, buf_cstr(&in),
 		    strcmp(bad[i], "null") == 0 ? "null value" : "bad value");
 	}
+	table_end(fx);
 	/* a word and a number are two fields, not a collision; neither is
 	 * derived when both are given (section 3.3) */
 	expect_doc(fx, "{'vin':'V','ts':0,'gear_position':'first','gear':2}",
@@ -1006,6 +1088,7 @@ test_location_forms(void **state)
 	const char *want_loc = "'location':{'lat':38.9,'lon':-77.3}";
 	size_t i, k;
 
+	table_begin(fx);
 	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		for (k = 0; k < 3; k++) {
 			/* a snapshot field */
@@ -1013,7 +1096,7 @@ test_location_forms(void **state)
 			buf_printf(&in, "{'vin':'V','ts':0,'%s':%s}",
 			    containers[k], forms[i]);
 			expect_has(fx, buf_cstr(&in), want_loc);
-			assert_int_equal(fx->nwarn, 0);
+			expect_nwarn(fx, 0);
 		}
 		/* a location message's value */
 		buf_reset(&in);
@@ -1025,6 +1108,7 @@ test_location_forms(void **state)
 		    "{" TS0 ",'vin':'V','kind':'location',"
 		    "'location':{'lat':38.9,'lon':-77.3}}");
 	}
+	table_end(fx);
 	/* top-level pairs */
 	expect_doc(fx,
 	    "{'vin':'V','ts':0,'latitude':38.95618,'longitude':-77.39835}",
@@ -1105,6 +1189,7 @@ test_location_rejects(void **state)
 	struct buf in = BUF_INIT;
 	size_t i;
 
+	table_begin(fx);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		/* strict in a location message */
 		buf_reset(&in);
@@ -1127,6 +1212,7 @@ test_location_rejects(void **state)
 		    "'vehicle_speed':1}");
 		expect_warning(fx, "dropped field location: ");
 	}
+	table_end(fx);
 	/* a location message without coordinates, or with one */
 	expect_reject(
 	    fx, "{'vin':'V','ts':0,'name':'location'}", "bad location");
@@ -1202,8 +1288,10 @@ test_reject_reasons(void **state)
 	struct fx *fx = *state;
 	size_t i;
 
+	table_begin(fx);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		expect_reject(fx, cases[i][0], cases[i][1]);
+	table_end(fx);
 }
 
 /* Bad extra fields riding on a telemetry message are lenient. */
@@ -1577,6 +1665,7 @@ test_golden_normalized(void **state)
 	    read_file("tests/data/expected-normalized-sample.ndjson", &len2);
 	char *pr = raw, *pw = want, *r, *w;
 
+	table_begin(fx);
 	while ((r = next_line(&pr)) != NULL) {
 		w = next_line(&pw);
 		assert_non_null(w);
@@ -1584,6 +1673,7 @@ test_golden_normalized(void **state)
 		/* expect_doc_raw also checks the fixed point */
 		expect_doc_raw(fx, r, w);
 	}
+	table_end(fx);
 	assert_null(next_line(&pw));
 	assert_int_equal(n, 127);
 	free(raw);
