@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for the vnorm transform (normalize.c) and --merge (merge.c). */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,9 +18,9 @@
 #include "tests/unit/jquote.h"
 
 /* JSON in this file is written with single quotes (tests/unit/jquote.h):
- * every expect_*, norm*, feed and check_merged helper passes it through
- * J().  Text the program wrote (its own output, the golden files) goes to
- * the *_raw helpers, unconverted. */
+ * every expect_*, norm* and feed helper passes it through J().  Text the
+ * program wrote (its own output) and the data files go to the *_raw
+ * helpers and check_merged(), unconverted. */
 #define TS0 "'timestamp':'1970-01-01T00:00:00.000Z'"
 #define T19 "'timestamp':'2019-06-15T11:39:17.632Z'"
 
@@ -1711,8 +1712,10 @@ feed_raw(struct fx *fx, struct merger *mg, const char *in)
 	while ((line = next_line(&p)) != NULL) {
 		const char *why = norm_raw(fx, line, false);
 
-		if (why != NULL)
-			fail_msg("%s: %s", line, why);
+		if (why != NULL) {
+			FAIL(fx, "%s: %s", line, why);
+			continue;
+		}
 		merger_add(mg, &fx->doc);
 	}
 	free(copy);
@@ -1724,137 +1727,118 @@ feed(struct fx *fx, struct merger *mg, const char *in)
 	feed_raw(fx, mg, J(in));
 }
 
+/*
+ * The --merge cases of tests/unit/data/merge/: each NAME.in.ndjson through
+ * the merger with a window of so many ms gives NAME.out.ndjson.
+ */
+static const struct {
+	const char *name;
+	int64_t window;
+} merge_cases[] = {
+    /* two signals and a location of one tick: one snapshot, stamped
+     * with the smallest time */
+    {"01-join-one-tick", 1000},
+    /* what splits a group: a trip_id change, a field already in the
+     * group, the window (exactly the window from the first joins, more
+     * splits), going back in time, a tiny window */
+    {"02-split-trip-id", 1000},
+    {"03-split-field-repeated", 1000},
+    {"04-split-window", 1000},
+    {"05-split-backwards", 1000},
+    {"06-split-tiny-window", 1},
+    /* dtc, trip and snapshot documents pass through, after their VIN's
+     * open group; other VINs' groups stay open */
+    {"07-pass-through", 1000},
+    /* a latitude signal with a location riding along: as a snapshot the
+     * location would win over the latitude, so the message passes
+     * through, after its VIN's open group (a fuzzer found this) */
+    {"08-lone-coordinate-with-location", 1000},
+    /* OpenXC style: separate latitude and longitude become a location */
+    {"09-lat-lon-location", 1000},
+    /* a location and a lone coordinate do not share a group: the
+     * snapshot would carry two positions */
+    {"10-location-apart-from-coordinate", 1000},
+    /* unknown signals merge into extra */
+    {"11-unknown-into-extra", 1000},
+    /* a lone coordinate stays plain */
+    {"12-lone-coordinate-plain", 1000},
+};
+
+/* Merge the lines of in with window ms: the documents are want. */
 static void
-check_merged(struct fx *fx, int64_t window, const char *in, const char *want)
+check_merged(struct fx *fx, const char *name, int64_t window, const char *in,
+    const char *want)
 {
 	struct mout m;
 	struct merger *mg;
-
-	in = J(in);
-	want = J(want);
+	int open;
 
 	memset(&m, 0, sizeof(m));
 	mg = merger_new(window, on_doc, &m);
 	feed_raw(fx, mg, in);
 	merger_finish(mg);
-	assert_int_equal(merger_open(mg), 0);
+	open = (int)merger_open(mg);
 	merger_free(mg);
 	buf_cstr(&m.docs);
-	if (strcmp(m.docs.data ? m.docs.data : "", want) != 0)
-		fail_msg(
-		    "merge of\n%s\ngave\n%s\nwant\n%s", in, m.docs.data, want);
+	if (open != 0)
+		FAIL(fx, "%s: %d groups open after merger_finish", name, open);
+	else if (strcmp(m.docs.data ? m.docs.data : "", want) != 0)
+		FAIL(fx, "%s: merge of\n%sgave\n%swant\n%s", name, in,
+		    m.docs.data ? m.docs.data : "", want);
 	buf_free(&m.docs);
 }
 
-#define TEL(ts, sig, val)                                                      \
-	"{'vin':'V','trip_id':'t','ts':" #ts ",'name':'" sig "','value':" val  \
-	"}\n"
+static void
+test_merge_cases(void **state)
+{
+	struct fx *fx = *state;
+	size_t i, len;
+
+	table_begin(fx);
+	for (i = 0; i < sizeof(merge_cases) / sizeof(merge_cases[0]); i++) {
+		struct buf path = BUF_INIT;
+		char *in, *want;
+
+		buf_printf(&path, "tests/unit/data/merge/%s.in.ndjson",
+		    merge_cases[i].name);
+		in = read_file(buf_cstr(&path), &len);
+		buf_reset(&path);
+		buf_printf(&path, "tests/unit/data/merge/%s.out.ndjson",
+		    merge_cases[i].name);
+		want = read_file(buf_cstr(&path), &len);
+		check_merged(
+		    fx, merge_cases[i].name, merge_cases[i].window, in, want);
+		free(in);
+		free(want);
+		buf_free(&path);
+	}
+	table_end(fx);
+}
+
+/* Every case in tests/unit/data/merge/ is in merge_cases: none is left
+ * out by mistake. */
+static void
+test_merge_cases_listed(void **state)
+{
+	DIR *d = opendir("tests/unit/data/merge");
+	struct dirent *e;
+	size_t n = 0, len;
+
+	(void)state;
+	if (d == NULL)
+		fail_msg("cannot open tests/unit/data/merge (run from the top "
+			 "of the tree)");
+	while ((e = readdir(d)) != NULL) {
+		len = strlen(e->d_name);
+		if (len > 10 && strcmp(e->d_name + len - 10, ".in.ndjson") == 0)
+			n++;
+	}
+	closedir(d);
+	assert_int_equal(n, sizeof(merge_cases) / sizeof(merge_cases[0]));
+}
+
 #define TS(s) "'timestamp':'1970-01-01T00:00:0" s "Z'"
 #define HEAD(s) "{" TS(s) ",'vin':'V','trip_id':'t','kind':"
-
-static void
-test_merge_join(void **state)
-{
-	struct fx *fx = *state;
-
-	/* two signals and a location of one tick: one snapshot, stamped
-	 * with the smallest time */
-	check_merged(fx, 1000,
-	    TEL(1.2, "speed", "5") TEL(
-		1.3, "rpm", "900") "{'vin':'V','trip_id':'t','ts':1.1,'name':"
-				   "'location','value':[2,1]}\n",
-	    HEAD("1.100") "'snapshot','vehicle_speed':5,"
-			  "'engine_speed':900,'location':{'lat':1,"
-			  "'lon':2}}\n");
-}
-
-static void
-test_merge_splits(void **state)
-{
-	struct fx *fx = *state;
-
-	/* a trip_id change */
-	check_merged(fx, 1000,
-	    TEL(1, "speed", "5") "{'vin':'V','trip_id':'u','ts':1,'name':'rpm',"
-				 "'value':1}\n",
-	    HEAD("1.000") "'snapshot','vehicle_speed':5}\n"
-			  "{" TS(
-			      "1.000") ",'vin':'V','trip_id':'u',"
-				       "'kind':'snapshot','engine_speed':1}\n");
-	/* a field already in the group */
-	check_merged(fx, 1000, TEL(1, "speed", "5") TEL(1.001, "speed", "6"),
-	    HEAD("1.000") "'snapshot','vehicle_speed':5}\n" HEAD(
-		"1.001") "'snapshot','vehicle_speed':6}\n");
-	/* the window: exactly MS from the first joins, more splits */
-	check_merged(fx, 1000,
-	    TEL(1, "speed", "5") TEL(2, "rpm", "1") TEL(2.001, "torque", "3"),
-	    HEAD("1.000") "'snapshot','vehicle_speed':5,"
-			  "'engine_speed':1}\n" HEAD(
-			      "2.001") "'snapshot','torque_at_transmission':"
-				       "3}\n");
-	/* and backwards in time */
-	check_merged(fx, 1000, TEL(3, "speed", "5") TEL(1.999, "rpm", "1"),
-	    HEAD("3.000") "'snapshot','vehicle_speed':5}\n" HEAD(
-		"1.999") "'snapshot','engine_speed':1}\n");
-	/* a tiny window */
-	check_merged(fx, 1,
-	    TEL(1, "speed", "5") TEL(1.001, "rpm", "1")
-		TEL(1.003, "torque", "1"),
-	    HEAD("1.000") "'snapshot','vehicle_speed':5,"
-			  "'engine_speed':1}\n" HEAD(
-			      "1.003") "'snapshot','torque_at_transmission':"
-				       "1}\n");
-}
-
-static void
-test_merge_pass_through(void **state)
-{
-	struct fx *fx = *state;
-
-	/* dtc, trip and snapshot documents pass through, after their
-	 * VIN's open group; other VINs' groups stay open */
-	check_merged(fx, 1000,
-	    TEL(1, "speed",
-		"5") "{'vin':'W','ts':1,'name':'rpm','value':2}\n"
-		     "{'vin':'V','trip_id':'t','ts':1.5,'name':'dtc',"
-		     "'value':'p1'}\n" TEL(
-			 1.6, "rpm", "3") "{'vin':'V','ts':1.7,'odometer':1}\n"
-					  "{'vin':'V','ts':1.8,'name':"
-					  "'aggregated_telemetrics'}\n",
-	    HEAD(
-		"1.000") "'snapshot','vehicle_speed':5}\n"
-			 "{" TS(
-			     "1.500") ",'vin':'V','trip_id':'t',"
-				      "'kind':'dtc','dtc':'P1'}\n" HEAD(
-					  "1.600") "'snapshot','engine_speed':3}\n"
-						   "{" TS(
-						       "1.700") ",'vin':'V','kind':"
-								"'snapshot','odometer':1}\n"
-								"{" TS(
-								    "1.800") ",'vin':'V','kind':'trip'}\n"
-									     "{" TS(
-										 "1.000") ",'vin':'W','kind':"
-											  "'snapshot','engine_speed':2}\n");
-}
-
-static void
-test_merge_lone_coordinate_with_location(void **state)
-{
-	struct fx *fx = *state;
-
-	/* a latitude signal with a location riding along: as a snapshot
-	 * the location would win over the latitude, so the message passes
-	 * through, after its VIN's open group (a fuzzer found this) */
-	check_merged(fx, 1000,
-	    TEL(1, "speed", "5") "{'vin':'V','trip_id':'t','ts':1.1,"
-				 "'kind':'telemetry','position':'3,4',"
-				 "'lat':1}\n" TEL(1.2, "rpm", "7"),
-	    HEAD("1.000") "'snapshot','vehicle_speed':5}\n" HEAD(
-		"1.100") "'telemetry','latitude':1,'location':{"
-			 "'lat':3,'lon':4}}\n" HEAD(
-			     "1.200") "'snapshot',"
-				      "'engine_speed':7}\n");
-}
 
 static void
 test_merge_sweep(void **state)
@@ -1903,39 +1887,17 @@ test_merge_sweep(void **state)
 }
 
 static void
-test_merge_lat_lon_members_meta(void **state)
+test_merge_members_meta(void **state)
 {
 	struct fx *fx = *state;
 	struct mout m;
 	struct merger *mg;
 
-	/* OpenXC style: separate latitude and longitude become a location */
-	check_merged(fx, 1000,
-	    TEL(1, "latitude", "38.9") TEL(1.01, "longitude", "-77.3")
-		TEL(1.02, "speed", "5"),
-	    HEAD("1.000") "'snapshot','vehicle_speed':5,'location':"
-			  "{'lat':38.9,'lon':-77.3}}\n");
-	/* a location and a lone coordinate do not share a group: the
-	 * snapshot would carry two positions */
-	check_merged(fx, 1000,
-	    TEL(1, "latitude",
-		"38.9") "{'vin':'V','trip_id':'t','ts':1.01,'name':"
-			"'location','value':[-77,38]}\n" TEL(
-			    1.02, "longitude", "-77.3"),
-	    HEAD("1.000") "'snapshot','latitude':38.9}\n" HEAD("1.010") "'snapshot','location':{'lat':38,'lon':-77}}\n" HEAD(
-		"1.020") "'snapshot','longitude':-77.3}\n");
-	/* unknown signals merge into extra; the group is still a document
-	 * vnorm takes back */
-	check_merged(fx, 1000,
-	    TEL(1, "headlamp_status", "true") TEL(1.01, "door", "'open'"),
-	    HEAD("1.000") "'snapshot','extra':{'headlamp_status':true}}\n" HEAD(
-		"1.010") "'snapshot','extra':{'door':'open'}}\n");
+	/* a merged group with unknown signals (case 11-unknown-into-extra)
+	 * is a document vnorm takes back */
 	expect_doc(fx,
 	    HEAD("1.000") "'snapshot','extra':{'headlamp_status':true}}",
 	    HEAD("1.000") "'snapshot','extra':{'headlamp_status':true}}");
-	/* a lone one stays plain */
-	check_merged(fx, 1000, TEL(1, "latitude", "38.9"),
-	    HEAD("1.000") "'snapshot','latitude':38.9}\n");
 
 	/* members are counted; @metadata is the first member's */
 	memset(&m, 0, sizeof(m));
@@ -2031,12 +1993,10 @@ main(void)
 	    cmocka_unit_test(test_vin_from_topic),
 	    cmocka_unit_test(test_es_id),
 	    cmocka_unit_test(test_golden_normalized),
-	    cmocka_unit_test(test_merge_join),
-	    cmocka_unit_test(test_merge_splits),
-	    cmocka_unit_test(test_merge_pass_through),
-	    cmocka_unit_test(test_merge_lone_coordinate_with_location),
+	    cmocka_unit_test(test_merge_cases),
+	    cmocka_unit_test(test_merge_cases_listed),
 	    cmocka_unit_test(test_merge_sweep),
-	    cmocka_unit_test(test_merge_lat_lon_members_meta),
+	    cmocka_unit_test(test_merge_members_meta),
 	    cmocka_unit_test(test_golden_merged),
 	};
 
