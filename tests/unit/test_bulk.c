@@ -48,8 +48,8 @@ conf(const char *index)
 }
 
 /* The body built for one line, or "REJECT: reason".  JSON in this file is
- * written with single quotes (tests/unit/jquote.h): assert_build passes its
- * line and want through J(), other places call J() themselves. */
+ * written with single quotes (tests/unit/jquote.h): assert_build() passes
+ * its line and want through J(), other places call J() themselves. */
 static char *
 build(const struct bulk_conf *c, const char *line)
 {
@@ -73,12 +73,45 @@ build(const struct bulk_conf *c, const char *line)
 	return out;
 }
 
-#define assert_build(c, line, want)                                            \
-	do {                                                                   \
-		char *got_ = build(c, J(line));                                \
-		assert_string_equal(got_, J(want));                            \
-		free(got_);                                                    \
-	} while (0)
+/* In a table loop (between table_begin() and table_end()) a failing case
+ * is printed and the loop goes on; elsewhere the test stops at it. */
+static bool soft;
+static int nfail;
+
+static void
+table_begin(void)
+{
+	soft = true;
+	nfail = 0;
+}
+
+static void
+table_end(void)
+{
+	soft = false;
+	if (nfail > 0)
+		fail_msg("%d failed cases, printed above", nfail);
+}
+
+/* The body built for line (single quotes) is want (single quotes). */
+static void
+assert_build(const struct bulk_conf *c, const char *line, const char *want)
+{
+	char *got;
+
+	line = J(line);
+	want = J(want);
+	got = build(c, line);
+	if (strcmp(got, want) != 0) {
+		print_error("%s\n  gave %s\n  want %s\n", line, got, want);
+		free(got);
+		if (!soft)
+			fail();
+		nfail++;
+		return;
+	}
+	free(got);
+}
 
 static void
 test_plain(void **state)
@@ -96,31 +129,38 @@ test_plain(void **state)
 	    &c, "{}", "{'create':{'_index':'vehicles','_type':'_doc'}}\n{}\n");
 }
 
+/* @metadata: taken out of the source, its es members into the action */
 static void
 test_metadata(void **state)
 {
+	static const char *const cases[][2] = {
+	    {"{'@metadata':{'es':{'_id':'x\\'y','_index':'other',"
+	     "'pipeline':'p'}},'a':1}",
+		"{'index':{'_index':'other','_id':'x\\'y','pipeline':'p'}}\n"
+		"{'a':1}\n"},
+	    /* @metadata in the middle and at the end, spaces kept elsewhere */
+	    {"{'a':1, '@metadata' : {'k':[1,'}']} , 'b':2}",
+		"{'index':{'_index':'v'}}\n{'a':1 , 'b':2}\n"},
+	    {"{'a':'\\'','@metadata':{}}",
+		"{'index':{'_index':'v'}}\n{'a':'\\''}\n"},
+	    {"{'@metadata':{}}", "{'index':{'_index':'v'}}\n{}\n"},
+	    /* an escaped key spelling @metadata: emitted from the parse */
+	    {"{'\\u0040metadata':{},'n':80.3}",
+		"{'index':{'_index':'v'}}\n{'n':80.3}\n"},
+	    /* a numeric _id is taken as its text */
+	    {"{'@metadata':{'es':{'_id':42}}}",
+		"{'index':{'_index':'v','_id':'42'}}\n{}\n"},
+	    {"{'@metadata':{'es':{'_id':''}}}",
+		"REJECT: @metadata.es._id is not a non-empty string"},
+	};
 	struct bulk_conf c = conf("v");
+	size_t i;
 
 	(void)state;
-	assert_build(&c,
-	    "{'@metadata':{'es':{'_id':'x\\'y','_index':'other',"
-	    "'pipeline':'p'}},'a':1}",
-	    "{'index':{'_index':'other','_id':'x\\'y',"
-	    "'pipeline':'p'}}\n{'a':1}\n");
-	/* @metadata in the middle and at the end, spaces kept elsewhere */
-	assert_build(&c, "{'a':1, '@metadata' : {'k':[1,'}']} , 'b':2}",
-	    "{'index':{'_index':'v'}}\n{'a':1 , 'b':2}\n");
-	assert_build(&c, "{'a':'\\'','@metadata':{}}",
-	    "{'index':{'_index':'v'}}\n{'a':'\\''}\n");
-	assert_build(&c, "{'@metadata':{}}", "{'index':{'_index':'v'}}\n{}\n");
-	/* an escaped key spelling @metadata: emitted from the parse */
-	assert_build(&c, "{'\\u0040metadata':{},'n':80.3}",
-	    "{'index':{'_index':'v'}}\n{'n':80.3}\n");
-	/* a numeric _id is taken as its text */
-	assert_build(&c, "{'@metadata':{'es':{'_id':42}}}",
-	    "{'index':{'_index':'v','_id':'42'}}\n{}\n");
-	assert_build(&c, "{'@metadata':{'es':{'_id':''}}}",
-	    "REJECT: @metadata.es._id is not a non-empty string");
+	table_begin();
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_build(&c, cases[i][0], cases[i][1]);
+	table_end();
 }
 
 static void
@@ -154,33 +194,40 @@ test_ids(void **state)
 static void
 test_dated_index(void **state)
 {
+	static const char *const cases[][2] = {
+	    {"{'timestamp':'2019-06-15T23:59:59.999Z'}",
+		"{'index':{'_index':'vehicles-2019.06.15'}}\n"
+		"{'timestamp':'2019-06-15T23:59:59.999Z'}\n"},
+	    /* a zone moves the day */
+	    {"{'timestamp':'2019-06-16T01:00:00+02:00'}",
+		"{'index':{'_index':'vehicles-2019.06.15'}}\n"
+		"{'timestamp':'2019-06-16T01:00:00+02:00'}\n"},
+	    /* epoch milliseconds, as a number and as a string */
+	    {"{'timestamp':1560598771639}",
+		"{'index':{'_index':'vehicles-2019.06.15'}}\n"
+		"{'timestamp':1560598771639}\n"},
+	    {"{'timestamp':'1560598771639'}",
+		"{'index':{'_index':'vehicles-2019.06.15'}}\n"
+		"{'timestamp':'1560598771639'}\n"},
+	    {"{'x':1}",
+		"REJECT: missing date for the index pattern: timestamp"},
+	    {"{'timestamp':'2019-02-29'}",
+		"REJECT: bad date for the index pattern: timestamp"},
+	    /* @metadata.es._index wins */
+	    {"{'@metadata':{'es':{'_index':'fixed'}}}",
+		"{'index':{'_index':'fixed'}}\n{}\n"},
+	};
 	struct bulk_conf c = conf("vehicles-%Y.%m.%d");
 	struct buf err = BUF_INIT;
 	bool dated;
+	size_t i;
 
 	(void)state;
 	assert_true(c.index_dated);
-	assert_build(&c, "{'timestamp':'2019-06-15T23:59:59.999Z'}",
-	    "{'index':{'_index':'vehicles-2019.06.15'}}\n"
-	    "{'timestamp':'2019-06-15T23:59:59.999Z'}\n");
-	/* a zone moves the day */
-	assert_build(&c, "{'timestamp':'2019-06-16T01:00:00+02:00'}",
-	    "{'index':{'_index':'vehicles-2019.06.15'}}\n"
-	    "{'timestamp':'2019-06-16T01:00:00+02:00'}\n");
-	/* epoch milliseconds, as a number and as a string */
-	assert_build(&c, "{'timestamp':1560598771639}",
-	    "{'index':{'_index':'vehicles-2019.06.15'}}\n"
-	    "{'timestamp':1560598771639}\n");
-	assert_build(&c, "{'timestamp':'1560598771639'}",
-	    "{'index':{'_index':'vehicles-2019.06.15'}}\n"
-	    "{'timestamp':'1560598771639'}\n");
-	assert_build(&c, "{'x':1}",
-	    "REJECT: missing date for the index pattern: timestamp");
-	assert_build(&c, "{'timestamp':'2019-02-29'}",
-	    "REJECT: bad date for the index pattern: timestamp");
-	/* @metadata.es._index wins */
-	assert_build(&c, "{'@metadata':{'es':{'_index':'fixed'}}}",
-	    "{'index':{'_index':'fixed'}}\n{}\n");
+	table_begin();
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_build(&c, cases[i][0], cases[i][1]);
+	table_end();
 	c = conf(NULL);
 	assert_build(
 	    &c, "{}", "REJECT: no index: no -i and no @metadata.es._index");
