@@ -2,7 +2,6 @@
 /* The arena: blocks of 64 KiB, the first kept across resets. */
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "arena.h"
 #include "xalloc.h"
@@ -11,14 +10,9 @@
 
 struct ablock {
 	struct ablock *next;
-	size_t size, used;
+	size_t size;
 	/* data follows, 16-byte aligned by the header size */
 	max_align_t data[];
-};
-
-struct arena {
-	struct ablock *head; /* current block, most recent first */
-	struct ablock *first; /* kept across resets */
 };
 
 static struct ablock *
@@ -28,8 +22,15 @@ ablock_new(size_t size)
 
 	b->next = NULL;
 	b->size = size;
-	b->used = 0;
 	return b;
+}
+
+static void
+use_block(struct arena *a, struct ablock *b)
+{
+	a->head = b;
+	a->next = (char *)b->data;
+	a->end = a->next + b->size;
 }
 
 struct arena *
@@ -37,7 +38,8 @@ arena_new(void)
 {
 	struct arena *a = xmalloc(sizeof(*a));
 
-	a->first = a->head = ablock_new(ARENA_BLOCK);
+	a->first = ablock_new(ARENA_BLOCK);
+	use_block(a, a->first);
 	return a;
 }
 
@@ -50,9 +52,8 @@ arena_reset(struct arena *a)
 		next = b->next;
 		free(b);
 	}
-	a->head = a->first;
-	a->first->used = 0;
 	a->first->next = NULL;
+	use_block(a, a->first);
 }
 
 void
@@ -66,36 +67,25 @@ arena_free(struct arena *a)
 }
 
 void *
-arena_alloc(struct arena *a, size_t n)
+arena_alloc_slow(struct arena *a, size_t n)
 {
-	struct ablock *b = a->head;
 	void *p;
 
 	/* before rounding up: a size near SIZE_MAX would wrap to 0 */
-	if (n > SIZE_MAX - sizeof(*b) - 7)
+	if (n > SIZE_MAX - sizeof(struct ablock) - 7)
 		xdie_oom();
 	n = (n + 7) & ~(size_t)7;
 	if (n == 0)
 		n = 8;
-	if (b->size - b->used < n) {
-		size_t size = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
+	if ((size_t)(a->end - a->next) < n) {
+		/* a new block; what is left of the current one is not used */
+		struct ablock *b =
+		    ablock_new(n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK);
 
-		b = ablock_new(size);
 		b->next = a->head;
-		a->head = b;
+		use_block(a, b);
 	}
-	p = (char *)b->data + b->used;
-	b->used += n;
+	p = a->next;
+	a->next += n;
 	return p;
-}
-
-char *
-arena_memdup(struct arena *a, const void *p, size_t n)
-{
-	char *s = arena_alloc(a, n + 1);
-
-	if (n)
-		memcpy(s, p, n);
-	s[n] = '\0';
-	return s;
 }

@@ -1211,39 +1211,6 @@ test_hostile_fixture(void **state)
 	free(data);
 }
 
-/* ---- the arena ---- */
-
-static void
-test_arena_reuse(void **state)
-{
-	struct arena *a = arena_new();
-	char *first, *p;
-	int i, round;
-
-	(void)state;
-	first = arena_alloc(a, 10);
-	for (round = 0; round < 50; round++) {
-		arena_reset(a);
-		p = arena_alloc(a, 10);
-		/* the first block is kept and used again */
-		assert_ptr_equal(p, first);
-		for (i = 0; i < 10000; i++) {
-			p = arena_alloc(a, (size_t)(i % 97));
-			assert_non_null(p);
-			assert_int_equal((uintptr_t)p % 8, 0);
-			memset(p, 0xA5, (size_t)(i % 97));
-		}
-	}
-	p = arena_memdup(a, "abc", 3);
-	assert_string_equal(p, "abc");
-	p = arena_memdup(a, NULL, 0);
-	assert_string_equal(p, "");
-	/* zero-size allocations are distinct */
-	assert_ptr_not_equal(arena_alloc(a, 0), arena_alloc(a, 0));
-	arena_free(a);
-	arena_free(NULL);
-}
-
 static void
 test_arena_large(void **state)
 {
@@ -1329,7 +1296,6 @@ main(void)
 	    cmocka_unit_test(test_large_documents),
 	    cmocka_unit_test(test_reuse_after_failure),
 	    cmocka_unit_test(test_hostile_fixture),
-	    cmocka_unit_test(test_arena_reuse),
 	    cmocka_unit_test(test_arena_large),
 	    cmocka_unit_test(test_arena_overflow_dies),
 	};
