@@ -14,20 +14,10 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/hash.h"
 #include "common/jsonx.h"
 #include "common/ndjson.h"
 #include "tests/fuzz/fuzz.h"
-
-static uint64_t
-fnv(const uint8_t *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ULL;
-	return h;
-}
 
 /* Before each read(2) the reader calls feed(), which writes the next
  * piece; at the end it closes the write end. */
@@ -97,7 +87,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const size_t limits[] = {
 	    0, 1, 2, 3, 16, 100, 1023, 1024, 1025, 4096};
-	uint64_t h = fnv(data, size);
+	uint64_t h = fnv1a64(data, size);
 	size_t max_line =
 	    h % 3 == 0 ? (size_t)(h >> 8) % 300 : limits[(h >> 8) % 10];
 	struct feeder f;

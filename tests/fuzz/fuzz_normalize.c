@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/hash.h"
 #include "common/jsonx.h"
 #include "cmd/vnorm/merge.h"
 #include "cmd/vnorm/normalize.h"
@@ -74,17 +75,6 @@ static struct buf out1, out2, merged;
 static unsigned long n_docs, n_members;
 static bool es_id;
 
-static uint64_t
-fnv(const uint8_t *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ULL;
-	return h;
-}
-
 /* One compact JSON object, no key twice at the top level. */
 static void
 check_doc(const struct buf *b)
@@ -141,7 +131,7 @@ on_merged(void *arg, const struct vdoc *doc, unsigned members)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint64_t h = fnv(data, size);
+	uint64_t h = fnv1a64(data, size);
 	unsigned conf_ix = (unsigned)(h & 3);
 	struct vnorm *vn;
 	struct merger *mg;

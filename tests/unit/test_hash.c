@@ -20,11 +20,21 @@ test_fnv1a32(void **state)
 	assert_int_equal(fnv1a32("\xff\0", 2), 0x6e1e20cau);
 }
 
+static void
+test_fnv1a64(void **state)
+{
+	(void)state;
+	assert_true(fnv1a64("", 0) == 0xcbf29ce484222325u);
+	assert_true(fnv1a64("a", 1) == 0xaf63dc4c8601ec8cu);
+	assert_true(fnv1a64("foobar", 6) == 0x85944171f73967e8u);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fnv1a32),
+	    cmocka_unit_test(test_fnv1a64),
 	};
 
 	return cmocka_run_group_tests_name("hash", tests, NULL, NULL);
