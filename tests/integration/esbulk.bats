@@ -432,6 +432,39 @@ fake_gap() {
     fake_stop
 }
 
+@test "fake: SIGINT while a batch waits for the server to come back: exit 1, the documents rejected" {
+    local fifo=$BATS_TEST_TMPDIR/in err=$BATS_TEST_TMPDIR/err rej=$BATS_TEST_TMPDIR/rej pid i
+    fake_start gone
+    mkfifo "$fifo"
+    esbulk -u "$FAKE_URL" -i v --linger-ms 50 --max-retry-time 3 --rejects "$rej" \
+        --stats 0 "$fifo" 2>"$err" &
+    pid=$!
+    exec 5>"$fifo"
+    head -n 5 "$DOCS" >&5
+    for ((i = 0; i < 100; i++)); do
+        [[ $(fake_stat indexed) == 5 ]] && break
+        sleep 0.05
+    done
+    assert_equal "$(fake_stat indexed)" 5
+    fake_stop
+    sed -n 6,8p "$DOCS" >&5
+    for ((i = 0; i < 100; i++)); do
+        grep -q 'retry 1 of 3 documents' "$err" && break
+        sleep 0.05
+    done
+    grep -q 'retry 1 of 3 documents' "$err" || fail "no retry: $(cat "$err")"
+    kill -INT "$pid"
+    status=0
+    wait "$pid" || status=$?
+    exec 5>&-
+    # the retries go on until --max-retry-time, then the documents are
+    # given up: not delivered, so exit 1, with the reason
+    assert_equal "$status" 1
+    assert_equal "$(stats_field "$err" out)" 5
+    assert_equal "$(jq -r '.error.reason' "$rej" | grep -c '^gave up after')" 3
+    grep -q 'POST /_bulk: gave up after' "$err" || fail "$(cat "$err")"
+}
+
 @test "fake: slow answers: a partial batch goes out after --linger-ms; a full pipeline stops the reading" {
     fake_start slow --delay-ms 1000
     local fifo=$BATS_TEST_TMPDIR/in pid i
