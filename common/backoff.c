@@ -8,17 +8,24 @@
 #include "banned.h"
 
 /* xorshift64*: small, fast, and good enough to spread reconnects. */
-static uint64_t
-default_rng(void *arg)
+uint64_t
+backoff_random(uint64_t *state)
 {
-	struct backoff *b = arg;
-	uint64_t x = b->state;
+	uint64_t x = *state;
 
 	x ^= x >> 12;
 	x ^= x << 25;
 	x ^= x >> 27;
-	b->state = x;
+	*state = x;
 	return x * 0x2545F4914F6CDD1DULL;
+}
+
+static uint64_t
+default_rng(void *arg)
+{
+	struct backoff *b = arg;
+
+	return backoff_random(&b->state);
 }
 
 static uint64_t
@@ -40,6 +47,12 @@ seed(void)
 }
 
 void
+backoff_seed(uint64_t *state)
+{
+	*state = seed();
+}
+
+void
 backoff_init(struct backoff *b, unsigned base_ms, unsigned cap_ms)
 {
 	b->base_ms = base_ms > 0 ? base_ms : 1;
@@ -57,27 +70,48 @@ backoff_set_rng(struct backoff *b, backoff_rng_fn rng, void *arg)
 	b->rng_arg = arg;
 }
 
+static unsigned
+ceiling(unsigned base_ms, unsigned cap_ms, unsigned attempt)
+{
+	uint64_t c = base_ms;
+	unsigned i;
+
+	for (i = 0; i < attempt && c < cap_ms; i++)
+		c *= 2;
+	return c < cap_ms ? (unsigned)c : cap_ms;
+}
+
 unsigned
 backoff_ceiling_ms(const struct backoff *b)
 {
-	uint64_t c = b->base_ms;
-	unsigned i;
+	return ceiling(b->base_ms, b->cap_ms, b->attempt);
+}
 
-	for (i = 0; i < b->attempt && c < b->cap_ms; i++)
-		c *= 2;
-	return c < b->cap_ms ? (unsigned)c : b->cap_ms;
+unsigned
+backoff_draw_ms(unsigned base_ms, unsigned cap_ms, unsigned attempt, uint64_t r)
+{
+	uint64_t c;
+
+	if (base_ms == 0)
+		base_ms = 1;
+	if (cap_ms < base_ms)
+		cap_ms = base_ms;
+	c = ceiling(base_ms, cap_ms, attempt);
+	/* The modulo bias is below 2^-32 here: irrelevant for a delay. */
+	return (unsigned)(r % (c + 1));
 }
 
 unsigned
 backoff_next_ms(struct backoff *b)
 {
-	uint64_t r, ceiling = backoff_ceiling_ms(b);
+	uint64_t r;
+	unsigned ms;
 
 	r = b->rng != NULL ? b->rng(b->rng_arg) : default_rng(b);
+	ms = backoff_draw_ms(b->base_ms, b->cap_ms, b->attempt, r);
 	if (b->attempt < UINT32_MAX)
 		b->attempt++;
-	/* The modulo bias is below 2^-32 here: irrelevant for a delay. */
-	return (unsigned)(r % (ceiling + 1));
+	return ms;
 }
 
 void

@@ -42,4 +42,18 @@ unsigned backoff_ceiling_ms(const struct backoff *b);
 /* After a success: the next wait starts from the base again. */
 void backoff_reset(struct backoff *b);
 
+/*
+ * The wait after attempt earlier waits, drawn from the random bits r:
+ * uniform in [0, min(cap, base * 2^attempt)].  What backoff_next_ms()
+ * hands out, without the state, for callers that keep the attempt
+ * count themselves (common/retry.h).
+ */
+unsigned backoff_draw_ms(
+    unsigned base_ms, unsigned cap_ms, unsigned attempt, uint64_t r);
+
+/* A generator seeded from the clock and the pid, in *state. */
+void backoff_seed(uint64_t *state);
+/* The next 64 random bits of that generator. */
+uint64_t backoff_random(uint64_t *state);
+
 #endif

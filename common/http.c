@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* HTTP helpers over libcurl: URLs, authentication, retry classes, options. */
+/* HTTP helpers over libcurl: URLs, authentication, options, messages. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,41 +191,6 @@ http_auth_header(
 		break;
 	}
 	buf_free(&up);
-}
-
-enum http_class
-http_classify(CURLcode rc, long status)
-{
-	switch (rc) {
-	case CURLE_OK:
-		break;
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-	case CURLE_NOT_BUILT_IN:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_SSL_CRL_BADFILE:
-	case CURLE_SSL_ENGINE_NOTFOUND:
-	case CURLE_SSL_ENGINE_SETFAILED:
-	case CURLE_FUNCTION_NOT_FOUND:
-	case CURLE_BAD_FUNCTION_ARGUMENT:
-	case CURLE_OUT_OF_MEMORY:
-	case CURLE_LOGIN_DENIED:
-	case CURLE_FILESIZE_EXCEEDED:
-		return HTTP_FAIL;
-	default:
-		/* refused, reset, timed out, name not resolved (yet),
-		 * empty reply: the server or the path to it may come back */
-		return HTTP_RETRY;
-	}
-	if (status >= 200 && status < 300)
-		return HTTP_OK;
-	if (status == 408 || status == 429 || status >= 500 || status == 0)
-		return HTTP_RETRY;
-	return HTTP_FAIL;
 }
 
 CURLcode

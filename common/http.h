@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * HTTP for the tools that talk to Elasticsearch, OpenSearch and Kibana:
- * base URLs, authentication headers, retry classes (pure), and the libcurl
- * settings every request shares: TLS verified unless told otherwise,
- * keep-alive, no signals, bounded times.
+ * base URLs, authentication headers (pure), and the libcurl settings every
+ * request shares: TLS verified unless told otherwise, keep-alive, no
+ * signals, bounded times.  Whether and when to try again is
+ * common/retry.h's.
  *
  * Kept apart from the rest of libcommon.a: only the programs that call
  * into it link libcurl.
@@ -64,20 +65,6 @@ const char *http_auth_name(enum http_auth a);
  */
 void http_auth_header(
     struct buf *b, enum http_auth a, const char *user, const char *secret);
-
-/* ---- outcomes (pure) ---- */
-
-enum http_class {
-	HTTP_OK, /* 2xx */
-	HTTP_RETRY, /* worth another try: transport errors, 408, 429, 5xx */
-	HTTP_FAIL, /* will fail again: other 4xx, TLS and URL errors */
-};
-
-/*
- * Classify a finished transfer: curl's result code (CURLE_OK when the
- * server answered) and the HTTP status (0 when there was none).
- */
-enum http_class http_classify(CURLcode rc, long status);
 
 /* ---- libcurl ---- */
 

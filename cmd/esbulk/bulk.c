@@ -9,6 +9,7 @@
 
 #include "common/buf.h"
 #include "common/jsonx.h"
+#include "common/retry.h"
 #include "common/xalloc.h"
 #include "bulk.h"
 #include "common/banned.h"
@@ -704,13 +705,19 @@ bulk_parse_response(struct arena *a, const char *body, size_t len, size_t n,
 enum bulk_verdict
 bulk_verdict(const struct bulk_result *r, enum bulk_op op)
 {
-	if (r->status >= 200 && r->status < 300)
-		return BULK_DONE;
+	struct retry_outcome o = {RETRY_ITEM, CURLE_OK, r->status, -1};
+
+	/* create: the document is there already, as a retry may find it */
 	if (r->status == 409 && op == BULK_OP_CREATE)
 		return BULK_DONE;
-	if (r->status == 429 || r->status == 408 || r->status >= 500)
+	switch (retry_classify(&o)) {
+	case RETRY_DONE:
+		return BULK_DONE;
+	case RETRY_AGAIN:
 		return BULK_RETRY;
-	return BULK_REJECT;
+	default:
+		return BULK_REJECT;
+	}
 }
 
 static void

@@ -136,6 +136,8 @@ enum bulk_verdict {
 	BULK_REJECT, /* the server will never take it as it is */
 };
 
+/* The verdict on one item: retry_classify() (common/retry.h) on its
+ * status, and 409 to a create is done. */
 enum bulk_verdict bulk_verdict(const struct bulk_result *r, enum bulk_op op);
 
 /*

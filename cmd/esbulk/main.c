@@ -417,11 +417,8 @@ main(int argc, char **argv)
 	sc.tls = &o.tls;
 	sc.timeout_ms = (long)(o.timeout_s * 1000);
 	sc.workers = (unsigned)o.workers;
-	sc.max_retry_s = o.max_retry_s;
-	sc.backoff_base_ms = o.backoff_max_s * 1000 < 100
-	    ? (unsigned)(o.backoff_max_s * 1000)
-	    : 100;
-	sc.backoff_cap_ms = (unsigned)(o.backoff_max_s * 1000);
+	retry_policy_init(
+	    &sc.retry, o.max_retry_s, o.backoff_max_s, o.timeout_s);
 	sc.op = o.bulk.op;
 	cb.arg = &r;
 	cb.indexed = on_indexed;
@@ -448,8 +445,9 @@ main(int argc, char **argv)
 		loop(&r);
 		rc = finish(&r);
 	} else {
-		/* a signal before the first line (-1) is a clean stop */
-		rc = rc < 0 ? 0 : 1;
+		/* stopped by a signal before the server answered (-1): no
+		 * document was sent, which is no success either */
+		rc = 1;
 		stats_final(r.st);
 		(void)reject_close(r.rej);
 	}

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -15,6 +16,7 @@
 #include "common/http.h"
 #include "common/jsonx.h"
 #include "common/log.h"
+#include "common/retry.h"
 #include "common/stats.h"
 #include "common/xalloc.h"
 #include "bulk.h"
@@ -32,6 +34,7 @@ struct slot {
 	struct buf gz;
 	char errbuf[CURL_ERROR_SIZE];
 	double t0;
+	double retry_after; /* the answer's Retry-After in seconds, or -1 */
 	bool cut; /* response over RESPONSE_MAX */
 };
 
@@ -44,7 +47,8 @@ struct sender {
 	struct bulk_batch *qhead, *qtail; /* waiting to be sent */
 	size_t queued, inflight;
 	size_t rr; /* next URL */
-	struct backoff bo;
+	uint64_t rng; /* jitter of the waits */
+	double sync_retry_after; /* sender_request()'s Retry-After, or -1 */
 	z_stream z;
 	bool zinit;
 	struct arena *arena;
@@ -56,6 +60,19 @@ struct sender {
 	uint64_t *retries, *throttled, *splits, *requests, *latency,
 	    *latency_max;
 };
+
+/* Keep the Retry-After of an answer in *arg (seconds, -1: none). */
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	double *retry_after = arg;
+
+	n *= size;
+	if (n > 12 && strncasecmp(p, "Retry-After:", 12) == 0 &&
+	    retry_after_parse(p + 12, n - 12, time(NULL), retry_after) < 0)
+		*retry_after = -1;
+	return n;
+}
 
 static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
@@ -96,6 +113,8 @@ sender_new(const struct sender_conf *conf, const struct sender_cb *cb,
 		curl_easy_setopt(sl->h, CURLOPT_HTTPHEADER, conf->bulk_headers);
 		curl_easy_setopt(sl->h, CURLOPT_WRITEFUNCTION, on_body);
 		curl_easy_setopt(sl->h, CURLOPT_WRITEDATA, sl);
+		curl_easy_setopt(sl->h, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(sl->h, CURLOPT_HEADERDATA, &sl->retry_after);
 		curl_easy_setopt(sl->h, CURLOPT_ERRORBUFFER, sl->errbuf);
 		curl_easy_setopt(sl->h, CURLOPT_PRIVATE, sl);
 		if (conf->gzip)
@@ -103,7 +122,9 @@ sender_new(const struct sender_conf *conf, const struct sender_cb *cb,
 	}
 	http_easy_setup(s->sync, conf->tls, conf->timeout_ms, "esbulk");
 	curl_easy_setopt(s->sync, CURLOPT_HTTPHEADER, conf->json_headers);
-	backoff_init(&s->bo, conf->backoff_base_ms, conf->backoff_cap_ms);
+	curl_easy_setopt(s->sync, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(s->sync, CURLOPT_HEADERDATA, &s->sync_retry_after);
+	backoff_seed(&s->rng);
 	s->arena = arena_new();
 	s->retries = stats_counter(st, "retries");
 	s->throttled = stats_counter(st, "throttled");
@@ -169,6 +190,12 @@ size_t
 sender_pending(const struct sender *s)
 {
 	return s->queued + s->inflight;
+}
+
+const struct retry_policy *
+sender_retry_policy(const struct sender *s)
+{
+	return &s->c.retry;
 }
 
 bool
@@ -249,6 +276,7 @@ start(struct sender *s, struct slot *sl, struct bulk_batch *b)
 {
 	const char *body = b->body.data;
 	size_t len = b->body.len;
+	long timeout_ms = s->c.timeout_ms;
 	CURLMcode mc;
 
 	buf_reset(&s->url);
@@ -264,6 +292,14 @@ start(struct sender *s, struct slot *sl, struct bulk_batch *b)
 	buf_reset(&sl->resp);
 	sl->cut = false;
 	sl->errbuf[0] = '\0';
+	sl->retry_after = -1;
+	sl->t0 = mono_now();
+	/* a batch sent again has what is left of its retry time */
+	if (b->first_fail > 0)
+		timeout_ms =
+		    (long)(retry_bound_s(&s->c.retry, sl->t0 - b->first_fail) *
+			1000);
+	curl_easy_setopt(sl->h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(sl->h, CURLOPT_URL, buf_cstr(&s->url));
 	curl_easy_setopt(sl->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(sl->h, CURLOPT_POSTFIELDS, body);
@@ -272,7 +308,6 @@ start(struct sender *s, struct slot *sl, struct bulk_batch *b)
 		return -1;
 	}
 	sl->b = b;
-	sl->t0 = mono_now();
 	s->inflight++;
 	b->attempt++;
 	log_debug("POST /_bulk: %zu documents, %zu bytes%s", b->n, len,
@@ -339,15 +374,25 @@ due_ms(const struct sender *s)
 	return (int)(soonest * 1000.0) + 1;
 }
 
-/* Send b again later, or give up on it. */
-static void
-retry_later(struct sender *s, struct bulk_batch *b, const char *why, bool loud)
+/* What retry_decide() says of outcome o of b's last try. */
+static struct retry_decision
+decide(struct sender *s, const struct bulk_batch *b,
+    const struct retry_outcome *o, double now)
 {
-	double now = mono_now(), wait;
+	return retry_decide(&s->c.retry, o, b->attempt,
+	    b->first_fail > 0 ? now - b->first_fail : 0,
+	    backoff_random(&s->rng));
+}
 
+/* Send b again after the wait of d, or give up on it (why: its last
+ * outcome in words). */
+static void
+retry_later(struct sender *s, struct bulk_batch *b,
+    const struct retry_decision *d, double now, const char *why, bool loud)
+{
 	if (b->first_fail == 0)
 		b->first_fail = now;
-	if (now - b->first_fail >= s->c.max_retry_s) {
+	if (d->cls != RETRY_AGAIN) {
 		buf_reset(&s->reason);
 		buf_printf(&s->reason, "gave up after %u tries in %.0f s: %s",
 		    b->attempt, now - b->first_fail, why);
@@ -356,18 +401,18 @@ retry_later(struct sender *s, struct bulk_batch *b, const char *why, bool loud)
 		refuse_all(s, b, buf_cstr(&s->reason), NULL, 0, true);
 		return;
 	}
-	s->bo.attempt = b->attempt > 0 ? b->attempt - 1 : 0;
-	wait = backoff_next_ms(&s->bo) / 1000.0;
-	if (now + wait > b->first_fail + s->c.max_retry_s)
-		wait = b->first_fail + s->c.max_retry_s - now;
-	b->not_before = now + wait;
+	b->not_before = now + d->wait_s;
 	*s->retries += b->n;
 	if (loud)
-		log_warn("POST /_bulk: %s: retry %u of %zu documents in %.1f s",
-		    why, b->attempt, b->n, wait);
+		log_warn(
+		    "POST /_bulk: %s: retry %u of %zu documents in %.1f s%s",
+		    why, b->attempt, b->n, d->wait_s,
+		    d->server_asked ? " (Retry-After)" : "");
 	else
-		log_info("POST /_bulk: %s: retry %u of %zu documents in %.1f s",
-		    why, b->attempt, b->n, wait);
+		log_info(
+		    "POST /_bulk: %s: retry %u of %zu documents in %.1f s%s",
+		    why, b->attempt, b->n, d->wait_s,
+		    d->server_asked ? " (Retry-After)" : "");
 	enqueue(s, b);
 }
 
@@ -376,8 +421,10 @@ static void
 items_done(struct sender *s, struct slot *sl, struct bulk_batch *b)
 {
 	struct bulk_batch *again = NULL;
+	struct retry_outcome o = {RETRY_ITEM, CURLE_OK, 0, -1};
+	struct retry_decision d;
+	double now;
 	size_t i;
-	int retry_status = 0;
 
 	if (b->n > s->rescap) {
 		s->rescap = b->n;
@@ -386,7 +433,12 @@ items_done(struct sender *s, struct slot *sl, struct bulk_batch *b)
 	buf_reset(&s->why);
 	if (bulk_parse_response(s->arena, sl->resp.data, sl->resp.len, b->n,
 		s->res, &s->why) < 0) {
-		retry_later(s, b, buf_cstr(&s->why), true);
+		/* an answer that cannot be read: as if there were none */
+		o.level = RETRY_REQUEST;
+		o.rc = CURLE_WEIRD_SERVER_REPLY;
+		now = mono_now();
+		d = decide(s, b, &o, now);
+		retry_later(s, b, &d, now, buf_cstr(&s->why), true);
 		return;
 	}
 	for (i = 0; i < b->n; i++) {
@@ -404,7 +456,7 @@ items_done(struct sender *s, struct slot *sl, struct bulk_batch *b)
 				again->attempt = b->attempt;
 				again->first_fail = b->first_fail;
 				again->born = b->born;
-				retry_status = r->status;
+				o.status = r->status;
 				buf_reset(&s->why);
 				buf_printf(&s->why, "HTTP %d", r->status);
 				if (r->type != NULL)
@@ -423,8 +475,9 @@ items_done(struct sender *s, struct slot *sl, struct bulk_batch *b)
 	}
 	bulk_batch_free(b);
 	if (again != NULL) {
-		(void)retry_status;
-		retry_later(s, again, buf_cstr(&s->why), false);
+		now = mono_now();
+		d = decide(s, again, &o, now);
+		retry_later(s, again, &d, now, buf_cstr(&s->why), false);
 	}
 }
 
@@ -432,25 +485,35 @@ static void
 finished(struct sender *s, struct slot *sl, CURLcode rc)
 {
 	struct bulk_batch *b = sl->b, *lo, *hi;
-	long status = 0;
-	double lat = mono_now() - sl->t0;
-	enum http_class cls;
+	struct retry_outcome o = {RETRY_REQUEST, rc, 0, sl->retry_after};
+	struct retry_decision d;
+	double now = mono_now(), lat = now - sl->t0;
 
 	curl_multi_remove_handle(s->multi, sl->h);
 	sl->b = NULL;
 	s->inflight--;
-	curl_easy_getinfo(sl->h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(sl->h, CURLINFO_RESPONSE_CODE, &o.status);
 	(*s->requests)++;
 	s->lat_total += lat * 1000.0;
 	*s->latency = (uint64_t)(s->lat_total / (double)*s->requests + 0.5);
 	if ((uint64_t)(lat * 1000.0 + 0.5) > *s->latency_max)
 		*s->latency_max = (uint64_t)(lat * 1000.0 + 0.5);
 	if (sl->cut)
-		rc = CURLE_WRITE_ERROR;
-	cls = http_classify(rc, status);
+		o.rc = CURLE_WRITE_ERROR;
 	buf_reset(&s->why);
-	http_error_text(&s->why, rc, status, sl->errbuf);
-	if (rc == CURLE_OK && status == 413) {
+	http_error_text(&s->why, o.rc, o.status, sl->errbuf);
+	d = decide(s, b, &o, now);
+	switch (d.cls) {
+	case RETRY_DONE:
+		items_done(s, sl, b);
+		break;
+	case RETRY_AGAIN:
+	case RETRY_GIVE_UP:
+		if (o.status == 429)
+			(*s->throttled)++;
+		retry_later(s, b, &d, now, buf_cstr(&s->why), true);
+		break;
+	case RETRY_SPLIT:
 		if (b->n > 1) {
 			(*s->splits)++;
 			log_info(
@@ -468,20 +531,14 @@ finished(struct sender *s, struct slot *sl, CURLcode rc)
 			    "request too large for the server (HTTP 413)",
 			    s->extra.data, s->extra.len, false);
 		}
-	} else if (cls == HTTP_OK) {
-		items_done(s, sl, b);
-	} else if (cls == HTTP_RETRY) {
-		if (status == 429)
-			(*s->throttled)++;
-		retry_later(s, b, buf_cstr(&s->why), true);
-	} else if (rc != CURLE_OK || status == 401 || status == 403) {
-		/* wrong credentials, certificates or URL: every request
-		 * would fail the same way */
+		break;
+	case RETRY_FAIL_ALL:
+		/* wrong credentials, certificates or URL */
 		buf_reset(&s->reason);
 		buf_reset(&s->extra);
-		bulk_request_error(s->arena, status, sl->resp.data,
+		bulk_request_error(s->arena, o.status, sl->resp.data,
 		    sl->resp.len, &s->reason, &s->extra);
-		if (rc != CURLE_OK) {
+		if (o.rc != CURLE_OK) {
 			buf_reset(&s->reason);
 			buf_adds(&s->reason, buf_cstr(&s->why));
 		}
@@ -491,16 +548,18 @@ finished(struct sender *s, struct slot *sl, CURLcode rc)
 		buf_reset(&s->why);
 		buf_printf(&s->why, "not indexed: %s", buf_cstr(&s->reason));
 		refuse_all(s, b, buf_cstr(&s->why), NULL, 0, true);
-	} else {
+		break;
+	case RETRY_FAIL:
 		/* the whole request refused for good (400, 404 ...) */
 		buf_reset(&s->reason);
 		buf_reset(&s->extra);
-		bulk_request_error(s->arena, status, sl->resp.data,
+		bulk_request_error(s->arena, o.status, sl->resp.data,
 		    sl->resp.len, &s->reason, &s->extra);
 		log_warn("POST /_bulk: %s (%zu documents rejected)",
 		    buf_cstr(&s->reason), b->n);
 		refuse_all(s, b, buf_cstr(&s->reason), s->extra.data,
 		    s->extra.len, false);
+		break;
 	}
 	if (sl->resp.cap > 4 * 1024 * 1024)
 		buf_free(&sl->resp);
@@ -587,20 +646,22 @@ on_sync_body(char *p, size_t size, size_t n, void *arg)
 	return n;
 }
 
-enum http_class
+enum retry_class
 sender_request(struct sender *s, const char *method, const char *path,
-    const char *body, size_t len, long *status, struct buf *resp,
-    struct buf *err)
+    const char *body, size_t len, double timeout_s, struct retry_outcome *out,
+    struct buf *resp, struct buf *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
-	CURLcode rc;
 	CURL *h = s->sync;
-	enum http_class cls;
+	enum retry_class cls;
 
 	buf_reset(&s->url);
 	http_url_join(&s->url, s->c.urls[s->rr++ % s->c.nurls], path);
 	buf_reset(resp);
-	*status = 0;
+	memset(out, 0, sizeof(*out));
+	out->level = RETRY_REQUEST;
+	s->sync_retry_after = -1;
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(timeout_s * 1000));
 	curl_easy_setopt(h, CURLOPT_URL, buf_cstr(&s->url));
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
@@ -614,12 +675,13 @@ sender_request(struct sender *s, const char *method, const char *path,
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	}
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-	cls = http_classify(rc, *status);
-	if (cls != HTTP_OK) {
+	out->rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+	out->retry_after_s = s->sync_retry_after;
+	cls = retry_classify(out);
+	if (cls != RETRY_DONE) {
 		buf_printf(err, "%s %s: ", method, path);
-		http_error_text(err, rc, *status, errbuf);
+		http_error_text(err, out->rc, out->status, errbuf);
 	}
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	return cls;

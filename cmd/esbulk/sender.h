@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Batches in flight: up to N _bulk requests at once on a libcurl multi
- * handle, per-item outcomes, retries with capped exponential backoff and
- * jitter, 413 splits, giving up after the retry time.
+ * handle, per-item outcomes, retries, 413 splits, giving up after the
+ * retry time.  What to do with each outcome, how long to wait and when to
+ * give up is common/retry.h's retry_decide(); this file carries it out.
  */
 #ifndef IOTPIPE_ESBULK_SENDER_H
 #define IOTPIPE_ESBULK_SENDER_H
@@ -14,6 +15,7 @@
 
 #include "common/buf.h"
 #include "common/http.h"
+#include "common/retry.h"
 #include "common/stats.h"
 #include "bulk.h"
 
@@ -27,8 +29,7 @@ struct sender_conf {
 	const struct http_tls *tls; /* borrowed */
 	long timeout_ms; /* per request */
 	unsigned workers; /* requests in flight */
-	double max_retry_s; /* give up on a document after this */
-	unsigned backoff_base_ms, backoff_cap_ms;
+	struct retry_policy retry; /* waits, --max-retry-time */
 	enum bulk_op op;
 };
 
@@ -76,6 +77,9 @@ void sender_submit(struct sender *s, struct bulk_batch *b);
 int sender_run(struct sender *s, struct curl_waitfd *extra, unsigned nextra,
     int timeout_ms);
 
+/* conf->retry, for the requests outside the batches. */
+const struct retry_policy *sender_retry_policy(const struct sender *s);
+
 /* The server refused our credentials or TLS setup: stop reading. */
 bool sender_fatal(const struct sender *s);
 /* A document was given up (retry time over, or aborted). */
@@ -86,14 +90,16 @@ bool sender_lost(const struct sender *s);
 void sender_abort(struct sender *s, const char *why);
 
 /*
- * One request outside the batches (GET /, PUT _index_template/...) to
- * the next URL in turn, with conf->json_headers, waiting for the answer.
- * body NULL: no body.  Fills *status (0 when there was no answer) and
- * resp; returns the class, with a description of a failure appended to
- * err.
+ * One try of a request outside the batches (GET /, PUT
+ * _index_template/...) to the next URL in turn, with conf->json_headers,
+ * taking at most timeout_s, waiting for the answer.  body NULL: no body.
+ * Fills out (a request's outcome: status 0 when there was no answer,
+ * Retry-After) and resp; returns its class (retry_classify()), with a
+ * description of a failure appended to err.  The caller decides on a
+ * retry with retry_decide() and conf->retry.
  */
-enum http_class sender_request(struct sender *s, const char *method,
-    const char *path, const char *body, size_t len, long *status,
-    struct buf *resp, struct buf *err);
+enum retry_class sender_request(struct sender *s, const char *method,
+    const char *path, const char *body, size_t len, double timeout_s,
+    struct retry_outcome *out, struct buf *resp, struct buf *err);
 
 #endif

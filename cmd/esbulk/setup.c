@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/http.h"
 #include "common/log.h"
+#include "common/retry.h"
 #include "common/sig.h"
 #include "common/xalloc.h"
 #include "bulk.h"
@@ -24,52 +25,61 @@
 
 #define TEMPLATE_MAX (16u * 1024 * 1024)
 
-/* Wait ms milliseconds unless a signal to stop comes.  -1 on a stop. */
+/* Wait until the monotonic time t unless a signal to stop comes.  -1 on
+ * a stop. */
 static int
-nap(unsigned ms)
+nap_until(double t)
 {
 	struct pollfd pfd = {.fd = sig_fd(), .events = POLLIN};
+	double left;
 
-	if (sig_stop)
-		return -1;
-	if (poll(&pfd, 1, (int)ms) > 0)
-		sig_drain();
+	while (!sig_stop && (left = t - mono_now()) > 0)
+		if (poll(&pfd, 1, (int)(left * 1000) + 1) > 0)
+			sig_drain();
 	return sig_stop ? -1 : 0;
 }
 
 /*
- * One setup request with retries, as documents get them: up to
- * --max-retry-time for transport errors, 429 and 5xx.  Returns the
- * class of the last answer; -1 when stopped by a signal.
+ * One setup request with retries, as documents get them
+ * (retry_decide()), the retry time counted from the first try.  Returns
+ * the class of the last answer (RETRY_GIVE_UP when the time was over);
+ * -1 when stopped by a signal, said on stderr.
  */
 static int
 setup_request(const struct setup *r, const char *method, const char *path,
     const char *body, size_t len, long *status, struct buf *resp,
     struct buf *err)
 {
-	struct backoff bo;
-	double t0 = mono_now();
-	enum http_class cls;
-	unsigned ms;
+	const struct retry_policy *p = sender_retry_policy(r->snd);
+	struct retry_outcome out;
+	struct retry_decision d;
+	double t0 = mono_now(), now, timeout = retry_bound_s(p, 0);
+	unsigned attempt;
+	uint64_t rng;
 
-	backoff_init(&bo, 100, (unsigned)(r->o->backoff_max_s * 1000));
-	for (;;) {
+	backoff_seed(&rng);
+	for (attempt = 1;; attempt++) {
 		buf_reset(err);
-		cls = sender_request(
-		    r->snd, method, path, body, len, status, resp, err);
-		if (cls != HTTP_RETRY)
-			break;
-		if (mono_now() - t0 >= r->o->max_retry_s) {
-			buf_printf(
-			    err, ": gave up after %.1f s", mono_now() - t0);
-			break;
-		}
-		ms = backoff_next_ms(&bo);
-		log_warn("%s: retry in %.1f s", buf_cstr(err), ms / 1000.0);
-		if (nap(ms) < 0)
+		(void)sender_request(
+		    r->snd, method, path, body, len, timeout, &out, resp, err);
+		*status = out.status;
+		now = mono_now();
+		d = retry_decide(
+		    p, &out, attempt, now - t0, backoff_random(&rng));
+		if (d.cls == RETRY_GIVE_UP)
+			buf_printf(err, ": gave up after %.1f s", now - t0);
+		if (d.cls != RETRY_AGAIN)
+			return (int)d.cls;
+		log_warn("%s: retry in %.1f s%s", buf_cstr(err), d.wait_s,
+		    d.server_asked ? " (Retry-After)" : "");
+		if (nap_until(now + d.wait_s) < 0) {
+			log_err("%s: stopped by a signal while retrying; no "
+				"document was sent",
+			    buf_cstr(err));
 			return -1;
+		}
+		timeout = d.timeout_s;
 	}
-	return (int)cls;
 }
 
 static void
@@ -100,7 +110,7 @@ setup_detect(const struct setup *r, struct es_server *srv)
 	cls = setup_request(r, "GET", "/", NULL, 0, &status, &resp, &err);
 	if (cls < 0) {
 		rc = -1;
-	} else if (cls == HTTP_OK) {
+	} else if (cls == RETRY_DONE) {
 		buf_reset(&err);
 		if (server_parse_root(
 			r->arena, resp.data, resp.len, srv, &err) < 0) {
@@ -121,7 +131,7 @@ setup_detect(const struct setup *r, struct es_server *srv)
 		buf_reset(&err);
 		if (setup_request(r, "GET",
 			"/_nodes/_local?filter_path=nodes.*.version", NULL, 0,
-			&st2, &resp, &err) == HTTP_OK &&
+			&st2, &resp, &err) == RETRY_DONE &&
 		    server_parse_nodes(r->arena, resp.data, resp.len, srv) == 0)
 			log_info("GET /: HTTP %ld: version from the nodes API",
 			    status);
@@ -209,9 +219,9 @@ setup_template(const struct setup *r, const struct es_server *srv)
 	    &status, &resp, &err);
 	if (cls < 0) {
 		rc = -1;
-	} else if (cls != HTTP_OK && status == 0) {
+	} else if (cls != RETRY_DONE && status == 0) {
 		log_err("%s", buf_cstr(&err));
-	} else if (cls != HTTP_OK) {
+	} else if (cls != RETRY_DONE) {
 		buf_reset(&err);
 		buf_printf(&err, "PUT %s", buf_cstr(&path));
 		describe_failure(r, buf_cstr(&err), status, &resp);

@@ -22,8 +22,8 @@ struct setup {
 /*
  * GET / (with retries as documents get them, up to --max-retry-time):
  * which server and version.  A 4xx other than 401 leaves the defaults
- * (Elasticsearch 8, with a warning).  Returns 0, 1 on failure (said on
- * stderr), or -1 when a signal stopped it.
+ * (Elasticsearch 8, with a warning).  Returns 0, 1 on failure, or -1
+ * when a signal stopped it while it retried; either said on stderr.
  */
 int setup_detect(const struct setup *r, struct es_server *srv);
 

@@ -78,6 +78,36 @@ EOF
     [[ $stderr == *"gave up after"* ]] || fail "$stderr"
 }
 
+@test "--max-retry-time is the bound it says: no wait runs past it" {
+    local t0 t1
+    # the default --backoff-max (30 s) draws waits far beyond 3 s
+    t0=$EPOCHREALTIME
+    run --separate-stderr esbulk -u "$DEAD" -i x --max-retry-time 3 </dev/null
+    t1=$EPOCHREALTIME
+    assert_equal "$status" 1
+    [[ $stderr == *"gave up after"* ]] || fail "$stderr"
+    # a refused connection fails at once: the last try is at 3 s
+    awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a >= 2.9 && b - a < 4) }' ||
+        fail "gave up after $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s"
+}
+
+@test "SIGINT while retrying the first connection: exit 1 with a message" {
+    local err=$BATS_TEST_TMPDIR/err pid i
+    esbulk -u "$DEAD" -i x --max-retry-time 60 </dev/null 2>"$err" &
+    pid=$!
+    for ((i = 0; i < 100; i++)); do
+        grep -q 'retry in' "$err" && break
+        sleep 0.05
+    done
+    grep -q 'retry in' "$err" || fail "no retry: $(cat "$err")"
+    kill -INT "$pid"
+    status=0
+    wait "$pid" || status=$?
+    assert_equal "$status" 1
+    grep -q 'GET /: .*stopped by a signal while retrying; no document was sent' "$err" ||
+        fail "$(cat "$err")"
+}
+
 @test "secrets never show: not in URLs, errors or -vv output" {
     local pwfile=$BATS_TEST_TMPDIR/pw
     printf 's3cr3t-file\n' >"$pwfile"

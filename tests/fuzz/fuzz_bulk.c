@@ -3,7 +3,8 @@
  * libFuzzer target for esbulk's pure parts: an input line through the
  * _bulk request builder (the action and source must be one line each, and
  * the source must parse as JSON without "@metadata"), and the same bytes
- * as a _bulk response for 1 to 4 actions and as a template file.
+ * as a _bulk response for 1 to 4 actions, as a template file and as the
+ * value of a Retry-After header.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include "cmd/esbulk/server.h"
 #include "common/buf.h"
 #include "common/jsonx.h"
+#include "common/retry.h"
 #include "tests/fuzz/fuzz.h"
 
 static struct arena *arena, *check;
@@ -51,6 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct bulk_result res[4];
 	struct buf err = BUF_INIT, out = BUF_INIT;
 	struct es_server srv = {false, 8, 0, "8.0.0"};
+	double after;
 	size_t n;
 
 	if (arena == NULL) {
@@ -97,5 +100,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	buf_free(&err);
 	buf_free(&out);
+	if (retry_after_parse(p, size, 784111777, &after) == 0)
+		CHECK(after >= 0 && after <= 31536000);
 	return 0;
 }

@@ -370,6 +370,101 @@ bad_docs() {
     fake_stop
 }
 
+# fake_gap N SECONDS: the Nth _bulk request (from 0) came at least SECONDS
+# after the one before; else fail with the gap.
+fake_gap() {
+    local gap
+    gap=$(curl -fsS "$FAKE_URL/_fake/stats" | jq ".bulk_times | .[$1] - .[$1 - 1]")
+    jq -en --argjson g "$gap" "\$g >= $2" >/dev/null ||
+        fail "request $1 came $gap s after the one before, not $2 s"
+}
+
+@test "fake: Retry-After on 503 and 429, in seconds and as an HTTP-date, is waited for" {
+    local err=$BATS_TEST_TMPDIR/err
+    head -n 10 "$DOCS" >"$BATS_TEST_TMPDIR/in"
+    # without it, --backoff-max 0.1 would send again within 0.1 s
+    fake_start retry-after --request-status 503:1,429:1 --retry-after 2
+    esb -u "$FAKE_URL" -i v --backoff-max 0.1 --stats 0 "$BATS_TEST_TMPDIR/in"
+    assert_success
+    assert_equal "$(fake_stat indexed)" 10
+    assert_equal "$(fake_stat bulk_requests)" 3
+    fake_gap 1 1.9
+    fake_gap 2 1.9
+    [[ $stderr == *"HTTP 503: retry 1 of 10 documents in 2.0 s (Retry-After)"* ]] || fail "$stderr"
+    [[ $stderr == *"HTTP 429: retry 2 of 10 documents in 2.0 s (Retry-After)"* ]] || fail "$stderr"
+    assert_equal "$(stats_field "$err" throttled)" 1
+    fake_stop
+    # the date is whole seconds: 3 s from now is more than 2 s from now
+    fake_start retry-after-date --request-status 429:1 --retry-after 3 --retry-after-date
+    esb -u "$FAKE_URL" -i v --backoff-max 0.1 --stats 0 "$BATS_TEST_TMPDIR/in"
+    assert_success
+    assert_equal "$(fake_stat indexed)" 10
+    fake_gap 1 1.9
+    [[ $stderr == *"(Retry-After)"* ]] || fail "$stderr"
+    fake_stop
+}
+
+@test "fake: --max-retry-time bounds a long Retry-After and a request that gets no answer" {
+    local rej=$BATS_TEST_TMPDIR/rej t0 t1
+    head -n 10 "$DOCS" >"$BATS_TEST_TMPDIR/in"
+    # an hour asked, 2 s allowed: the last try at 2 s, then given up
+    fake_start cap --request-status 503:1000 --retry-after 3600
+    t0=$EPOCHREALTIME
+    esb -u "$FAKE_URL" -i v --max-retry-time 2 --stats 0 --rejects "$rej" \
+        "$BATS_TEST_TMPDIR/in"
+    t1=$EPOCHREALTIME
+    assert_equal "$status" 1
+    awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a >= 1.9 && b - a < 3.5) }' ||
+        fail "gave up after $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s"
+    assert_equal "$(jq -r '.error.reason' "$rej" | grep -c '^gave up after .*HTTP 503')" 10
+    fake_stop
+    # a 503, then no answer at all: the try is cut at the end of the
+    # retry time, not at --timeout (60 s)
+    fake_start stall --request-status 503:1 --stall-after 1
+    t0=$EPOCHREALTIME
+    esb -u "$FAKE_URL" -i v --max-retry-time 3 --backoff-max 0.1 --stats 0 \
+        --rejects "$rej" "$BATS_TEST_TMPDIR/in"
+    t1=$EPOCHREALTIME
+    assert_equal "$status" 1
+    awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a >= 2.9 && b - a < 5) }' ||
+        fail "gave up after $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s"
+    assert_equal "$(jq -r '.error.reason' "$rej" | grep -c '^gave up after .*timed out')" 10
+    fake_stop
+}
+
+@test "fake: SIGINT while a batch waits for the server to come back: exit 1, the documents rejected" {
+    local fifo=$BATS_TEST_TMPDIR/in err=$BATS_TEST_TMPDIR/err rej=$BATS_TEST_TMPDIR/rej pid i
+    fake_start gone
+    mkfifo "$fifo"
+    esbulk -u "$FAKE_URL" -i v --linger-ms 50 --max-retry-time 3 --rejects "$rej" \
+        --stats 0 "$fifo" 2>"$err" &
+    pid=$!
+    exec 5>"$fifo"
+    head -n 5 "$DOCS" >&5
+    for ((i = 0; i < 100; i++)); do
+        [[ $(fake_stat indexed) == 5 ]] && break
+        sleep 0.05
+    done
+    assert_equal "$(fake_stat indexed)" 5
+    fake_stop
+    sed -n 6,8p "$DOCS" >&5
+    for ((i = 0; i < 100; i++)); do
+        grep -q 'retry 1 of 3 documents' "$err" && break
+        sleep 0.05
+    done
+    grep -q 'retry 1 of 3 documents' "$err" || fail "no retry: $(cat "$err")"
+    kill -INT "$pid"
+    status=0
+    wait "$pid" || status=$?
+    exec 5>&-
+    # the retries go on until --max-retry-time, then the documents are
+    # given up: not delivered, so exit 1, with the reason
+    assert_equal "$status" 1
+    assert_equal "$(stats_field "$err" out)" 5
+    assert_equal "$(jq -r '.error.reason' "$rej" | grep -c '^gave up after')" 3
+    grep -q 'POST /_bulk: gave up after' "$err" || fail "$(cat "$err")"
+}
+
 @test "fake: slow answers: a partial batch goes out after --linger-ms; a full pipeline stops the reading" {
     fake_start slow --delay-ms 1000
     local fifo=$BATS_TEST_TMPDIR/in pid i

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 """A scripted Elasticsearch _bulk endpoint, for the faults a real node will
 not produce on demand (item-level 429 storms, 413, mixed item errors in a
-200, slow answers, refused credentials) and for esbulk's throughput ceiling
-(--discard). Never the only test of a feature: tests/integration/esbulk.bats
+200, 429 and 503 with Retry-After, slow answers, no answer at all, refused
+credentials) and for esbulk's throughput ceiling (--discard). Never the only test of a feature: tests/integration/esbulk.bats
 runs the same things against real OpenSearch and Elasticsearch.
 
 Python 3 standard library only. Listens on 127.0.0.1, on a free port unless
@@ -19,6 +19,7 @@ Answers:
 """
 
 import argparse
+import email.utils
 import gzip
 import hashlib
 import json
@@ -68,6 +69,7 @@ class State:
             "bytes": 0,
             "max_items": 0,
             "batch_items": [],
+            "bulk_times": [],  # when each _bulk came, epoch seconds
             "auth_seen": [],
             "paths": [],
         }
@@ -221,6 +223,8 @@ class Handler(BaseHTTPRequestHandler):
         with st.lock:
             st.c["requests"] += 1
             st.c["bulk_requests"] += 1
+            st.c["bulk_times"].append(time.time())
+            nth = st.c["bulk_requests"]
             st.c["bytes"] += len(raw)
             st.c["paths"].append(self.path)
             st.c["auth_seen"].append(self.headers.get("Authorization", "")[:6])
@@ -230,6 +234,11 @@ class Handler(BaseHTTPRequestHandler):
             return None
         if a.delay_ms:
             time.sleep(a.delay_ms / 1000.0)
+        if 0 <= a.stall_after < nth:
+            # no answer: the client's time-out is all that ends it
+            time.sleep(3600)
+            self.close_connection = True
+            return None
         with st.lock:
             fault = None
             if st.request_faults:
@@ -239,7 +248,13 @@ class Handler(BaseHTTPRequestHandler):
                     st.request_faults.pop(0)
                 st.c["request_errors"] += 1
         if fault is not None:
-            return self.send_json(fault, {"error": {"type": "scripted", "reason": "scripted HTTP %d" % fault}, "status": fault})
+            extra = None
+            if a.retry_after is not None and fault in (429, 503):
+                if a.retry_after_date:
+                    extra = {"Retry-After": email.utils.formatdate(time.time() + a.retry_after, usegmt=True)}
+                else:
+                    extra = {"Retry-After": str(a.retry_after)}
+            return self.send_json(fault, {"error": {"type": "scripted", "reason": "scripted HTTP %d" % fault}, "status": fault}, extra)
         if a.max_body and len(raw) > a.max_body:
             with st.lock:
                 st.c["too_large"] += 1
@@ -367,6 +382,9 @@ def main():
     p.add_argument("--item-429", type=int, default=0, metavar="N", help="each document fails with an item 429 on its first N receipts")
     p.add_argument("--item-429-every", type=int, default=1, metavar="K", help="only about one document in K does")
     p.add_argument("--request-status", type=parse_request_status, default=[], metavar="CODE:COUNT,...", help="the first COUNT _bulk requests answer CODE, in turn")
+    p.add_argument("--retry-after", type=int, default=None, metavar="SECONDS", help="scripted 429 and 503 answers say Retry-After: SECONDS")
+    p.add_argument("--retry-after-date", action="store_true", help="... as an HTTP-date SECONDS from now")
+    p.add_argument("--stall-after", type=int, default=-1, metavar="N", help="_bulk requests after the first N get no answer")
     p.add_argument("--max-body", type=int, default=0, metavar="BYTES", help="413 for larger request bodies")
     p.add_argument("--reject-field", action="append", default=[], metavar="FIELD", help="400 mapper_parsing_exception for documents with FIELD")
     p.add_argument("--delay-ms", type=int, default=0, help="wait before answering each _bulk")

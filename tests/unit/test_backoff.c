@@ -93,6 +93,38 @@ test_exact_values(void **state)
 }
 
 static void
+test_draw_is_next_without_state(void **state)
+{
+	/* the same values as test_exact_values, attempt by attempt */
+	(void)state;
+	assert_int_equal(backoff_draw_ms(100, 60000, 0, 250), 48);
+	assert_int_equal(backoff_draw_ms(100, 60000, 1, 250), 49);
+	assert_int_equal(backoff_draw_ms(100, 60000, 2, 250), 250);
+	assert_int_equal(backoff_draw_ms(100, 60000, 3, 1000), 199);
+	/* capped, and never past the cap however late */
+	assert_int_equal(backoff_draw_ms(100, 1000, 40, 1000), 1000);
+	assert_true(backoff_draw_ms(100, 1000, UINT32_MAX, UINT64_MAX) <= 1000);
+	/* the settings backoff_init() mends */
+	assert_int_equal(backoff_draw_ms(0, 0, 0, 7), 1);
+	assert_int_equal(backoff_draw_ms(500, 10, 0, 500), 500);
+}
+
+static void
+test_random_state(void **state)
+{
+	uint64_t a, b;
+
+	(void)state;
+	backoff_seed(&a);
+	assert_true(a != 0);
+	b = a;
+	/* the same state gives the same bits, and moves on */
+	assert_true(backoff_random(&a) == backoff_random(&b));
+	assert_true(a == b);
+	assert_true(backoff_random(&a) != backoff_random(&a));
+}
+
+static void
 test_reset(void **state)
 {
 	struct backoff b;
@@ -168,6 +200,8 @@ main(void)
 	    cmocka_unit_test(test_ceiling_doubles_to_cap),
 	    cmocka_unit_test(test_full_jitter_bounds),
 	    cmocka_unit_test(test_exact_values),
+	    cmocka_unit_test(test_draw_is_next_without_state),
+	    cmocka_unit_test(test_random_state),
 	    cmocka_unit_test(test_reset),
 	    cmocka_unit_test(test_no_overflow),
 	    cmocka_unit_test(test_odd_settings),

@@ -105,29 +105,6 @@ test_auth(void **state)
 }
 
 static void
-test_classify(void **state)
-{
-	(void)state;
-	assert_int_equal(http_classify(CURLE_OK, 200), HTTP_OK);
-	assert_int_equal(http_classify(CURLE_OK, 201), HTTP_OK);
-	assert_int_equal(http_classify(CURLE_OK, 429), HTTP_RETRY);
-	assert_int_equal(http_classify(CURLE_OK, 502), HTTP_RETRY);
-	assert_int_equal(http_classify(CURLE_OK, 503), HTTP_RETRY);
-	assert_int_equal(http_classify(CURLE_OK, 408), HTTP_RETRY);
-	assert_int_equal(http_classify(CURLE_OK, 400), HTTP_FAIL);
-	assert_int_equal(http_classify(CURLE_OK, 401), HTTP_FAIL);
-	assert_int_equal(http_classify(CURLE_OK, 413), HTTP_FAIL);
-	assert_int_equal(http_classify(CURLE_COULDNT_CONNECT, 0), HTTP_RETRY);
-	assert_int_equal(
-	    http_classify(CURLE_OPERATION_TIMEDOUT, 0), HTTP_RETRY);
-	assert_int_equal(http_classify(CURLE_RECV_ERROR, 0), HTTP_RETRY);
-	assert_int_equal(http_classify(CURLE_GOT_NOTHING, 0), HTTP_RETRY);
-	assert_int_equal(
-	    http_classify(CURLE_PEER_FAILED_VERIFICATION, 0), HTTP_FAIL);
-	assert_int_equal(http_classify(CURLE_SSL_CACERT_BADFILE, 0), HTTP_FAIL);
-}
-
-static void
 test_error_text(void **state)
 {
 	struct buf b = BUF_INIT;
@@ -153,7 +130,6 @@ main(void)
 	    cmocka_unit_test(test_url_parse),
 	    cmocka_unit_test(test_join),
 	    cmocka_unit_test(test_auth),
-	    cmocka_unit_test(test_classify),
 	    cmocka_unit_test(test_error_text),
 	};
 
