@@ -16,6 +16,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "common/clock.h"
+#include "common/kafkameta.h"
 #include "common/log.h"
 #include "common/sig.h"
 #include "common/xalloc.h"
@@ -152,31 +153,15 @@ acks_store(struct kc_run *r)
 	r->store_list = rd_kafka_topic_partition_list_new(16);
 }
 
-static bool
-json_int(const struct jval *v, int64_t *out)
-{
-	int64_t x = 0;
-	size_t i;
-
-	if (v == NULL || v->type != J_NUMBER || v->len == 0 || v->len > 18)
-		return false;
-	for (i = 0; i < v->len; i++) {
-		if (v->u.s[i] < '0' || v->u.s[i] > '9')
-			return false;
-		x = x * 10 + (v->u.s[i] - '0');
-	}
-	*out = x;
-	return true;
-}
-
 void
 read_acks(struct kc_run *r)
 {
 	struct ndjson_line ln;
 	enum ndjson_status s;
-	const struct jval *t;
 	struct jval *root;
-	int64_t part, off;
+	const char *topic;
+	int32_t part;
+	int64_t off;
 
 	while ((s = ndjson_read(r->ard, &ln)) == NDJSON_LINE ||
 	    s == NDJSON_TOOLONG) {
@@ -184,14 +169,9 @@ read_acks(struct kc_run *r)
 		if (s == NDJSON_LINE &&
 		    jsonx_parse(r->arena, ln.line, ln.len, &root, NULL) ==
 			JSONX_OK &&
-		    (t = jsonx_path(root, "@metadata.kafka.topic")) != NULL &&
-		    t->type == J_STRING &&
-		    json_int(
-			jsonx_path(root, "@metadata.kafka.partition"), &part) &&
-		    part <= INT32_MAX &&
-		    json_int(
-			jsonx_path(root, "@metadata.kafka.offset"), &off) &&
-		    acks_ack(r->acks, t->u.s, (int32_t)part, off) == ACKS_OK) {
+		    kafkameta_position(
+			kafkameta_find(root), &topic, &part, &off) &&
+		    acks_ack(r->acks, topic, part, off) == ACKS_OK) {
 			(*r->acked)++;
 			continue;
 		}

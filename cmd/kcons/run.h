@@ -71,7 +71,7 @@ struct kc_run {
 	bool stalled; /* the queue was full: the fetcher stopped */
 	size_t qmin_msgs, qmax_bytes; /* librdkafka's queue limits */
 	size_t avg_line; /* bytes a line, a moving average */
-	struct kc_header *hv;
+	struct kafkameta_header *hv;
 	size_t hcap;
 	struct buf meta, extra, where;
 	rd_kafka_topic_partition_list_t *store_list;

@@ -343,7 +343,7 @@ static void
 test_format_metadata(void **state)
 {
 	struct kc_conf c = {true, PAYLOAD_BINARY_BASE64};
-	struct kc_header hs[] = {
+	struct kafkameta_header hs[] = {
 	    {"h1", "v1", 2}, {"h2", NULL, 0}, {"bin", "\x00\xff", 2}};
 	struct buf b = BUF_INIT;
 	struct kc_msg m;
