@@ -9,6 +9,7 @@
 
 #include "common/buf.h"
 #include "common/jsonx.h"
+#include "common/kafkameta.h"
 #include "common/retry.h"
 #include "common/xalloc.h"
 #include "bulk.h"
@@ -247,10 +248,9 @@ refuse(struct bulk_refusal *r, const char *why, const char *arg)
 /* The document's _id into id (empty when the server is to pick one). */
 static int
 doc_id(const struct bulk_conf *c, const struct jval *root,
-    const struct jval *es, const struct jval *meta, struct buf *id,
-    struct bulk_refusal *r)
+    const struct jval *es, struct buf *id, struct bulk_refusal *r)
 {
-	const struct jval *v, *kafka;
+	const struct jval *v;
 	const char *p;
 	size_t n, i;
 
@@ -279,25 +279,11 @@ doc_id(const struct bulk_conf *c, const struct jval *root,
 			return refuse(r, "empty _id", NULL);
 		return 0;
 	}
-	if (c->kafka_id) {
-		const char *t, *pa, *o;
-		size_t tn = 0, pn = 0, on = 0;
-
-		kafka = jsonx_get(meta, "kafka");
-		t = scalar_text(jsonx_get(kafka, "topic"), &tn);
-		pa = scalar_text(jsonx_get(kafka, "partition"), &pn);
-		o = scalar_text(jsonx_get(kafka, "offset"), &on);
-		if (t == NULL || pa == NULL || o == NULL)
-			return refuse(r,
-			    "--kafka-id: no @metadata.kafka topic, partition "
-			    "and offset",
-			    NULL);
-		buf_add(id, t, tn);
-		buf_addc(id, '+');
-		buf_add(id, pa, pn);
-		buf_addc(id, '+');
-		buf_add(id, o, on);
-	}
+	if (c->kafka_id && kafkameta_id(kafkameta_find(root), id) < 0)
+		return refuse(r,
+		    "--kafka-id: no @metadata.kafka topic, partition and "
+		    "offset",
+		    NULL);
 	return 0;
 }
 
@@ -482,7 +468,8 @@ bulk_add_line(const struct bulk_conf *c, struct bulk_batch *b, struct arena *a,
     const char *line, size_t len, unsigned long long lineno,
     struct bulk_refusal *r)
 {
-	struct jval *root, *meta, *es, *v, *kafka;
+	struct jval *root, *meta, *es, *v;
+	const struct jval *kafka;
 	struct jsonx_error err;
 	struct bulk_item *it;
 	struct buf id = BUF_INIT, index = BUF_INIT;
@@ -502,14 +489,11 @@ bulk_add_line(const struct bulk_conf *c, struct bulk_batch *b, struct arena *a,
 		return -1;
 	}
 	meta = jsonx_meta(root);
-	if (meta != NULL) {
-		kafka = jsonx_get(meta, "kafka");
-		if (kafka != NULL && kafka->type == J_OBJECT)
-			jsonx_emit(&r->kafka, kafka);
-	}
+	if ((kafka = kafkameta_find(root)) != NULL)
+		jsonx_emit(&r->kafka, kafka);
 	es = jsonx_get(meta, "es");
 	if (doc_index(c, root, es, &index, r) < 0 ||
-	    doc_id(c, root, es, meta, &id, r) < 0) {
+	    doc_id(c, root, es, &id, r) < 0) {
 		if (meta != NULL)
 			jsonx_emit(&r->meta, meta);
 		goto out;

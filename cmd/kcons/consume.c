@@ -81,7 +81,7 @@ reject(struct kc_run *r, const struct kc_msg *km, const char *reason)
 		reason = buf_cstr(&r->where);
 	}
 	/* rejects on stdout come after the lines before them */
-	if (r->rejects_stdout && out_drain(r) < 0) {
+	if (r->rejects_stdout && output_drain(r) < 0) {
 		r->stop = true;
 		return;
 	}
@@ -104,7 +104,7 @@ event(struct kc_run *r, const rd_kafka_message_t *m)
 
 	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
 		if (topic != NULL &&
-		    (p = part_find(r, topic, m->partition)) != NULL)
+		    (p = parts_find(r, topic, m->partition)) != NULL)
 			p->eof = true;
 		log_debug("%s [%d]: at the end (offset %lld)", topic,
 		    (int)m->partition, (long long)m->offset);
@@ -180,7 +180,7 @@ message(struct kc_run *r, const rd_kafka_message_t *m)
 	}
 	topic = rd_kafka_topic_name(m->rkt);
 	/* gone in a rebalance: its new owner reads it */
-	if (r->stop || (p = part_find(r, topic, m->partition)) == NULL ||
+	if (r->stop || (p = parts_find(r, topic, m->partition)) == NULL ||
 	    p->done)
 		return;
 	km.topic = topic;
@@ -193,7 +193,7 @@ message(struct kc_run *r, const rd_kafka_message_t *m)
 	km.timestamp = rd_kafka_message_timestamp(m, NULL);
 	if (r->o->has_end && km.timestamp >= r->o->end_ms) {
 		p->done = true;
-		pause_one(r, topic, m->partition);
+		parts_pause_one(r, topic, m->partition);
 		log_info("%s [%d]: at the end time", topic, (int)m->partition);
 		return;
 	}
@@ -273,7 +273,7 @@ consume_batch(struct kc_run *r, int timeout_ms)
 		r->avg_line =
 		    (r->avg_line * 7 + (r->ob.len - start) / (size_t)n) / 8;
 	/* wake the fetcher before the queue runs dry, not after */
-	kick_fetcher(r);
+	parts_kick_fetcher(r);
 	if (n == 0 && timeout_ms > 0 &&
 	    (m = rd_kafka_consumer_poll(r->rk, timeout_ms)) != NULL) {
 		if (r->o->idle_timeout > 0)
@@ -342,9 +342,9 @@ start(struct kc_run *r)
 		rc = -1;
 		goto out;
 	}
-	log_parts("assigned", l);
+	parts_log("assigned", l);
 	for (i = 0; i < (size_t)l->cnt; i++)
-		part_add(r, l->elems[i].topic, l->elems[i].partition);
+		parts_add(r, l->elems[i].topic, l->elems[i].partition);
 	r->assigned_once = true;
 	r->assigned_at = mono_now();
 out:
@@ -363,16 +363,16 @@ loop(struct kc_run *r)
 		if (sig_stop || r->kc.fatal)
 			break;
 		if (r->acks != NULL)
-			read_acks(r);
+			output_read_acks(r);
 		if (r->ob.len > 0) {
-			if ((rc = out_drain(r)) < 0)
+			if ((rc = output_drain(r)) < 0)
 				break;
 			if (rc == 0) {
 				if (!r->paused &&
 				    mono_now() - r->blocked_since >=
 					PAUSE_AFTER)
-					set_paused(r, true);
-				wait_fds(r, true, IDLE_POLL_MS);
+					parts_set_paused(r, true);
+				output_wait(r, true, IDLE_POLL_MS);
 				if (r->paused)
 					consume_batch(r, 0);
 				stats_check(r->st);
@@ -380,11 +380,11 @@ loop(struct kc_run *r)
 			}
 		}
 		if (r->unstored)
-			store_written(r);
-		set_paused(r,
+			output_store_written(r);
+		parts_set_paused(r,
 		    r->acks != NULL &&
 			acks_pending(r->acks) >= ACKS_MAX_PENDING);
-		if (finished(r) || out_reader_gone(r))
+		if (finished(r) || output_reader_gone(r))
 			break;
 		timeout = stats_next_ms(r->st);
 		if (timeout < 0 || timeout > IDLE_POLL_MS)
@@ -416,21 +416,21 @@ finish(struct kc_run *r)
 	double deadline = 0;
 
 	r->stop = true;
-	set_paused(r, true);
+	parts_set_paused(r, true);
 	while (r->ob.len > 0 && sig_stop < 2) {
 		if (sig_stop && deadline == 0)
 			deadline = mono_now() + r->o->flush_timeout;
 		if (deadline > 0 && mono_now() >= deadline)
 			break;
-		if (out_drain(r) != 0)
+		if (output_drain(r) != 0)
 			break;
-		wait_fds(r, true, IDLE_POLL_MS);
+		output_wait(r, true, IDLE_POLL_MS);
 		consume_batch(r, 0);
 		stats_serve_signals(r->st, r->rej);
 	}
 	if (r->ob.len == 0 && !r->ogone && !r->oerr) {
 		if (r->unstored)
-			store_written(r);
+			output_store_written(r);
 	} else if (r->ob.len > 0)
 		log_warn("%zu bytes of output not written: their messages "
 			 "will be read again",
@@ -443,12 +443,12 @@ finish(struct kc_run *r)
 		deadline = mono_now() + r->o->flush_timeout;
 		while (acks_pending(r->acks) > 0 && mono_now() < deadline &&
 		    sig_stop < 2) {
-			wait_fds(r, false, IDLE_POLL_MS);
-			read_acks(r);
+			output_wait(r, false, IDLE_POLL_MS);
+			output_read_acks(r);
 			consume_batch(r, 0);
 			stats_serve_signals(r->st, r->rej);
 		}
-		read_acks(r);
+		output_read_acks(r);
 		if (acks_pending(r->acks) > 0)
 			log_warn("%zu lines written but not acknowledged: they "
 				 "will be read again",
@@ -457,7 +457,7 @@ finish(struct kc_run *r)
 }
 
 /*
- * Leave the group, committing (the revocation goes through on_rebalance
+ * Leave the group, committing (the revocation goes through parts_on_rebalance
  * like any other), while a second signal can still cut it short: then the
  * handle is destroyed without closing.
  */
@@ -487,7 +487,7 @@ close_consumer(struct kc_run *r)
 		if ((ev = rd_kafka_queue_poll(cq, IDLE_POLL_MS)) == NULL)
 			continue;
 		if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
-			on_rebalance(r->rk, rd_kafka_event_error(ev),
+			parts_on_rebalance(r->rk, rd_kafka_event_error(ev),
 			    rd_kafka_event_topic_partition_list(ev), r);
 		rd_kafka_event_destroy(ev);
 	}
@@ -518,7 +518,7 @@ void
 kc_run_configure(struct kc_run *r, rd_kafka_conf_t *conf)
 {
 	(void)r;
-	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+	rd_kafka_conf_set_rebalance_cb(conf, parts_on_rebalance);
 }
 
 bool
@@ -542,12 +542,12 @@ kc_consume(struct kc_run *r, rd_kafka_t *rk)
 	int rc = 0, fl;
 
 	r->rk = rk;
-	fetcher_limits(r);
+	parts_fetcher_limits(r);
 	r->rejects_stdout = o->c.rejects != NULL &&
 	    (strcmp(o->c.rejects, "-") == 0 ||
 		strcmp(o->c.rejects, "/dev/fd/1") == 0);
 	if ((r->rej = reject_open(o->c.rejects, "kcons", &err)) == NULL ||
-	    (o->acks != NULL && open_acks(r, &err) < 0)) {
+	    (o->acks != NULL && output_open_acks(r, &err) < 0)) {
 		log_err("%s", buf_cstr(&err));
 		buf_free(&err);
 		return 1;

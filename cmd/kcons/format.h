@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* One Kafka message as one NDJSON line: the payload rules of DESIGN.md. */
+/* One Kafka message as one NDJSON line: the payload rules of iotpipe(7). */
 #ifndef IOTPIPE_KCONS_FORMAT_H
 #define IOTPIPE_KCONS_FORMAT_H
 
@@ -9,6 +9,7 @@
 
 #include "common/buf.h"
 #include "common/jsonx.h"
+#include "common/kafkameta.h"
 #include "common/payload.h"
 
 struct kc_conf {
@@ -16,14 +17,8 @@ struct kc_conf {
 	enum payload_binary binary;
 };
 
-/* A header; value NULL is a header without a value. */
-struct kc_header {
-	const char *name;
-	const void *value;
-	size_t len;
-};
-
-/* A consumed message; everything borrowed. */
+/* A consumed message: its coordinates (the members of kafkameta) and
+ * its payload; everything borrowed. */
 struct kc_msg {
 	const char *topic;
 	int32_t partition;
@@ -33,7 +28,7 @@ struct kc_msg {
 	const void *payload; /* NULL: no value (a tombstone) */
 	size_t len;
 	int64_t timestamp; /* epoch ms, -1: none */
-	const struct kc_header *headers;
+	const struct kafkameta_header *headers;
 	size_t nheaders;
 };
 
@@ -56,9 +51,8 @@ const char *kc_format(const struct kc_conf *c, struct arena *a,
 
 /*
  * {"kafka":{"topic":..,"partition":..,"offset":..,"key":..,"timestamp":..
- * [,"headers":[[name,value],...]]}} appended to out: the "@metadata" of a
- * reject.  A key or header value is a JSON string when it is UTF-8, null
- * when absent, else {"base64":"..."}; timestamp is epoch ms or null.
+ * [,"headers":[[name,value],...]]}} appended to out (kafkameta_emit()):
+ * the "@metadata" of a reject.
  */
 void kc_meta(const struct kc_msg *m, struct buf *out);
 

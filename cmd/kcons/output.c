@@ -16,6 +16,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "common/clock.h"
+#include "common/kafkameta.h"
 #include "common/log.h"
 #include "common/sig.h"
 #include "common/xalloc.h"
@@ -25,7 +26,7 @@
 
 /* Write what is buffered: 1 all written, 0 would block, -1 gone/error. */
 int
-out_drain(struct kc_run *r)
+output_drain(struct kc_run *r)
 {
 	ssize_t n;
 
@@ -66,7 +67,7 @@ out_drain(struct kc_run *r)
  * pipe without readers polls POLLERR, a socket closed by its peer POLLHUP.
  */
 bool
-out_reader_gone(struct kc_run *r)
+output_reader_gone(struct kc_run *r)
 {
 	struct pollfd p = {.fd = STDOUT_FILENO, .events = 0};
 
@@ -79,7 +80,7 @@ out_reader_gone(struct kc_run *r)
 
 /* Wait up to ms for a signal, room on stdout (want_out) or acks. */
 void
-wait_fds(struct kc_run *r, bool want_out, int ms)
+output_wait(struct kc_run *r, bool want_out, int ms)
 {
 	struct pollfd pfd[3];
 
@@ -95,7 +96,7 @@ wait_fds(struct kc_run *r, bool want_out, int ms)
 
 /* Offsets of what is now written: stored, so the next commit has them. */
 void
-store_written(struct kc_run *r)
+output_store_written(struct kc_run *r)
 {
 	rd_kafka_topic_partition_list_t *l;
 	size_t i;
@@ -125,7 +126,7 @@ store_written(struct kc_run *r)
 /* ------------------------------------------------------------------ acks */
 
 static void
-ack_store(void *arg, const char *topic, int32_t partition, int64_t next)
+acked_add(void *arg, const char *topic, int32_t partition, int64_t next)
 {
 	struct kc_run *r = arg;
 
@@ -137,9 +138,9 @@ ack_store(void *arg, const char *topic, int32_t partition, int64_t next)
  * as acknowledged when written: the reject stream is flushed first, so no
  * commit passes a reject still in a buffer. */
 static void
-acks_store(struct kc_run *r)
+store_acked(struct kc_run *r)
 {
-	acks_collect(r->acks, ack_store, r);
+	acks_collect(r->acks, acked_add, r);
 	if (r->store_list->cnt == 0)
 		return;
 	if (reject_flush(r->rej) < 0) {
@@ -152,31 +153,15 @@ acks_store(struct kc_run *r)
 	r->store_list = rd_kafka_topic_partition_list_new(16);
 }
 
-static bool
-json_int(const struct jval *v, int64_t *out)
-{
-	int64_t x = 0;
-	size_t i;
-
-	if (v == NULL || v->type != J_NUMBER || v->len == 0 || v->len > 18)
-		return false;
-	for (i = 0; i < v->len; i++) {
-		if (v->u.s[i] < '0' || v->u.s[i] > '9')
-			return false;
-		x = x * 10 + (v->u.s[i] - '0');
-	}
-	*out = x;
-	return true;
-}
-
 void
-read_acks(struct kc_run *r)
+output_read_acks(struct kc_run *r)
 {
 	struct ndjson_line ln;
 	enum ndjson_status s;
-	const struct jval *t;
 	struct jval *root;
-	int64_t part, off;
+	const char *topic;
+	int32_t part;
+	int64_t off;
 
 	while ((s = ndjson_read(r->ard, &ln)) == NDJSON_LINE ||
 	    s == NDJSON_TOOLONG) {
@@ -184,14 +169,9 @@ read_acks(struct kc_run *r)
 		if (s == NDJSON_LINE &&
 		    jsonx_parse(r->arena, ln.line, ln.len, &root, NULL) ==
 			JSONX_OK &&
-		    (t = jsonx_path(root, "@metadata.kafka.topic")) != NULL &&
-		    t->type == J_STRING &&
-		    json_int(
-			jsonx_path(root, "@metadata.kafka.partition"), &part) &&
-		    part <= INT32_MAX &&
-		    json_int(
-			jsonx_path(root, "@metadata.kafka.offset"), &off) &&
-		    acks_ack(r->acks, t->u.s, (int32_t)part, off) == ACKS_OK) {
+		    kafkameta_position(
+			kafkameta_find(root), &topic, &part, &off) &&
+		    acks_ack(r->acks, topic, part, off) == ACKS_OK) {
 			(*r->acked)++;
 			continue;
 		}
@@ -203,13 +183,13 @@ read_acks(struct kc_run *r)
 		log_err("--acks %s: %s", r->o->acks, strerror(errno));
 		r->failed = r->stop = true;
 	}
-	acks_store(r);
+	store_acked(r);
 }
 
 /* Open the --acks fifo, made when missing, read-write: it never reports
  * the end of input when esbulk restarts. */
 int
-open_acks(struct kc_run *r, struct buf *err)
+output_open_acks(struct kc_run *r, struct buf *err)
 {
 	const char *path = r->o->acks;
 

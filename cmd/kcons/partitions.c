@@ -24,7 +24,7 @@
 /* ------------------------------------------------------------ partitions */
 
 struct ppart *
-part_find(struct kc_run *r, const char *topic, int32_t partition)
+parts_find(struct kc_run *r, const char *topic, int32_t partition)
 {
 	size_t i;
 
@@ -39,9 +39,9 @@ part_find(struct kc_run *r, const char *topic, int32_t partition)
 }
 
 void
-part_add(struct kc_run *r, const char *topic, int32_t partition)
+parts_add(struct kc_run *r, const char *topic, int32_t partition)
 {
-	struct ppart *p = part_find(r, topic, partition);
+	struct ppart *p = parts_find(r, topic, partition);
 
 	if (p == NULL) {
 		if (r->nparts == r->pcap) {
@@ -58,9 +58,9 @@ part_add(struct kc_run *r, const char *topic, int32_t partition)
 }
 
 void
-part_remove(struct kc_run *r, const char *topic, int32_t partition)
+parts_remove(struct kc_run *r, const char *topic, int32_t partition)
 {
-	struct ppart *p = part_find(r, topic, partition);
+	struct ppart *p = parts_find(r, topic, partition);
 
 	if (p == NULL)
 		return;
@@ -72,7 +72,7 @@ part_remove(struct kc_run *r, const char *topic, int32_t partition)
 /* ---------------------------------------------------------------- pauses */
 
 void
-set_paused(struct kc_run *r, bool on)
+parts_set_paused(struct kc_run *r, bool on)
 {
 	rd_kafka_topic_partition_list_t *a = NULL, *l;
 	int i;
@@ -91,7 +91,7 @@ set_paused(struct kc_run *r, bool on)
 		/* those at their e@ end stay paused */
 		l = rd_kafka_topic_partition_list_new(a->cnt);
 		for (i = 0; i < a->cnt; i++) {
-			struct ppart *p = part_find(
+			struct ppart *p = parts_find(
 			    r, a->elems[i].topic, a->elems[i].partition);
 
 			if (p == NULL || !p->done)
@@ -106,7 +106,7 @@ set_paused(struct kc_run *r, bool on)
 }
 
 void
-pause_one(struct kc_run *r, const char *topic, int32_t partition)
+parts_pause_one(struct kc_run *r, const char *topic, int32_t partition)
 {
 	rd_kafka_topic_partition_list_t *l =
 	    rd_kafka_topic_partition_list_new(1);
@@ -221,13 +221,13 @@ drop_revoked(
 	int i;
 
 	if (!lost) {
-		while (r->ob.len > 0 && out_drain(r) == 0 &&
+		while (r->ob.len > 0 && output_drain(r) == 0 &&
 		    mono_now() < deadline && sig_stop < 2)
-			wait_fds(r, true, 50);
+			output_wait(r, true, 50);
 		if (r->ob.len == 0 && !r->ogone && !r->oerr && r->unstored)
-			store_written(r);
+			output_store_written(r);
 		if (r->acks != NULL)
-			read_acks(r);
+			output_read_acks(r);
 		e = rd_kafka_commit(r->rk, NULL, 0);
 		if (e != RD_KAFKA_RESP_ERR_NO_ERROR &&
 		    e != RD_KAFKA_RESP_ERR__NO_OFFSET)
@@ -235,7 +235,7 @@ drop_revoked(
 			    "commit before rebalance: %s", rd_kafka_err2str(e));
 	}
 	for (i = 0; i < parts->cnt; i++) {
-		part_remove(
+		parts_remove(
 		    r, parts->elems[i].topic, parts->elems[i].partition);
 		if (r->acks != NULL)
 			acks_drop(r->acks, parts->elems[i].topic,
@@ -244,7 +244,7 @@ drop_revoked(
 }
 
 void
-log_parts(const char *what, const rd_kafka_topic_partition_list_t *parts)
+parts_log(const char *what, const rd_kafka_topic_partition_list_t *parts)
 {
 	struct buf b = BUF_INIT;
 	int i;
@@ -259,7 +259,7 @@ log_parts(const char *what, const rd_kafka_topic_partition_list_t *parts)
 }
 
 void
-on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+parts_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
 	struct kc_run *r = opaque;
@@ -270,7 +270,7 @@ on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 	r->assigned_at = mono_now();
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-		log_parts("assigned", parts);
+		parts_log("assigned", parts);
 		if (r->o->has_start)
 			start_offsets(r, parts);
 		if (coop)
@@ -278,13 +278,13 @@ on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		else
 			e = rd_kafka_assign(rk, parts);
 		for (i = 0; i < parts->cnt; i++)
-			part_add(r, parts->elems[i].topic,
+			parts_add(r, parts->elems[i].topic,
 			    parts->elems[i].partition);
 		r->assigned_once = true;
 		if (r->paused || r->stop)
 			rd_kafka_pause_partitions(rk, parts);
 	} else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-		log_parts("revoked", parts);
+		parts_log("revoked", parts);
 		drop_revoked(r, parts, rd_kafka_assignment_lost(rk));
 		if (coop)
 			error = rd_kafka_incremental_unassign(rk, parts);
@@ -332,7 +332,7 @@ conf_size(rd_kafka_t *rk, const char *name, size_t dflt)
 }
 
 void
-fetcher_limits(struct kc_run *r)
+parts_fetcher_limits(struct kc_run *r)
 {
 	r->qmin_msgs = conf_size(r->rk, "queued.min.messages", 100000);
 	r->qmax_bytes =
@@ -340,7 +340,7 @@ fetcher_limits(struct kc_run *r)
 }
 
 void
-kick_fetcher(struct kc_run *r)
+parts_kick_fetcher(struct kc_run *r)
 {
 	rd_kafka_topic_partition_list_t *l, *k;
 	rd_kafka_error_t *error;
@@ -372,7 +372,7 @@ kick_fetcher(struct kc_run *r)
 	for (i = 0; i < l->cnt; i++) {
 		rd_kafka_topic_partition_t *p = &l->elems[i];
 
-		struct ppart *pp = part_find(r, p->topic, p->partition);
+		struct ppart *pp = parts_find(r, p->topic, p->partition);
 
 		if (p->offset < 0 || pp == NULL || pp->done ||
 		    rd_kafka_get_watermark_offsets(r->rk, p->topic,

@@ -2,7 +2,10 @@
 /*
  * kcons' consume mode, inside: the state of a run that consume.c (the
  * messages and the loop), partitions.c (assignment, rebalances, pauses)
- * and output.c (stdout, stored offsets, --acks) share.
+ * and output.c (stdout, stored offsets, --acks) share.  A function
+ * declared here is named after the file that owns it: parts_* in
+ * partitions.c, output_* in output.c; what main.c calls is kc_* in
+ * kcons.h.
  */
 #ifndef IOTPIPE_KCONS_RUN_H
 #define IOTPIPE_KCONS_RUN_H
@@ -71,39 +74,41 @@ struct kc_run {
 	bool stalled; /* the queue was full: the fetcher stopped */
 	size_t qmin_msgs, qmax_bytes; /* librdkafka's queue limits */
 	size_t avg_line; /* bytes a line, a moving average */
-	struct kc_header *hv;
+	struct kafkameta_header *hv;
 	size_t hcap;
 	struct buf meta, extra, where;
 	rd_kafka_topic_partition_list_t *store_list;
 };
 
 /* partitions.c */
-struct ppart *part_find(struct kc_run *r, const char *topic, int32_t partition);
-void part_add(struct kc_run *r, const char *topic, int32_t partition);
-void part_remove(struct kc_run *r, const char *topic, int32_t partition);
+struct ppart *parts_find(
+    struct kc_run *r, const char *topic, int32_t partition);
+void parts_add(struct kc_run *r, const char *topic, int32_t partition);
+void parts_remove(struct kc_run *r, const char *topic, int32_t partition);
 /* Pause every assigned partition (on) or resume those not at their end. */
-void set_paused(struct kc_run *r, bool on);
-void pause_one(struct kc_run *r, const char *topic, int32_t partition);
-void log_parts(const char *what, const rd_kafka_topic_partition_list_t *parts);
-void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+void parts_set_paused(struct kc_run *r, bool on);
+void parts_pause_one(struct kc_run *r, const char *topic, int32_t partition);
+void parts_log(const char *what, const rd_kafka_topic_partition_list_t *parts);
+void parts_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *parts, void *opaque);
-/* librdkafka's queue limits, read once at start-up for kick_fetcher(). */
-void fetcher_limits(struct kc_run *r);
+/* librdkafka's queue limits, read once at start-up for
+ * parts_kick_fetcher(). */
+void parts_fetcher_limits(struct kc_run *r);
 /* Wake librdkafka's fetcher when the queue ran low after a stall. */
-void kick_fetcher(struct kc_run *r);
+void parts_kick_fetcher(struct kc_run *r);
 
 /* output.c */
 /* Write what is buffered: 1 all written, 0 would block, -1 gone/error. */
-int out_drain(struct kc_run *r);
+int output_drain(struct kc_run *r);
 /* Wait up to ms for a signal, room on stdout (want_out) or acks. */
-void wait_fds(struct kc_run *r, bool want_out, int ms);
+void output_wait(struct kc_run *r, bool want_out, int ms);
 /* The reader of a pipe or socket on stdout is gone (sets ogone). */
-bool out_reader_gone(struct kc_run *r);
+bool output_reader_gone(struct kc_run *r);
 /* Store the offsets of what is written, for the next commit. */
-void store_written(struct kc_run *r);
+void output_store_written(struct kc_run *r);
 /* Read the acknowledgements there are and store what they make safe. */
-void read_acks(struct kc_run *r);
+void output_read_acks(struct kc_run *r);
 /* Open the --acks fifo: 0, or -1 with a message in err. */
-int open_acks(struct kc_run *r, struct buf *err);
+int output_open_acks(struct kc_run *r, struct buf *err);
 
 #endif

@@ -4,11 +4,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "common/timefmt.h"
-#include "common/base64.h"
 #include "common/buf.h"
 #include "common/jsonx.h"
+#include "common/kafkameta.h"
 #include "common/payload.h"
+#include "common/timefmt.h"
 #include "record.h"
 #include "common/banned.h"
 
@@ -19,31 +19,6 @@ static const char *
 dup(struct arena *a, const char *s, size_t n)
 {
 	return arena_memdup(a, s, n);
-}
-
-/*
- * Bytes of a key or header value written as {"base64":"..."}: 1 with
- * out and outlen set, 0 when v is not that form, -1 when it is broken.
- */
-static int
-base64_form(
-    struct arena *a, const struct jval *v, const char **out, size_t *outlen)
-{
-	const struct jval *b;
-	struct buf tmp = BUF_INIT;
-
-	if (v->type != J_OBJECT || v->len != 1 ||
-	    (b = jsonx_get(v, "base64")) == NULL)
-		return 0;
-	if (b->type != J_STRING ||
-	    base64_decode_append(&tmp, b->u.s, b->len) < 0) {
-		buf_free(&tmp);
-		return -1;
-	}
-	*out = dup(a, tmp.data != NULL ? tmp.data : "", tmp.len);
-	*outlen = tmp.len;
-	buf_free(&tmp);
-	return 1;
 }
 
 /* A JSON value as key bytes: string bytes, number text, else compact
@@ -71,33 +46,6 @@ key_bytes(
 	}
 }
 
-/* Whole decimal digits (with an optional '-') into *out. */
-static bool
-integer(const struct jval *v, int64_t min, int64_t *out)
-{
-	int64_t x = 0;
-	size_t i = 0;
-	bool neg = false;
-
-	if (v->type != J_NUMBER || v->len == 0)
-		return false;
-	if (v->u.s[0] == '-') {
-		neg = true;
-		i = 1;
-	}
-	if (i == v->len)
-		return false;
-	for (; i < v->len; i++) {
-		char c = v->u.s[i];
-
-		if (c < '0' || c > '9' || x > (INT64_MAX - 9) / 10)
-			return false;
-		x = x * 10 + (c - '0');
-	}
-	*out = neg ? -x : x;
-	return *out >= min;
-}
-
 /* The --timestamp-field value: epoch by magnitude, or a date string.
  * 1: *ms set; 0: null or absent; -1: bad. */
 static int
@@ -114,73 +62,26 @@ field_time(const struct jval *v, int64_t *ms)
 	return time_parse_string(v->u.s, v->len, ms) == TIME_OK ? 1 : -1;
 }
 
-/* @metadata.kafka.timestamp: epoch milliseconds, or a date string. */
-static int
-meta_time(const struct jval *v, int64_t *ms)
-{
-	if (v == NULL || v->type == J_NULL)
-		return 0;
-	if (v->type == J_NUMBER)
-		return integer(v, 0, ms) ? 1 : -1;
-	if (v->type == J_STRING)
-		return time_parse_string(v->u.s, v->len, ms) == TIME_OK ? 1
-									: -1;
-	return -1;
-}
-
-/* One header value: a string, null or {"base64":...}. */
+/* The headers of @metadata.kafka k followed by -H, into m. */
 static bool
-header_value(struct arena *a, const struct jval *v, struct kp_header *h)
-{
-	if (v->type == J_NULL) {
-		h->value = NULL;
-		h->vlen = 0;
-		return true;
-	}
-	if (v->type == J_STRING) {
-		h->value = v->u.s;
-		h->vlen = v->len;
-		return true;
-	}
-	return base64_form(a, v, &h->value, &h->vlen) == 1;
-}
-
-/* The headers of @metadata.kafka followed by -H, into m. */
-static bool
-headers(const struct kp_conf *c, struct arena *a, const struct jval *hv,
+headers(const struct kp_conf *c, struct arena *a, const struct jval *k,
     struct kp_msg *m)
 {
-	size_t n = hv != NULL && hv->type != J_NULL ? hv->len : 0, i;
+	const struct jval *hs = NULL;
 	struct kp_header *h;
+	size_t n, i;
 
 	m->headers = NULL;
 	m->nheaders = 0;
+	if (kafkameta_headers(k, &hs, &n) < 0)
+		return false;
 	if (n + c->nheaders == 0)
 		return true;
-	if (hv != NULL && hv->type != J_NULL && hv->type != J_ARRAY &&
-	    hv->type != J_OBJECT)
-		return false;
 	h = arena_alloc(a, (n + c->nheaders) * sizeof(*h));
-	for (i = 0; i < n; i++) {
-		if (hv->type == J_OBJECT) {
-			h[i].name = hv->u.members[i].key;
-			h[i].nlen = hv->u.members[i].klen;
-			if (!header_value(a, hv->u.members[i].val, &h[i]))
-				return false;
-			continue;
-		}
-		{
-			const struct jval *pair = hv->u.items[i];
-
-			if (pair->type != J_ARRAY || pair->len != 2 ||
-			    pair->u.items[0]->type != J_STRING)
-				return false;
-			h[i].name = pair->u.items[0]->u.s;
-			h[i].nlen = pair->u.items[0]->len;
-			if (!header_value(a, pair->u.items[1], &h[i]))
-				return false;
-		}
-	}
+	for (i = 0; i < n; i++)
+		if (!kafkameta_header(a, hs, i, &h[i].name, &h[i].nlen,
+			&h[i].value, &h[i].vlen))
+			return false;
 	for (i = 0; i < c->nheaders; i++)
 		h[n + i] = c->headers[i];
 	m->headers = h;
@@ -297,12 +198,12 @@ const char *
 kp_prepare(const struct kp_conf *c, struct arena *a, const char *line,
     size_t len, struct kp_msg *m, struct buf *why)
 {
-	const struct jval *root, *meta, *kafka = NULL, *v;
+	const struct jval *root, *kafka, *v;
 	struct jval *parsed;
 	struct jsonx_error err;
 	struct buf tmp = BUF_INIT;
 	const char *reason;
-	int64_t n;
+	size_t n;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
@@ -321,14 +222,10 @@ kp_prepare(const struct kp_conf *c, struct arena *a, const char *line,
 		return buf_cstr(why);
 	}
 	root = parsed;
-	meta = jsonx_meta(root);
-	if (meta != NULL && meta->type == J_OBJECT &&
-	    (kafka = jsonx_get(meta, "kafka")) != NULL &&
-	    kafka->type != J_OBJECT)
-		kafka = NULL;
+	kafka = kafkameta_find(root);
 
 	/* value */
-	if (meta != NULL) {
+	if (jsonx_meta(root) != NULL) {
 		jsonx_emit_without_meta(&tmp, root);
 		m->value = dup(a, tmp.data, tmp.len);
 		m->vlen = tmp.len;
@@ -339,24 +236,16 @@ kp_prepare(const struct kp_conf *c, struct arena *a, const char *line,
 		m->value_is_line = true;
 	}
 
-	if (kafka != NULL && (v = jsonx_get(kafka, "wrapped")) != NULL &&
+	if ((v = kafkameta_wrapped(kafka)) != NULL &&
 	    (reason = unwrap(a, root, v, m)) != NULL)
 		return fail(why, reason);
 
 	/* topic and partition */
 	if (c->topic != NULL) {
 		m->topic = c->topic;
-	} else if (kafka != NULL && (v = jsonx_get(kafka, "topic")) != NULL &&
-	    v->type == J_STRING && v->len > 0 &&
-	    memchr(v->u.s, '\0', v->len) == NULL) {
-		m->topic = dup(a, v->u.s, v->len);
-		if ((v = jsonx_get(kafka, "partition")) != NULL &&
-		    v->type != J_NULL) {
-			if (!integer(v, 0, &n) || n > INT32_MAX)
-				return fail(
-				    why, "bad @metadata.kafka.partition");
-			m->partition = (int32_t)n;
-		}
+	} else if (kafkameta_topic(kafka, &m->topic, &n)) {
+		if (kafkameta_partition(kafka, &m->partition) < 0)
+			return fail(why, "bad @metadata.kafka.partition");
 	} else {
 		return fail(why,
 		    "no topic: neither -t nor "
@@ -369,14 +258,9 @@ kp_prepare(const struct kp_conf *c, struct arena *a, const char *line,
 	if (c->key_field != NULL && (v = jsonx_path(root, c->key_field)) &&
 	    key_bytes(a, v, &m->key, &m->keylen)) {
 		/* from the document */
-	} else if (kafka != NULL && (v = jsonx_get(kafka, "key")) != NULL &&
-	    v->type != J_NULL) {
-		if (v->type == J_STRING) {
-			m->key = v->u.s;
-			m->keylen = v->len;
-		} else if (base64_form(a, v, &m->key, &m->keylen) != 1) {
+	} else if ((rc = kafkameta_key(a, kafka, &m->key, &m->keylen)) != 0) {
+		if (rc < 0)
 			return fail(why, "bad @metadata.kafka.key");
-		}
 	} else if (c->key != NULL) {
 		m->key = c->key;
 		m->keylen = c->keylen;
@@ -390,12 +274,10 @@ kp_prepare(const struct kp_conf *c, struct arena *a, const char *line,
 		return fail(why,
 		    "bad --timestamp-field value (epoch time or "
 		    "RFC 3339 expected)");
-	if (rc == 0 && kafka != NULL &&
-	    meta_time(jsonx_get(kafka, "timestamp"), &m->timestamp) < 0)
+	if (rc == 0 && kafkameta_timestamp(kafka, &m->timestamp) < 0)
 		return fail(why, "bad @metadata.kafka.timestamp");
 
-	if (!headers(
-		c, a, kafka != NULL ? jsonx_get(kafka, "headers") : NULL, m))
+	if (!headers(c, a, kafka, m))
 		return fail(why, "bad @metadata.kafka.headers");
 	return NULL;
 }

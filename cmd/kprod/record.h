@@ -65,7 +65,8 @@ struct kp_msg {
  *   headers    @metadata.kafka.headers ([[name, value], ...] or
  *              {name: value, ...}; a value is a string, null or
  *              {"base64":...}), then -H.
- * A leading UTF-8 byte order mark is dropped.  Returns NULL, or the
+ * The @metadata.kafka members are read by common/kafkameta.h.  A leading
+ * UTF-8 byte order mark is dropped.  Returns NULL, or the
  * reason for a reject with its text in why (borrowed from why).  Values
  * live in arena a until the caller resets it.
  */

@@ -55,7 +55,7 @@ wrapped_kind(const char *line, size_t n)
 static void
 kcons_side(uint8_t flags, const char *p, size_t n)
 {
-	static const struct kc_header hv[] = {
+	static const struct kafkameta_header hv[] = {
 	    {"h1", "v1", 2}, {"bin", "\xff\x00", 2}, {"none", NULL, 0}};
 	struct kc_conf c = {.metadata = flags & 1,
 	    .binary = flags & 2 ? PAYLOAD_BINARY_BASE64 : PAYLOAD_BINARY_REJECT};

@@ -425,7 +425,7 @@ test_format_metadata(void **state)
 static void
 test_format_metadata_headers(void **state)
 {
-	struct kc_header hs[] = {
+	struct kafkameta_header hs[] = {
 	    {"h1", "v1", 2}, {"h2", NULL, 0}, {"bin", "\x00\xff", 2}};
 	struct kc_msg m = msg("{}");
 

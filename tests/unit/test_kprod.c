@@ -232,6 +232,10 @@ test_metadata_rejects(void **state)
 	assert_string_equal(
 	    prep(&c, "{\"@metadata\":{\"kafka\":{\"headers\":\"x\"}}}", &m),
 	    "bad @metadata.kafka.headers");
+	/* with or without -H: an empty string is no more headers than "x" */
+	assert_string_equal(
+	    prep(&c, "{\"@metadata\":{\"kafka\":{\"headers\":\"\"}}}", &m),
+	    "bad @metadata.kafka.headers");
 	assert_string_equal(
 	    prep(&c, "{\"@metadata\":{\"kafka\":{\"timestamp\":true}}}", &m),
 	    "bad @metadata.kafka.timestamp");
