@@ -44,7 +44,7 @@ LIBCOMMON  := $(BUILD)/libcommon.a
 
 # ---- programs: each lists its objects and the packages it links
 PROGS := vnorm mqtt2json json2mqtt esbulk
-vnorm_OBJ  := $(BUILD)/cmd/vnorm/main.o $(BUILD)/cmd/vnorm/normalize.o \
+vnorm_OBJ  := $(BUILD)/cmd/vnorm/main.o $(BUILD)/cmd/vnorm/options.o $(BUILD)/cmd/vnorm/normalize.o \
 	$(BUILD)/cmd/vnorm/merge.o
 vnorm_PKGS :=
 mqtt2json_OBJ  := $(BUILD)/cmd/mqtt2json/main.o \
