@@ -65,7 +65,8 @@ kprod_PKGS := $(PKG_RDKAFKA)
 kcons_OBJ  := $(BUILD)/cmd/kcons/main.o $(BUILD)/cmd/kcons/consume.o \
 	$(BUILD)/cmd/kcons/admin.o $(BUILD)/cmd/kcons/format.o \
 	$(BUILD)/cmd/kcons/offspec.o $(BUILD)/cmd/kcons/acks.o \
-	$(BUILD)/cmd/kcons/partitions.o $(BUILD)/cmd/kcons/output.o
+	$(BUILD)/cmd/kcons/partitions.o $(BUILD)/cmd/kcons/output.o \
+	$(BUILD)/cmd/kcons/options.o
 kcons_PKGS := $(PKG_RDKAFKA)
 PROGS += kprod kcons
 
