@@ -2,20 +2,17 @@
 /* The MQTT tools' shared options: rows, the URL, secrets, client setup. */
 #include <sys/stat.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
 #include "buf.h"
-#include "clock.h"
 #include "env.h"
 #include "log.h"
 #include "mqttopt.h"
