@@ -12,6 +12,7 @@
 #include "common/opt.h"
 #include "common/options.h"
 #include "options.h"
+#include "common/banned.h"
 
 #define WINDOW_DEFAULT 100ULL
 #define STR(x) #x

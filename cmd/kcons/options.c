@@ -17,6 +17,7 @@
 #include "kcons.h"
 #include "offspec.h"
 #include "options.h"
+#include "common/banned.h"
 
 #define FLUSH_TIMEOUT_DEFAULT 10.0
 #define TIMEOUT_DEFAULT 10.0

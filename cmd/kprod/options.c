@@ -12,6 +12,7 @@
 #include "common/options.h"
 #include "common/xalloc.h"
 #include "options.h"
+#include "common/banned.h"
 
 #define FLUSH_TIMEOUT_DEFAULT 10.0
 

@@ -13,6 +13,7 @@
 #include "common/payload.h"
 #include "options.h"
 #include "subs.h"
+#include "common/banned.h"
 
 #define EXPIRY_NEVER 4294967295ULL
 
