@@ -44,14 +44,16 @@ LIBCOMMON  := $(BUILD)/libcommon.a
 
 # ---- programs: each lists its objects and the packages it links
 PROGS := vnorm mqtt2json json2mqtt esbulk
-vnorm_OBJ  := $(BUILD)/cmd/vnorm/main.o $(BUILD)/cmd/vnorm/normalize.o \
-	$(BUILD)/cmd/vnorm/merge.o
+vnorm_OBJ  := $(BUILD)/cmd/vnorm/main.o $(BUILD)/cmd/vnorm/options.o \
+	$(BUILD)/cmd/vnorm/normalize.o $(BUILD)/cmd/vnorm/merge.o
 vnorm_PKGS :=
 mqtt2json_OBJ  := $(BUILD)/cmd/mqtt2json/main.o \
+	$(BUILD)/cmd/mqtt2json/options.o \
 	$(BUILD)/cmd/mqtt2json/format.o $(BUILD)/cmd/mqtt2json/topicfields.o \
 	$(BUILD)/cmd/mqtt2json/subs.o
 mqtt2json_PKGS := $(PKG_MQTT)
 json2mqtt_OBJ  := $(BUILD)/cmd/json2mqtt/main.o \
+	$(BUILD)/cmd/json2mqtt/options.o \
 	$(BUILD)/cmd/json2mqtt/record.o $(BUILD)/cmd/json2mqtt/inflight.o
 json2mqtt_PKGS := $(PKG_MQTT)
 esbulk_OBJ  := $(BUILD)/cmd/esbulk/main.o $(BUILD)/cmd/esbulk/options.o \
@@ -65,7 +67,8 @@ kprod_PKGS := $(PKG_RDKAFKA)
 kcons_OBJ  := $(BUILD)/cmd/kcons/main.o $(BUILD)/cmd/kcons/consume.o \
 	$(BUILD)/cmd/kcons/admin.o $(BUILD)/cmd/kcons/format.o \
 	$(BUILD)/cmd/kcons/offspec.o $(BUILD)/cmd/kcons/acks.o \
-	$(BUILD)/cmd/kcons/partitions.o $(BUILD)/cmd/kcons/output.o
+	$(BUILD)/cmd/kcons/partitions.o $(BUILD)/cmd/kcons/output.o \
+	$(BUILD)/cmd/kcons/options.o
 kcons_PKGS := $(PKG_RDKAFKA)
 PROGS += kprod kcons
 

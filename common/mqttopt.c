@@ -1,23 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* The MQTT tools' shared options: tables, MQTT_URL, secrets, client setup. */
+/* The MQTT tools' shared options: rows, the URL, secrets, client setup. */
 #include <sys/stat.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
-#include "backoff.h"
 #include "buf.h"
-#include "clock.h"
 #include "env.h"
 #include "log.h"
 #include "mqttopt.h"
@@ -26,46 +21,45 @@
 #include "banned.h"
 
 /* clang-format off */
-const struct mqtt_optdef mqtt_optdefs[] = {
-	{'h', "host", required_argument, "host", false},
-	{'p', "port", required_argument, "port", false},
-	{'L', "url", required_argument, "url", false},
-	{MQTT_OPT_UNIX, "unix", required_argument, "path", false},
-	{'V', "protocol-version", required_argument, "version", false},
-	{'i', "id", required_argument, "id", false},
-	{'I', "id-prefix", required_argument, "prefix", false},
-	{'k', "keepalive", required_argument, "seconds", false},
-	{'u', "username", required_argument, "user", false},
-	{'P', "pw", required_argument, "password", false},
-	{MQTT_OPT_PASSWORD_FILE, "password-file", required_argument, "path", false},
-	{MQTT_OPT_CAFILE, "cafile", required_argument, "path", false},
-	{MQTT_OPT_CAPATH, "capath", required_argument, "dir", false},
-	{MQTT_OPT_CERT, "cert", required_argument, "path", false},
-	{MQTT_OPT_KEY, "key", required_argument, "path", false},
-	{MQTT_OPT_INSECURE, "insecure", no_argument, NULL, false},
-	{MQTT_OPT_TLS_VERSION, "tls-version", required_argument, "version", false},
-	{MQTT_OPT_OS_CERTS, "tls-use-os-certs", no_argument, NULL, false},
-	{MQTT_OPT_RETRIES, "retries", required_argument, "count", false},
-	MQTT_OPTDEF_END,
-};
-
-const struct mqtt_optdef mqtt_common_optdefs[] = {
-	{OPT_REJECTS, "rejects", required_argument, "path", false},
-	{OPT_STATS, "stats", required_argument, "seconds", false},
-	{OPT_PROGRESS, "progress", no_argument, NULL, false},
-	{OPT_MAX_LINE, "max-line", required_argument, "bytes", false},
-	{OPT_STRICT, "strict", no_argument, NULL, false},
-	MQTT_OPTDEF_END,
-};
-
-const struct mqtt_optdef mqtt_tool_optdefs[] = {
-	{'d', "debug", no_argument, NULL, false},
-	{'v', "verbose", no_argument, NULL, false},
-	{'q', "qos", required_argument, "qos", false},
-	{MQTT_TOOL_HELP, "help", no_argument, NULL, false},
-	{MQTT_TOOL_VERSION, "version", no_argument, NULL, false},
-	{MQTT_TOOL_QUIET, "quiet", no_argument, NULL, false},
-	MQTT_OPTDEF_END,
+const struct opt_row mqtt_opt_rows[] = {
+	OPT_ARG('h', "host", "host", "localhost", "the broker's host"),
+	OPT_ARG('p', "port", "port", "1883, 8883 with TLS",
+	    "the broker's port"),
+	OPT_ARG('L', "url", "url", NULL,
+	    "mqtt[s]://[user[:password]@]host[:port][/topic]"),
+	OPT_ARG(MQTT_OPT_UNIX, "unix", "path", NULL,
+	    "connect to the broker's unix socket at path"),
+	OPT_ARG('V', "protocol-version", "version", "5",
+	    "the MQTT protocol version: 5, 311 or 31"),
+	OPT_ARG('i', "id", "id", NULL, "the client id"),
+	OPT_ARG('I', "id-prefix", "prefix", NULL,
+	    "a client id of prefix, '-' and the process id"),
+	OPT_ARG('k', "keepalive", "seconds", "60",
+	    "the keepalive interval (0: none, else 5-65535)"),
+	OPT_ARG('u', "username", "user", NULL, "the user name"),
+	OPT_ARG('P', "pw", "password", NULL,
+	    "the password (visible to other users: prefer MQTT_PASSWORD)"),
+	OPT_ARG(MQTT_OPT_PASSWORD_FILE, "password-file", "path", NULL,
+	    "read the password from the first line of path"),
+	OPT_ARG(MQTT_OPT_CAFILE, "cafile", "path", NULL,
+	    "verify the broker with the CA certificates in path; TLS on"),
+	OPT_ARG(MQTT_OPT_CAPATH, "capath", "dir", NULL,
+	    "verify the broker with the CA certificates in dir; TLS on"),
+	OPT_ARG(MQTT_OPT_CERT, "cert", "path", NULL,
+	    "a client certificate (PEM) for mutual TLS"),
+	OPT_ARG(MQTT_OPT_KEY, "key", "path", NULL,
+	    "the private key of --cert"),
+	OPT_FLAG(MQTT_OPT_INSECURE, "insecure",
+	    "do not check that the broker's certificate names the host"),
+	OPT_ARG(MQTT_OPT_TLS_VERSION, "tls-version", "version", NULL,
+	    "the TLS version: tlsv1.3, tlsv1.2 or tlsv1.1"),
+	OPT_FLAG(MQTT_OPT_OS_CERTS, "tls-use-os-certs",
+	    "verify the broker with the system's CA certificates; TLS on"),
+	OPT_ARG(MQTT_OPT_RETRIES, "retries", "count", "10",
+	    "failed connects in a row before giving up (or forever)"),
+	OPT_ARG('q', "qos", "qos", "1",
+	    "the QoS to publish or subscribe with: 0, 1 or 2"),
+	OPT_END,
 };
 /* clang-format on */
 
@@ -115,174 +109,6 @@ static const struct handler handlers[] = {
     {MQTT_OPT_OS_CERTS, K_OS_CERTS, 0},
     {MQTT_OPT_RETRIES, K_RETRIES, 0},
 };
-
-/* ------------------------------------------------------------ tables */
-
-static bool
-is_letter(int id)
-{
-	return id > 0 && id < 128 && isalnum(id);
-}
-
-const struct mqtt_optdef *
-mqtt_optdef_find(const struct mqtt_optdef *const *sets, int id)
-{
-	const struct mqtt_optdef *d;
-	size_t i;
-
-	for (i = 0; sets[i] != NULL; i++)
-		for (d = sets[i]; d->id != 0 || d->name != NULL; d++)
-			if (d->id == id)
-				return d;
-	return NULL;
-}
-
-void
-mqtt_getopt_tables(const struct mqtt_optdef *const *sets,
-    struct option **longopts, char **shortopts)
-{
-	const struct mqtt_optdef *d;
-	struct option *lo;
-	char *so;
-	size_t i, n = 0, nl = 0, ns = 1;
-
-	for (i = 0; sets[i] != NULL; i++)
-		for (d = sets[i]; d->id != 0 || d->name != NULL; d++)
-			n++;
-	lo = xcalloc(n + 1, sizeof(*lo));
-	so = xcalloc(3 * n + 2, 1);
-	so[0] = ':';
-	for (i = 0; sets[i] != NULL; i++)
-		for (d = sets[i]; d->id != 0 || d->name != NULL; d++) {
-			if (d->name != NULL) {
-				lo[nl].name = d->name;
-				lo[nl].has_arg = d->has_arg;
-				lo[nl].flag = NULL;
-				lo[nl].val = d->id;
-				nl++;
-			}
-			if (is_letter(d->id)) {
-				so[ns++] = (char)d->id;
-				if (d->has_arg != no_argument)
-					so[ns++] = ':';
-				if (d->has_arg == optional_argument)
-					so[ns++] = ':';
-			}
-		}
-	*longopts = lo;
-	*shortopts = so;
-}
-
-/* style(9): alphabetical, upper case before lower case of one letter. */
-static int
-letter_rank(int c)
-{
-	return tolower(c) * 2 + (isupper(c) ? 0 : 1);
-}
-
-static int
-cmp_def(const void *a, const void *b)
-{
-	const struct mqtt_optdef *x = *(const struct mqtt_optdef *const *)a;
-	const struct mqtt_optdef *y = *(const struct mqtt_optdef *const *)b;
-
-	if (is_letter(x->id) && is_letter(y->id))
-		return letter_rank(x->id) - letter_rank(y->id);
-	if (is_letter(x->id) != is_letter(y->id))
-		return is_letter(x->id) ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-struct wrap {
-	struct buf *b;
-	size_t col, indent;
-};
-
-static void
-add_word(struct wrap *w, const char *word)
-{
-	size_t n = strlen(word), i;
-
-	if (w->col + 1 + n > 80 && w->col > w->indent) {
-		buf_addc(w->b, '\n');
-		for (i = 0; i < w->indent; i++)
-			buf_addc(w->b, ' ');
-		w->col = w->indent;
-	} else {
-		buf_addc(w->b, ' ');
-		w->col++;
-	}
-	buf_adds(w->b, word);
-	w->col += n;
-}
-
-void
-mqtt_usage(struct buf *b, const char *prog,
-    const struct mqtt_optdef *const *sets, const char *operands)
-{
-	const struct mqtt_optdef *d, **all;
-	struct buf word = BUF_INIT;
-	struct wrap w;
-	size_t i, j, n = 0, start;
-	int group;
-
-	for (i = 0; sets[i] != NULL; i++)
-		for (d = sets[i]; d->id != 0 || d->name != NULL; d++)
-			n++;
-	all = xcalloc(n + 1, sizeof(*all));
-	n = 0;
-	for (i = 0; sets[i] != NULL; i++)
-		for (d = sets[i]; d->id != 0 || d->name != NULL; d++)
-			if (!d->hidden)
-				all[n++] = d;
-	qsort(all, n, sizeof(*all), cmp_def);
-
-	start = b->len;
-	buf_printf(b, "usage: %s", prog);
-	w.b = b;
-	w.indent = b->len - start + 1;
-	w.col = w.indent - 1;
-
-	/* letters without an argument, in one group */
-	buf_reset(&word);
-	for (j = 0; j < n; j++)
-		if (is_letter(all[j]->id) && all[j]->has_arg == no_argument) {
-			if (word.len == 0)
-				buf_adds(&word, "[-");
-			buf_addc(&word, (char)all[j]->id);
-		}
-	if (word.len > 0) {
-		buf_addc(&word, ']');
-		add_word(&w, buf_cstr(&word));
-	}
-	/* then long flags, letters with arguments, long with arguments */
-	for (group = 0; group < 3; group++)
-		for (j = 0; j < n; j++) {
-			d = all[j];
-			buf_reset(&word);
-			if (group == 0 && !is_letter(d->id) &&
-			    d->has_arg == no_argument)
-				buf_printf(&word, "[--%s]", d->name);
-			else if (group == 1 && is_letter(d->id) &&
-			    d->has_arg != no_argument)
-				buf_printf(&word, "[-%c %s]", d->id, d->arg);
-			else if (group == 2 && !is_letter(d->id) &&
-			    d->has_arg == required_argument)
-				buf_printf(&word, "[--%s %s]", d->name, d->arg);
-			else if (group == 2 && !is_letter(d->id) &&
-			    d->has_arg == optional_argument)
-				buf_printf(
-				    &word, "[--%s[=%s]]", d->name, d->arg);
-			else
-				continue;
-			add_word(&w, buf_cstr(&word));
-		}
-	if (operands != NULL)
-		add_word(&w, operands);
-	buf_addc(b, '\n');
-	buf_free(&word);
-	free(all);
-}
 
 /* ------------------------------------------------------------ URLs */
 
@@ -394,6 +220,7 @@ mqtt_opts_init(struct mqtt_opts *o)
 	o->version = MQTT_PROTOCOL_V5;
 	o->keepalive = MQTT_KEEPALIVE;
 	o->retries = MQTT_RETRIES_DEFAULT;
+	o->qos = 1;
 }
 
 void
@@ -409,13 +236,12 @@ mqtt_opts_free(struct mqtt_opts *o)
 static void
 prefix(struct buf *err, int id)
 {
-	const struct mqtt_optdef *const sets[] = {mqtt_optdefs, NULL};
-	const struct mqtt_optdef *d = mqtt_optdef_find(sets, id);
+	const struct opt_row *r = opt_find(mqtt_opt_rows, id);
 
-	if (d != NULL && is_letter(d->id))
-		buf_printf(err, "-%c: ", d->id);
-	else if (d != NULL)
-		buf_printf(err, "--%s: ", d->name);
+	if (r != NULL) {
+		opt_row_label(r, err);
+		buf_adds(err, ": ");
+	}
 }
 
 #define BAD(...)                                                               \
@@ -426,56 +252,22 @@ prefix(struct buf *err, int id)
 	} while (0)
 
 bool
-mqtt_opt_take(
-    struct common_opts *co, struct mqtt_opts *o, int id, const char *arg)
+mqtt_opt_take(const struct opt_parser *p, struct mqtt_opts *o)
 {
 	struct buf err = BUF_INIT;
+	unsigned long long v;
 	int rc;
 
-	if (common_opt_handle(co, id, arg))
+	if (p->row->id == 'q') {
+		if (parse_uint_range(p->arg, 0, 2, &v, NULL) < 0)
+			opt_bad_value(p, NULL, "QoS", "0, 1 or 2");
+		o->qos = (int)v;
 		return true;
-	if ((rc = mqtt_opt_handle(o, id, arg, &err)) < 0)
-		usage_error("%s", buf_cstr(&err));
-	return rc > 0;
-}
-
-void
-mqtt_tool_init(const struct mqtt_tool *t)
-{
-	common_opts_init(t->c);
-	mqtt_opts_init(t->m);
-	*t->qos = 1;
-}
-
-bool
-mqtt_tool_take(const struct mqtt_tool *t, int id, const char *arg)
-{
-	struct buf b = BUF_INIT;
-	unsigned long long v;
-
-	if (mqtt_opt_take(t->c, t->m, id, arg))
-		return true;
-	switch (id) {
-	case MQTT_TOOL_HELP:
-		mqtt_usage(&b, t->prog, t->sets, NULL);
-		opt_help(buf_cstr(&b));
-	case MQTT_TOOL_VERSION:
-		opt_version(t->prog, NULL);
-	case MQTT_TOOL_QUIET:
-		opt_quiet(t->c);
-		return true;
-	case 'v':
-	case 'd':
-		opt_verbose(t->c, id == 'd' ? 2 : 1);
-		return true;
-	case 'q':
-		if (parse_uint_range(arg, 0, 2, &v, NULL) < 0)
-			usage_error("-q: invalid QoS '%s' (0, 1 or 2)", arg);
-		*t->qos = (int)v;
-		return true;
-	default:
-		return false;
 	}
+	if ((rc = mqtt_opt_handle(o, p->row->id, p->arg, &err)) < 0)
+		usage_error("%s", buf_cstr(&err));
+	buf_free(&err);
+	return rc > 0;
 }
 
 int
@@ -855,281 +647,5 @@ mqtt_connack_fatal(int version, int rc)
 		return false;
 	default:
 		return true;
-	}
-}
-
-/* ------------------------------------------------------------ connection */
-
-double
-mqtt_now(void)
-{
-	return mono_now();
-}
-
-static const char *
-ep(const struct mqtt_conn *c)
-{
-	return c->endpoint.data;
-}
-
-/* A failed attempt: schedule the next one, or give up. */
-static void
-fail(struct mqtt_conn *c, const char *what, const char *why)
-{
-	unsigned ms;
-
-	c->failures++;
-	if (!c->o->retries_forever && c->failures > c->o->retries) {
-		log_err("%s: %s: %s (gave up after %llu attempt%s)", ep(c),
-		    what, why, c->failures, c->failures == 1 ? "" : "s");
-		c->fatal = true;
-		return;
-	}
-	ms = backoff_next_ms(&c->bo);
-	c->next_attempt = mqtt_now() + ms / 1000.0;
-	log_warn(
-	    "%s: %s: %s; retrying in %.1fs", ep(c), what, why, ms / 1000.0);
-}
-
-/* The text of a disconnect code: a MOSQ_ERR_* or an MQTT 5 reason code
- * that the broker sent in its DISCONNECT. */
-static const char *
-down_text(int rc, int saved_errno)
-{
-	if (rc >= 128)
-		return mosquitto_reason_string(rc);
-	if (rc == MOSQ_ERR_ERRNO)
-		return strerror(saved_errno);
-	return mosquitto_strerror(rc);
-}
-
-static void
-on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
-    const mosquitto_property *props)
-{
-	struct mqtt_conn *c = obj;
-
-	(void)mosq;
-	(void)props;
-	if (rc == 0) {
-		c->state = MQTT_UP;
-		c->failures = 0;
-		backoff_reset(&c->bo);
-		c->session_present = (flags & 1) != 0;
-		if (c->connects++ > 0)
-			c->reconnects++;
-		log_info("%s: connected%s", ep(c),
-		    c->session_present ? " (session present)" : "");
-		if (c->on_up != NULL)
-			c->on_up(c);
-		return;
-	}
-	c->state = MQTT_DOWN;
-	if (mqtt_connack_fatal(c->o->version, rc)) {
-		log_err("%s: connection refused: %s", ep(c),
-		    mqtt_connack_text(c->o->version, rc));
-		c->fatal = true;
-		return;
-	}
-	fail(c, "connection refused", mqtt_connack_text(c->o->version, rc));
-}
-
-static void
-on_disconnect(
-    struct mosquitto *mosq, void *obj, int rc, const mosquitto_property *props)
-{
-	struct mqtt_conn *c = obj;
-	enum mqtt_state was = c->state;
-	int saved = errno;
-	unsigned ms;
-
-	(void)mosq;
-	(void)props;
-	c->state = MQTT_DOWN;
-	if (c->fatal || c->closing || was == MQTT_DOWN) {
-		/* nothing to retry */
-	} else if (rc == MQTT_RC_SESSION_TAKEN_OVER) {
-		log_err("%s: %s: another client connected with our client id",
-		    ep(c), mosquitto_reason_string(rc));
-		c->fatal = true;
-	} else if (was == MQTT_CONNECTING && rc == MOSQ_ERR_TLS) {
-		/* the handshake failed after connect() returned (a busy
-		 * broker): a certificate, so the next try fails alike */
-		log_err("%s: connect: %s", ep(c), mosquitto_strerror(rc));
-		c->fatal = true;
-	} else if (was == MQTT_CONNECTING)
-		fail(c, "connect", down_text(rc, saved));
-	else {
-		ms = backoff_next_ms(&c->bo);
-		c->next_attempt = mqtt_now() + ms / 1000.0;
-		log_warn("%s: connection lost: %s; reconnecting in %.1fs",
-		    ep(c), down_text(rc, saved), ms / 1000.0);
-	}
-	if (was == MQTT_UP && c->on_down != NULL)
-		c->on_down(c);
-}
-
-static void
-on_log(struct mosquitto *mosq, void *obj, int level, const char *text)
-{
-	(void)mosq;
-	(void)obj;
-	(void)level;
-	log_debug("libmosquitto: %s", text);
-}
-
-int
-mqtt_conn_init(struct mqtt_conn *c, const struct mqtt_opts *o, const char *id,
-    bool clean_start, struct mqtt5__property *props, struct buf *err)
-{
-	memset(c, 0, sizeof(*c));
-	c->o = o;
-	c->props = props;
-	c->state = MQTT_DOWN;
-	backoff_init(&c->bo, MQTT_BACKOFF_BASE_MS, MQTT_BACKOFF_CAP_MS);
-	mqtt_endpoint(o, &c->endpoint);
-	buf_cstr(&c->endpoint);
-	c->mosq = mqtt_client_new(o, id, clean_start, c, err);
-	if (c->mosq == NULL)
-		return -1;
-	/* queue packets; only mqtt_conn_write() puts them on the wire */
-	mosquitto_threaded_set(c->mosq, true);
-	mosquitto_connect_v5_callback_set(c->mosq, on_connect);
-	mosquitto_disconnect_v5_callback_set(c->mosq, on_disconnect);
-	if (log_verbosity() >= 2)
-		mosquitto_log_callback_set(c->mosq, on_log);
-	return 0;
-}
-
-void
-mqtt_conn_free(struct mqtt_conn *c)
-{
-	if (c->mosq != NULL)
-		mosquitto_destroy(c->mosq);
-	c->mosq = NULL;
-	mosquitto_property_free_all(&c->props);
-	buf_free(&c->endpoint);
-}
-
-void
-mqtt_conn_tick(struct mqtt_conn *c)
-{
-	int rc;
-
-	if (c->state != MQTT_DOWN || c->fatal || c->closing ||
-	    mqtt_now() < c->next_attempt)
-		return;
-	errno = 0;
-	if (c->started)
-		rc = mosquitto_reconnect(c->mosq);
-	else
-		rc = mqtt_client_connect(c->mosq, c->o, c->props);
-	c->started = true;
-	if (rc == MOSQ_ERR_SUCCESS) {
-		c->state = MQTT_CONNECTING;
-		return;
-	}
-	if (rc == MOSQ_ERR_TLS || rc == MOSQ_ERR_INVAL ||
-	    rc == MOSQ_ERR_NOT_SUPPORTED) {
-		/* a certificate or a setting: the next try fails alike */
-		log_err("%s: connect: %s", ep(c), mosquitto_strerror(rc));
-		c->fatal = true;
-		return;
-	}
-	fail(c, "connect",
-	    rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
-}
-
-int
-mqtt_conn_timeout_ms(const struct mqtt_conn *c)
-{
-	double left;
-
-	if (c->state != MQTT_DOWN || c->fatal)
-		return 1000;
-	left = c->next_attempt - mqtt_now();
-	if (left <= 0)
-		return 0;
-	return left > 1.0 ? 1000 : (int)(left * 1000.0) + 1;
-}
-
-int
-mqtt_conn_pollfd(const struct mqtt_conn *c, short *events)
-{
-	int fd = mosquitto_socket(c->mosq);
-
-	*events = 0;
-	if (fd < 0)
-		return -1;
-	*events = POLLIN;
-	if (mosquitto_want_write(c->mosq))
-		*events |= POLLOUT;
-	return fd;
-}
-
-/* A TLS failure reported by a read or write step rather than through the
- * disconnect callback: during the handshake it is a certificate problem,
- * which no retry mends. */
-static void
-check_tls(struct mqtt_conn *c, int rc)
-{
-	if (rc != MOSQ_ERR_TLS || c->fatal || c->state != MQTT_CONNECTING)
-		return;
-	log_err("%s: connect: %s", ep(c), mosquitto_strerror(rc));
-	c->fatal = true;
-	c->state = MQTT_DOWN;
-}
-
-void
-mqtt_conn_read(struct mqtt_conn *c, int budget, const bool *stop)
-{
-	int i, rc;
-
-	for (i = 0; i < budget; i++) {
-		if (stop != NULL && *stop)
-			break;
-		if (mosquitto_socket(c->mosq) < 0)
-			break;
-		errno = 0;
-		rc = mosquitto_loop_read(c->mosq, 1);
-		if (rc != MOSQ_ERR_SUCCESS) {
-			check_tls(c, rc);
-			break;
-		}
-		/* the library's own sign that the socket is drained */
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			break;
-	}
-}
-
-void
-mqtt_conn_write(struct mqtt_conn *c)
-{
-	if (mosquitto_socket(c->mosq) < 0)
-		return;
-	if (mosquitto_want_write(c->mosq))
-		check_tls(c, mosquitto_loop_write(c->mosq, 1));
-	if (mosquitto_socket(c->mosq) >= 0)
-		(void)mosquitto_loop_misc(c->mosq);
-}
-
-void
-mqtt_conn_close(struct mqtt_conn *c, int timeout_ms)
-{
-	double deadline = mqtt_now() + timeout_ms / 1000.0;
-	struct pollfd pfd;
-
-	if (c->state != MQTT_UP)
-		return;
-	c->closing = true;
-	if (mosquitto_disconnect_v5(c->mosq, 0, NULL) != MOSQ_ERR_SUCCESS)
-		return;
-	while (mosquitto_socket(c->mosq) >= 0 && mqtt_now() < deadline) {
-		pfd.fd = mosquitto_socket(c->mosq);
-		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, 100) < 0 && errno != EINTR)
-			break;
-		if (mosquitto_loop_write(c->mosq, 1) != MOSQ_ERR_SUCCESS)
-			break;
 	}
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Number parsing and the long options every iotpipe filter shares. */
+/* Number parsing and the options every iotpipe filter shares. */
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -183,86 +183,62 @@ common_opts_init(struct common_opts *o)
 	o->max_line = COMMON_MAX_LINE_DEFAULT;
 }
 
-int
-common_opt_handle(struct common_opts *o, int c, const char *arg)
+/* clang-format off */
+const struct opt_row common_opt_rows[] = {
+	OPT_ARG(OPT_REJECTS, "rejects", "path", NULL,
+	    "write rejected records as NDJSON to path ('-': stdout)"),
+	OPT_ARG(OPT_STATS, "stats", "seconds", NULL,
+	    "print a JSON stats line on stderr every seconds (0: at exit only)"),
+	OPT_FLAG(OPT_PROGRESS, "progress",
+	    "draw a one-line live status on stderr if it is a terminal"),
+	OPT_ARG(OPT_MAX_LINE, "max-line", "bytes", "1M",
+	    "reject longer lines (k, M, G suffixes)"),
+	OPT_FLAG(OPT_STRICT, "strict", "exit 3 if any record was rejected"),
+	OPT_END,
+};
+/* clang-format on */
+
+bool
+common_opt_take(const struct opt_parser *p, struct common_opts *o)
 {
 	const char *errstr = "invalid";
+	char hint[64];
 
-	switch (c) {
+	switch (p->row->id) {
 	case OPT_REJECTS:
-		if (arg == NULL || *arg == '\0')
-			usage_error("--rejects: empty path");
-		o->rejects = arg;
-		return 1;
+		if (*p->arg == '\0')
+			opt_error(p, "empty path");
+		o->rejects = p->arg;
+		return true;
 	case OPT_STATS:
-		if (parse_seconds(arg, 0, COMMON_STATS_MAX, &o->stats_interval,
-			&errstr) < 0) {
+		if (parse_seconds(p->arg, 0, COMMON_STATS_MAX,
+			&o->stats_interval, &errstr) < 0) {
 			if (strcmp(errstr, "invalid") == 0)
-				usage_error("--stats: invalid interval '%s'",
-				    arg ? arg : "");
-			usage_error("--stats: interval '%s' is %s (max %.0f)",
-			    arg, errstr, COMMON_STATS_MAX);
+				opt_bad_value(p, NULL, "interval", NULL);
+			(void)snprintf(
+			    hint, sizeof(hint), "max %.0f", COMMON_STATS_MAX);
+			opt_error(p, "interval '%s' is %s (%s)", p->arg, errstr,
+			    hint);
 		}
 		o->stats = true;
-		return 1;
+		return true;
 	case OPT_PROGRESS:
 		o->progress = true;
-		return 1;
+		return true;
 	case OPT_MAX_LINE:
-		if (parse_size(arg, COMMON_MAX_LINE_MIN, COMMON_MAX_LINE_MAX,
+		if (parse_size(p->arg, COMMON_MAX_LINE_MIN, COMMON_MAX_LINE_MAX,
 			&o->max_line, &errstr) < 0) {
 			if (strcmp(errstr, "invalid") == 0)
-				usage_error("--max-line: invalid size '%s'",
-				    arg ? arg : "");
-			usage_error("--max-line: size '%s' is %s "
-				    "(%llu to %llu bytes)",
-			    arg, errstr, COMMON_MAX_LINE_MIN,
+				opt_bad_value(p, NULL, "size", NULL);
+			opt_error(p, "size '%s' is %s (%llu to %llu bytes)",
+			    p->arg, errstr, COMMON_MAX_LINE_MIN,
 			    COMMON_MAX_LINE_MAX);
 		}
-		return 1;
+		return true;
 	case OPT_STRICT:
 		o->strict = true;
-		return 1;
+		return true;
 	default:
-		return 0;
+		return false;
 	}
-}
-
-void
-opt_help(const char *text)
-{
-	fputs(text, stdout);
-	exit(fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1);
-}
-
-void
-opt_version(const char *prog, const char *extra)
-{
-	printf("%s %s (iotpipe)%s%s\n", prog, IOTPIPE_VERSION,
-	    extra != NULL ? " " : "", extra != NULL ? extra : "");
-	exit(fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1);
-}
-
-void
-opt_verbose(struct common_opts *o, int n)
-{
-	if (o->verbosity < 0)
-		o->verbosity = 0;
-	o->verbosity += n;
-}
-
-void
-opt_quiet(struct common_opts *o)
-{
-	o->verbosity = -1;
-}
-
-void
-opt_bad(int c, char *const *argv)
-{
-	if (c == ':')
-		usage_error("option '%s' needs an argument", argv[optind - 1]);
-	if (optopt != 0)
-		usage_error("unknown option '-%c'", optopt);
-	usage_error("unknown option '%s'", argv[optind - 1]);
 }

@@ -2,7 +2,6 @@
 /* esbulk's command line and environment, merged and checked. */
 #include <sys/stat.h>
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,26 +12,14 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/opt.h"
+#include "common/options.h"
 #include "common/xalloc.h"
 #include "options.h"
 #include "server.h"
 #include "common/banned.h"
 
-static const char usage_text[] =
-    "usage: esbulk [-hqVv] [--follow] [--insecure] [--kafka-id] [--progress]\n"
-    "              [--strict] [-i index] [-s docs] [-u url] [-w requests]\n"
-    "              [--acks fifo] [--auth scheme] [--backoff-max seconds]\n"
-    "              [--batch-bytes bytes] [--cafile file] [--cert file]\n"
-    "              [--compat version] [--date-field field] [--gzip[=when]]\n"
-    "              [--id fields] [--key file] [--linger-ms ms]\n"
-    "              [--max-line bytes] [--max-retry-time seconds]\n"
-    "              [--op-type op] [--password-file path] [--pipeline name]\n"
-    "              [--rejects path] [--stats seconds] [--template file]\n"
-    "              [--template-name name] [--timeout seconds] [--user name]\n"
-    "              [file ...]\n";
-
 enum {
-	OPT_ACKS = OPT_COMMON_END,
+	OPT_ACKS = OPT_OWN,
 	OPT_AUTH,
 	OPT_BACKOFF_MAX,
 	OPT_BATCH_BYTES,
@@ -57,65 +44,96 @@ enum {
 	OPT_USER,
 };
 
-static const struct option longopts[] = {
-    {"help", no_argument, NULL, 'h'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"version", no_argument, NULL, 'V'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"index", required_argument, NULL, 'i'},
-    {"size", required_argument, NULL, 's'},
-    {"url", required_argument, NULL, 'u'},
-    {"workers", required_argument, NULL, 'w'},
-    {"acks", required_argument, NULL, OPT_ACKS},
-    {"auth", required_argument, NULL, OPT_AUTH},
-    {"backoff-max", required_argument, NULL, OPT_BACKOFF_MAX},
-    {"batch-bytes", required_argument, NULL, OPT_BATCH_BYTES},
-    {"cafile", required_argument, NULL, OPT_CAFILE},
-    {"cert", required_argument, NULL, OPT_CERT},
-    {"compat", required_argument, NULL, OPT_COMPAT},
-    {"date-field", required_argument, NULL, OPT_DATE_FIELD},
-    {"follow", no_argument, NULL, OPT_FOLLOW},
-    {"gzip", optional_argument, NULL, OPT_GZIP},
-    {"id", required_argument, NULL, OPT_ID},
-    {"insecure", no_argument, NULL, OPT_INSECURE},
-    {"kafka-id", no_argument, NULL, OPT_KAFKA_ID},
-    {"key", required_argument, NULL, OPT_KEY},
-    {"linger-ms", required_argument, NULL, OPT_LINGER},
-    {"max-retry-time", required_argument, NULL, OPT_MAX_RETRY},
-    {"op-type", required_argument, NULL, OPT_OP_TYPE},
-    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-    {"pipeline", required_argument, NULL, OPT_PIPELINE},
-    {"template", required_argument, NULL, OPT_TEMPLATE},
-    {"template-name", required_argument, NULL, OPT_TEMPLATE_NAME},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"user", required_argument, NULL, OPT_USER},
-    COMMON_LONGOPTS,
-    {NULL, 0, NULL, 0},
+/* clang-format off */
+static const struct opt_row rows[] = {
+	OPT_ARG('i', "index", "index", NULL,
+	    "the index of documents without @metadata.es._index"),
+	OPT_ARG('s', "size", "docs", "1000",
+	    "the most documents in one request, 1 to 1000000"),
+	OPT_ARG('u', "url", "url", "http://localhost:9200",
+	    "the servers, separated by commas (else ELASTICSEARCH_URL)"),
+	OPT_ARG('w', "workers", "requests", "2",
+	    "how many requests may be in flight at once, 1 to 256"),
+	OPT_ARG(OPT_ACKS, "acks", "fifo", NULL,
+	    "write each document's @metadata.kafka to fifo once it is done"),
+	OPT_ARG(OPT_AUTH, "auth", "scheme", NULL,
+	    "how to authenticate: none, basic, apikey or bearer"),
+	OPT_ARG(OPT_BACKOFF_MAX, "backoff-max", "seconds", "30",
+	    "the longest wait between two tries"),
+	OPT_ARG(OPT_BATCH_BYTES, "batch-bytes", "bytes", "5M",
+	    "send a batch once its body holds this many bytes (1k to 1G)"),
+	OPT_ARG(OPT_CAFILE, "cafile", "file", NULL,
+	    "verify the server with the CA certificates in file"),
+	OPT_ARG(OPT_CERT, "cert", "file", NULL,
+	    "present the client certificate in file (with --key)"),
+	OPT_ARG(OPT_COMPAT, "compat", "version", NULL,
+	    "send Elasticsearch's compatibility headers for 7, 8 or 9"),
+	OPT_ARG(OPT_DATE_FIELD, "date-field", "field", "timestamp",
+	    "the field whose date fills in the date conversions of -i"),
+	OPT_FLAG(OPT_FOLLOW, "follow",
+	    "reopen the one file operand, a fifo, at its end"),
+	OPT_OPTARG(OPT_GZIP, "gzip", "when", "auto",
+	    "compress request bodies: always, never or auto"),
+	OPT_ARG(OPT_ID, "id", "fields", NULL,
+	    "make each document's _id of these comma-separated fields"),
+	OPT_FLAG(OPT_INSECURE, "insecure",
+	    "do not verify the server's certificate or name"),
+	OPT_FLAG(OPT_KAFKA_ID, "kafka-id",
+	    "make each document's _id topic+partition+offset"),
+	OPT_ARG(OPT_KEY, "key", "file", NULL,
+	    "the private key (PEM) of --cert"),
+	OPT_ARG(OPT_LINGER, "linger-ms", "ms", "1000",
+	    "how long a batch that is not full waits for more documents"),
+	OPT_ARG(OPT_MAX_RETRY, "max-retry-time", "seconds", "300",
+	    "give up on a document that keeps failing this long"),
+	OPT_ARG(OPT_OP_TYPE, "op-type", "op", "index",
+	    "index (create or replace) or create (keep an existing one)"),
+	OPT_ARG(OPT_PASSWORD_FILE, "password-file", "path", NULL,
+	    "read the secret of --auth from the first line of path"),
+	OPT_ARG(OPT_PIPELINE, "pipeline", "name", NULL,
+	    "run every document through the ingest pipeline name"),
+	OPT_ARG(OPT_TEMPLATE, "template", "file", NULL,
+	    "install the index template in file (vehicles: the built-in)"),
+	OPT_ARG(OPT_TEMPLATE_NAME, "template-name", "name", NULL,
+	    "the template's name (default: from -i)"),
+	OPT_ARG(OPT_TIMEOUT, "timeout", "seconds", "60",
+	    "give up on one request after this long (it is tried again)"),
+	OPT_ARG(OPT_USER, "user", "name", NULL,
+	    "the user for basic authentication"),
+	OPT_SET(opt_rows_basic),
+	OPT_SET(common_opt_rows),
+	OPT_END,
 };
+/* clang-format on */
 
 #define DEFAULT_URL "http://localhost:9200"
 
 static void
-number(const char *opt, const char *arg, unsigned long long min,
+number(const struct opt_parser *p, unsigned long long min,
     unsigned long long max, unsigned long long *out, bool size)
 {
 	const char *errstr;
-	int rc = size ? parse_size(arg, min, max, out, &errstr)
-		      : parse_uint_range(arg, min, max, out, &errstr);
+	char hint[64];
+	int rc = size ? parse_size(p->arg, min, max, out, &errstr)
+		      : parse_uint_range(p->arg, min, max, out, &errstr);
 
-	if (rc < 0)
-		usage_error("%s: %s value '%s' (%llu to %llu)", opt, errstr,
-		    arg, min, max);
+	if (rc < 0) {
+		(void)snprintf(hint, sizeof(hint), "%llu to %llu", min, max);
+		opt_bad_value(p, errstr, "value", hint);
+	}
 }
 
 static void
-seconds(const char *opt, const char *arg, double min, double max, double *out)
+seconds(const struct opt_parser *p, double min, double max, double *out)
 {
 	const char *errstr;
+	char hint[64];
 
-	if (parse_seconds(arg, min, max, out, &errstr) < 0)
-		usage_error("%s: %s value '%s' (%g to %g seconds)", opt, errstr,
-		    arg, min, max);
+	if (parse_seconds(p->arg, min, max, out, &errstr) < 0) {
+		(void)snprintf(
+		    hint, sizeof(hint), "%g to %g seconds", min, max);
+		opt_bad_value(p, errstr, "value", hint);
+	}
 }
 
 static void
@@ -256,8 +274,9 @@ opts_parse(int argc, char **argv, struct opts *o)
 	const char *password_file = NULL, *env;
 	unsigned long long v;
 	bool auth_given = false;
+	struct opt_parser p;
 	size_t i;
-	int c;
+	int c, first;
 
 	memset(o, 0, sizeof(*o));
 	common_opts_init(&o->c);
@@ -269,88 +288,77 @@ opts_parse(int argc, char **argv, struct opts *o)
 	o->timeout_s = 60;
 	o->max_retry_s = 300;
 	o->backoff_max_s = 30;
-	opterr = 0; /* one message of our own, with the esbulk: prefix */
-	while ((c = getopt_long(argc, argv, ":hqVvi:s:u:w:", longopts, NULL)) !=
-	    -1) {
-		if (common_opt_handle(&o->c, c, optarg))
+	opt_init(&p, "esbulk", rows, "[file ...]", argc, argv);
+	while ((c = opt_next(&p)) != -1) {
+		if (common_opt_take(&p, &o->c))
 			continue;
 		switch (c) {
-		case 'h':
-			opt_help(usage_text);
-		case 'q':
-			opt_quiet(&o->c);
-			break;
-		case 'V':
-			opt_version("esbulk", NULL);
-		case 'v':
-			opt_verbose(&o->c, 1);
-			break;
 		case 'i':
 			if (bulk_index_check(
-				optarg, &o->bulk.index_dated, &err) < 0)
-				usage_error("-i: %s", buf_cstr(&err));
-			o->bulk.index = optarg;
+				p.arg, &o->bulk.index_dated, &err) < 0)
+				opt_error(&p, "%s", buf_cstr(&err));
+			o->bulk.index = p.arg;
 			break;
 		case 's':
-			number("-s", optarg, 1, 1000000, &o->size, false);
+			number(&p, 1, 1000000, &o->size, false);
 			break;
 		case 'u':
-			add_urls(o, optarg);
+			add_urls(o, p.arg);
 			break;
 		case 'w':
-			number("-w", optarg, 1, 256, &o->workers, false);
+			number(&p, 1, 256, &o->workers, false);
 			break;
 		case OPT_ACKS:
-			o->acks = optarg;
+			o->acks = p.arg;
 			break;
 		case OPT_AUTH:
-			if (http_auth_parse(optarg, &o->auth) < 0)
-				usage_error("--auth: '%s' is not none, basic, "
-					    "apikey or bearer",
-				    optarg);
+			if (http_auth_parse(p.arg, &o->auth) < 0)
+				opt_error(&p,
+				    "'%s' is not none, basic, "
+				    "apikey or bearer",
+				    p.arg);
 			auth_given = true;
 			break;
 		case OPT_BACKOFF_MAX:
-			seconds("--backoff-max", optarg, 0.001, 3600,
-			    &o->backoff_max_s);
+			seconds(&p, 0.001, 3600, &o->backoff_max_s);
 			break;
 		case OPT_BATCH_BYTES:
-			number("--batch-bytes", optarg, 1024, 1ULL << 30,
-			    &o->batch_bytes, true);
+			number(&p, 1024, 1ULL << 30, &o->batch_bytes, true);
 			break;
 		case OPT_CAFILE:
-			o->tls.cafile = optarg;
+			o->tls.cafile = p.arg;
 			break;
 		case OPT_CERT:
-			o->tls.cert = optarg;
+			o->tls.cert = p.arg;
 			break;
 		case OPT_COMPAT:
-			number("--compat", optarg, 7, 9, &v, false);
+			number(&p, 7, 9, &v, false);
 			o->compat = (unsigned)v;
 			break;
 		case OPT_DATE_FIELD:
-			if (*optarg == '\0')
-				usage_error("--date-field: empty field name");
-			o->bulk.date_field = optarg;
+			if (*p.arg == '\0')
+				opt_error(&p, "empty field name");
+			o->bulk.date_field = p.arg;
 			break;
 		case OPT_FOLLOW:
 			o->follow = true;
 			break;
 		case OPT_GZIP:
-			if (optarg == NULL || strcmp(optarg, "always") == 0)
+			if (p.arg == NULL || strcmp(p.arg, "always") == 0)
 				o->gzip = GZIP_ALWAYS;
-			else if (strcmp(optarg, "never") == 0)
+			else if (strcmp(p.arg, "never") == 0)
 				o->gzip = GZIP_NEVER;
-			else if (strcmp(optarg, "auto") == 0)
+			else if (strcmp(p.arg, "auto") == 0)
 				o->gzip = GZIP_AUTO;
 			else
-				usage_error("--gzip: '%s' is not auto, always "
-					    "or never",
-				    optarg);
+				opt_error(&p,
+				    "'%s' is not auto, always "
+				    "or never",
+				    p.arg);
 			break;
 		case OPT_ID:
 			free_fields(o->id_fields);
-			o->id_fields = split_fields(optarg);
+			o->id_fields = split_fields(p.arg);
 			break;
 		case OPT_INSECURE:
 			o->tls.insecure = true;
@@ -359,61 +367,63 @@ opts_parse(int argc, char **argv, struct opts *o)
 			o->bulk.kafka_id = true;
 			break;
 		case OPT_KEY:
-			o->tls.key = optarg;
+			o->tls.key = p.arg;
 			break;
 		case OPT_LINGER:
-			number("--linger-ms", optarg, 0, 3600000, &v, false);
+			number(&p, 0, 3600000, &v, false);
 			o->linger_s = (double)v / 1000.0;
 			break;
 		case OPT_MAX_RETRY:
-			seconds("--max-retry-time", optarg, 0, 31536000,
-			    &o->max_retry_s);
+			seconds(&p, 0, 31536000, &o->max_retry_s);
 			break;
 		case OPT_OP_TYPE:
-			if (strcmp(optarg, "index") == 0)
+			if (strcmp(p.arg, "index") == 0)
 				o->bulk.op = BULK_OP_INDEX;
-			else if (strcmp(optarg, "create") == 0)
+			else if (strcmp(p.arg, "create") == 0)
 				o->bulk.op = BULK_OP_CREATE;
 			else
-				usage_error("--op-type: '%s' is not index or "
-					    "create",
-				    optarg);
+				opt_error(&p,
+				    "'%s' is not index or "
+				    "create",
+				    p.arg);
 			break;
 		case OPT_PASSWORD_FILE:
-			password_file = optarg;
+			password_file = p.arg;
 			break;
 		case OPT_PIPELINE:
-			if (*optarg == '\0')
-				usage_error("--pipeline: empty name");
-			o->pipeline = optarg;
+			if (*p.arg == '\0')
+				opt_error(&p, "empty name");
+			o->pipeline = p.arg;
 			break;
 		case OPT_TEMPLATE:
-			o->template = optarg;
+			o->template = p.arg;
 			break;
 		case OPT_TEMPLATE_NAME:
-			if (*optarg == '\0' ||
-			    strspn(optarg,
+			if (*p.arg == '\0' ||
+			    strspn(p.arg,
 				"abcdefghijklmnopqrstuvwxyz0123456789-_.+") !=
-				strlen(optarg))
-				usage_error("--template-name: '%s': use "
-					    "lower-case letters, digits and "
-					    "-_.+",
-				    optarg);
-			o->template_name = optarg;
+				strlen(p.arg))
+				opt_error(&p,
+				    "'%s': use "
+				    "lower-case letters, digits and "
+				    "-_.+",
+				    p.arg);
+			o->template_name = p.arg;
 			break;
 		case OPT_TIMEOUT:
-			seconds(
-			    "--timeout", optarg, 0.001, 86400, &o->timeout_s);
+			seconds(&p, 0.001, 86400, &o->timeout_s);
 			break;
 		case OPT_USER:
-			if (*optarg == '\0' || strchr(optarg, ':') != NULL)
-				usage_error("--user: a user name without ':'");
-			o->user = optarg;
+			if (*p.arg == '\0' || strchr(p.arg, ':') != NULL)
+				opt_error(&p, "a user name without ':'");
+			o->user = p.arg;
 			break;
 		default:
-			opt_bad(c, argv);
+			opt_unhandled(&p);
 		}
 	}
+	o->c.verbosity = p.verbosity;
+	first = opt_end(&p);
 	log_set_verbosity(o->c.verbosity);
 
 	/* the environment, where no flag said otherwise */
@@ -456,13 +466,13 @@ opts_parse(int argc, char **argv, struct opts *o)
 	if (o->follow) {
 		struct stat st;
 
-		if (argc - optind != 1 || strcmp(argv[optind], "-") == 0)
+		if (argc - first != 1 || strcmp(argv[first], "-") == 0)
 			usage_error("--follow needs exactly one file operand "
 				    "(a fifo)");
-		if (stat(argv[optind], &st) == 0 && !S_ISFIFO(st.st_mode))
-			usage_error("--follow: %s is not a fifo", argv[optind]);
+		if (stat(argv[first], &st) == 0 && !S_ISFIFO(st.st_mode))
+			usage_error("--follow: %s is not a fifo", argv[first]);
 	}
-	o->inputs = optind < argc ? argv + optind : stdin_only;
+	o->inputs = first < argc ? argv + first : stdin_only;
 	buf_free(&err);
 }
 

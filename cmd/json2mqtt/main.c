@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,6 +19,7 @@
 #include "common/env.h"
 #include "common/jsonx.h"
 #include "common/log.h"
+#include "common/mqttconn.h"
 #include "common/mqttopt.h"
 #include "common/ndjson.h"
 #include "common/opt.h"
@@ -27,39 +27,11 @@
 #include "common/sig.h"
 #include "common/stats.h"
 #include "inflight.h"
+#include "options.h"
 #include "record.h"
 
 #define READ_BUDGET 1024 /* lines read between two socket services */
-#define WINDOW_DEFAULT 100ULL
-#define WINDOW_MAX 65000ULL
 #define MAX_STALLS 5 /* connections lost in a row with no progress */
-
-enum {
-	OPT_TEMPLATE = MQTT_TOOL_END,
-};
-
-/* clang-format off */
-static const struct mqtt_optdef tool_optdefs[] = {
-	{'r', "retain", no_argument, NULL, false},
-	{'M', "max-inflight", required_argument, "count", false},
-	{'t', "topic", required_argument, "topic", false},
-	{OPT_TEMPLATE, "topic-template", required_argument, "template", false},
-	MQTT_OPTDEF_END,
-};
-/* clang-format on */
-
-static const struct mqtt_optdef *const optsets[] = {
-    tool_optdefs, mqtt_tool_optdefs, mqtt_optdefs, mqtt_common_optdefs, NULL};
-
-struct opts {
-	struct common_opts c;
-	struct mqtt_opts m;
-	struct j2m_conf rec;
-	const char *template;
-	int qos;
-	bool retain;
-	unsigned long long window;
-};
 
 struct run {
 	const struct opts *o;
@@ -188,17 +160,17 @@ process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
 		return;
 	}
 	rc = mosquitto_publish_v5(r->conn.mosq, &mid, pub.topic, (int)pub.len,
-	    pub.payload, o->qos, o->retain, NULL);
+	    pub.payload, o->m.qos, o->retain, NULL);
 	/* On a connection that has just gone, libmosquitto keeps a QoS 1 or
 	 * 2 message queued, to send after the reconnect, and still says
 	 * "not connected": it is in flight, not refused. */
-	if (rc == MOSQ_ERR_NO_CONN && o->qos > 0 && mid != 0)
+	if (rc == MOSQ_ERR_NO_CONN && o->m.qos > 0 && mid != 0)
 		rc = MOSQ_ERR_SUCCESS;
 	if (rc != MOSQ_ERR_SUCCESS) {
 		reject(r, publish_error(rc), ln->lineno, ln->line, ln->len);
 		return;
 	}
-	if (inflight_add(r->inflight, mid, o->qos, ln->lineno, ln->line,
+	if (inflight_add(r->inflight, mid, o->m.qos, ln->lineno, ln->line,
 		ln->len) == NULL) {
 		/* cannot happen with a window below 65535 */
 		log_err("line %llu: message id %d already in flight",
@@ -293,70 +265,6 @@ loop(struct run *r)
 	}
 }
 
-static void
-parse_args(int argc, char **argv, struct opts *o)
-{
-	const struct mqtt_tool tool = {
-	    "json2mqtt", optsets, &o->c, &o->m, &o->qos};
-	struct option *longopts;
-	struct buf err = BUF_INIT;
-	const char *errstr;
-	char *shortopts;
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	mqtt_tool_init(&tool);
-	o->window = WINDOW_DEFAULT;
-	mqtt_getopt_tables(optsets, &longopts, &shortopts);
-	opterr = 0; /* one message of our own, with the json2mqtt: prefix */
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		if (mqtt_tool_take(&tool, c, optarg))
-			continue;
-		switch (c) {
-		case 'r':
-			o->retain = true;
-			break;
-		case 'M':
-			if (parse_uint_range(
-				optarg, 1, WINDOW_MAX, &o->window, &errstr) < 0)
-				usage_error("-M: %s count '%s' (1-%llu)",
-				    errstr, optarg, WINDOW_MAX);
-			break;
-		case 't':
-			if (*optarg == '\0' || strpbrk(optarg, "+#") != NULL ||
-			    mosquitto_pub_topic_check(optarg) !=
-				MOSQ_ERR_SUCCESS)
-				usage_error("-t: invalid topic '%s' (no '+' or "
-					    "'#' when publishing)",
-				    optarg);
-			o->rec.topic = optarg;
-			break;
-		case OPT_TEMPLATE:
-			o->template = optarg;
-			break;
-		default:
-			opt_bad(c, argv);
-		}
-	}
-	free(longopts);
-	free(shortopts);
-	if (optind < argc)
-		usage_error("unexpected operand '%s' (input is the standard "
-			    "input)",
-		    argv[optind]);
-	log_set_verbosity(o->c.verbosity);
-	if (mqtt_opts_finish(&o->m, env_get("MQTT_URL"), &err) < 0)
-		usage_error("%s", buf_cstr(&err));
-	buf_free(&err);
-	if (o->rec.topic != NULL && o->template != NULL)
-		usage_error("-t and --topic-template exclude each other");
-	if (o->rec.topic == NULL && o->template == NULL && o->m.topic != NULL) {
-		if (strpbrk(o->m.topic, "+#") != NULL)
-			usage_error("the topic in the URL has a wildcard");
-		o->rec.topic = o->m.topic;
-	}
-}
-
 /* A pipe, socket or terminal on stdin is read without blocking, so a
  * half line never holds up the acknowledgements; the flags come back at
  * exit.  A regular file never blocks anyway. */
@@ -411,7 +319,7 @@ main(int argc, char **argv)
 	int rc;
 
 	log_init(argv[0]);
-	parse_args(argc, argv, &o);
+	opts_parse(argc, argv, &o);
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
 	if (o.template != NULL &&

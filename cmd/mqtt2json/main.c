@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* mqtt2json: subscribe to MQTT topics and write each message as NDJSON. */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,10 +14,12 @@
 
 #include "common/base64.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/env.h"
 #include "common/xalloc.h"
 #include "common/jsonx.h"
 #include "common/log.h"
+#include "common/mqttconn.h"
 #include "common/mqttopt.h"
 #include "common/ndjson.h"
 #include "common/opt.h"
@@ -26,53 +27,11 @@
 #include "common/sig.h"
 #include "common/stats.h"
 #include "format.h"
+#include "options.h"
 #include "subs.h"
 #include "topicfields.h"
 
 #define READ_BUDGET 256 /* packets handled between two output flushes */
-#define EXPIRY_NEVER 4294967295ULL
-
-enum {
-	OPT_DURABLE = MQTT_TOOL_END,
-	OPT_RETAINED_ONLY,
-	OPT_BINARY,
-	OPT_IDLE,
-	OPT_TOPIC_FIELDS,
-};
-
-/* clang-format off */
-static const struct mqtt_optdef tool_optdefs[] = {
-	{'m', "metadata", no_argument, NULL, false},
-	{'R', "no-retained", no_argument, NULL, false},
-	{'C', "count", required_argument, "count", false},
-	{'T', "filter-out", required_argument, "filter", false},
-	{'t', "topic", required_argument, "filter[@qos]", false},
-	{'W', "timeout", required_argument, "seconds", false},
-	{'x', "session-expiry", required_argument, "seconds", false},
-	{OPT_DURABLE, "durable", no_argument, NULL, false},
-	{OPT_RETAINED_ONLY, "retained-only", no_argument, NULL, false},
-	{OPT_BINARY, "binary", required_argument, "mode", false},
-	{OPT_IDLE, "idle-timeout", required_argument, "seconds", false},
-	{OPT_TOPIC_FIELDS, "topic-fields", required_argument, "pattern", false},
-	MQTT_OPTDEF_END,
-};
-/* clang-format on */
-
-static const struct mqtt_optdef *const optsets[] = {
-    tool_optdefs, mqtt_tool_optdefs, mqtt_optdefs, mqtt_common_optdefs, NULL};
-
-struct opts {
-	struct common_opts c;
-	struct mqtt_opts m;
-	struct subs subs;
-	int qos;
-	bool no_retained, retained_only, durable;
-	unsigned long long count, expiry;
-	bool expiry_set;
-	double timeout_s, idle_s;
-	struct m2j_conf fmt;
-	const char *topic_fields;
-};
 
 struct run {
 	const struct opts *o;
@@ -111,7 +70,7 @@ on_up(struct mqtt_conn *c)
 		return;
 	if (o->durable && o->m.version == MQTT_PROTOCOL_V5)
 		opt = MQTT_SUB_OPT_SEND_RETAIN_NEW;
-	subs_subscribe(r->subs, c->mosq, o->qos, opt);
+	subs_subscribe(r->subs, c->mosq, o->m.qos, opt);
 }
 
 static void
@@ -222,7 +181,7 @@ on_message(struct mosquitto *mosq, void *obj,
 		r->stop = r->unwritten = true;
 		return;
 	}
-	r->last_msg = mqtt_now();
+	r->last_msg = mono_now();
 	(*r->in)++;
 	memset(&m, 0, sizeof(m));
 	m.topic = msg->topic;
@@ -282,7 +241,7 @@ min_ms(int a, int b)
 static int
 until_ms(double t)
 {
-	double left = t - mqtt_now();
+	double left = t - mono_now();
 
 	if (left <= 0)
 		return 0;
@@ -293,7 +252,7 @@ static void
 loop(struct run *r)
 {
 	const struct opts *o = r->o;
-	double start = mqtt_now();
+	double start = mono_now();
 	struct pollfd pfd[2];
 	int timeout, n;
 	bool w_timeout = false;
@@ -301,11 +260,11 @@ loop(struct run *r)
 	r->last_msg = start;
 	while (!r->stop && !sig_stop && !r->conn.fatal) {
 		stats_serve_signals(r->st, r->rej);
-		if (o->timeout_s > 0 && mqtt_now() >= start + o->timeout_s) {
+		if (o->timeout_s > 0 && mono_now() >= start + o->timeout_s) {
 			w_timeout = true;
 			break;
 		}
-		if (o->idle_s > 0 && mqtt_now() >= r->last_msg + o->idle_s)
+		if (o->idle_s > 0 && mono_now() >= r->last_msg + o->idle_s)
 			break;
 		mqtt_conn_tick(&r->conn);
 		if (r->conn.fatal)
@@ -346,114 +305,6 @@ loop(struct run *r)
 	}
 }
 
-static void
-add_sub(struct opts *o, const char *arg)
-{
-	struct buf err = BUF_INIT;
-
-	if (subs_add(&o->subs, arg, &err) < 0)
-		usage_error("-t: %s", buf_cstr(&err));
-}
-
-static void
-parse_args(int argc, char **argv, struct opts *o)
-{
-	const struct mqtt_tool tool = {
-	    "mqtt2json", optsets, &o->c, &o->m, &o->qos};
-	struct option *longopts;
-	struct buf err = BUF_INIT;
-	const char *errstr;
-	char *shortopts;
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	mqtt_tool_init(&tool);
-	mqtt_getopt_tables(optsets, &longopts, &shortopts);
-	opterr = 0; /* one message of our own, with the mqtt2json: prefix */
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		if (mqtt_tool_take(&tool, c, optarg))
-			continue;
-		switch (c) {
-		case 'm':
-			o->fmt.metadata = true;
-			break;
-		case 'R':
-			o->no_retained = true;
-			break;
-		case 'C':
-			if (parse_uint_range(
-				optarg, 1, UINT64_MAX, &o->count, &errstr) < 0)
-				usage_error(
-				    "-C: %s count '%s'", errstr, optarg);
-			break;
-		case 'T':
-			if (subs_add_skip(&o->subs, optarg, &err) < 0)
-				usage_error("-T: %s", buf_cstr(&err));
-			break;
-		case 't':
-			add_sub(o, optarg);
-			break;
-		case 'W':
-		case OPT_IDLE:
-			if (parse_seconds(optarg, 0.001, 31536000.0,
-				c == 'W' ? &o->timeout_s : &o->idle_s,
-				&errstr) < 0)
-				usage_error("%s: %s time '%s' (seconds)",
-				    c == 'W' ? "-W" : "--idle-timeout", errstr,
-				    optarg);
-			break;
-		case 'x':
-			if (strcmp(optarg, "never") == 0)
-				o->expiry = EXPIRY_NEVER;
-			else if (parse_uint_range(optarg, 0, EXPIRY_NEVER,
-				     &o->expiry, &errstr) < 0)
-				usage_error("-x: %s interval '%s' (seconds or "
-					    "'never')",
-				    errstr, optarg);
-			o->expiry_set = true;
-			break;
-		case OPT_DURABLE:
-			o->durable = true;
-			break;
-		case OPT_RETAINED_ONLY:
-			o->retained_only = true;
-			break;
-		case OPT_BINARY:
-			o->fmt.binary = payload_binary_opt(optarg);
-			break;
-		case OPT_TOPIC_FIELDS:
-			o->topic_fields = optarg;
-			break;
-		default:
-			opt_bad(c, argv);
-		}
-	}
-	free(longopts);
-	free(shortopts);
-	if (optind < argc)
-		usage_error("unexpected operand '%s'", argv[optind]);
-	log_set_verbosity(o->c.verbosity);
-	if (mqtt_opts_finish(&o->m, env_get("MQTT_URL"), &err) < 0)
-		usage_error("%s", buf_cstr(&err));
-	buf_free(&err);
-	if (o->subs.n == 0 && o->m.topic != NULL)
-		add_sub(o, o->m.topic);
-	if (o->subs.n == 0)
-		usage_error("no topic: give -t (or a topic in -L or MQTT_URL)");
-	if (o->durable) {
-		if (o->m.id == NULL)
-			usage_error("--durable needs a fixed client id (-i)");
-		if (!o->expiry_set)
-			o->expiry = EXPIRY_NEVER;
-		if (o->qos == 0)
-			log_warn("--durable with -q 0: most brokers keep no "
-				 "QoS 0 message for a subscriber that is away");
-	} else if (o->expiry_set)
-		usage_error("-x needs --durable");
-	if (o->retained_only && o->no_retained)
-		usage_error("--retained-only and -R exclude each other");
-}
-
 static int
 finish(struct run *r)
 {
@@ -482,7 +333,7 @@ main(int argc, char **argv)
 	int rc;
 
 	log_init(argv[0]);
-	parse_args(argc, argv, &o);
+	opts_parse(argc, argv, &o);
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
 	r.subs = &o.subs;

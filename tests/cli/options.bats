@@ -276,3 +276,72 @@ bash_complete() {
     done
     report
 }
+
+# The rows of a program's option table, from its hidden --list-options:
+# "SHORT<TAB>LONG<TAB>ARG<TAB>HELP" a line.
+rows_of() {
+    "$IOTPIPE_BUILD/$1" --list-options
+}
+
+# The options a table declares: "-x" and "--name", one a line, sorted.
+table_opts() {
+    rows_of "$1" | awk -F'\t' '$1 != "" { print $1 } $2 != "" { print $2 }' |
+        LC_ALL=C sort -u
+}
+
+# The options a zsh completion file offers in its _arguments specs.
+zsh_opts() {
+    awk '/^_arguments/ { a = 1; next } a && /^  \(?'"'"'/ { print }' "$1" |
+        sed 's/\[.*//' |
+        grep -oE -- "(^|[{,()* '])--?[A-Za-z0-9][A-Za-z0-9-]*" |
+        sed "s/^[{,()* ']*//" | LC_ALL=C sort -u
+}
+
+# The long and short options in a SYNOPSIS (no operands' words).
+synopsis_opts() {
+    synopsis_of "$1" | grep -oE -- "\[--?[A-Za-z0-9][A-Za-z0-9-]*" |
+        sed 's/^\[//' | while read -r w; do
+            if [[ $w == --* ]]; then
+                printf '%s\n' "$w"
+            else
+                # a group of letters: [-hqVv]
+                w=${w#-}
+                fold -w 1 <<<"$w" | sed 's/^/-/'
+            fi
+        done | LC_ALL=C sort -u
+}
+
+@test "every option table row has a one-line help text" {
+    local t line
+    for t in $(tools); do
+        rows_of "$t" >/dev/null || { problem "$t --list-options failed"; continue; }
+        while IFS= read -r line; do
+            [[ $(cut -f4 <<<"$line") == ????????* ]] ||
+                problem "$t: row '$line' has no help text"
+        done < <(rows_of "$t")
+    done
+    report
+}
+
+@test "completions and SYNOPSIS offer exactly the options of the table" {
+    local t want got
+    for t in $(tools); do
+        want=$(table_opts "$t")
+        [[ -n $want ]] || { problem "$t: empty option table"; continue; }
+        got=$(bash_complete "$BASH_DIR/$t" "$t" - | sed 's/=$//' |
+            LC_ALL=C sort -u)
+        [[ $got == "$want" ]] ||
+            problem "completions/bash/$t: $(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | tr '\n' ' ')"
+        got=$(zsh_opts "$ZSH_DIR/_$t")
+        [[ $got == "$want" ]] ||
+            problem "completions/zsh/_$t: $(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | tr '\n' ' ')"
+        # SYNOPSIS: a row with a letter shows as the letter
+        want=$(rows_of "$t" |
+            awk -F'\t' '$1 != "" { print $1; next } { print $2 }' |
+            LC_ALL=C sort -u)
+        got=$(synopsis_opts "$MAN_DIR/$t.1")
+        [[ $got == "$want" ]] ||
+            problem "man/$t.1 SYNOPSIS: $(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | tr '\n' ' ')"
+    done
+    report
+}

@@ -18,6 +18,7 @@
 #include "common/buf.h"
 #include "common/kafkaopt.h"
 #include "common/log.h"
+#include "common/options.h"
 
 static char dir[] = "/tmp/iotpipe-test-kafkaopt-XXXXXX";
 
@@ -337,6 +338,49 @@ group_teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* The shared rows in a tool's table, parsed for real. */
+static void
+test_take(void **state)
+{
+	static const struct opt_row rows[] = {
+	    OPT_ARG('t', "topic", "topic", NULL, "the tool's own"),
+	    OPT_SET(kafka_opt_rows),
+	    OPT_END,
+	};
+	char a0[] = "kprod", a1[] = "-b", a2[] = "h:9092", a3[] = "-X",
+	     a4[] = "linger.ms=5", a5[] = "--insecure", a6[] = "-t", a7[] = "t",
+	     a8[] = "--sasl-user", a9[] = "u";
+	char *argv[] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, NULL};
+	struct kafka_opts o;
+	struct opt_parser p;
+	const struct opt_row *r;
+	int c, own = 0;
+
+	(void)state;
+	kafka_opts_init(&o);
+	opt_init(&p, "kprod", rows, NULL, 10, argv);
+	while ((c = opt_next(&p)) != -1) {
+		if (kafka_opt_take(&p, &o))
+			continue;
+		assert_int_equal(c, 't');
+		own++;
+	}
+	opt_end(&p);
+	assert_int_equal(own, 1);
+	assert_string_equal(o.brokers, "h:9092");
+	assert_true(o.insecure);
+	assert_string_equal(o.sasl_user, "u");
+	assert_true(kafka_opts_has(&o, "linger.ms"));
+	kafka_opts_free(&o);
+	/* every row says what it does, in one line */
+	for (r = kafka_opt_rows; r->id != 0; r++) {
+		assert_non_null(r->help);
+		assert_true(strlen(r->help) > 5);
+		assert_null(strchr(r->help, '\n'));
+		assert_non_null(r->name);
+	}
+}
+
 int
 main(void)
 {
@@ -347,6 +391,7 @@ main(void)
 	    cmocka_unit_test(test_f_option),
 	    cmocka_unit_test(test_build_and_print),
 	    cmocka_unit_test(test_version),
+	    cmocka_unit_test(test_take),
 	};
 
 	return cmocka_run_group_tests_name(

@@ -20,7 +20,9 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/mqttconn.h"
 #include "common/mqttopt.h"
+#include "common/options.h"
 
 static char dir[] = "/tmp/iotpipe-test-mqttopt-XXXXXX";
 
@@ -183,38 +185,76 @@ test_handle_values(void **state)
 }
 
 /* the options every MQTT tool has besides the connection's */
+/* The option table of an MQTT tool, parsed for real. */
+static const struct opt_row tool_rows[] = {
+    OPT_ARG('t', "topic", "topic", NULL, "the tool's own"),
+    OPT_FLAG(OPT_OWN, "own", "the tool's own"),
+    OPT_SET(opt_rows_basic_mqtt),
+    OPT_SET(mqtt_opt_rows),
+    OPT_SET(common_opt_rows),
+    OPT_END,
+};
+
 static void
 test_tool_take(void **state)
 {
+	char a0[] = "tool", a1[] = "-q", a2[] = "2", a3[] = "-q", a4[] = "0",
+	     a5[] = "-v", a6[] = "-d", a7[] = "--quiet", a8[] = "-h",
+	     a9[] = "broker", a10[] = "--strict", a11[] = "-t", a12[] = "a/b",
+	     a13[] = "--own";
+	char *argv[] = {
+	    a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, NULL};
+	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 	struct common_opts c;
 	struct mqtt_opts m;
-	int qos = 0;
-	const struct mqtt_optdef *const sets[] = {
-	    mqtt_tool_optdefs, mqtt_optdefs, NULL};
-	const struct mqtt_tool t = {"tool", sets, &c, &m, &qos};
+	struct opt_parser p;
+	int id, qos[2] = {-1, -1}, nq = 0, verbosity[3], nv = 0, own = 0;
 
 	(void)state;
-	mqtt_tool_init(&t);
-	assert_int_equal(qos, 1);
+	common_opts_init(&c);
+	mqtt_opts_init(&m);
+	assert_int_equal(m.qos, 1);
 	assert_int_equal(c.verbosity, 0);
 	assert_int_equal(m.keepalive, 60);
-	assert_true(mqtt_tool_take(&t, 'q', "2"));
-	assert_int_equal(qos, 2);
-	assert_true(mqtt_tool_take(&t, 'q', "0"));
-	assert_int_equal(qos, 0);
-	assert_true(mqtt_tool_take(&t, 'v', NULL));
-	assert_int_equal(c.verbosity, 1);
-	assert_true(mqtt_tool_take(&t, 'd', NULL));
-	assert_int_equal(c.verbosity, 3);
-	assert_true(mqtt_tool_take(&t, MQTT_TOOL_QUIET, NULL));
-	assert_int_equal(c.verbosity, -1);
-	assert_true(mqtt_tool_take(&t, 'h', "broker")); /* the connection's */
-	assert_string_equal(m.host, "broker");
-	assert_true(mqtt_tool_take(&t, OPT_STRICT, NULL)); /* common/opt.h's */
-	assert_true(c.strict);
-	assert_false(mqtt_tool_take(&t, 't', "a/b")); /* the tool's own */
-	assert_false(mqtt_tool_take(&t, MQTT_TOOL_END, NULL));
+	opt_init(&p, "tool", tool_rows, NULL, argc, argv);
+	while ((id = opt_next(&p)) != -1) {
+		if (id == OPT_STRICT || id == 'h')
+			verbosity[nv++] = p.verbosity;
+		if (common_opt_take(&p, &c))
+			continue;
+		if (mqtt_opt_take(&p, &m)) {
+			if (id == 'q')
+				qos[nq++] = m.qos;
+			continue;
+		}
+		/* the tool's own */
+		assert_true(id == 't' || id == OPT_OWN);
+		own++;
+	}
+	opt_end(&p);
+	assert_int_equal(qos[0], 2);
+	assert_int_equal(qos[1], 0);
+	/* -v 1, -d 2 more: 3; --quiet then -1 (the parser's) */
+	assert_int_equal(verbosity[0], -1);
+	assert_string_equal(m.host, "broker"); /* the connection's -h */
+	assert_true(c.strict); /* common/opt.h's */
+	assert_int_equal(own, 2);
 	mqtt_opts_free(&m);
+}
+
+/* -v and -d count through the parser: 1 + 2. */
+static void
+test_tool_verbosity(void **state)
+{
+	char a0[] = "tool", a1[] = "-v", a2[] = "-d";
+	char *argv[] = {a0, a1, a2, NULL};
+	struct opt_parser p;
+
+	(void)state;
+	opt_init(&p, "tool", tool_rows, NULL, 3, argv);
+	assert_int_equal(opt_next(&p), -1);
+	assert_int_equal(p.verbosity, 3);
+	opt_end(&p);
 }
 
 static void
@@ -261,67 +301,62 @@ test_handle_bad_values(void **state)
 static void
 test_getopt_tables(void **state)
 {
-	static const struct mqtt_optdef mine[] = {
-	    {'t', "topic", required_argument, "topic", false},
-	    {'r', NULL, no_argument, NULL, false},
-	    {0x2000, "binary", optional_argument, "mode", false},
-	    MQTT_OPTDEF_END,
+	static const struct opt_row mine[] = {
+	    OPT_ARG('t', "topic", "topic", NULL, "a topic"),
+	    {.id = 'r', .has_arg = no_argument, .help = "a letter only"},
+	    OPT_OPTARG(0x2000, "binary", "mode", NULL, "a mode"),
+	    OPT_SET(mqtt_opt_rows),
+	    OPT_END,
 	};
-	const struct mqtt_optdef *const sets[] = {mine, mqtt_optdefs, NULL};
-	struct option *lo;
-	char *so;
-	size_t i, n = 0;
+	char a0[] = "tool";
+	char *argv[] = {a0, NULL};
+	struct opt_parser p;
+	const char *so;
+	size_t i;
 	int found = 0;
 
 	(void)state;
-	mqtt_getopt_tables(sets, &lo, &so);
+	opt_init(&p, "tool", mine, NULL, 1, argv);
+	so = p.shortopts;
 	assert_true(so[0] == ':');
 	assert_non_null(strstr(so, "t:"));
 	assert_non_null(strstr(so, "r"));
 	assert_non_null(strstr(so, "h:"));
 	assert_non_null(strstr(so, "P:"));
-	for (i = 0; lo[i].name != NULL; i++, n++) {
-		if (strcmp(lo[i].name, "binary") == 0) {
-			assert_int_equal(lo[i].has_arg, optional_argument);
-			assert_int_equal(lo[i].val, 0x2000);
+	for (i = 0; p.longopts[i].name != NULL; i++) {
+		if (strcmp(p.longopts[i].name, "binary") == 0) {
+			assert_int_equal(
+			    p.longopts[i].has_arg, optional_argument);
+			assert_int_equal(p.longopts[i].val, 0x2000);
 			found++;
 		}
-		if (strcmp(lo[i].name, "password-file") == 0) {
-			assert_int_equal(lo[i].val, MQTT_OPT_PASSWORD_FILE);
+		if (strcmp(p.longopts[i].name, "password-file") == 0) {
+			assert_int_equal(
+			    p.longopts[i].val, MQTT_OPT_PASSWORD_FILE);
 			found++;
 		}
 	}
 	assert_int_equal(found, 2);
-	assert_non_null(mqtt_optdef_find(sets, 'L'));
-	assert_null(mqtt_optdef_find(sets, 'Z'));
-	free(lo);
-	free(so);
+	assert_non_null(opt_find(mine, 'L'));
+	assert_null(opt_find(mine, 'Z'));
+	opt_end(&p);
 }
 
+/* Every row says what it does, in one line. */
 static void
-test_usage_order(void **state)
+test_rows_have_help(void **state)
 {
-	static const struct mqtt_optdef mine[] = {
-	    {'v', "verbose", no_argument, NULL, false},
-	    {'R', "no-retained", no_argument, NULL, false},
-	    {'d', "debug", no_argument, NULL, false},
-	    {'t', "topic", required_argument, "topic", false},
-	    {'C', "count", required_argument, "n", false},
-	    {0x2000, "zeta", no_argument, NULL, false},
-	    {0x2001, "alpha", required_argument, "x", false},
-	    {0x2002, "mode", optional_argument, "m", false},
-	    {0x2003, "secret", no_argument, NULL, true},
-	    MQTT_OPTDEF_END,
-	};
-	const struct mqtt_optdef *const sets[] = {mine, NULL};
-	struct buf b = BUF_INIT;
+	const struct opt_row *r;
 
 	(void)state;
-	mqtt_usage(&b, "tool", sets, "[file ...]");
-	assert_string_equal(buf_cstr(&b),
-	    "usage: tool [-dRv] [--zeta] [-C n] [-t topic] [--alpha x] "
-	    "[--mode[=m]]\n            [file ...]\n");
-	buf_free(&b);
+	for (r = mqtt_opt_rows; r->id != 0; r++) {
+		assert_non_null(r->help);
+		assert_true(strlen(r->help) > 5);
+		assert_null(strchr(r->help, '\n'));
+		assert_non_null(r->name);
+		if (r->has_arg != no_argument)
+			assert_non_null(r->arg);
+	}
 }
 
 /* ---- finishing: MQTT_URL, secrets, combinations */
@@ -626,8 +661,9 @@ main(void)
 	    cmocka_unit_test(test_handle_values),
 	    cmocka_unit_test(test_handle_bad_values),
 	    cmocka_unit_test(test_tool_take),
+	    cmocka_unit_test(test_tool_verbosity),
 	    cmocka_unit_test(test_getopt_tables),
-	    cmocka_unit_test(test_usage_order),
+	    cmocka_unit_test(test_rows_have_help),
 	    cmocka_unit_test(test_finish_env_url),
 	    cmocka_unit_test(test_finish_password_sources),
 	    cmocka_unit_test(test_finish_combinations),

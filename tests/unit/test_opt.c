@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for common/opt: number parsing and the shared long options. */
+/* Unit tests for common/opt: number parsing and the shared options. */
 #include <sys/wait.h>
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/opt.h"
+#include "common/options.h"
 
 #define ULL_MAX 18446744073709551615ULL
 
@@ -201,30 +203,49 @@ test_common_opts_init(void **state)
 	assert_int_equal(o.verbosity, 0);
 }
 
-/* The table a tool writes, parsed by getopt_long for real. */
+/* argv from a NULL-terminated list of strings (static storage). */
+static char **
+make_argv(int *argc, ...)
+{
+	static char *v[32];
+	va_list ap;
+	char *s;
+	int n = 0;
+
+	va_start(ap, argc);
+	while ((s = va_arg(ap, char *)) != NULL && n < 31)
+		v[n++] = s;
+	va_end(ap);
+	v[n] = NULL;
+	*argc = n;
+	return v;
+}
+
+/* The table a tool writes, parsed for real. */
+static const struct opt_row tool_rows[] = {
+    OPT_FLAG('h', "hello", "a letter of the tool's own"),
+    OPT_FLAG('v', "loud", "another"),
+    OPT_FLAG(OPT_COMMON_END, "merge", "a long option of the tool's own"),
+    OPT_SET(common_opt_rows),
+    OPT_END,
+};
+
 static void
 test_getopt_table(void **state)
 {
-	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    COMMON_LONGOPTS,
-	    {"merge", no_argument, NULL, OPT_COMMON_END},
-	    {NULL, 0, NULL, 0},
-	};
-	char a0[] = "vnorm", a1[] = "--rejects", a2[] = "r.ndjson",
-	     a3[] = "--stats=2.5", a4[] = "--max-line", a5[] = "64KiB",
-	     a6[] = "--strict", a7[] = "--progress", a8[] = "--merge",
-	     a9[] = "-h", a10[] = "in";
-	char *argv[] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, NULL};
 	struct common_opts o;
-	int c, argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
-	int merge = 0, help = 0;
+	struct opt_parser p;
+	char **argv;
+	int c, argc, merge = 0, help = 0;
 
 	(void)state;
+	argv = make_argv(&argc, "vnorm", "--rejects", "r.ndjson", "--stats=2.5",
+	    "--max-line", "64KiB", "--strict", "--progress", "--merge", "-h",
+	    "in", (char *)NULL);
 	common_opts_init(&o);
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (common_opt_handle(&o, c, optarg))
+	opt_init(&p, "vnorm", tool_rows, NULL, argc, argv);
+	while ((c = opt_next(&p)) != -1) {
+		if (common_opt_take(&p, &o))
 			continue;
 		if (c == OPT_COMMON_END)
 			merge++;
@@ -233,7 +254,7 @@ test_getopt_table(void **state)
 		else
 			fail_msg("unexpected option %d", c);
 	}
-	assert_int_equal(optind, argc - 1);
+	assert_int_equal(opt_end(&p), argc - 1);
 	assert_string_equal(o.rejects, "r.ndjson");
 	assert_true(o.stats);
 	assert_true(o.stats_interval == 2.5);
@@ -244,6 +265,24 @@ test_getopt_table(void **state)
 	assert_int_equal(help, 1);
 }
 
+/* common_opt_take() of the one option in "prog OPT [ARG]". */
+static bool
+take(struct common_opts *o, const char *opt, const char *arg)
+{
+	struct opt_parser p;
+	char **argv;
+	bool taken;
+	int argc;
+
+	argv = make_argv(&argc, "vnorm", opt, arg, (char *)NULL);
+	opt_init(&p, "vnorm", tool_rows, NULL, argc, argv);
+	assert_int_not_equal(opt_next(&p), -1);
+	taken = common_opt_take(&p, o);
+	assert_int_equal(opt_next(&p), -1);
+	opt_end(&p);
+	return taken;
+}
+
 static void
 test_handle_values(void **state)
 {
@@ -251,22 +290,22 @@ test_handle_values(void **state)
 
 	(void)state;
 	common_opts_init(&o);
-	assert_int_equal(common_opt_handle(&o, 'v', NULL), 0);
-	assert_int_equal(common_opt_handle(&o, OPT_COMMON_END, NULL), 0);
-	assert_int_equal(common_opt_handle(&o, OPT_STATS, "0"), 1);
+	assert_false(take(&o, "-v", NULL));
+	assert_false(take(&o, "--merge", NULL));
+	assert_true(take(&o, "--stats", "0"));
 	assert_true(o.stats);
 	assert_true(o.stats_interval == 0);
-	assert_int_equal(common_opt_handle(&o, OPT_MAX_LINE, "16"), 1);
+	assert_true(take(&o, "--max-line", "16"));
 	assert_true(o.max_line == 16);
-	assert_int_equal(common_opt_handle(&o, OPT_MAX_LINE, "1GiB"), 1);
+	assert_true(take(&o, "--max-line", "1GiB"));
 	assert_true(o.max_line == 1073741824);
-	assert_int_equal(common_opt_handle(&o, OPT_REJECTS, "-"), 1);
+	assert_true(take(&o, "--rejects", "-"));
 	assert_string_equal(o.rejects, "-");
 }
 
-/* common_opt_handle(OPT, arg) in a child: exit status and stderr. */
+/* take(OPT, arg) in a child: exit status and stderr. */
 static char *
-handle_in_child(int opt, const char *arg, int *status)
+handle_in_child(const char *opt, const char *arg, int *status)
 {
 	char buf[1024];
 	size_t len = 0;
@@ -285,7 +324,7 @@ handle_in_child(int opt, const char *arg, int *status)
 		close(fds[0]);
 		close(fds[1]);
 		common_opts_init(&o);
-		common_opt_handle(&o, opt, arg);
+		take(&o, opt, arg);
 		_exit(0);
 	}
 	close(fds[1]);
@@ -298,7 +337,7 @@ handle_in_child(int opt, const char *arg, int *status)
 }
 
 static void
-expect_usage(int opt, const char *arg, const char *first_line)
+expect_usage(const char *opt, const char *arg, const char *first_line)
 {
 	char want[512];
 	char *out;
@@ -319,16 +358,16 @@ test_handle_bad_values(void **state)
 {
 	(void)state;
 	log_init("vnorm");
-	expect_usage(OPT_MAX_LINE, "x", "--max-line: invalid size 'x'");
-	expect_usage(OPT_MAX_LINE, "15",
+	expect_usage("--max-line", "x", "--max-line: invalid size 'x'");
+	expect_usage("--max-line", "15",
 	    "--max-line: size '15' is too small (16 to 1073741824 bytes)");
-	expect_usage(OPT_MAX_LINE, "2G",
+	expect_usage("--max-line", "2G",
 	    "--max-line: size '2G' is too large (16 to 1073741824 bytes)");
-	expect_usage(OPT_STATS, "-1", "--stats: invalid interval '-1'");
-	expect_usage(OPT_STATS, "1e9", "--stats: invalid interval '1e9'");
-	expect_usage(OPT_STATS, "99999999",
+	expect_usage("--stats", "-1", "--stats: invalid interval '-1'");
+	expect_usage("--stats", "1e9", "--stats: invalid interval '1e9'");
+	expect_usage("--stats", "99999999",
 	    "--stats: interval '99999999' is too large (max 31536000)");
-	expect_usage(OPT_REJECTS, "", "--rejects: empty path");
+	expect_usage("--rejects", "", "--rejects: empty path");
 }
 
 int
