@@ -50,7 +50,8 @@ struct sender {
 	struct arena *arena;
 	struct bulk_result *res;
 	size_t rescap;
-	struct buf reason, extra, url, why;
+	struct buf reason, url, why;
+	struct bulk_error err; /* of the refusal at hand */
 	bool fatal, lost;
 	double lat_total;
 	uint64_t *retries, *throttled, *splits, *requests, *latency,
@@ -153,7 +154,7 @@ sender_free(struct sender *s)
 	arena_free(s->arena);
 	free(s->res);
 	buf_free(&s->reason);
-	buf_free(&s->extra);
+	bulk_error_free(&s->err);
 	buf_free(&s->url);
 	buf_free(&s->why);
 	free(s);
@@ -205,12 +206,12 @@ sender_submit(struct sender *s, struct bulk_batch *b)
 /* Refuse every item of b, then free it. */
 static void
 refuse_all(struct sender *s, struct bulk_batch *b, const char *reason,
-    const char *extra, size_t extra_len, bool lost)
+    const struct bulk_error *e, bool lost)
 {
 	size_t i;
 
 	for (i = 0; i < b->n; i++)
-		s->cb.refused(s->cb.arg, b, i, reason, extra, extra_len, lost);
+		s->cb.refused(s->cb.arg, b, i, reason, e, lost);
 	if (lost && b->n > 0)
 		s->lost = true;
 	bulk_batch_free(b);
@@ -310,7 +311,7 @@ start_due(struct sender *s)
 			;
 		if (start(s, &s->slots[i], b) < 0) {
 			refuse_all(
-			    s, b, "not indexed: cannot send", NULL, 0, true);
+			    s, b, "not indexed: cannot send", NULL, true);
 			s->fatal = true;
 			return -1;
 		}
@@ -353,7 +354,7 @@ retry_later(struct sender *s, struct bulk_batch *b, const char *why, bool loud)
 		    b->attempt, now - b->first_fail, why);
 		log_err("POST /_bulk: %s (%zu documents)", buf_cstr(&s->reason),
 		    b->n);
-		refuse_all(s, b, buf_cstr(&s->reason), NULL, 0, true);
+		refuse_all(s, b, buf_cstr(&s->reason), NULL, true);
 		return;
 	}
 	s->bo.attempt = b->attempt > 0 ? b->attempt - 1 : 0;
@@ -414,10 +415,9 @@ items_done(struct sender *s, struct slot *sl, struct bulk_batch *b)
 			break;
 		case BULK_REJECT:
 			buf_reset(&s->reason);
-			buf_reset(&s->extra);
-			bulk_result_reject(r, &s->reason, &s->extra);
+			bulk_result_reject(r, &s->reason, &s->err);
 			s->cb.refused(s->cb.arg, b, i, buf_cstr(&s->reason),
-			    s->extra.data, s->extra.len, false);
+			    &s->err, false);
 			break;
 		}
 	}
@@ -462,11 +462,11 @@ finished(struct sender *s, struct slot *sl, CURLcode rc)
 			enqueue(s, lo);
 			enqueue(s, hi);
 		} else {
-			buf_reset(&s->extra);
-			buf_printf(&s->extra, ",\"status\":413");
+			bulk_error_reset(&s->err);
+			s->err.status = 413;
 			refuse_all(s, b,
 			    "request too large for the server (HTTP 413)",
-			    s->extra.data, s->extra.len, false);
+			    &s->err, false);
 		}
 	} else if (cls == HTTP_OK) {
 		items_done(s, sl, b);
@@ -478,9 +478,8 @@ finished(struct sender *s, struct slot *sl, CURLcode rc)
 		/* wrong credentials, certificates or URL: every request
 		 * would fail the same way */
 		buf_reset(&s->reason);
-		buf_reset(&s->extra);
 		bulk_request_error(s->arena, status, sl->resp.data,
-		    sl->resp.len, &s->reason, &s->extra);
+		    sl->resp.len, &s->reason, &s->err);
 		if (rc != CURLE_OK) {
 			buf_reset(&s->reason);
 			buf_adds(&s->reason, buf_cstr(&s->why));
@@ -490,17 +489,15 @@ finished(struct sender *s, struct slot *sl, CURLcode rc)
 		s->fatal = true;
 		buf_reset(&s->why);
 		buf_printf(&s->why, "not indexed: %s", buf_cstr(&s->reason));
-		refuse_all(s, b, buf_cstr(&s->why), NULL, 0, true);
+		refuse_all(s, b, buf_cstr(&s->why), NULL, true);
 	} else {
 		/* the whole request refused for good (400, 404 ...) */
 		buf_reset(&s->reason);
-		buf_reset(&s->extra);
 		bulk_request_error(s->arena, status, sl->resp.data,
-		    sl->resp.len, &s->reason, &s->extra);
+		    sl->resp.len, &s->reason, &s->err);
 		log_warn("POST /_bulk: %s (%zu documents rejected)",
 		    buf_cstr(&s->reason), b->n);
-		refuse_all(s, b, buf_cstr(&s->reason), s->extra.data,
-		    s->extra.len, false);
+		refuse_all(s, b, buf_cstr(&s->reason), &s->err, false);
 	}
 	if (sl->resp.cap > 4 * 1024 * 1024)
 		buf_free(&sl->resp);
@@ -564,11 +561,11 @@ sender_abort(struct sender *s, const char *why)
 		b = sl->b;
 		sl->b = NULL;
 		s->inflight--;
-		refuse_all(s, b, buf_cstr(&s->reason), NULL, 0, true);
+		refuse_all(s, b, buf_cstr(&s->reason), NULL, true);
 	}
 	for (b = s->qhead; b != NULL; b = next) {
 		next = b->next;
-		refuse_all(s, b, buf_cstr(&s->reason), NULL, 0, true);
+		refuse_all(s, b, buf_cstr(&s->reason), NULL, true);
 	}
 	s->qhead = s->qtail = NULL;
 	s->queued = 0;
