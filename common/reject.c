@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The reject stream: refused records as NDJSON lines, with the reason. */
+/* The reject stream: refused records as NDJSON lines, with the reason;
+ * the reject record, its fillers and its one emitter. */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -13,11 +14,15 @@
 #include "buf.h"
 #include "jsonx.h"
 #include "log.h"
+#include "ndjson.h"
 #include "opt.h"
 #include "reject.h"
 #include "sig.h"
 #include "xalloc.h"
 #include "banned.h"
+
+/* What the reader keeps of a long line is what a reject shows of it. */
+_Static_assert(REJECT_KEEP == NDJSON_TOOLONG_KEEP, "REJECT_KEEP");
 
 /* A regular file gets its lines in chunks of about this size. */
 #define REJECT_CHUNK 65536
@@ -154,13 +159,21 @@ reject_init(struct reject *rec, const char *reason, unsigned long long line,
 	rec->input_len = len;
 }
 
-void
-reject_too_long(struct reject *rec, unsigned long long bytes)
+/* A record of which "input" may hold only the first bytes: a filler for
+ * each such kind of reject is this with its reason. */
+static void
+part_of(struct reject *rec, const char *reason, unsigned long long bytes)
 {
-	rec->reason = "line too long";
+	rec->reason = reason;
 	rec->bytes = bytes;
 	if (rec->input_len > REJECT_KEEP)
 		rec->input_len = REJECT_KEEP;
+}
+
+void
+reject_too_long(struct reject *rec, unsigned long long bytes)
+{
+	part_of(rec, "line too long", bytes);
 }
 
 void

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The reject stream: refused records as NDJSON lines, with the reason. */
+/* The reject stream: refused records as NDJSON lines, with the reason;
+ * the reject record, its fillers and its one emitter. */
 #ifndef IOTPIPE_REJECT_H
 #define IOTPIPE_REJECT_H
 
