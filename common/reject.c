@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The reject stream: refused records as NDJSON lines, with the reason. */
+/* The reject stream: refused records as NDJSON lines, with the reason;
+ * the reject record, its fillers and its one emitter. */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -9,14 +10,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "buf.h"
 #include "jsonx.h"
 #include "log.h"
+#include "ndjson.h"
 #include "opt.h"
 #include "reject.h"
 #include "sig.h"
 #include "xalloc.h"
 #include "banned.h"
+
+/* What the reader keeps of a long line is what a reject shows of it. */
+_Static_assert(REJECT_KEEP == NDJSON_TOOLONG_KEEP, "REJECT_KEEP");
 
 /* A regular file gets its lines in chunks of about this size. */
 #define REJECT_CHUNK 65536
@@ -142,42 +148,111 @@ add_string(struct buf *b, const char *s, size_t n)
 	jsonx_emit_string_lossy(b, s != NULL ? s : "", s != NULL ? n : 0);
 }
 
+void
+reject_init(struct reject *rec, const char *reason, unsigned long long line,
+    const char *input, size_t len)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->reason = reason;
+	rec->line = line;
+	rec->input = input;
+	rec->input_len = len;
+}
+
+/* A record of which "input" may hold only the first bytes: a filler for
+ * each such kind of reject is this with its reason. */
+static void
+part_of(struct reject *rec, const char *reason, unsigned long long bytes)
+{
+	rec->reason = reason;
+	rec->bytes = bytes;
+	if (rec->input_len > REJECT_KEEP)
+		rec->input_len = REJECT_KEEP;
+}
+
+void
+reject_too_long(struct reject *rec, unsigned long long bytes)
+{
+	part_of(rec, "line too long", bytes);
+}
+
+void
+reject_binary(struct reject *rec)
+{
+	if (rec->bytes > rec->input_len || rec->input == NULL ||
+	    utf8_valid(rec->input, rec->input_len))
+		return;
+	rec->bytes = rec->input_len;
+	rec->base64 = true;
+}
+
+void
+reject_with_meta(struct reject *rec, const char *meta, size_t len)
+{
+	rec->meta = meta;
+	rec->meta_len = meta != NULL ? len : 0;
+}
+
+/* The members of "error" after "line". */
+static void
+add_extras(struct buf *b, const struct reject *rec)
+{
+	if (rec->bytes > 0)
+		buf_printf(b, ",\"bytes\":%llu", rec->bytes);
+	if (rec->bytes > rec->input_len)
+		buf_adds(b, ",\"truncated\":true");
+	if (rec->base64) {
+		buf_adds(b, ",\"input_base64\":\"");
+		base64_append(b, rec->input, rec->input_len);
+		buf_addc(b, '"');
+	}
+	if (rec->kafka_error != NULL) {
+		buf_adds(b, ",\"kafka_error\":");
+		add_string(b, rec->kafka_error, strlen(rec->kafka_error));
+	}
+	if (rec->possibly_persisted)
+		buf_adds(b, ",\"possibly_persisted\":true");
+	if (rec->status != 0)
+		buf_printf(b, ",\"status\":%d", rec->status);
+	if (rec->type != NULL) {
+		buf_adds(b, ",\"type\":");
+		add_string(b, rec->type, strlen(rec->type));
+	}
+	if (rec->caused_by != NULL && rec->caused_by_len > 0) {
+		buf_adds(b, ",\"caused_by\":");
+		buf_add(b, rec->caused_by, rec->caused_by_len);
+	}
+}
+
 int
-reject_write_ex(struct reject_stream *r, const char *meta_json, size_t meta_len,
-    const char *reason, unsigned long long line, const char *input,
-    size_t input_len, const char *extra_error_json, size_t extra_len)
+reject_write(struct reject_stream *r, const struct reject *rec)
 {
 	struct buf *b = &r->out;
+	const char *reason = rec->reason != NULL ? rec->reason : "rejected";
 
-	if (reason == NULL)
-		reason = "rejected";
 	if (r->target == T_LOG) {
-		if (line > 0)
-			log_warn("line %llu: %s", line, reason);
+		if (rec->line > 0)
+			log_warn("line %llu: %s", rec->line, reason);
 		else
 			log_warn("%s", reason);
 		return 0;
 	}
 
 	buf_addc(b, '{');
-	if (meta_json != NULL && meta_len > 0) {
+	if (rec->meta != NULL && rec->meta_len > 0) {
 		buf_adds(b, "\"@metadata\":");
-		buf_add(b, meta_json, meta_len);
+		buf_add(b, rec->meta, rec->meta_len);
 		buf_addc(b, ',');
 	}
 	buf_adds(b, "\"error\":{\"tool\":");
 	buf_add(b, r->tool_json.data, r->tool_json.len);
 	buf_adds(b, ",\"reason\":");
 	add_string(b, reason, strlen(reason));
-	if (line > 0)
-		buf_printf(b, ",\"line\":%llu", line);
-	if (extra_error_json != NULL && extra_len > 0) {
-		if (extra_error_json[0] != ',')
-			buf_addc(b, ',');
-		buf_add(b, extra_error_json, extra_len);
-	}
+	if (rec->line > 0)
+		buf_printf(b, ",\"line\":%llu", rec->line);
+	add_extras(b, rec);
 	buf_adds(b, "},\"input\":");
-	add_string(b, input, input_len);
+	add_string(b, rec->input, rec->input_len);
 	buf_adds(b, "}\n");
 
 	if (r->buffered && b->len < REJECT_CHUNK)
@@ -189,15 +264,6 @@ bool
 reject_is_log(const struct reject_stream *r)
 {
 	return r->target == T_LOG;
-}
-
-int
-reject_write(struct reject_stream *r, const char *meta_json, size_t meta_len,
-    const char *reason, unsigned long long line, const char *input,
-    size_t input_len)
-{
-	return reject_write_ex(
-	    r, meta_json, meta_len, reason, line, input, input_len, NULL, 0);
 }
 
 int

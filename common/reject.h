@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The reject stream: refused records as NDJSON lines, with the reason. */
+/* The reject stream: refused records as NDJSON lines, with the reason;
+ * the reject record, its fillers and its one emitter. */
 #ifndef IOTPIPE_REJECT_H
 #define IOTPIPE_REJECT_H
 
@@ -28,31 +29,75 @@ struct reject_stream *reject_open(
     const char *path, const char *tool, struct buf *err);
 
 /*
- * Write one reject line:
+ * One reject, as reject_write() puts it on a line:
  *   {"@metadata":META,"error":{"tool":"vnorm","reason":"missing vin",
- *   "line":1234},"input":"<input as a JSON string>"}
- * meta_json is copied verbatim (it must be one JSON value); NULL or a
- * zero meta_len leaves "@metadata" out.  line 0 leaves "line" out.  In
- * reason and input, invalid UTF-8 becomes U+FFFD and control characters
- * (NUL included) are escaped.  All arguments are borrowed.  Returns 0, or
- * -1 with errno on a write error (EPIPE when the reader went away); the
- * line is then lost.  A blocking write interrupted by a signal is retried
- * unless sig_stop >= 2.
+ *   "line":1234,...},"input":"<input as a JSON string>"}
+ * Every member at zero (NULL, false) is left out of the line, so a record
+ * starts as { 0 } or from reject_init(), and the fillers below add what a
+ * kind of reject carries.  Pointers are borrowed: they must stay valid
+ * until reject_write() returns.
  */
-int reject_write(struct reject_stream *r, const char *meta_json,
-    size_t meta_len, const char *reason, unsigned long long line,
-    const char *input, size_t input_len);
+struct reject {
+	const char *meta; /* "@metadata": one JSON value, copied verbatim */
+	size_t meta_len; /* 0: no "@metadata" */
+	const char *reason; /* NULL: "rejected" */
+	unsigned long long line; /* 0: no "line" (a message, not a line) */
+	const char *input; /* the record as received, or its first bytes */
+	size_t input_len;
+	/*
+	 * Members of "error" after "line", in this order.  "truncated":true
+	 * is not a member of its own: it is written whenever bytes is more
+	 * than input_len, so it cannot disagree with "input".
+	 */
+	unsigned long long bytes; /* the record's size in bytes */
+	bool base64; /* "input_base64": every byte of input */
+	const char *kafka_error; /* librdkafka's name of the error */
+	bool possibly_persisted; /* the broker may hold it all the same */
+	int status; /* the HTTP status of a server's refusal */
+	const char *type; /* the server's error type */
+	const char *caused_by; /* the server's cause: a JSON object, verbatim */
+	size_t caused_by_len;
+};
+
+/* Bytes of a record over the size limit that "input" keeps. */
+#define REJECT_KEEP 1024
+
+/* A record of input[0..len) refused for reason at line (0: none); every
+ * other member zero. */
+void reject_init(struct reject *rec, const char *reason,
+    unsigned long long line, const char *input, size_t len);
 
 /*
- * As reject_write(), with JSON object members spliced into "error" after
- * "line", verbatim: ",\"bytes\":123" or "\"bytes\":123" (the leading comma
- * is added when missing).  For "line too long", where input is a prefix.
- * extra_error_json NULL or extra_len 0 adds nothing.
+ * Filler for a record over --max-line: reason "line too long", "bytes"
+ * its size, and "input" its first bytes, at most REJECT_KEEP.  input_len
+ * is what the caller holds of it (the whole record, or the first bytes a
+ * reader kept); "truncated":true follows when that is less than bytes.
+ * The same rule in every program: "bytes" always, "truncated" only when
+ * "input" is not the whole record.
  */
-int reject_write_ex(struct reject_stream *r, const char *meta_json,
-    size_t meta_len, const char *reason, unsigned long long line,
-    const char *input, size_t input_len, const char *extra_error_json,
-    size_t extra_len);
+void reject_too_long(struct reject *rec, unsigned long long bytes);
+
+/*
+ * Filler for a payload that may not be text: when input is whole and not
+ * UTF-8 ("input" then shows U+FFFD for the bytes that are not), "bytes"
+ * and "input_base64" keep every byte.  Valid UTF-8 and a record cut by
+ * reject_too_long() are left as they are.
+ */
+void reject_binary(struct reject *rec);
+
+/* Filler for a record that came with @metadata: meta[0..len), one JSON
+ * value (NULL or 0: none). */
+void reject_with_meta(struct reject *rec, const char *meta, size_t len);
+
+/*
+ * Write rec to r as one line, or, without a stream (reject_open(NULL)),
+ * log it: "tool: line 12: reason" (-q silences it).  In reason and input,
+ * invalid UTF-8 becomes U+FFFD and control characters (NUL included) are
+ * escaped.  Returns 0, or -1 with errno on a write error (EPIPE when the
+ * reader went away); the line is then lost.  A blocking write interrupted
+ * by a signal is retried unless sig_stop >= 2.
+ */
+int reject_write(struct reject_stream *r, const struct reject *rec);
 
 /* True when rejects are log lines (no --rejects): the reason is all that
  * is shown, so it should say where the record came from. */

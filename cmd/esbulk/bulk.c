@@ -704,26 +704,40 @@ bulk_verdict(const struct bulk_result *r, enum bulk_op op)
 	}
 }
 
+void
+bulk_error_reset(struct bulk_error *e)
+{
+	e->status = 0;
+	buf_reset(&e->type);
+	buf_reset(&e->cause);
+}
+
+void
+bulk_error_free(struct bulk_error *e)
+{
+	buf_free(&e->type);
+	buf_free(&e->cause);
+}
+
 static void
-add_error_members(
-    struct buf *extra, long status, const char *type, const struct jval *err)
+fill_error(
+    struct bulk_error *e, long status, const char *type, const struct jval *err)
 {
 	const struct jval *cause = jsonx_get(err, "caused_by");
 
-	buf_printf(extra, ",\"status\":%ld", status);
+	bulk_error_reset(e);
+	e->status = (int)status;
 	if (type != NULL) {
-		buf_adds(extra, ",\"type\":");
-		jsonx_emit_string(extra, type, strlen(type));
+		buf_adds(&e->type, type);
+		buf_cstr(&e->type);
 	}
-	if (cause != NULL && cause->type == J_OBJECT) {
-		buf_adds(extra, ",\"caused_by\":");
-		jsonx_emit(extra, cause);
-	}
+	if (cause != NULL && cause->type == J_OBJECT)
+		jsonx_emit(&e->cause, cause);
 }
 
 void
 bulk_result_reject(
-    const struct bulk_result *r, struct buf *reason, struct buf *extra)
+    const struct bulk_result *r, struct buf *reason, struct bulk_error *e)
 {
 	if (r->reason != NULL && *r->reason != '\0')
 		buf_adds(reason, r->reason);
@@ -731,12 +745,12 @@ bulk_result_reject(
 		buf_adds(reason, r->type);
 	else
 		buf_printf(reason, "HTTP %d", r->status);
-	add_error_members(extra, r->status, r->type, r->error);
+	fill_error(e, r->status, r->type, r->error);
 }
 
 void
 bulk_request_error(struct arena *a, long status, const char *body, size_t len,
-    struct buf *reason, struct buf *extra)
+    struct buf *reason, struct bulk_error *e)
 {
 	struct jval *root = NULL, *error;
 	const char *type = NULL, *why = NULL;
@@ -758,6 +772,6 @@ bulk_request_error(struct arena *a, long status, const char *body, size_t len,
 		buf_printf(reason, ": %s", why);
 	else if (type != NULL)
 		buf_printf(reason, ": %s", type);
-	add_error_members(extra, status, type,
+	fill_error(e, status, type,
 	    error != NULL && error->type == J_OBJECT ? error : NULL);
 }

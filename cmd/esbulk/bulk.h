@@ -141,20 +141,32 @@ enum bulk_verdict {
 enum bulk_verdict bulk_verdict(const struct bulk_result *r, enum bulk_op op);
 
 /*
- * The "error" members a reject of r carries after "line":
- * ,"status":400,"type":"mapper_parsing_exception","caused_by":{...}
- * appended to b; and its reason ("failed to parse field [x] ..." or
- * "HTTP 400") to reason.
+ * What a server said when it refused: the "error" members of the reject
+ * (see struct reject in common/reject.h).
  */
-void bulk_result_reject(
-    const struct bulk_result *r, struct buf *reason, struct buf *extra);
+struct bulk_error {
+	int status; /* the HTTP status */
+	struct buf type; /* "mapper_parsing_exception"; empty: none */
+	struct buf cause; /* "caused_by", a JSON object; empty: none */
+};
+
+void bulk_error_reset(struct bulk_error *e);
+void bulk_error_free(struct bulk_error *e);
 
 /*
- * The reason and extra members of a whole-request error body such as
+ * The reject of r: its reason ("failed to parse field [x] ..." or
+ * "HTTP 400") appended to reason, its status, type and cause into e
+ * (reset first).
+ */
+void bulk_result_reject(
+    const struct bulk_result *r, struct buf *reason, struct bulk_error *e);
+
+/*
+ * The reason and error of a whole-request error body such as
  * {"error":{"type":"...","reason":"..."},"status":400}, for rejects;
- * "HTTP <status>" when the body says nothing usable.
+ * "HTTP <status>" when the body says nothing usable.  e is reset first.
  */
 void bulk_request_error(struct arena *a, long status, const char *body,
-    size_t len, struct buf *reason, struct buf *extra);
+    size_t len, struct buf *reason, struct bulk_error *e);
 
 #endif

@@ -42,7 +42,6 @@ struct run {
 	struct ndjson_reader *rd;
 	struct stats *st;
 	uint64_t *in, *out, *rejected, *conflicts;
-	struct buf extra;
 	size_t input; /* index into o->inputs */
 	int fd; /* the input being read, or -1 */
 	int stdin_flags; /* to restore, or -1 */
@@ -73,15 +72,12 @@ ack(struct run *r, const char *kafka, size_t len)
 	}
 }
 
+/* Count a reject and write it. */
 static void
-reject(struct run *r, const char *meta, size_t meta_len, const char *reason,
-    unsigned long long lineno, const char *line, size_t len, const char *extra,
-    size_t extra_len)
+reject(struct run *r, const struct reject *rec)
 {
 	(*r->rejected)++;
-	if (reject_write_ex(r->rej, meta, meta_len, reason, lineno, line, len,
-		extra, extra_len) < 0 &&
-	    !r->failed) {
+	if (reject_write(r->rej, rec) < 0 && !r->failed) {
 		log_err("rejects: %s", strerror(errno));
 		r->failed = true;
 	}
@@ -101,16 +97,26 @@ on_indexed(void *arg, const struct bulk_batch *b, size_t i, int status)
 
 static void
 on_refused(void *arg, const struct bulk_batch *b, size_t i, const char *reason,
-    const char *extra, size_t extra_len, bool lost)
+    const struct bulk_error *e, bool lost)
 {
 	struct run *r = arg;
 	const struct bulk_item *it = &b->items[i];
+	struct reject rec;
 	const char *line;
 	size_t len;
 
 	bulk_item_input(b, i, &line, &len);
-	reject(r, it->meta_len ? b->side.data + it->meta_off : NULL,
-	    it->meta_len, reason, it->lineno, line, len, extra, extra_len);
+	reject_init(&rec, reason, it->lineno, line, len);
+	if (it->meta_len > 0)
+		reject_with_meta(
+		    &rec, b->side.data + it->meta_off, it->meta_len);
+	if (e != NULL) {
+		rec.status = e->status;
+		rec.type = e->type.len > 0 ? e->type.data : NULL;
+		rec.caused_by = e->cause.data;
+		rec.caused_by_len = e->cause.len;
+	}
+	reject(r, &rec);
 	/* refused for good and on the reject stream: handed on; a document
 	 * given up on is not acknowledged, so a replay sends it again */
 	if (!lost)
@@ -143,22 +149,23 @@ batch_full(const struct run *r)
 static void
 process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
 {
+	struct reject rec;
+
 	(*r->in)++;
 	if (s == NDJSON_TOOLONG) {
-		buf_reset(&r->extra);
-		buf_printf(&r->extra, ",\"bytes\":%llu%s", ln->total,
-		    ln->total > ln->len ? ",\"truncated\":true" : "");
-		reject(r, NULL, 0, "line too long", ln->lineno, ln->line,
-		    ln->len, r->extra.data, r->extra.len);
+		reject_init(&rec, NULL, ln->lineno, ln->line, ln->len);
+		reject_too_long(&rec, ln->total);
+		reject(r, &rec);
 		return;
 	}
 	if (r->b == NULL)
 		r->b = bulk_batch_new();
 	if (bulk_add_line(&r->o->bulk, r->b, r->arena, ln->line, ln->len,
 		ln->lineno, &r->ref) < 0) {
-		reject(r, r->ref.meta.len ? r->ref.meta.data : NULL,
-		    r->ref.meta.len, buf_cstr(&r->ref.reason), ln->lineno,
-		    ln->line, ln->len, NULL, 0);
+		reject_init(&rec, buf_cstr(&r->ref.reason), ln->lineno,
+		    ln->line, ln->len);
+		reject_with_meta(&rec, r->ref.meta.data, r->ref.meta.len);
+		reject(r, &rec);
 		ack(r, r->ref.kafka.data, r->ref.kafka.len);
 		return;
 	}
@@ -350,7 +357,7 @@ finish(struct run *r)
 
 			snprintf(reason, sizeof(reason), "not sent: %s", why);
 			for (i = 0; i < b->n; i++)
-				on_refused(r, b, i, reason, NULL, 0, true);
+				on_refused(r, b, i, reason, NULL, true);
 			rc = 1;
 		}
 	}
@@ -475,7 +482,6 @@ main(int argc, char **argv)
 	stats_free(r.st);
 	arena_free(r.arena);
 	bulk_refusal_free(&r.ref);
-	buf_free(&r.extra);
 	curl_slist_free_all(bulk_h);
 	curl_slist_free_all(json_h);
 	curl_global_cleanup();

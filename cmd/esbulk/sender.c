@@ -54,7 +54,8 @@ struct sender {
 	struct arena *arena;
 	struct bulk_result *res;
 	size_t rescap;
-	struct buf reason, extra, url, why;
+	struct buf reason, url, why;
+	struct bulk_error err; /* of the refusal at hand */
 	bool fatal, lost;
 	double lat_total;
 	uint64_t *retries, *throttled, *splits, *requests, *latency,
@@ -174,7 +175,7 @@ sender_free(struct sender *s)
 	arena_free(s->arena);
 	free(s->res);
 	buf_free(&s->reason);
-	buf_free(&s->extra);
+	bulk_error_free(&s->err);
 	buf_free(&s->url);
 	buf_free(&s->why);
 	free(s);
@@ -232,12 +233,12 @@ sender_submit(struct sender *s, struct bulk_batch *b)
 /* Refuse every item of b, then free it. */
 static void
 refuse_all(struct sender *s, struct bulk_batch *b, const char *reason,
-    const char *extra, size_t extra_len, bool lost)
+    const struct bulk_error *e, bool lost)
 {
 	size_t i;
 
 	for (i = 0; i < b->n; i++)
-		s->cb.refused(s->cb.arg, b, i, reason, extra, extra_len, lost);
+		s->cb.refused(s->cb.arg, b, i, reason, e, lost);
 	if (lost && b->n > 0)
 		s->lost = true;
 	bulk_batch_free(b);
@@ -345,7 +346,7 @@ start_due(struct sender *s)
 			;
 		if (start(s, &s->slots[i], b) < 0) {
 			refuse_all(
-			    s, b, "not indexed: cannot send", NULL, 0, true);
+			    s, b, "not indexed: cannot send", NULL, true);
 			s->fatal = true;
 			return -1;
 		}
@@ -398,7 +399,7 @@ retry_later(struct sender *s, struct bulk_batch *b,
 		    b->attempt, now - b->first_fail, why);
 		log_err("POST /_bulk: %s (%zu documents)", buf_cstr(&s->reason),
 		    b->n);
-		refuse_all(s, b, buf_cstr(&s->reason), NULL, 0, true);
+		refuse_all(s, b, buf_cstr(&s->reason), NULL, true);
 		return;
 	}
 	b->not_before = now + d->wait_s;
@@ -466,10 +467,9 @@ items_done(struct sender *s, struct slot *sl, struct bulk_batch *b)
 			break;
 		case BULK_REJECT:
 			buf_reset(&s->reason);
-			buf_reset(&s->extra);
-			bulk_result_reject(r, &s->reason, &s->extra);
+			bulk_result_reject(r, &s->reason, &s->err);
 			s->cb.refused(s->cb.arg, b, i, buf_cstr(&s->reason),
-			    s->extra.data, s->extra.len, false);
+			    &s->err, false);
 			break;
 		}
 	}
@@ -525,19 +525,18 @@ finished(struct sender *s, struct slot *sl, CURLcode rc)
 			enqueue(s, lo);
 			enqueue(s, hi);
 		} else {
-			buf_reset(&s->extra);
-			buf_printf(&s->extra, ",\"status\":413");
+			bulk_error_reset(&s->err);
+			s->err.status = 413;
 			refuse_all(s, b,
 			    "request too large for the server (HTTP 413)",
-			    s->extra.data, s->extra.len, false);
+			    &s->err, false);
 		}
 		break;
 	case RETRY_FAIL_ALL:
 		/* wrong credentials, certificates or URL */
 		buf_reset(&s->reason);
-		buf_reset(&s->extra);
 		bulk_request_error(s->arena, o.status, sl->resp.data,
-		    sl->resp.len, &s->reason, &s->extra);
+		    sl->resp.len, &s->reason, &s->err);
 		if (o.rc != CURLE_OK) {
 			buf_reset(&s->reason);
 			buf_adds(&s->reason, buf_cstr(&s->why));
@@ -547,18 +546,16 @@ finished(struct sender *s, struct slot *sl, CURLcode rc)
 		s->fatal = true;
 		buf_reset(&s->why);
 		buf_printf(&s->why, "not indexed: %s", buf_cstr(&s->reason));
-		refuse_all(s, b, buf_cstr(&s->why), NULL, 0, true);
+		refuse_all(s, b, buf_cstr(&s->why), NULL, true);
 		break;
 	case RETRY_FAIL:
 		/* the whole request refused for good (400, 404 ...) */
 		buf_reset(&s->reason);
-		buf_reset(&s->extra);
 		bulk_request_error(s->arena, o.status, sl->resp.data,
-		    sl->resp.len, &s->reason, &s->extra);
+		    sl->resp.len, &s->reason, &s->err);
 		log_warn("POST /_bulk: %s (%zu documents rejected)",
 		    buf_cstr(&s->reason), b->n);
-		refuse_all(s, b, buf_cstr(&s->reason), s->extra.data,
-		    s->extra.len, false);
+		refuse_all(s, b, buf_cstr(&s->reason), &s->err, false);
 		break;
 	}
 	if (sl->resp.cap > 4 * 1024 * 1024)
@@ -623,11 +620,11 @@ sender_abort(struct sender *s, const char *why)
 		b = sl->b;
 		sl->b = NULL;
 		s->inflight--;
-		refuse_all(s, b, buf_cstr(&s->reason), NULL, 0, true);
+		refuse_all(s, b, buf_cstr(&s->reason), NULL, true);
 	}
 	for (b = s->qhead; b != NULL; b = next) {
 		next = b->next;
-		refuse_all(s, b, buf_cstr(&s->reason), NULL, 0, true);
+		refuse_all(s, b, buf_cstr(&s->reason), NULL, true);
 	}
 	s->qhead = s->qtail = NULL;
 	s->queued = 0;

@@ -40,12 +40,12 @@ struct sender_cb {
 	void (*indexed)(
 	    void *arg, const struct bulk_batch *b, size_t i, int status);
 	/*
-	 * item i of b will not be indexed: reason, and the extra "error"
-	 * members for the reject line; lost: given up (exit 1), not
-	 * refused by the server for good
+	 * item i of b will not be indexed: reason, and what the server
+	 * said (NULL: nothing) for the reject line; lost: given up (exit
+	 * 1), not refused by the server for good
 	 */
 	void (*refused)(void *arg, const struct bulk_batch *b, size_t i,
-	    const char *reason, const char *extra, size_t extra_len, bool lost);
+	    const char *reason, const struct bulk_error *e, bool lost);
 	/* after the items of one response were handed out */
 	void (*settled)(void *arg);
 };

@@ -86,13 +86,14 @@ static void
 describe_failure(const struct setup *r, const char *what, long status,
     const struct buf *resp)
 {
-	struct buf reason = BUF_INIT, extra = BUF_INIT;
+	struct buf reason = BUF_INIT;
+	struct bulk_error e = {0, BUF_INIT, BUF_INIT};
 
 	bulk_request_error(
-	    r->arena, status, resp->data, resp->len, &reason, &extra);
+	    r->arena, status, resp->data, resp->len, &reason, &e);
 	log_err("%s: %s", what, buf_cstr(&reason));
 	buf_free(&reason);
-	buf_free(&extra);
+	bulk_error_free(&e);
 }
 
 /* GET /: which server, which version.  0, 1 (failed) or -1 (stopped). */

@@ -43,24 +43,32 @@ struct run {
 	struct reject_stream *rej;
 	struct stats *st;
 	uint64_t *in, *out, *rejected, *reconnects;
-	struct buf tbuf, pbuf, why, extra;
+	struct buf tbuf, pbuf, why;
 	unsigned long long acks; /* acknowledgements since the last loss */
 	unsigned stalls; /* connections lost in a row without one */
 	int stdin_flags; /* to restore, or -1 */
 	bool eof, failed;
 };
 
+/* Count a reject and write it. */
+static void
+put_reject(struct run *r, const struct reject *rec)
+{
+	(*r->rejected)++;
+	if (reject_write(r->rej, rec) < 0) {
+		log_err("rejects: %s", strerror(errno));
+		r->failed = true;
+	}
+}
+
 static void
 reject(struct run *r, const char *reason, unsigned long long lineno,
     const char *line, size_t len)
 {
-	(*r->rejected)++;
-	if (reject_write_ex(r->rej, NULL, 0, reason, lineno, line, len,
-		r->extra.data, r->extra.len) < 0) {
-		log_err("rejects: %s", strerror(errno));
-		r->failed = true;
-	}
-	buf_reset(&r->extra);
+	struct reject rec;
+
+	reject_init(&rec, reason, lineno, line, len);
+	put_reject(r, &rec);
 }
 
 static void
@@ -147,9 +155,11 @@ process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
 
 	(*r->in)++;
 	if (s == NDJSON_TOOLONG) {
-		buf_printf(
-		    &r->extra, ",\"bytes\":%llu,\"truncated\":true", ln->total);
-		reject(r, "line too long", ln->lineno, ln->line, ln->len);
+		struct reject rec;
+
+		reject_init(&rec, NULL, ln->lineno, ln->line, ln->len);
+		reject_too_long(&rec, ln->total);
+		put_reject(r, &rec);
 		return;
 	}
 	arena_reset(r->arena);
@@ -365,7 +375,6 @@ main(int argc, char **argv)
 	buf_free(&r.tbuf);
 	buf_free(&r.pbuf);
 	buf_free(&r.why);
-	buf_free(&r.extra);
 	buf_free(&err);
 	free(id);
 	mqtt_opts_free(&o.m);

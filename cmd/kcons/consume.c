@@ -20,7 +20,6 @@
 #include <librdkafka/rdkafka.h>
 
 #include "acks.h"
-#include "common/base64.h"
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/compat.h"
@@ -55,45 +54,39 @@ kc_now_ms(void)
 /* -------------------------------------------------------------- messages */
 
 static void
-reject(struct kc_run *r, const struct kc_msg *km, const char *reason)
+reject(struct kc_run *r, const struct kc_msg *km, const char *reason,
+    bool too_long)
 {
-	const char *input = km->payload != NULL ? km->payload : "";
-	size_t len = km->len;
+	struct reject rec;
 
 	(*r->rejected)++;
 	buf_reset(&r->meta);
 	kc_meta(km, &r->meta);
-	if (len > NDJSON_TOOLONG_KEEP && strcmp(reason, "line too long") == 0) {
-		buf_printf(&r->extra, ",\"bytes\":%zu,\"truncated\":true", len);
-		len = NDJSON_TOOLONG_KEEP;
-	} else if (!utf8_valid(input, len)) {
-		/* "input" replaces what is not UTF-8: the bytes go too */
-		buf_printf(
-		    &r->extra, ",\"bytes\":%zu,\"input_base64\":\"", len);
-		base64_append(&r->extra, input, len);
-		buf_addc(&r->extra, '"');
-	}
+	reject_init(&rec, reason, 0, km->payload, km->len);
+	reject_with_meta(&rec, r->meta.data, r->meta.len);
+	if (too_long)
+		reject_too_long(&rec, km->len);
+	/* "input" replaces what is not UTF-8: the bytes go too */
+	reject_binary(&rec);
 	/* a log line is all there is to see: say where the message is */
 	if (reject_is_log(r->rej)) {
 		buf_reset(&r->where);
 		buf_printf(&r->where, "%s [%d] @%lld: %s", km->topic,
-		    (int)km->partition, (long long)km->offset, reason);
-		reason = buf_cstr(&r->where);
+		    (int)km->partition, (long long)km->offset, rec.reason);
+		rec.reason = buf_cstr(&r->where);
 	}
 	/* rejects on stdout come after the lines before them */
 	if (r->rejects_stdout && output_drain(r) < 0) {
 		r->stop = true;
 		return;
 	}
-	if (reject_write_ex(r->rej, r->meta.data, r->meta.len, reason, 0, input,
-		len, r->extra.data, r->extra.len) < 0) {
+	if (reject_write(r->rej, &rec) < 0) {
 		if (!(r->rejects_stdout && errno == EPIPE)) {
 			log_err("rejects: %s", strerror(errno));
 			r->failed = true;
 		}
 		r->stop = true;
 	}
-	buf_reset(&r->extra);
 }
 
 static void
@@ -173,6 +166,7 @@ message(struct kc_run *r, const rd_kafka_message_t *m)
 	struct kc_msg km;
 	struct ppart *p;
 	size_t start;
+	bool too_long;
 
 	if (m->err) {
 		event(r, m);
@@ -206,19 +200,18 @@ message(struct kc_run *r, const rd_kafka_message_t *m)
 	arena_reset(r->arena);
 	start = r->ob.len;
 	why = kc_format(&r->o->fmt, r->arena, &km, &r->ob);
-	if (why == NULL && r->ob.len - start > r->o->c.max_line) {
+	too_long = why == NULL && r->ob.len - start > r->o->c.max_line;
+	if (too_long)
 		r->ob.len = start;
-		why = "line too long";
-	}
 	r->unstored = true;
-	if (why != NULL) {
+	if (why != NULL || too_long) {
 		if (!r->o->fmt.metadata)
 			headers(r, m, &km);
 		if (r->acks != NULL)
 			acks_add(r->acks, topic, m->partition, m->offset, true);
 		else
 			p->store = m->offset + 1;
-		reject(r, &km, why);
+		reject(r, &km, why, too_long);
 	} else {
 		buf_addc(&r->ob, '\n');
 		(*r->out)++;
@@ -624,7 +617,6 @@ kc_run_free(struct kc_run *r)
 	free(r->hv);
 	buf_free(&r->ob);
 	buf_free(&r->meta);
-	buf_free(&r->extra);
 	buf_free(&r->where);
 	kafka_client_clear(&r->kc);
 	free(r);

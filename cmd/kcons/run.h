@@ -76,7 +76,7 @@ struct kc_run {
 	size_t avg_line; /* bytes a line, a moving average */
 	struct kafkameta_header *hv;
 	size_t hcap;
-	struct buf meta, extra, where;
+	struct buf meta, where;
 	rd_kafka_topic_partition_list_t *store_list;
 };
 

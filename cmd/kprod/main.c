@@ -72,30 +72,27 @@ struct run {
 	uint64_t *in, *out, *rejected, *undelivered;
 	unsigned long long inflight;
 	double deadline; /* for all waiting after a stop: 0 before one */
-	struct buf why, extra, meta;
+	struct buf why, meta;
 	int evfd[2]; /* librdkafka writes here when a report is ready */
 	bool eof, failed, keep_lines;
 	bool stop_reading; /* -c reached, receipts' reader gone */
 };
 
+/* Count a reject and write it, with the line's @metadata if asked. */
 static void
-reject(struct run *r, const char *reason, unsigned long long lineno,
-    const char *line, size_t len, bool with_meta)
+reject(struct run *r, struct reject *rec, bool with_meta)
 {
 	(*r->rejected)++;
 	buf_reset(&r->meta);
-	if (with_meta && line != NULL) {
+	if (with_meta && rec->input != NULL) {
 		arena_reset(r->dr_arena);
-		kp_line_meta(r->dr_arena, line, len, &r->meta);
+		kp_line_meta(r->dr_arena, rec->input, rec->input_len, &r->meta);
+		reject_with_meta(rec, r->meta.data, r->meta.len);
 	}
-	if (reject_write_ex(r->rej, r->meta.len ? r->meta.data : NULL,
-		r->meta.len, reason, lineno, line, len, r->extra.data,
-		r->extra.len) < 0 &&
-	    !r->failed) {
+	if (reject_write(r->rej, rec) < 0 && !r->failed) {
 		log_err("rejects: %s", strerror(errno));
 		r->failed = true;
 	}
-	buf_reset(&r->extra);
 }
 
 static void
@@ -122,6 +119,7 @@ on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	uintptr_t tag = (uintptr_t)m->_private;
 	struct pline *pl = tag & 1 ? NULL : m->_private;
 	unsigned long long lineno = pl != NULL ? pl->lineno : tag >> 1;
+	struct reject rec;
 
 	(void)rk;
 	r->inflight--;
@@ -132,18 +130,17 @@ on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		return;
 	}
 	(*r->undelivered)++;
-	buf_printf(
-	    &r->extra, ",\"kafka_error\":\"%s\"", rd_kafka_err2name(m->err));
-	if (rd_kafka_message_status(m) ==
-	    RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED)
-		buf_adds(&r->extra, ",\"possibly_persisted\":true");
 	/* the line as read, or the value sent when that is the line */
 	if (pl != NULL)
-		reject(r, rd_kafka_err2str(m->err), lineno, pl->line, pl->len,
-		    true);
+		reject_init(
+		    &rec, rd_kafka_err2str(m->err), lineno, pl->line, pl->len);
 	else
-		reject(r, rd_kafka_err2str(m->err), lineno, m->payload, m->len,
-		    true);
+		reject_init(
+		    &rec, rd_kafka_err2str(m->err), lineno, m->payload, m->len);
+	rec.kafka_error = rd_kafka_err2name(m->err);
+	rec.possibly_persisted = rd_kafka_message_status(m) ==
+	    RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED;
+	reject(r, &rec, true);
 	free(pl);
 }
 
@@ -245,15 +242,17 @@ static void
 unsent(struct run *r, rd_kafka_resp_err_t err, unsigned long long lineno,
     const char *line, size_t len)
 {
+	struct reject rec;
+
 	if (err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
 		(*r->undelivered)++;
-	buf_printf(
-	    &r->extra, ",\"kafka_error\":\"%s\"", rd_kafka_err2name(err));
-	reject(r,
+	reject_init(&rec,
 	    err == RD_KAFKA_RESP_ERR__QUEUE_FULL
 		? "not sent: stopped while the producer queue was full"
 		: rd_kafka_err2str(err),
-	    lineno, line, len, true);
+	    lineno, line, len);
+	rec.kafka_error = rd_kafka_err2name(err);
+	reject(r, &rec, true);
 }
 
 /*
@@ -385,20 +384,21 @@ static void
 process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
 {
 	struct kp_msg m;
+	struct reject rec;
 	const char *why;
 
 	(*r->in)++;
 	if (s == NDJSON_TOOLONG) {
-		buf_printf(&r->extra, ",\"bytes\":%llu%s", ln->total,
-		    ln->total > ln->len ? ",\"truncated\":true" : "");
-		reject(
-		    r, "line too long", ln->lineno, ln->line, ln->len, false);
+		reject_init(&rec, NULL, ln->lineno, ln->line, ln->len);
+		reject_too_long(&rec, ln->total);
+		reject(r, &rec, false);
 		return;
 	}
 	arena_reset(r->arena);
 	why = kp_prepare(&r->o->rec, r->arena, ln->line, ln->len, &m, &r->why);
 	if (why != NULL) {
-		reject(r, why, ln->lineno, ln->line, ln->len, true);
+		reject_init(&rec, why, ln->lineno, ln->line, ln->len);
+		reject(r, &rec, true);
 		return;
 	}
 	produce(r, &m, ln->lineno, ln->line, ln->len);
@@ -682,7 +682,6 @@ main(int argc, char **argv)
 	kafka_opts_free(&o.k);
 	free(o.headers);
 	buf_free(&r.why);
-	buf_free(&r.extra);
 	buf_free(&r.meta);
 	buf_free(&err);
 	return rc;

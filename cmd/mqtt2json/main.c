@@ -12,7 +12,6 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
-#include "common/base64.h"
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/env.h"
@@ -42,7 +41,7 @@ struct run {
 	struct reject_stream *rej;
 	struct stats *st;
 	uint64_t *in, *out, *rejected, *filtered, *reconnects;
-	struct buf meta, scratch;
+	struct buf meta;
 	struct m2j_userprop *props;
 	size_t nprops, props_cap;
 	struct subs *subs; /* the options' */
@@ -125,26 +124,20 @@ drop_props(struct run *r)
 static void
 reject(struct run *r, const struct m2j_msg *m, const char *reason)
 {
-	bool bin = !utf8_valid(m->payload, m->len);
-	size_t n = m->len;
+	struct reject rec;
 
 	(*r->rejected)++;
 	buf_reset(&r->meta);
 	m2j_meta(m, &r->meta);
-	buf_reset(&r->scratch);
-	if (n > (size_t)r->o->c.max_line) {
-		n = NDJSON_TOOLONG_KEEP;
-		buf_printf(
-		    &r->scratch, ",\"bytes\":%zu,\"truncated\":true", m->len);
-	} else if (bin) {
-		/* the reject keeps every byte: nothing is lost in silence */
-		buf_printf(
-		    &r->scratch, ",\"bytes\":%zu,\"input_base64\":\"", m->len);
-		base64_append(&r->scratch, m->payload, m->len);
-		buf_addc(&r->scratch, '"');
+	reject_init(&rec, reason, *r->in, m->payload, m->len);
+	reject_with_meta(&rec, r->meta.data, r->meta.len);
+	if (m->len > (size_t)r->o->c.max_line) {
+		reject_too_long(&rec, m->len);
+		rec.reason = reason; /* a payload, not a line */
 	}
-	if (reject_write_ex(r->rej, r->meta.data, r->meta.len, reason, *r->in,
-		m->payload, n, r->scratch.data, r->scratch.len) < 0) {
+	/* the reject keeps every byte: nothing is lost in silence */
+	reject_binary(&rec);
+	if (reject_write(r->rej, &rec) < 0) {
 		log_err("rejects: %s", strerror(errno));
 		r->failed = r->stop = true;
 	}
@@ -386,7 +379,6 @@ main(int argc, char **argv)
 	topic_fields_free(r.tf);
 	free(r.props);
 	buf_free(&r.meta);
-	buf_free(&r.scratch);
 	buf_free(&err);
 	free(id);
 	subs_free(&o.subs);

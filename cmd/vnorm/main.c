@@ -67,9 +67,9 @@ on_merged(void *arg, const struct vdoc *doc, unsigned members)
 	*r->merged += members - 1;
 }
 
+/* Count a reject and write it. */
 static void
-reject_ex(struct run *r, const struct vdoc *doc, const char *reason,
-    const char *line, size_t len, const char *extra, size_t extralen)
+put_reject(struct run *r, const struct reject *rec)
 {
 	(*r->rejected)++;
 	/* Rejects on stdout go between the documents, in input order: what
@@ -78,10 +78,7 @@ reject_ex(struct run *r, const struct vdoc *doc, const char *reason,
 		r->stop = true;
 		return;
 	}
-	if (reject_write_ex(r->rej,
-		doc && doc->meta.text ? doc->meta.text : NULL,
-		doc ? doc->meta.len : 0, reason, r->lineno, line, len, extra,
-		extralen) < 0 ||
+	if (reject_write(r->rej, rec) < 0 ||
 	    (r->rejects_stdout && reject_flush(r->rej) < 0)) {
 		/* stdout's reader went away: stop quietly, as for documents */
 		if (!(r->rejects_stdout && errno == EPIPE))
@@ -94,7 +91,12 @@ static void
 reject(struct run *r, const struct vdoc *doc, const char *reason,
     const char *line, size_t len)
 {
-	reject_ex(r, doc, reason, line, len, NULL, 0);
+	struct reject rec;
+
+	reject_init(&rec, reason, r->lineno, line, len);
+	if (doc != NULL)
+		reject_with_meta(&rec, doc->meta.text, doc->meta.len);
+	put_reject(r, &rec);
 }
 
 static void
@@ -207,14 +209,12 @@ run_input(struct run *r, const char *path)
 		}
 		r->lineno = ln.lineno;
 		if (s == NDJSON_TOOLONG) {
-			char extra[64];
-			int n = snprintf(extra, sizeof(extra),
-			    ",\"bytes\":%llu%s", ln.total,
-			    ln.total > ln.len ? ",\"truncated\":true" : "");
+			struct reject rec;
 
 			(*r->in)++;
-			reject_ex(r, NULL, "line too long", ln.line, ln.len,
-			    extra, (size_t)n);
+			reject_init(&rec, NULL, ln.lineno, ln.line, ln.len);
+			reject_too_long(&rec, ln.total);
+			put_reject(r, &rec);
 		} else {
 			process_line(r, ln.line, ln.len);
 		}

@@ -82,12 +82,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t i;
 
 		for (i = 0; i < n; i++) {
-			struct buf r = BUF_INIT, x = BUF_INIT;
+			struct buf r = BUF_INIT;
+			struct bulk_error x = {0, BUF_INIT, BUF_INIT};
 
 			(void)bulk_verdict(&res[i], BULK_OP_CREATE);
 			bulk_result_reject(&res[i], &r, &x);
 			buf_free(&r);
-			buf_free(&x);
+			bulk_error_free(&x);
 		}
 	}
 	buf_reset(&err);

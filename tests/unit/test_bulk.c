@@ -380,7 +380,8 @@ test_response_filtered(void **state)
 	      "'version_conflict_engine_exception','reason':'[x]: version "
 	      "conflict, document already exists'}}}]}");
 	struct bulk_result res[5];
-	struct buf err = BUF_INIT, reason = BUF_INIT, extra = BUF_INIT;
+	struct buf err = BUF_INIT, reason = BUF_INIT;
+	struct bulk_error e = {0, BUF_INIT, BUF_INIT};
 
 	(void)state;
 	assert_int_equal(parse(ok, 2, res, &err), 0);
@@ -397,15 +398,16 @@ test_response_filtered(void **state)
 	assert_int_equal(bulk_verdict(&res[4], BULK_OP_INDEX), BULK_REJECT);
 	assert_string_equal(res[2].type, "mapper_parsing_exception");
 
-	bulk_result_reject(&res[2], &reason, &extra);
+	bulk_result_reject(&res[2], &reason, &e);
 	assert_string_equal(buf_cstr(&reason),
 	    "failed to parse field [vehicle_speed] of type [float]");
-	assert_string_equal(buf_cstr(&extra),
-	    J(",'status':400,'type':'mapper_parsing_exception',"
-	      "'caused_by':{'type':'number_format_exception','reason':"
+	assert_int_equal(e.status, 400);
+	assert_string_equal(buf_cstr(&e.type), "mapper_parsing_exception");
+	assert_string_equal(buf_cstr(&e.cause),
+	    J("{'type':'number_format_exception','reason':"
 	      "'For input string: \\'fast\\''}"));
 	buf_free(&reason);
-	buf_free(&extra);
+	bulk_error_free(&e);
 	buf_free(&err);
 }
 
@@ -436,24 +438,28 @@ test_response_unfiltered_and_bad(void **state)
 static void
 test_request_error(void **state)
 {
-	struct buf reason = BUF_INIT, extra = BUF_INIT;
+	struct buf reason = BUF_INIT;
+	struct bulk_error e = {0, BUF_INIT, BUF_INIT};
 	const char *body = J("{'error':{'root_cause':[],'type':"
 			     "'security_exception','reason':'missing "
 			     "authentication credentials'},'status':401}");
 
 	(void)state;
-	bulk_request_error(arena, 401, body, strlen(body), &reason, &extra);
+	bulk_request_error(arena, 401, body, strlen(body), &reason, &e);
 	assert_string_equal(
 	    buf_cstr(&reason), "HTTP 401: missing authentication credentials");
-	assert_string_equal(
-	    buf_cstr(&extra), J(",'status':401,'type':'security_exception'"));
+	assert_int_equal(e.status, 401);
+	assert_string_equal(buf_cstr(&e.type), "security_exception");
+	assert_int_equal(e.cause.len, 0);
 	buf_reset(&reason);
-	buf_reset(&extra);
-	bulk_request_error(arena, 502, "Bad Gateway", 11, &reason, &extra);
+	/* e is reset by each call: nothing of the 401 is left */
+	bulk_request_error(arena, 502, "Bad Gateway", 11, &reason, &e);
 	assert_string_equal(buf_cstr(&reason), "HTTP 502");
-	assert_string_equal(buf_cstr(&extra), J(",'status':502"));
+	assert_int_equal(e.status, 502);
+	assert_int_equal(e.type.len, 0);
+	assert_int_equal(e.cause.len, 0);
 	buf_free(&reason);
-	buf_free(&extra);
+	bulk_error_free(&e);
 }
 
 static void

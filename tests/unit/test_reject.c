@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for common/reject: the exact reject lines, targets, reopen. */
+/* Unit tests for common/reject: the exact reject lines, one test per
+ * filler, targets, reopen. */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -97,6 +98,34 @@ open_ok(const char *path)
 	return r;
 }
 
+/* A reject with no extra members, as most tests here write it. */
+static int
+put(struct reject_stream *r, const char *meta, size_t meta_len,
+    const char *reason, unsigned long long line, const char *input, size_t len)
+{
+	struct reject rec;
+
+	reject_init(&rec, reason, line, input, len);
+	reject_with_meta(&rec, meta, meta_len);
+	return reject_write(r, &rec);
+}
+
+/* rec written alone to a fresh file, as the file holds it; caller frees. */
+static char *
+line_of(const char *name, const struct reject *rec)
+{
+	const char *path = tpath(name);
+	struct reject_stream *r;
+	char *got;
+
+	r = open_ok(path);
+	assert_int_equal(reject_write(r, rec), 0);
+	assert_int_equal(reject_close(r), 0);
+	got = slurp(path, NULL);
+	unlink(path);
+	return got;
+}
+
 static void
 test_file_exact_bytes(void **state)
 {
@@ -114,12 +143,12 @@ test_file_exact_bytes(void **state)
 	(void)state;
 	r = open_ok(path);
 	assert_false(reject_is_log(r));
-	assert_int_equal(reject_write(r, meta, strlen(meta), "missing vin",
-			     1234, "{\"speed\":80.3}", 14),
+	assert_int_equal(put(r, meta, strlen(meta), "missing vin", 1234,
+			     "{\"speed\":80.3}", 14),
 	    0);
 	/* No metadata: the member is left out, not null. */
 	assert_int_equal(
-	    reject_write(r, NULL, 0, "invalid JSON", 1235, "{\"a\":", 5), 0);
+	    put(r, NULL, 0, "invalid JSON", 1235, "{\"a\":", 5), 0);
 	assert_int_equal(reject_close(r), 0);
 	got = slurp(path, NULL);
 	assert_string_equal(got, want);
@@ -144,8 +173,7 @@ test_escaping(void **state)
 	(void)state;
 	r = open_ok(path);
 	assert_int_equal(
-	    reject_write(r, NULL, 0, "bad \"x\"", 7, input, sizeof(input) - 1),
-	    0);
+	    put(r, NULL, 0, "bad \"x\"", 7, input, sizeof(input) - 1), 0);
 	assert_int_equal(reject_close(r), 0);
 	got = slurp(path, &len);
 	assert_int_equal(len, strlen(want));
@@ -154,13 +182,9 @@ test_escaping(void **state)
 }
 
 static void
-test_extra_and_no_line(void **state)
+test_members_and_no_line(void **state)
 {
 	static const char want[] =
-	    "{\"error\":{\"tool\":\"vnorm\",\"reason\":\"line too long\","
-	    "\"line\":3,\"bytes\":2000000},\"input\":\"{\\\"vin\\\"\"}\n"
-	    "{\"error\":{\"tool\":\"vnorm\",\"reason\":\"line too long\","
-	    "\"line\":4,\"bytes\":5,\"limit\":4},\"input\":\"\"}\n"
 	    "{\"@metadata\":{},\"error\":{\"tool\":\"vnorm\",\"reason\":"
 	    "\"undeliverable\"},\"input\":\"x\"}\n"
 	    "{\"error\":{\"tool\":\"vnorm\",\"reason\":\"r\",\"line\":9},"
@@ -171,23 +195,154 @@ test_extra_and_no_line(void **state)
 
 	(void)state;
 	r = open_ok(path);
-	/* With and without the leading comma. */
-	assert_int_equal(reject_write_ex(r, NULL, 0, "line too long", 3,
-			     "{\"vin\"", 6, ",\"bytes\":2000000", 16),
-	    0);
-	assert_int_equal(reject_write_ex(r, NULL, 0, "line too long", 4, "", 0,
-			     "\"bytes\":5,\"limit\":4", 19),
-	    0);
 	/* line 0: no line number known (a message, not a line). */
-	assert_int_equal(
-	    reject_write_ex(r, "{}", 2, "undeliverable", 0, "x", 1, NULL, 0),
-	    0);
-	/* Zero lengths leave meta and extra out; NULL input is "". */
-	assert_int_equal(
-	    reject_write_ex(r, "{}", 0, "r", 9, NULL, 0, ",\"x\":1", 0), 0);
+	assert_int_equal(put(r, "{}", 2, "undeliverable", 0, "x", 1), 0);
+	/* A zero length leaves meta out; NULL input is "". */
+	assert_int_equal(put(r, "{}", 0, "r", 9, NULL, 0), 0);
 	assert_int_equal(reject_close(r), 0);
 	got = slurp(path, NULL);
 	assert_string_equal(got, want);
+	free(got);
+}
+
+/* Every member of "error", in its order; NULL reason is "rejected". */
+static void
+test_every_member(void **state)
+{
+	static const char cause[] = "{\"type\":\"number_format_exception\"}";
+	struct reject rec;
+	char *got;
+
+	(void)state;
+	reject_init(&rec, NULL, 3, "\xff", 1);
+	rec.bytes = 2;
+	rec.base64 = true;
+	rec.kafka_error = "MSG_SIZE_TOO_LARGE";
+	rec.possibly_persisted = true;
+	rec.status = 400;
+	rec.type = "mapper_parsing_exception";
+	rec.caused_by = cause;
+	rec.caused_by_len = strlen(cause);
+	got = line_of("every.ndjson", &rec);
+	assert_string_equal(got,
+	    "{\"error\":{\"tool\":\"vnorm\",\"reason\":\"rejected\","
+	    "\"line\":3,\"bytes\":2,\"truncated\":true,\"input_base64\":\"/w==\","
+	    "\"kafka_error\":\"MSG_SIZE_TOO_LARGE\",\"possibly_persisted\":true,"
+	    "\"status\":400,\"type\":\"mapper_parsing_exception\","
+	    "\"caused_by\":{\"type\":\"number_format_exception\"}},"
+	    "\"input\":\"\xef\xbf\xbd\"}\n");
+	free(got);
+}
+
+/* The filler for a line over --max-line: the same rule in every program. */
+static void
+test_filler_too_long(void **state)
+{
+	static const char line26[] = "{\"vin\":\"V1\",\"speed\":80.25}";
+	struct reject rec;
+	char big[3000];
+	char *got;
+
+	(void)state;
+	assert_int_equal(strlen(line26), 26);
+	/* 26 bytes over a limit of 16: the reader holds all of it, so
+	 * "bytes" and no "truncated" */
+	reject_init(&rec, "ignored", 1, line26, 26);
+	reject_too_long(&rec, 26);
+	assert_string_equal(rec.reason, "line too long");
+	assert_int_equal(rec.input_len, 26);
+	got = line_of("long1.ndjson", &rec);
+	assert_string_equal(got,
+	    "{\"error\":{\"tool\":\"vnorm\",\"reason\":\"line too long\","
+	    "\"line\":1,\"bytes\":26},\"input\":"
+	    "\"{\\\"vin\\\":\\\"V1\\\",\\\"speed\\\":80.25}\"}\n");
+	free(got);
+
+	/* the first bytes a reader kept of a longer line: "truncated" */
+	memset(big, 'a', sizeof(big));
+	reject_init(&rec, NULL, 2, big, REJECT_KEEP);
+	reject_too_long(&rec, 5000000);
+	assert_int_equal(rec.input_len, REJECT_KEEP);
+	got = line_of("long2.ndjson", &rec);
+	assert_non_null(strstr(got,
+	    "\"line\":2,\"bytes\":5000000,\"truncated\":true},\"input\":\""));
+	assert_int_equal(strlen(got), 105 + REJECT_KEEP);
+	free(got);
+
+	/* a whole record in memory (a message): cut to REJECT_KEEP */
+	reject_init(&rec, NULL, 0, big, sizeof(big));
+	reject_too_long(&rec, sizeof(big));
+	assert_int_equal(rec.input_len, REJECT_KEEP);
+	assert_int_equal(rec.bytes, sizeof(big));
+}
+
+/* The filler for a payload that may not be text. */
+static void
+test_filler_binary(void **state)
+{
+	static const char bin[] = "a\xff\x00z";
+	struct reject rec;
+	char big[2000];
+	char *got;
+
+	(void)state;
+	/* UTF-8 text: nothing added */
+	reject_init(&rec, "r", 0, "{\"a\":1}", 7);
+	reject_binary(&rec);
+	assert_int_equal(rec.bytes, 0);
+	assert_false(rec.base64);
+	/* not UTF-8: every byte kept */
+	reject_init(&rec, "binary payload (not UTF-8)", 0, bin, 4);
+	reject_binary(&rec);
+	got = line_of("bin.ndjson", &rec);
+	assert_string_equal(got,
+	    "{\"error\":{\"tool\":\"vnorm\",\"reason\":\"binary payload (not "
+	    "UTF-8)\",\"bytes\":4,\"input_base64\":\"Yf8Aeg==\"},"
+	    "\"input\":\"a\xef\xbf\xbd\\u0000z\"}\n");
+	free(got);
+	/* too long but whole (a message over a small limit): both */
+	reject_init(&rec, NULL, 0, bin, 4);
+	reject_too_long(&rec, 4);
+	reject_binary(&rec);
+	assert_true(rec.base64);
+	assert_int_equal(rec.bytes, 4);
+	/* cut by the too-long filler: the first bytes are not the payload,
+	 * so no base64 of them */
+	memset(big, '\xff', sizeof(big));
+	reject_init(&rec, NULL, 0, big, sizeof(big));
+	reject_too_long(&rec, sizeof(big));
+	reject_binary(&rec);
+	assert_false(rec.base64);
+	assert_int_equal(rec.bytes, sizeof(big));
+	/* no payload at all (a Kafka null value) */
+	reject_init(&rec, "r", 0, NULL, 0);
+	reject_binary(&rec);
+	assert_false(rec.base64);
+}
+
+/* The filler for a record that came with @metadata. */
+static void
+test_filler_with_meta(void **state)
+{
+	static const char meta[] = "{\"kafka\":{\"topic\":\"t\",\"offset\":3}}";
+	struct reject rec;
+	char *got;
+
+	(void)state;
+	reject_init(&rec, "r", 0, "x", 1);
+	reject_with_meta(&rec, meta, strlen(meta));
+	got = line_of("meta1.ndjson", &rec);
+	assert_string_equal(got,
+	    "{\"@metadata\":{\"kafka\":{\"topic\":\"t\",\"offset\":3}},"
+	    "\"error\":{\"tool\":\"vnorm\",\"reason\":\"r\"},\"input\":\"x\"}\n");
+	free(got);
+	/* none: left out, not null */
+	reject_with_meta(&rec, NULL, 5);
+	assert_null(rec.meta);
+	assert_int_equal(rec.meta_len, 0);
+	got = line_of("meta2.ndjson", &rec);
+	assert_string_equal(got,
+	    "{\"error\":{\"tool\":\"vnorm\",\"reason\":\"r\"},\"input\":\"x\"}\n");
 	free(got);
 }
 
@@ -202,7 +357,7 @@ test_regular_file_buffered(void **state)
 
 	(void)state;
 	r = open_ok(path);
-	assert_int_equal(reject_write(r, NULL, 0, "r", 1, "x", 1), 0);
+	assert_int_equal(put(r, NULL, 0, "r", 1, "x", 1), 0);
 	got = slurp(path, &len);
 	assert_int_equal(len, 0); /* still in our buffer */
 	free(got);
@@ -213,7 +368,7 @@ test_regular_file_buffered(void **state)
 	free(got);
 	/* A big backlog goes out by itself, in whole lines. */
 	for (i = 0; i < 2000; i++)
-		assert_int_equal(reject_write(r, NULL, 0, "r", 2, "y", 1), 0);
+		assert_int_equal(put(r, NULL, 0, "r", 2, "y", 1), 0);
 	got = slurp(path, &len);
 	assert_true(len >= 65536);
 	assert_int_equal(got[len - 1], '\n');
@@ -236,7 +391,7 @@ test_appends(void **state)
 	assert_int_equal(write(fd, "old\n", 4), 4);
 	close(fd);
 	r = open_ok(path);
-	assert_int_equal(reject_write(r, NULL, 0, "r", 1, "x", 1), 0);
+	assert_int_equal(put(r, NULL, 0, "r", 1, "x", 1), 0);
 	assert_int_equal(reject_close(r), 0);
 	got = slurp(path, NULL);
 	assert_true(strncmp(got, "old\n{\"error\":", 13) == 0);
@@ -253,12 +408,12 @@ test_reopen_after_rename(void **state)
 
 	(void)state;
 	r = open_ok(path);
-	assert_int_equal(reject_write(r, NULL, 0, "first", 1, "a", 1), 0);
+	assert_int_equal(put(r, NULL, 0, "first", 1, "a", 1), 0);
 	/* logrotate: rename, then SIGHUP. */
 	assert_int_equal(rename(path, old), 0);
-	assert_int_equal(reject_write(r, NULL, 0, "second", 2, "b", 1), 0);
+	assert_int_equal(put(r, NULL, 0, "second", 2, "b", 1), 0);
 	assert_int_equal(reject_reopen(r), 0);
-	assert_int_equal(reject_write(r, NULL, 0, "third", 3, "c", 1), 0);
+	assert_int_equal(put(r, NULL, 0, "third", 3, "c", 1), 0);
 	assert_int_equal(reject_close(r), 0);
 
 	got = slurp(old, NULL);
@@ -285,13 +440,13 @@ test_reopen_failure_keeps_old(void **state)
 	assert_int_equal(mkdir(sub, 0700), 0);
 	snprintf(path, sizeof(path), "%s/r.ndjson", sub);
 	r = open_ok(path);
-	assert_int_equal(reject_write(r, NULL, 0, "one", 1, "a", 1), 0);
+	assert_int_equal(put(r, NULL, 0, "one", 1, "a", 1), 0);
 	/* The directory goes away: the reopen fails, the old fd stays. */
 	assert_int_equal(rename(sub, tpath("sub.old")), 0);
 	errno = 0;
 	assert_int_equal(reject_reopen(r), -1);
 	assert_int_equal(errno, ENOENT);
-	assert_int_equal(reject_write(r, NULL, 0, "two", 2, "b", 1), 0);
+	assert_int_equal(put(r, NULL, 0, "two", 2, "b", 1), 0);
 	assert_int_equal(reject_close(r), 0);
 	got = slurp(tpath("sub.old/r.ndjson"), NULL);
 	assert_non_null(strstr(got, "\"one\""));
@@ -311,9 +466,9 @@ test_dev_fd(void **state)
 	snprintf(name, sizeof(name), "/dev/fd/%d", fds[1]);
 	r = open_ok(name);
 	/* A pipe: every line at once, no flush needed. */
-	assert_int_equal(reject_write(r, NULL, 0, "r", 5, "z", 1), 0);
+	assert_int_equal(put(r, NULL, 0, "r", 5, "z", 1), 0);
 	assert_int_equal(reject_reopen(r), 0); /* nothing to reopen */
-	assert_int_equal(reject_write(r, NULL, 0, "s", 6, "w", 1), 0);
+	assert_int_equal(put(r, NULL, 0, "s", 6, "w", 1), 0);
 	/* Closing the stream leaves the caller's descriptor open. */
 	assert_int_equal(reject_close(r), 0);
 	assert_true(fcntl(fds[1], F_GETFD) >= 0);
@@ -341,7 +496,7 @@ test_stdout(void **state)
 	dup2(fds[1], STDOUT_FILENO);
 	close(fds[1]);
 	r = open_ok("-");
-	assert_int_equal(reject_write(r, NULL, 0, "r", 1, "x", 1), 0);
+	assert_int_equal(put(r, NULL, 0, "r", 1, "x", 1), 0);
 	assert_int_equal(reject_close(r), 0);
 	/* fd 1 is still open: closing the stream did not close it. */
 	assert_int_equal(write(STDOUT_FILENO, "after\n", 6), 6);
@@ -368,7 +523,7 @@ test_fifo(void **state)
 	rd = open(path, O_RDONLY | O_NONBLOCK);
 	assert_true(rd >= 0);
 	r = open_ok(path);
-	assert_int_equal(reject_write(r, NULL, 0, "r", 1, "x", 1), 0);
+	assert_int_equal(put(r, NULL, 0, "r", 1, "x", 1), 0);
 	/* Not a regular file: the line is there without a flush. */
 	assert_int_equal(read(rd, buf, sizeof(buf)), 61);
 	assert_memory_equal(buf,
@@ -378,7 +533,7 @@ test_fifo(void **state)
 	/* The reader leaves: EPIPE, reported, not fatal. */
 	close(rd);
 	errno = 0;
-	assert_int_equal(reject_write(r, NULL, 0, "r", 2, "y", 1), -1);
+	assert_int_equal(put(r, NULL, 0, "r", 2, "y", 1), -1);
 	assert_int_equal(errno, EPIPE);
 	assert_int_equal(reject_close(r), 0);
 }
@@ -408,6 +563,7 @@ static void
 test_no_path_logs(void **state)
 {
 	struct reject_stream *r;
+	struct reject rec;
 	char buf[1024];
 	int fds[2], saved;
 
@@ -419,15 +575,13 @@ test_no_path_logs(void **state)
 	close(fds[1]);
 	r = open_ok(NULL);
 	assert_true(reject_is_log(r));
-	assert_int_equal(
-	    reject_write(r, "{}", 2, "missing vin", 12, "{}", 2), 0);
-	assert_int_equal(reject_write_ex(r, NULL, 0, "line too long", 13, "", 0,
-			     ",\"bytes\":9", 10),
-	    0);
-	assert_int_equal(
-	    reject_write(r, NULL, 0, "undeliverable", 0, "", 0), 0);
+	assert_int_equal(put(r, "{}", 2, "missing vin", 12, "{}", 2), 0);
+	reject_init(&rec, NULL, 13, "", 0);
+	reject_too_long(&rec, 9);
+	assert_int_equal(reject_write(r, &rec), 0);
+	assert_int_equal(put(r, NULL, 0, "undeliverable", 0, "", 0), 0);
 	log_set_verbosity(-1); /* -q */
-	assert_int_equal(reject_write(r, NULL, 0, "hidden", 14, "", 0), 0);
+	assert_int_equal(put(r, NULL, 0, "hidden", 14, "", 0), 0);
 	log_set_verbosity(0);
 	assert_int_equal(reject_reopen(r), 0);
 	assert_int_equal(reject_flush(r), 0);
@@ -448,7 +602,11 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_file_exact_bytes),
 	    cmocka_unit_test(test_escaping),
-	    cmocka_unit_test(test_extra_and_no_line),
+	    cmocka_unit_test(test_members_and_no_line),
+	    cmocka_unit_test(test_every_member),
+	    cmocka_unit_test(test_filler_too_long),
+	    cmocka_unit_test(test_filler_binary),
+	    cmocka_unit_test(test_filler_with_meta),
 	    cmocka_unit_test(test_regular_file_buffered),
 	    cmocka_unit_test(test_appends),
 	    cmocka_unit_test(test_reopen_after_rename),
