@@ -68,6 +68,13 @@ kcons_OBJ  := $(BUILD)/cmd/kcons/main.o $(BUILD)/cmd/kcons/consume.o \
 	$(BUILD)/cmd/kcons/partitions.o $(BUILD)/cmd/kcons/output.o
 kcons_PKGS := $(PKG_RDKAFKA)
 PROGS += kprod kcons
+vsim_OBJ  := $(BUILD)/cmd/vsim/main.o $(BUILD)/cmd/vsim/options.o \
+	$(BUILD)/cmd/vsim/fleet.o $(BUILD)/cmd/vsim/emit.o \
+	$(BUILD)/cmd/vsim/model.o $(BUILD)/cmd/vsim/routes.o \
+	$(BUILD)/cmd/vsim/routes_data.o $(BUILD)/cmd/vsim/numfmt.o
+vsim_PKGS :=
+vsim_LDLIBS := -lm
+PROGS += vsim
 
 PROG_BINS := $(PROGS:%=$(BUILD)/%)
 
@@ -85,6 +92,11 @@ UNIT_EXTRA_test_bulk := $(BUILD)/cmd/esbulk/bulk.o $(BUILD)/cmd/esbulk/server.o
 UNIT_EXTRA_test_kprod := $(BUILD)/cmd/kprod/record.o
 UNIT_EXTRA_test_kcons := $(BUILD)/cmd/kcons/format.o \
 	$(BUILD)/cmd/kcons/offspec.o $(BUILD)/cmd/kcons/acks.o
+UNIT_EXTRA_test_vsim := $(BUILD)/cmd/vsim/fleet.o $(BUILD)/cmd/vsim/emit.o \
+	$(BUILD)/cmd/vsim/model.o $(BUILD)/cmd/vsim/routes.o \
+	$(BUILD)/cmd/vsim/routes_data.o $(BUILD)/cmd/vsim/numfmt.o \
+	$(BUILD)/cmd/vsim/options.o
+UNIT_LDLIBS_test_vsim := -lm
 # pkg-config packages a unit test links besides cmocka
 UNIT_LIBS_test_stats := jansson
 UNIT_LIBS_test_mqttopt := $(PKG_MQTT)
@@ -113,13 +125,14 @@ $(LIBCOMMON): $(COMMON_OBJ)
 
 .SECONDEXPANSION:
 $(PROG_BINS): $(BUILD)/%: $$(%_OBJ) $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -o $@ $($*_OBJ) $(LIBCOMMON) $(call pkglibs,$($*_PKGS)) $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $($*_OBJ) $(LIBCOMMON) $(call pkglibs,$($*_PKGS)) \
+		$($*_LDLIBS) $(LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $$(UNIT_EXTRA_%) $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pkgcflags,cmocka $(UNIT_LIBS_$*)) -o $@ $< \
 		$(UNIT_EXTRA_$*) $(LIBCOMMON) $(ALL_LDFLAGS) \
-		$(call pkglibs,cmocka $(UNIT_LIBS_$*)) $(LDLIBS)
+		$(call pkglibs,cmocka $(UNIT_LIBS_$*)) $(UNIT_LDLIBS_$*) $(LDLIBS)
 
 test-bins: $(PROG_BINS) $(UNIT_BINS) $(TEST_HELPERS)
 
