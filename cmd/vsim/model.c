@@ -267,13 +267,9 @@ step(struct vehicle *v)
 		v->brake = 0;
 	}
 
-	/* automatic gearbox, then the forces */
+	/* the forces in the gear engaged, then the automatic gearbox */
 	if (v->gear == 0)
 		v->gear = 1;
-	while (v->gear < 6 && v->speed > up_above[v->gear])
-		v->gear++;
-	while (v->gear > 1 && v->speed < down_below[v->gear])
-		v->gear--;
 	a = v->pedal / 100 * pull[v->gear] -
 	    AIR_DRAG * v->speed * v->speed * v->speed -
 	    (v->speed > 0 ? ROLLING : 0) - v->brake / 100 * BRAKING;
@@ -281,6 +277,10 @@ step(struct vehicle *v)
 	v->speed += a * DT;
 	if (v->speed < 0)
 		v->speed = 0;
+	while (v->gear < 6 && v->speed > up_above[v->gear])
+		v->gear++;
+	while (v->gear > 1 && v->speed < down_below[v->gear])
+		v->gear--;
 	v->rpm = 16382 * v->speed / (100.0 * v->gear);
 	v->torque =
 	    v->pedal * 15 * torque_ratio[v->gear] - v->rpm * 500 / 16382;

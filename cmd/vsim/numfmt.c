@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Numbers as vsim writes them: JavaScript's Number-to-text. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +73,8 @@ num_fixed(char *out, int64_t scaled, int k)
 /*
  * The shortest digits that read back as v (v > 0): 15 significant digits
  * first (if they round-trip, no shorter text differs from them but by
- * trailing zeros), then 16, then 17, which always do.  *exp10 is the
+ * trailing zeros), then 16, then 17, which always do.  Subnormals,
+ * with less precision, are searched from one digit up.  *exp10 is the
  * decimal exponent of the first digit.
  */
 static size_t
@@ -83,7 +85,8 @@ shortest_digits(double v, char *digits, int *exp10)
 	size_t n = 0;
 	const char *p;
 
-	for (prec = 14; prec <= 16; prec++) {
+	/* subnormals carry fewer digits: search them from one digit up */
+	for (prec = v < DBL_MIN ? 0 : 14; prec <= 16; prec++) {
 		snprintf(s, sizeof(s), "%.*e", prec, v);
 		if (prec == 16 || strtod(s, NULL) == v)
 			break;
