@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* vsim's command line: the option table, the usage, the checks. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "common/opt.h"
+#include "common/options.h"
 #include "common/timefmt.h"
 #include "options.h"
 #include "common/banned.h"
@@ -18,19 +18,14 @@
 #define SPEEDUP_MAX 1e6
 #define RATE_MAX 1e9
 
-static const char usage_text[] =
-    "usage: vsim [-hqVv] [--fast] [--progress] [-c count] [-n vehicles]\n"
-    "            [--duration time] [--format v2|v3] [--interval ms]\n"
-    "            [--rate messages] [--routes file] [--seed seed]\n"
-    "            [--speedup factor] [--start time] [--stats seconds]\n";
-
+/* The route data's notice (cmd/vsim/routes/README.md) goes with the
+ * binary that carries the data. */
 static const char notice[] =
-    "Route data: the routes of the AWS IoT Device Simulator,\n"
-    "Copyright Amazon.com, Inc. or its affiliates, licensed under the\n"
-    "Apache License, Version 2.0 (http://www.apache.org/licenses/LICENSE-2.0).\n";
+    "(route data: AWS IoT Device Simulator, Copyright Amazon.com, Inc. or "
+    "its affiliates, Apache License 2.0)";
 
 enum {
-	OPT_DURATION = OPT_COMMON_END,
+	OPT_DURATION = OPT_OWN,
 	OPT_FAST,
 	OPT_FORMAT,
 	OPT_INTERVAL,
@@ -41,26 +36,37 @@ enum {
 	OPT_START,
 };
 
-static const struct option longopts[] = {
-    {"help", no_argument, NULL, 'h'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"version", no_argument, NULL, 'V'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"count", required_argument, NULL, 'c'},
-    {"vehicles", required_argument, NULL, 'n'},
-    {"duration", required_argument, NULL, OPT_DURATION},
-    {"fast", no_argument, NULL, OPT_FAST},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"interval", required_argument, NULL, OPT_INTERVAL},
-    {"rate", required_argument, NULL, OPT_RATE},
-    {"routes", required_argument, NULL, OPT_ROUTES},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"speedup", required_argument, NULL, OPT_SPEEDUP},
-    {"start", required_argument, NULL, OPT_START},
-    {"stats", required_argument, NULL, OPT_STATS},
-    {"progress", no_argument, NULL, OPT_PROGRESS},
-    {NULL, 0, NULL, 0},
+/* clang-format off */
+static const struct opt_row rows[] = {
+	OPT_ARG('c', "count", "count", NULL,
+	    "stop after count ticks of every vehicle"),
+	OPT_ARG('n', "vehicles", "vehicles", "1", "how many vehicles drive"),
+	OPT_ARG(OPT_DURATION, "duration", "time", NULL,
+	    "stop after time of simulated time (90s, 30m, 2h, 1d)"),
+	OPT_FLAG(OPT_FAST, "fast",
+	    "no sleeping: simulated time runs as fast as the CPU allows"),
+	OPT_ARG(OPT_FORMAT, "format", "v2|v3", "v2",
+	    "the simulator's message format: v2 per signal, v3 snapshots"),
+	OPT_ARG(OPT_INTERVAL, "interval", "ms", "2000",
+	    "milliseconds between two ticks of a vehicle"),
+	OPT_ARG(OPT_RATE, "rate", "messages", NULL,
+	    "pace the output at this many messages per second"),
+	OPT_ARG(OPT_ROUTES, "routes", "file", NULL,
+	    "drive the routes of this NDJSON file, not the built-in ones"),
+	OPT_ARG(OPT_SEED, "seed", "seed", NULL,
+	    "the random seed: the same seed, the same output (default: random)"),
+	OPT_ARG(OPT_SPEEDUP, "speedup", "factor", "1",
+	    "run simulated time factor times faster than real time"),
+	OPT_ARG(OPT_START, "start", "time", NULL,
+	    "the simulated clock's start, RFC 3339 (default: now)"),
+	OPT_ARG(OPT_STATS, "stats", "seconds", NULL,
+	    "print a JSON stats line on stderr every seconds (0: at exit only)"),
+	OPT_FLAG(OPT_PROGRESS, "progress",
+	    "draw a one-line live status on stderr if it is a terminal"),
+	OPT_SET(opt_rows_basic),
+	OPT_END,
 };
+/* clang-format on */
 
 int
 vsim_parse_duration(const char *s, long long *ms)
@@ -110,7 +116,8 @@ vsim_parse_args(int argc, char **argv, struct opts *o)
 	const char *duration = NULL;
 	unsigned long long v;
 	long long duration_ms = 0;
-	int c;
+	struct opt_parser p;
+	int c, first;
 
 	memset(o, 0, sizeof(*o));
 	common_opts_init(&o->c);
@@ -118,128 +125,109 @@ vsim_parse_args(int argc, char **argv, struct opts *o)
 	o->interval_ms = 2000;
 	o->pacing = PACE_REAL;
 	o->speedup = 1;
-	opterr = 0; /* one message of our own, with the vsim: prefix */
-	while (
-	    (c = getopt_long(argc, argv, ":c:hn:qVv", longopts, NULL)) != -1) {
-		if (common_opt_handle(&o->c, c, optarg))
+	opt_init(&p, "vsim", rows, NULL, argc, argv);
+	p.version_extra = notice;
+	while ((c = opt_next(&p)) != -1) {
+		if (common_opt_take(&p, &o->c))
 			continue;
 		switch (c) {
 		case 'c':
 			if (parse_uint_range(
-				optarg, 1, 1ULL << 40, &v, &errstr) < 0)
-				usage_error("-c: %s count '%s' (ticks per "
-					    "vehicle, at least 1)",
-				    errstr, optarg);
+				p.arg, 1, 1ULL << 40, &v, &errstr) < 0)
+				opt_bad_value(&p, errstr, "count",
+				    "ticks per vehicle, at least 1");
 			if (count_opt != NULL && strcmp(count_opt, "-c") != 0)
-				usage_error("-c and --duration exclude each "
-					    "other");
+				opt_error(&p,
+				    "-c and --duration exclude each "
+				    "other");
 			count_opt = "-c";
 			o->ticks = v;
 			break;
-		case 'h':
-			opt_help(usage_text);
 		case 'n':
-			if (parse_uint_range(optarg, 1, VEHICLES_MAX,
+			if (parse_uint_range(p.arg, 1, VEHICLES_MAX,
 				&o->vehicles, &errstr) < 0)
-				usage_error("-n: %s number of vehicles '%s' "
-					    "(1-%llu)",
-				    errstr, optarg, VEHICLES_MAX);
-			break;
-		case 'q':
-			opt_quiet(&o->c);
-			break;
-		case 'V':
-			printf(
-			    "vsim %s (iotpipe)\n%s", IOTPIPE_VERSION, notice);
-			exit(fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1);
-		case 'v':
-			opt_verbose(&o->c, 1);
+				opt_bad_value(&p, errstr, "number of vehicles",
+				    "1-1000000");
 			break;
 		case OPT_DURATION:
-			if (vsim_parse_duration(optarg, &duration_ms) < 0)
-				usage_error("--duration: invalid duration "
-					    "'%s' (a number and s, m, h or d: "
-					    "90s, 30m, 2h, 1d; at most 366d)",
-				    optarg);
+			if (vsim_parse_duration(p.arg, &duration_ms) < 0)
+				opt_bad_value(&p, NULL, "duration",
+				    "a number and s, m, h or d: 90s, 30m, 2h, "
+				    "1d; at most 366d");
 			if (count_opt != NULL &&
 			    strcmp(count_opt, "--duration") != 0)
-				usage_error("-c and --duration exclude each "
-					    "other");
+				opt_error(&p,
+				    "-c and --duration exclude each "
+				    "other");
 			count_opt = "--duration";
-			duration = optarg;
+			duration = p.arg;
 			break;
 		case OPT_FAST:
 			set_pacing(o, PACE_FAST, "--fast", &pacing);
 			break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "v2") == 0)
+			if (strcmp(p.arg, "v2") == 0)
 				o->format = FORMAT_V2;
-			else if (strcmp(optarg, "v3") == 0)
+			else if (strcmp(p.arg, "v3") == 0)
 				o->format = FORMAT_V3;
 			else
-				usage_error("--format: unknown format '%s' "
-					    "(v2 or v3)",
-				    optarg);
+				opt_bad_value(
+				    &p, "unknown", "format", "v2 or v3");
 			break;
 		case OPT_INTERVAL:
-			if (parse_uint_range(optarg,
+			if (parse_uint_range(p.arg,
 				(unsigned long long)INTERVAL_MIN,
 				(unsigned long long)INTERVAL_MAX, &v,
 				&errstr) < 0)
-				usage_error("--interval: %s interval '%s' "
-					    "(milliseconds, %lld-%lld)",
-				    errstr, optarg, INTERVAL_MIN, INTERVAL_MAX);
+				opt_bad_value(&p, errstr, "interval",
+				    "milliseconds, 100-86400000");
 			o->interval_ms = (long long)v;
 			break;
 		case OPT_RATE:
 			if (parse_seconds(
-				optarg, 0, RATE_MAX, &o->rate, &errstr) < 0 ||
+				p.arg, 0, RATE_MAX, &o->rate, &errstr) < 0 ||
 			    !(o->rate > 0))
-				usage_error("--rate: invalid rate '%s' "
-					    "(messages per second, above 0, "
-					    "at most 1e9)",
-				    optarg);
+				opt_bad_value(&p, NULL, "rate",
+				    "messages per second, above 0, at most 1e9");
 			set_pacing(o, PACE_RATE, "--rate", &pacing);
 			break;
 		case OPT_ROUTES:
-			if (*optarg == '\0')
-				usage_error("--routes: empty path");
-			o->routes = optarg;
+			if (*p.arg == '\0')
+				opt_error(&p, "empty path");
+			o->routes = p.arg;
 			break;
 		case OPT_SEED:
 			if (parse_uint_range(
-				optarg, 0, UINT64_MAX, &v, &errstr) < 0)
-				usage_error("--seed: %s seed '%s' (0-%llu)",
-				    errstr, optarg,
-				    (unsigned long long)UINT64_MAX);
+				p.arg, 0, UINT64_MAX, &v, &errstr) < 0)
+				opt_bad_value(&p, errstr, "seed",
+				    "0-18446744073709551615");
 			o->seed = v;
 			o->seed_given = true;
 			break;
 		case OPT_SPEEDUP:
-			if (parse_seconds(optarg, 0, SPEEDUP_MAX, &o->speedup,
+			if (parse_seconds(p.arg, 0, SPEEDUP_MAX, &o->speedup,
 				&errstr) < 0 ||
 			    !(o->speedup > 0))
-				usage_error("--speedup: invalid factor '%s' "
-					    "(above 0, at most 1000000)",
-				    optarg);
+				opt_bad_value(&p, NULL, "factor",
+				    "above 0, at most 1000000");
 			set_pacing(o, PACE_SPEEDUP, "--speedup", &pacing);
 			break;
 		case OPT_START:
-			if (time_parse_string(optarg, strlen(optarg),
-				&o->start_ms) != TIME_OK)
-				usage_error("--start: invalid time '%s' (RFC "
-					    "3339, 1970-2099: "
-					    "2024-05-01T10:00:00Z)",
-				    optarg);
+			if (time_parse_string(
+				p.arg, strlen(p.arg), &o->start_ms) != TIME_OK)
+				opt_bad_value(&p, NULL, "time",
+				    "RFC 3339, 1970-2099: 2024-05-01T10:00:00Z");
 			o->start_given = true;
 			break;
 		default:
-			opt_bad(c, argv);
+			opt_unhandled(&p);
 		}
 	}
-	if (optind < argc)
+	o->c.verbosity = p.verbosity;
+	first = opt_end(&p);
+	if (first < argc)
 		usage_error("unexpected operand '%s' (vsim reads no input)",
-		    argv[optind]);
+		    argv[first]);
 	if (duration_ms > 0) {
 		if (duration_ms < o->interval_ms)
 			usage_error("--duration %s is shorter than one tick "
