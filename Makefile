@@ -13,6 +13,7 @@ BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+DOCDIR     ?= $(PREFIX)/share/doc/iotpipe
 
 CC         ?= cc
 CFLAGS     ?= -O2 -g
@@ -192,6 +193,9 @@ install: $(PROG_BINS)
 		install -m 644 completions/bash/$$p "$(DESTDIR)$(BASHCOMPDIR)/$$p" && \
 		install -m 644 completions/zsh/_$$p "$(DESTDIR)$(ZSHCOMPDIR)/_$$p" || exit 1; \
 	done
+	install -d "$(DESTDIR)$(DOCDIR)/vsim-routes"
+	install -m 644 cmd/vsim/routes/LICENSE cmd/vsim/routes/README.md \
+		cmd/vsim/routes/routes.ndjson "$(DESTDIR)$(DOCDIR)/vsim-routes"
 
 uninstall:
 	for p in $(PROGS); do \
@@ -199,6 +203,7 @@ uninstall:
 			"$(DESTDIR)$(BASHCOMPDIR)/$$p" "$(DESTDIR)$(ZSHCOMPDIR)/_$$p"; \
 	done
 	rm -f "$(DESTDIR)$(MANDIR)/man7/iotpipe.7"
+	rm -rf "$(DESTDIR)$(DOCDIR)/vsim-routes"
 
 # ---- deps: the Debian packages the build and the tests need
 DEB_PKGS := build-essential pkg-config librdkafka-dev libjansson-dev \
