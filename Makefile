@@ -175,6 +175,7 @@ bench: $(PROG_BINS)
 	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/kafka.sh
 	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/mqtt.sh
 	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/esbulk.sh
+	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/vsim.sh
 
 demo: deps
 	$(MAKE) all
