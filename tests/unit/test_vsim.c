@@ -354,6 +354,106 @@ test_timestamp(void **state)
 	assert_string_equal(out, "2099-12-31 23:59:59.999000000");
 }
 
+/* The exact text of the messages for a vehicle in a known state. */
+static void
+test_emit_exact(void **state)
+{
+	struct vehicle v;
+	struct emit_ids ids;
+	struct buf b = BUF_INIT;
+	const char *text, *line;
+	int64_t last;
+
+	(void)state;
+	model_vehicle_init(&v, 1, 0, &builtin, TRIP_ID_UUID, T_2019);
+	memcpy(v.vin, "UX6FZSBYHWGKO925M", 18);
+	memcpy(v.trip_id, "ba06f103-735e-41b3-a70b-a8eb2af62099", 37);
+	v.route = &builtin.routes[4]; /* route-e */
+	v.point = 0;
+	v.speed = 22.934999;
+	v.rpm = 1878.94;
+	v.torque = 518.35;
+	v.acceleration = -0.00001;
+	v.pedal = 38.4;
+	v.gear = 1;
+	v.odometer = 0.0015929529429005748;
+	v.fuel_consumed = 0.0006209630594442069;
+	v.oil_temp = 3.4;
+	v.brake = 0;
+	emit_ids_make(&ids, &v, FORMAT_V2, NULL);
+	last = emit_telemetry(&b, &ids, &v, 1560598757631LL);
+	assert_true(last >= 1560598757631LL && last <= 1560598757636LL);
+	text = buf_cstr(&b);
+	/* the first signal: 0 or 1 ms after the location */
+	assert_memory_equal(text,
+	    "{\"@metadata\":{\"mqtt\":{\"topic\":\"connectedcar/telemetry/"
+	    "UX6FZSBYHWGKO925M\"}},\"timestamp\":\"2019-06-15 11:39:17.63",
+	    110);
+	assert_non_null(strstr(text,
+	    "000000\",\"trip_id\":\"ba06f103-735e-41b3-a70b-a8eb2af62099\","
+	    "\"vin\":\"UX6FZSBYHWGKO925M\",\"route_id\":\"route-e\","
+	    "\"name\":\"steering_wheel_angle\",\"value\":0}\n"));
+	assert_non_null(
+	    strstr(text, "\"name\":\"vehicle_speed\",\"value\":22.93}"));
+	assert_non_null(
+	    strstr(text, "\"name\":\"engine_speed\",\"value\":1878.9}"));
+	assert_non_null(strstr(
+	    text, "\"name\":\"torque_at_transmission\",\"value\":518.4}"));
+	assert_non_null(strstr(text, "\"name\":\"acceleration\",\"value\":0}"));
+	assert_non_null(strstr(text,
+	    "\"name\":\"transmission_gear_position\",\"value\":\"first\"}"));
+	assert_non_null(strstr(text, "\"name\":\"odometer\",\"value\":0.002}"));
+	assert_non_null(strstr(text, "\"name\":\"fuel_level\",\"value\":100}"));
+	assert_non_null(strstr(text,
+	    "\"name\":\"fuel_consumed_since_restart\",\"value\":0.000621}"));
+	assert_non_null(
+	    strstr(text, "\"name\":\"parking_brake_status\",\"value\":false}"));
+	/* the location: last, stamped first, 5 decimals */
+	line = strstr(text, "\"name\":\"location\"");
+	assert_non_null(line);
+	assert_string_equal(line,
+	    "\"name\":\"location\",\"latitude\":38.95608,"
+	    "\"longitude\":-77.39671}\n");
+	assert_non_null(strstr(text,
+	    "\"timestamp\":\"2019-06-15 11:39:17.631"
+	    "000000\",\"trip_id\":\"ba06f103-735e-41b3-a70b-"
+	    "a8eb2af62099\",\"vin\":\"UX6FZSBYHWGKO925M\","
+	    "\"route_id\":\"route-e\",\"name\":\"location\""));
+
+	buf_reset(&b);
+	v.sum_speed = 11.467249572956383 * 4;
+	v.steps = 4;
+	v.idle_ms = 500;
+	emit_trip(&b, &v, 1560598757639LL, true, 1560598757631LL);
+	text = buf_cstr(&b);
+	assert_non_null(strstr(text,
+	    "{\"@metadata\":{\"mqtt\":{\"topic\":\"connectedcar/trip/"
+	    "UX6FZSBYHWGKO925M\"}},\"vehicle_speed_mean\":11.467249572956383,"));
+	assert_non_null(strstr(text,
+	    "\"idle_duration\":500,\"start_time\":\"2019-06-15T11:39:15.535Z\","
+	    "\"ignition_status\":\"off\","));
+	assert_non_null(strstr(text,
+	    "\"odometer\":0.0015929529429005748,\"fuel_level\":"
+	    "99.99844759235138,\"fuel_consumed_since_restart\":"
+	    "0.0006209630594442069,\"latitude\":38.956084,\"longitude\":"
+	    "-77.39671,\"timestamp\":\"2019-06-15 11:39:17.639000000\","));
+	assert_non_null(strstr(text,
+	    "\"name\":\"aggregated_telemetrics\",\"end_time\":"
+	    "\"2019-06-15T11:39:17.631Z\",\"geojson\":{\"bucket\":\"vsim\","
+	    "\"key\":\"trip/UX6FZSBYHWGKO925M/"
+	    "ba06f103-735e-41b3-a70b-a8eb2af62099.json\"}}\n"));
+
+	buf_reset(&b);
+	emit_dtc(&b, &v, 1560598773646LL, "P0171");
+	assert_string_equal(buf_cstr(&b),
+	    "{\"@metadata\":{\"mqtt\":{\"topic\":\"connectedcar/dtc/"
+	    "UX6FZSBYHWGKO925M\"}},\"timestamp\":\"2019-06-15 11:39:33.646"
+	    "000000\",\"trip_id\":\"ba06f103-735e-41b3-a70b-a8eb2af62099\","
+	    "\"vin\":\"UX6FZSBYHWGKO925M\",\"route_id\":\"route-e\","
+	    "\"name\":\"dtc\",\"value\":\"P0171\"}\n");
+	buf_free(&b);
+}
+
 /* Each line of text is one JSON object; returns how many. */
 static size_t
 lines_valid(const char *p, size_t n)
@@ -546,6 +646,7 @@ main(void)
 	    cmocka_unit_test(test_vehicle_ids),
 	    cmocka_unit_test(test_model_drive),
 	    cmocka_unit_test(test_timestamp),
+	    cmocka_unit_test(test_emit_exact),
 	    cmocka_unit_test(test_fleet_ticks),
 	    cmocka_unit_test(test_fleet_determinism),
 	    cmocka_unit_test(test_fleet_trip_end),
