@@ -365,6 +365,7 @@ test_emit_exact(void **state)
 	int64_t last;
 
 	(void)state;
+	memset(&ids, 0, sizeof(ids));
 	model_vehicle_init(&v, 1, 0, &builtin, TRIP_ID_UUID, T_2019);
 	memcpy(v.vin, "UX6FZSBYHWGKO925M", 18);
 	memcpy(v.trip_id, "ba06f103-735e-41b3-a70b-a8eb2af62099", 37);
