@@ -13,6 +13,7 @@ BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+DOCDIR     ?= $(PREFIX)/share/doc/iotpipe
 
 CC         ?= cc
 CFLAGS     ?= -O2 -g
@@ -71,6 +72,13 @@ kcons_OBJ  := $(BUILD)/cmd/kcons/main.o $(BUILD)/cmd/kcons/consume.o \
 	$(BUILD)/cmd/kcons/options.o
 kcons_PKGS := $(PKG_RDKAFKA)
 PROGS += kprod kcons
+vsim_OBJ  := $(BUILD)/cmd/vsim/main.o $(BUILD)/cmd/vsim/options.o \
+	$(BUILD)/cmd/vsim/fleet.o $(BUILD)/cmd/vsim/emit.o \
+	$(BUILD)/cmd/vsim/model.o $(BUILD)/cmd/vsim/routes.o \
+	$(BUILD)/cmd/vsim/routes_data.o $(BUILD)/cmd/vsim/numfmt.o
+vsim_PKGS :=
+vsim_LDLIBS := -lm
+PROGS += vsim
 
 PROG_BINS := $(PROGS:%=$(BUILD)/%)
 
@@ -88,6 +96,11 @@ UNIT_EXTRA_test_bulk := $(BUILD)/cmd/esbulk/bulk.o $(BUILD)/cmd/esbulk/server.o
 UNIT_EXTRA_test_kprod := $(BUILD)/cmd/kprod/record.o
 UNIT_EXTRA_test_kcons := $(BUILD)/cmd/kcons/format.o \
 	$(BUILD)/cmd/kcons/offspec.o $(BUILD)/cmd/kcons/acks.o
+UNIT_EXTRA_test_vsim := $(BUILD)/cmd/vsim/fleet.o $(BUILD)/cmd/vsim/emit.o \
+	$(BUILD)/cmd/vsim/model.o $(BUILD)/cmd/vsim/routes.o \
+	$(BUILD)/cmd/vsim/routes_data.o $(BUILD)/cmd/vsim/numfmt.o \
+	$(BUILD)/cmd/vsim/options.o
+UNIT_LDLIBS_test_vsim := -lm
 # pkg-config packages a unit test links besides cmocka
 UNIT_LIBS_test_stats := jansson
 UNIT_LIBS_test_mqttopt := $(PKG_MQTT)
@@ -116,13 +129,14 @@ $(LIBCOMMON): $(COMMON_OBJ)
 
 .SECONDEXPANSION:
 $(PROG_BINS): $(BUILD)/%: $$(%_OBJ) $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -o $@ $($*_OBJ) $(LIBCOMMON) $(call pkglibs,$($*_PKGS)) $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $($*_OBJ) $(LIBCOMMON) $(call pkglibs,$($*_PKGS)) \
+		$($*_LDLIBS) $(LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $$(UNIT_EXTRA_%) $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pkgcflags,cmocka $(UNIT_LIBS_$*)) -o $@ $< \
 		$(UNIT_EXTRA_$*) $(LIBCOMMON) $(ALL_LDFLAGS) \
-		$(call pkglibs,cmocka $(UNIT_LIBS_$*)) $(LDLIBS)
+		$(call pkglibs,cmocka $(UNIT_LIBS_$*)) $(UNIT_LDLIBS_$*) $(LDLIBS)
 
 test-bins: $(PROG_BINS) $(UNIT_BINS) $(TEST_HELPERS)
 
@@ -163,6 +177,7 @@ bench: $(PROG_BINS)
 	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/kafka.sh
 	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/mqtt.sh
 	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/esbulk.sh
+	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/vsim.sh
 
 demo: deps
 	$(MAKE) all
@@ -181,6 +196,9 @@ install: $(PROG_BINS)
 		install -m 644 completions/bash/$$p "$(DESTDIR)$(BASHCOMPDIR)/$$p" && \
 		install -m 644 completions/zsh/_$$p "$(DESTDIR)$(ZSHCOMPDIR)/_$$p" || exit 1; \
 	done
+	install -d "$(DESTDIR)$(DOCDIR)/vsim-routes"
+	install -m 644 cmd/vsim/routes/LICENSE cmd/vsim/routes/README.md \
+		cmd/vsim/routes/routes.ndjson "$(DESTDIR)$(DOCDIR)/vsim-routes"
 
 uninstall:
 	for p in $(PROGS); do \
@@ -188,6 +206,7 @@ uninstall:
 			"$(DESTDIR)$(BASHCOMPDIR)/$$p" "$(DESTDIR)$(ZSHCOMPDIR)/_$$p"; \
 	done
 	rm -f "$(DESTDIR)$(MANDIR)/man7/iotpipe.7"
+	rm -rf "$(DESTDIR)$(DOCDIR)/vsim-routes"
 
 # ---- deps: the Debian packages the build and the tests need
 DEB_PKGS := build-essential pkg-config librdkafka-dev libjansson-dev \
