@@ -68,6 +68,11 @@ kcons_OBJ  := $(BUILD)/cmd/kcons/main.o $(BUILD)/cmd/kcons/consume.o \
 	$(BUILD)/cmd/kcons/partitions.o $(BUILD)/cmd/kcons/output.o
 kcons_PKGS := $(PKG_RDKAFKA)
 PROGS += kprod kcons
+kibana-dash_OBJ  := $(BUILD)/cmd/kibana-dash/main.o \
+	$(BUILD)/cmd/kibana-dash/options.o $(BUILD)/cmd/kibana-dash/objects.o \
+	$(BUILD)/cmd/kibana-dash/kibana.o
+kibana-dash_PKGS := $(PKG_JANSSON) $(PKG_CURL)
+PROGS += kibana-dash
 
 PROG_BINS := $(PROGS:%=$(BUILD)/%)
 
@@ -85,12 +90,15 @@ UNIT_EXTRA_test_bulk := $(BUILD)/cmd/esbulk/bulk.o $(BUILD)/cmd/esbulk/server.o
 UNIT_EXTRA_test_kprod := $(BUILD)/cmd/kprod/record.o
 UNIT_EXTRA_test_kcons := $(BUILD)/cmd/kcons/format.o \
 	$(BUILD)/cmd/kcons/offspec.o $(BUILD)/cmd/kcons/acks.o
+UNIT_EXTRA_test_kibana_dash := $(BUILD)/cmd/kibana-dash/objects.o \
+	$(BUILD)/cmd/kibana-dash/kibana.o
 # pkg-config packages a unit test links besides cmocka
 UNIT_LIBS_test_stats := jansson
 UNIT_LIBS_test_mqttopt := $(PKG_MQTT)
 UNIT_LIBS_test_mqtt2json := $(PKG_MQTT)
 UNIT_LIBS_test_http := $(PKG_CURL)
 UNIT_LIBS_test_kafkaopt := $(PKG_RDKAFKA)
+UNIT_LIBS_test_kibana_dash := $(PKG_JANSSON) $(PKG_CURL)
 CLI_TESTS := $(sort $(wildcard tests/cli/*.bats))
 INTEGRATION_TESTS := $(sort $(wildcard tests/integration/*.bats))
 TEST_HELPERS := $(BUILD)/tests/services/kmock
