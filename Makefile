@@ -44,7 +44,7 @@ LIBCOMMON  := $(BUILD)/libcommon.a
 
 # ---- programs: each lists its objects and the packages it links
 PROGS := vnorm mqtt2json json2mqtt esbulk
-vnorm_OBJ  := $(BUILD)/cmd/vnorm/main.o $(BUILD)/cmd/vnorm/normalize.o \
+vnorm_OBJ  := $(BUILD)/cmd/vnorm/main.o $(BUILD)/cmd/vnorm/options.o $(BUILD)/cmd/vnorm/normalize.o \
 	$(BUILD)/cmd/vnorm/merge.o
 vnorm_PKGS :=
 mqtt2json_OBJ  := $(BUILD)/cmd/mqtt2json/main.o \
@@ -65,7 +65,8 @@ kprod_PKGS := $(PKG_RDKAFKA)
 kcons_OBJ  := $(BUILD)/cmd/kcons/main.o $(BUILD)/cmd/kcons/consume.o \
 	$(BUILD)/cmd/kcons/admin.o $(BUILD)/cmd/kcons/format.o \
 	$(BUILD)/cmd/kcons/offspec.o $(BUILD)/cmd/kcons/acks.o \
-	$(BUILD)/cmd/kcons/partitions.o $(BUILD)/cmd/kcons/output.o
+	$(BUILD)/cmd/kcons/partitions.o $(BUILD)/cmd/kcons/output.o \
+	$(BUILD)/cmd/kcons/options.o
 kcons_PKGS := $(PKG_RDKAFKA)
 PROGS += kprod kcons
 kibana-dash_OBJ  := $(BUILD)/cmd/kibana-dash/main.o \

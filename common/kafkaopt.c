@@ -230,17 +230,45 @@ out:
 	return rc;
 }
 
+/* clang-format off */
+const struct opt_row kafka_opt_rows[] = {
+	OPT_ARG('b', "brokers", "brokers", NULL,
+	    "the bootstrap brokers, host:port separated by commas"),
+	OPT_ARG('d', "debug", "contexts", NULL,
+	    "librdkafka's debug contexts, such as broker,msg or all"),
+	OPT_ARG('F', "config", "file", NULL,
+	    "read librdkafka properties (name=value lines) from file"),
+	OPT_ARG('X', "property", "property=value", NULL,
+	    "set a librdkafka property (-X list: all of them)"),
+	OPT_ARG(KAFKA_OPT_CAFILE, "cafile", "file", NULL,
+	    "verify the broker against the CA certificates in file; TLS on"),
+	OPT_ARG(KAFKA_OPT_CERT, "cert", "file", NULL,
+	    "a client certificate (PEM) for mutual TLS"),
+	OPT_ARG(KAFKA_OPT_KEY, "key", "file", NULL,
+	    "the private key of --cert"),
+	OPT_FLAG(KAFKA_OPT_INSECURE, "insecure",
+	    "do not verify the broker's certificate; TLS on"),
+	OPT_ARG(KAFKA_OPT_PASSWORD_FILE, "password-file", "file", NULL,
+	    "read the SASL password from the first line of file"),
+	OPT_FLAG(KAFKA_OPT_PRINT_CONFIG, "print-config",
+	    "print the librdkafka properties that differ from its defaults"),
+	OPT_ARG(KAFKA_OPT_SASL_MECHANISM, "sasl-mechanism", "mechanism", NULL,
+	    "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; turns SASL over TLS on"),
+	OPT_ARG(KAFKA_OPT_SASL_USER, "sasl-user", "user", NULL,
+	    "the SASL user; the password from KAFKA_SASL_PASSWORD"),
+	OPT_END,
+};
+/* clang-format on */
+
 bool
-kafka_opt_take(
-    struct common_opts *co, struct kafka_opts *o, int c, const char *arg)
+kafka_opt_take(const struct opt_parser *p, struct kafka_opts *o)
 {
 	struct buf err = BUF_INIT;
 	int rc;
 
-	if (common_opt_handle(co, c, arg))
-		return true;
-	if ((rc = kafka_opt_handle(o, c, arg, &err)) < 0)
+	if ((rc = kafka_opt_handle(o, p->row->id, p->arg, &err)) < 0)
 		usage_error("%s", buf_cstr(&err));
+	buf_free(&err);
 	return rc > 0;
 }
 

@@ -17,13 +17,13 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include <getopt.h>
 #include <librdkafka/rdkafka.h>
 
 #include "buf.h"
 #include "opt.h"
+#include "options.h"
 
-/* getopt_long values of the shared long-only Kafka options. */
+/* Ids of the shared long-only Kafka options. */
 enum {
 	KAFKA_OPT_CAFILE = OPT_COMMON_END,
 	KAFKA_OPT_CERT,
@@ -36,28 +36,8 @@ enum {
 	KAFKA_OPT_END
 };
 
-/* The letters of the shared options, for the tool's getopt string. */
-#define KAFKA_SHORTOPTS "b:d:F:X:"
-
-/*
- * struct option initialisers for the shared Kafka options, for the tool's
- * own table (no trailing comma), next to COMMON_LONGOPTS.
- */
-/* clang-format off */
-#define KAFKA_LONGOPTS \
-	{"brokers", required_argument, NULL, 'b'}, \
-	{"debug", required_argument, NULL, 'd'}, \
-	{"config", required_argument, NULL, 'F'}, \
-	{"property", required_argument, NULL, 'X'}, \
-	{"cafile", required_argument, NULL, KAFKA_OPT_CAFILE}, \
-	{"cert", required_argument, NULL, KAFKA_OPT_CERT}, \
-	{"key", required_argument, NULL, KAFKA_OPT_KEY}, \
-	{"insecure", no_argument, NULL, KAFKA_OPT_INSECURE}, \
-	{"password-file", required_argument, NULL, KAFKA_OPT_PASSWORD_FILE}, \
-	{"print-config", no_argument, NULL, KAFKA_OPT_PRINT_CONFIG}, \
-	{"sasl-mechanism", required_argument, NULL, KAFKA_OPT_SASL_MECHANISM}, \
-	{"sasl-user", required_argument, NULL, KAFKA_OPT_SASL_USER}
-/* clang-format on */
+/* -b -d -F -X and the TLS and SASL flags, for a tool's table (OPT_SET). */
+extern const struct opt_row kafka_opt_rows[];
 
 /* One librdkafka property from -F or -X, in command-line order. */
 struct kafka_prop {
@@ -95,10 +75,10 @@ void kafka_opts_free(struct kafka_opts *o);
  */
 int kafka_opt_handle(
     struct kafka_opts *o, int c, const char *arg, struct buf *err);
-/* common_opt_handle(), then kafka_opt_handle(): whether c was one of
- * theirs; a bad value is a usage_error(). */
-bool kafka_opt_take(
-    struct common_opts *co, struct kafka_opts *o, int c, const char *arg);
+/* Take the option opt_next() returned when it is one of kafka_opt_rows:
+ * true; false when it is not.  A bad value (kafka_opt_handle's -1) is a
+ * usage error, exit 2. */
+bool kafka_opt_take(const struct opt_parser *p, struct kafka_opts *o);
 
 /* True when -F or -X set property name. */
 bool kafka_opts_has(const struct kafka_opts *o, const char *name);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Number parsing and the long options every iotpipe filter shares. */
+/* Number parsing and the options every iotpipe filter shares. */
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -182,6 +182,68 @@ common_opts_init(struct common_opts *o)
 	o->rejects = NULL;
 	o->max_line = COMMON_MAX_LINE_DEFAULT;
 }
+
+/* clang-format off */
+const struct opt_row common_opt_rows[] = {
+	OPT_ARG(OPT_REJECTS, "rejects", "path", NULL,
+	    "write rejected records as NDJSON to path ('-': stdout)"),
+	OPT_ARG(OPT_STATS, "stats", "seconds", NULL,
+	    "print a JSON stats line on stderr every seconds (0: at exit only)"),
+	OPT_FLAG(OPT_PROGRESS, "progress",
+	    "draw a one-line live status on stderr if it is a terminal"),
+	OPT_ARG(OPT_MAX_LINE, "max-line", "bytes", "1M",
+	    "reject longer lines (k, M, G suffixes)"),
+	OPT_FLAG(OPT_STRICT, "strict", "exit 3 if any record was rejected"),
+	OPT_END,
+};
+/* clang-format on */
+
+bool
+common_opt_take(const struct opt_parser *p, struct common_opts *o)
+{
+	const char *errstr = "invalid";
+	char hint[64];
+
+	switch (p->row->id) {
+	case OPT_REJECTS:
+		if (*p->arg == '\0')
+			opt_error(p, "empty path");
+		o->rejects = p->arg;
+		return true;
+	case OPT_STATS:
+		if (parse_seconds(p->arg, 0, COMMON_STATS_MAX,
+			&o->stats_interval, &errstr) < 0) {
+			if (strcmp(errstr, "invalid") == 0)
+				opt_bad_value(p, NULL, "interval", NULL);
+			(void)snprintf(
+			    hint, sizeof(hint), "max %.0f", COMMON_STATS_MAX);
+			opt_error(p, "interval '%s' is %s (%s)", p->arg, errstr,
+			    hint);
+		}
+		o->stats = true;
+		return true;
+	case OPT_PROGRESS:
+		o->progress = true;
+		return true;
+	case OPT_MAX_LINE:
+		if (parse_size(p->arg, COMMON_MAX_LINE_MIN, COMMON_MAX_LINE_MAX,
+			&o->max_line, &errstr) < 0) {
+			if (strcmp(errstr, "invalid") == 0)
+				opt_bad_value(p, NULL, "size", NULL);
+			opt_error(p, "size '%s' is %s (%llu to %llu bytes)",
+			    p->arg, errstr, COMMON_MAX_LINE_MIN,
+			    COMMON_MAX_LINE_MAX);
+		}
+		return true;
+	case OPT_STRICT:
+		o->strict = true;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ---- legacy ---- */
 
 int
 common_opt_handle(struct common_opts *o, int c, const char *arg)

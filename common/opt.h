@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Number parsing and the long options every iotpipe filter shares. */
+/* Number parsing and the options every iotpipe filter shares. */
 #ifndef IOTPIPE_OPT_H
 #define IOTPIPE_OPT_H
 
 #include <stdbool.h>
 
-#include <getopt.h>
+#include "options.h"
 
 /*
  * strtonum-style: s must be a plain decimal number, digits only (no sign,
@@ -52,7 +52,7 @@ struct common_opts {
 /* Defaults: no rejects path, no stats, max_line 1 MiB, verbosity 0. */
 void common_opts_init(struct common_opts *o);
 
-/* getopt_long values of the shared long-only options. */
+/* Ids of the shared long-only options. */
 enum {
 	OPT_REJECTS = 0x1000,
 	OPT_STATS,
@@ -62,6 +62,18 @@ enum {
 	OPT_COMMON_END
 };
 
+/* The rows of the shared options, for a program's table (OPT_SET). */
+extern const struct opt_row common_opt_rows[];
+
+/*
+ * Take the option opt_next() returned when it is a shared one: stored in
+ * o, true; false when it is not one of common_opt_rows.  A bad value is
+ * a usage error ("--max-line: invalid size 'x'"), so this does not return
+ * then.  The same convention as every *_opt_take().
+ */
+bool common_opt_take(const struct opt_parser *p, struct common_opts *o);
+
+/* ---- legacy: goes when every program uses options.h ---- */
 /*
  * struct option initialisers for the shared options, for the tool's own
  * table (no trailing comma):

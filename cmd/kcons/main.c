@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* kcons: Kafka messages as NDJSON lines, committed only once handed on. */
-#include <sys/stat.h>
-
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,298 +17,7 @@
 #include "common/sig.h"
 #include "common/xalloc.h"
 #include "kcons.h"
-
-#define FLUSH_TIMEOUT_DEFAULT 10.0
-#define TIMEOUT_DEFAULT 10.0
-
-static const char usage_text[] =
-    "usage: kcons [-ehmqVv] [--insecure] [--list] [--print-config] "
-    "[--progress]\n"
-    "             [--strict] [-b brokers] [-c count] [-d contexts] "
-    "[-F file]\n"
-    "             [-G group] [-o offset] [-p partition] [-t topic]\n"
-    "             [-X property=value] [--acks fifo] [--binary mode]\n"
-    "             [--cafile file] [--cert file] "
-    "[--commit topic:partition:offset]\n"
-    "             [--flush-timeout seconds] [--idle-timeout seconds]\n"
-    "             [--key file] [--max-line bytes] [--password-file file]\n"
-    "             [--rejects path] [--reset-offsets to]\n"
-    "             [--sasl-mechanism mechanism] [--sasl-user user]\n"
-    "             [--stats seconds] [--timeout seconds] [topic ...]\n";
-
-enum {
-	OPT_ACKS = KAFKA_OPT_END,
-	OPT_BINARY,
-	OPT_COMMIT,
-	OPT_FLUSH_TIMEOUT,
-	OPT_IDLE_TIMEOUT,
-	OPT_LIST,
-	OPT_RESET_OFFSETS,
-	OPT_TIMEOUT,
-};
-
-static const struct option longopts[] = {
-    {"exit", no_argument, NULL, 'e'},
-    {"help", no_argument, NULL, 'h'},
-    {"metadata", no_argument, NULL, 'm'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"version", no_argument, NULL, 'V'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"count", required_argument, NULL, 'c'},
-    {"group", required_argument, NULL, 'G'},
-    {"offset", required_argument, NULL, 'o'},
-    {"partition", required_argument, NULL, 'p'},
-    {"topic", required_argument, NULL, 't'},
-    {"acks", required_argument, NULL, OPT_ACKS},
-    {"binary", required_argument, NULL, OPT_BINARY},
-    {"commit", required_argument, NULL, OPT_COMMIT},
-    {"flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT},
-    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
-    {"list", no_argument, NULL, OPT_LIST},
-    {"reset-offsets", required_argument, NULL, OPT_RESET_OFFSETS},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    KAFKA_LONGOPTS,
-    COMMON_LONGOPTS,
-    {NULL, 0, NULL, 0},
-};
-
-static void
-add_topic(struct kc_opts *o, const char *t)
-{
-	if (*t == '\0')
-		usage_error("empty topic name");
-	o->topics =
-	    xreallocarray(o->topics, o->ntopics + 1, sizeof(*o->topics));
-	o->topics[o->ntopics++] = t;
-}
-
-/* topic:partition:offset; the topic may hold ':' itself. */
-static void
-add_commit(struct kc_opts *o, const char *arg)
-{
-	size_t len = strlen(arg), i, c1 = 0, c2 = 0, nc = 0;
-	unsigned long long part, off;
-	const char *errstr;
-	struct kc_commit *k;
-	char num[32];
-
-	/* the last two ':' */
-	for (i = 0; i < len; i++)
-		if (arg[i] == ':') {
-			c1 = c2;
-			c2 = i;
-			nc++;
-		}
-	if (nc < 2 || c1 == 0 || c2 - c1 - 1 >= sizeof(num))
-		usage_error(
-		    "--commit %s: expected topic:partition:offset", arg);
-	snprintf(num, sizeof(num), "%.*s", (int)(c2 - c1 - 1), arg + c1 + 1);
-	if (parse_uint_range(num, 0, INT32_MAX, &part, &errstr) < 0)
-		usage_error("--commit %s: %s partition", arg, errstr);
-	if (parse_uint_range(arg + c2 + 1, 0, INT64_MAX, &off, &errstr) < 0)
-		usage_error("--commit %s: %s offset", arg, errstr);
-	o->commits =
-	    xreallocarray(o->commits, o->ncommits + 1, sizeof(*o->commits));
-	k = &o->commits[o->ncommits++];
-	k->topic = xmemdup(arg, c1);
-	k->partition = (int32_t)part;
-	k->offset = (int64_t)off;
-}
-
-static void
-parse_offset(struct kc_opts *o, const char *arg)
-{
-	struct buf err = BUF_INIT;
-	struct offspec spec;
-	bool is_end;
-
-	if (offspec_parse(arg, kc_now_ms(), &spec, &is_end, &err) < 0)
-		usage_error("-o %s", buf_cstr(&err));
-	if (is_end) {
-		if (o->has_end)
-			usage_error("-o: more than one end (e@)");
-		o->has_end = true;
-		o->end_ms = spec.value;
-	} else {
-		if (o->has_start)
-			usage_error("-o: more than one start");
-		o->has_start = true;
-		o->start = spec;
-	}
-	buf_free(&err);
-}
-
-static double
-seconds(const char *opt, const char *arg, double min)
-{
-	const char *errstr;
-	double v;
-
-	if (parse_seconds(arg, min, 86400 * 365, &v, &errstr) < 0)
-		usage_error("%s: %s seconds '%s'", opt, errstr, arg);
-	return v;
-}
-
-static void
-validate(struct kc_opts *o)
-{
-	int admin = o->list + (o->reset_to != NULL) + (o->ncommits > 0);
-	struct stat st;
-	size_t i;
-
-	if (admin > 1)
-		usage_error("--list, --reset-offsets and --commit exclude each "
-			    "other");
-	if ((o->reset_to != NULL || o->ncommits > 0) && o->group == NULL)
-		usage_error("%s needs -G group",
-		    o->reset_to != NULL ? "--reset-offsets" : "--commit");
-	if (o->reset_to != NULL && o->ntopics == 0)
-		usage_error("--reset-offsets needs the topics to reset");
-	if (!admin && o->ntopics == 0)
-		usage_error("no topic: give -t topic, or -G group topic ...");
-	if (o->npartitions > 0 && o->group != NULL)
-		usage_error("-p: not with -G (the group assigns partitions)");
-	for (i = 0; i < o->ntopics; i++)
-		if (o->topics[i][0] == '^' && o->group == NULL)
-			usage_error(
-			    "topic %s: a pattern needs -G", o->topics[i]);
-	if (o->has_start && o->start.kind == OFF_STORED && o->group == NULL &&
-	    !kafka_opts_has(&o->k, "group.id"))
-		usage_error("-o stored needs -G group (or -X group.id)");
-	if (o->acks != NULL) {
-		if (o->group == NULL)
-			usage_error("--acks needs -G group: offsets are "
-				    "committed for a group");
-		if (stat(o->acks, &st) == 0 && !S_ISFIFO(st.st_mode))
-			usage_error("--acks %s: not a fifo", o->acks);
-		/* acknowledgements name records by their @metadata.kafka */
-		o->fmt.metadata = true;
-	}
-}
-
-static void
-parse_args(int argc, char **argv, struct kc_opts *o)
-{
-	struct buf err = BUF_INIT;
-	unsigned long long v;
-	const char *errstr;
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	common_opts_init(&o->c);
-	kafka_opts_init(&o->k);
-	o->flush_timeout = FLUSH_TIMEOUT_DEFAULT;
-	o->timeout_ms = (int)(TIMEOUT_DEFAULT * 1000);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:eG:hmo:p:qt:Vv" KAFKA_SHORTOPTS,
-		    longopts, NULL)) != -1) {
-		if (kafka_opt_take(&o->c, &o->k, c, optarg))
-			continue;
-		switch (c) {
-		case 'c':
-			if (parse_uint_range(
-				optarg, 1, UINT64_MAX, &o->count, &errstr) < 0)
-				usage_error(
-				    "-c: %s count '%s'", errstr, optarg);
-			break;
-		case 'e':
-			o->exit_eof = true;
-			break;
-		case 'G':
-			if (*optarg == '\0')
-				usage_error("-G: empty group");
-			o->group = optarg;
-			break;
-		case 'h':
-			opt_help(usage_text);
-		case 'm':
-			o->fmt.metadata = true;
-			break;
-		case 'o':
-			parse_offset(o, optarg);
-			break;
-		case 'p':
-			if (parse_uint_range(
-				optarg, 0, INT32_MAX, &v, &errstr) < 0)
-				usage_error(
-				    "-p: %s partition '%s'", errstr, optarg);
-			o->partitions = xreallocarray(o->partitions,
-			    o->npartitions + 1, sizeof(*o->partitions));
-			o->partitions[o->npartitions++] = (int32_t)v;
-			break;
-		case 'q':
-			opt_quiet(&o->c);
-			break;
-		case 't':
-			add_topic(o, optarg);
-			break;
-		case 'V':
-			opt_version("kcons", kafka_version());
-		case 'v':
-			opt_verbose(&o->c, 1);
-			break;
-		case OPT_ACKS:
-			if (*optarg == '\0')
-				usage_error("--acks: empty path");
-			o->acks = optarg;
-			break;
-		case OPT_BINARY:
-			o->fmt.binary = payload_binary_opt(optarg);
-			break;
-		case OPT_COMMIT:
-			add_commit(o, optarg);
-			break;
-		case OPT_FLUSH_TIMEOUT:
-			o->flush_timeout =
-			    seconds("--flush-timeout", optarg, 0);
-			break;
-		case OPT_IDLE_TIMEOUT:
-			o->idle_timeout =
-			    seconds("--idle-timeout", optarg, 0.001);
-			break;
-		case OPT_LIST:
-			o->list = true;
-			break;
-		case OPT_RESET_OFFSETS:
-			o->reset_to = optarg;
-			if (strcmp(optarg, "earliest") != 0 &&
-			    strcmp(optarg, "latest") != 0) {
-				int64_t ms;
-
-				if (offspec_time(
-					optarg, kc_now_ms(), &ms, &err) < 0)
-					usage_error("--reset-offsets: %s "
-						    "(or earliest, latest)",
-					    buf_cstr(&err));
-			}
-			break;
-		case OPT_TIMEOUT:
-			o->timeout_ms =
-			    (int)(seconds("--timeout", optarg, 0.001) * 1000);
-			break;
-		default:
-			opt_bad(c, argv);
-		}
-	}
-	for (; optind < argc; optind++)
-		add_topic(o, argv[optind]);
-	if (!o->k.list)
-		validate(o);
-	buf_free(&err);
-}
-
-static void
-opts_free(struct kc_opts *o)
-{
-	size_t i;
-
-	for (i = 0; i < o->ncommits; i++)
-		free(o->commits[i].topic);
-	free(o->commits);
-	free(o->topics);
-	free(o->partitions);
-	kafka_opts_free(&o->k);
-}
+#include "options.h"
 
 /* The configuration for the mode; exits 2 on a configuration error, 0
  * after --print-config. */
@@ -415,11 +121,11 @@ main(int argc, char **argv)
 	/* SIGPIPE ignored from here on: a reader gone is EPIPE */
 	if (sig_init() < 0)
 		fatal("signals: %s", strerror(errno));
-	parse_args(argc, argv, &o);
+	kc_parse_args(argc, argv, &o);
 	log_set_verbosity(o.c.verbosity);
 	if (o.k.list) {
 		kafka_properties_show(stdout);
-		opts_free(&o);
+		kc_opts_free(&o);
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	if (o.list || o.reset_to != NULL || o.ncommits > 0) {
@@ -442,7 +148,7 @@ main(int argc, char **argv)
 		    rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 		rd_kafka_wait_destroyed(5000);
 		kafka_client_clear(&kc);
-		opts_free(&o);
+		kc_opts_free(&o);
 		return rc;
 	}
 
@@ -465,6 +171,6 @@ main(int argc, char **argv)
 		rd_kafka_destroy(rk);
 	rd_kafka_wait_destroyed(5000);
 	kc_run_free(r);
-	opts_free(&o);
+	kc_opts_free(&o);
 	return rc;
 }

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* kprod's command line. */
-#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,52 +9,47 @@
 #include "common/kafkaopt.h"
 #include "common/log.h"
 #include "common/opt.h"
+#include "common/options.h"
 #include "common/xalloc.h"
 #include "options.h"
 
 #define FLUSH_TIMEOUT_DEFAULT 10.0
 
-static const char usage_text[] =
-    "usage: kprod [-hqVv] [--insecure] [--print-config] [--progress] "
-    "[--strict]\n"
-    "             [-b brokers] [-c count] [-d contexts] [-F file]\n"
-    "             [-H name=value] [-k key] [-p partition] [-t topic]\n"
-    "             [-X property=value] [-z codec] [--cafile file] "
-    "[--cert file]\n"
-    "             [--flush-timeout seconds] [--key file] "
-    "[--key-field path]\n"
-    "             [--max-line bytes] [--password-file file] "
-    "[--receipts path]\n"
-    "             [--rejects path] [--sasl-mechanism mechanism]\n"
-    "             [--sasl-user user] [--stats seconds] "
-    "[--timestamp-field path]\n";
-
 enum {
-	OPT_FLUSH_TIMEOUT = KAFKA_OPT_END,
+	OPT_FLUSH_TIMEOUT = OPT_OWN,
 	OPT_KEY_FIELD,
 	OPT_RECEIPTS,
 	OPT_TIMESTAMP_FIELD,
 };
 
-static const struct option longopts[] = {
-    {"help", no_argument, NULL, 'h'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"version", no_argument, NULL, 'V'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"count", required_argument, NULL, 'c'},
-    {"header", required_argument, NULL, 'H'},
-    {"message-key", required_argument, NULL, 'k'},
-    {"partition", required_argument, NULL, 'p'},
-    {"topic", required_argument, NULL, 't'},
-    {"compression", required_argument, NULL, 'z'},
-    {"flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT},
-    {"key-field", required_argument, NULL, OPT_KEY_FIELD},
-    {"receipts", required_argument, NULL, OPT_RECEIPTS},
-    {"timestamp-field", required_argument, NULL, OPT_TIMESTAMP_FIELD},
-    KAFKA_LONGOPTS,
-    COMMON_LONGOPTS,
-    {NULL, 0, NULL, 0},
+/* clang-format off */
+static const struct opt_row rows[] = {
+	OPT_ARG('c', "count", "count", NULL,
+	    "stop reading after count lines"),
+	OPT_ARG('H', "header", "name=value", NULL,
+	    "add a header to every message; may be repeated"),
+	OPT_ARG('k', "message-key", "key", NULL,
+	    "the key of messages that get none from --key-field"),
+	OPT_ARG('p', "partition", "partition", "-1",
+	    "publish to partition (-1: the partitioner chooses)"),
+	OPT_ARG('t', "topic", "topic", NULL,
+	    "publish to topic (else @metadata.kafka.topic)"),
+	OPT_ARG('z', "compression", "codec", "lz4",
+	    "the compression codec: none, gzip, snappy, lz4 or zstd"),
+	OPT_ARG(OPT_FLUSH_TIMEOUT, "flush-timeout", "seconds", "10",
+	    "at the end, wait at most seconds for messages in flight"),
+	OPT_ARG(OPT_KEY_FIELD, "key-field", "path", NULL,
+	    "take each message's key from the field at path"),
+	OPT_ARG(OPT_RECEIPTS, "receipts", "path", NULL,
+	    "write one line per acknowledged message to path"),
+	OPT_ARG(OPT_TIMESTAMP_FIELD, "timestamp-field", "path", NULL,
+	    "take each message's timestamp from the field at path"),
+	OPT_SET(opt_rows_basic),
+	OPT_SET(kafka_opt_rows),
+	OPT_SET(common_opt_rows),
+	OPT_END,
 };
+/* clang-format on */
 
 /* librdkafka settings that differ from its defaults; -X wins. */
 const struct kafka_default kp_defaults[] = {
@@ -95,96 +89,84 @@ kp_parse_args(int argc, char **argv, struct opts *o)
 	struct buf err = BUF_INIT, prop = BUF_INIT;
 	unsigned long long v;
 	const char *errstr;
-	int c, i;
+	struct opt_parser p;
+	int c, i, first;
 
 	memset(o, 0, sizeof(*o));
 	common_opts_init(&o->c);
 	kafka_opts_init(&o->k);
 	o->rec.partition = -1;
 	o->flush_timeout = FLUSH_TIMEOUT_DEFAULT;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:hH:k:p:qt:Vvz:" KAFKA_SHORTOPTS,
-		    longopts, NULL)) != -1) {
-		if (kafka_opt_take(&o->c, &o->k, c, optarg))
+	opt_init(&p, "kprod", rows, NULL, argc, argv);
+	p.version_extra = kafka_version();
+	while ((c = opt_next(&p)) != -1) {
+		if (common_opt_take(&p, &o->c) || kafka_opt_take(&p, &o->k))
 			continue;
 		switch (c) {
 		case 'c':
 			if (parse_uint_range(
-				optarg, 1, UINT64_MAX, &o->count, &errstr) < 0)
-				usage_error(
-				    "-c: %s count '%s'", errstr, optarg);
+				p.arg, 1, UINT64_MAX, &o->count, &errstr) < 0)
+				opt_bad_value(&p, errstr, "count", NULL);
 			break;
-		case 'h':
-			opt_help(usage_text);
 		case 'H':
-			parse_header(o, optarg);
+			parse_header(o, p.arg);
 			break;
 		case 'k':
-			o->rec.key = optarg;
-			o->rec.keylen = strlen(optarg);
+			o->rec.key = p.arg;
+			o->rec.keylen = strlen(p.arg);
 			break;
 		case 'p':
-			if (strcmp(optarg, "-1") == 0)
+			if (strcmp(p.arg, "-1") == 0)
 				o->rec.partition = -1;
 			else if (parse_uint_range(
-				     optarg, 0, INT32_MAX, &v, &errstr) < 0)
-				usage_error(
-				    "-p: %s partition '%s'", errstr, optarg);
+				     p.arg, 0, INT32_MAX, &v, &errstr) < 0)
+				opt_bad_value(&p, errstr, "partition", NULL);
 			else
 				o->rec.partition = (int32_t)v;
 			break;
-		case 'q':
-			opt_quiet(&o->c);
-			break;
 		case 't':
-			if (*optarg == '\0')
-				usage_error("-t: empty topic");
-			o->rec.topic = optarg;
-			break;
-		case 'V':
-			opt_version("kprod", kafka_version());
-		case 'v':
-			opt_verbose(&o->c, 1);
+			if (*p.arg == '\0')
+				opt_error(&p, "empty topic");
+			o->rec.topic = p.arg;
 			break;
 		case 'z':
 			for (i = 0; codecs[i] != NULL; i++)
-				if (strcmp(optarg, codecs[i]) == 0)
+				if (strcmp(p.arg, codecs[i]) == 0)
 					break;
 			if (codecs[i] == NULL)
-				usage_error("-z: unknown codec '%s' (none, "
-					    "gzip, snappy, lz4, zstd)",
-				    optarg);
+				opt_bad_value(&p, "unknown", "codec",
+				    "none, gzip, snappy, lz4, zstd");
 			buf_reset(&prop);
-			buf_printf(&prop, "compression.codec=%s", optarg);
+			buf_printf(&prop, "compression.codec=%s", p.arg);
 			(void)kafka_opt_handle(
 			    &o->k, 'X', buf_cstr(&prop), &err);
 			break;
 		case OPT_FLUSH_TIMEOUT:
-			if (parse_seconds(optarg, 0, 86400, &o->flush_timeout,
+			if (parse_seconds(p.arg, 0, 86400, &o->flush_timeout,
 				&errstr) < 0)
-				usage_error("--flush-timeout: %s seconds '%s' "
-					    "(0-86400)",
-				    errstr, optarg);
+				opt_bad_value(&p, errstr, "seconds", "0-86400");
 			break;
 		case OPT_KEY_FIELD:
-			o->rec.key_field = optarg;
+			o->rec.key_field = p.arg;
 			break;
 		case OPT_RECEIPTS:
-			if (*optarg == '\0')
-				usage_error("--receipts: empty path");
-			o->receipts = optarg;
+			if (*p.arg == '\0')
+				opt_error(&p, "empty path");
+			o->receipts = p.arg;
 			break;
 		case OPT_TIMESTAMP_FIELD:
-			o->rec.ts_field = optarg;
+			o->rec.ts_field = p.arg;
 			break;
 		default:
-			opt_bad(c, argv);
+			opt_unhandled(&p);
 		}
 	}
-	if (optind < argc)
+	o->c.verbosity = p.verbosity;
+	first = opt_end(&p);
+	if (first < argc)
 		usage_error("unexpected operand '%s' (kprod reads the standard "
 			    "input)",
-		    argv[optind]);
+		    argv[first]);
 	if (o->receipts != NULL && o->c.rejects != NULL &&
 	    strcmp(o->receipts, o->c.rejects) == 0 &&
 	    strcmp(o->receipts, "-") != 0)

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,41 +20,7 @@
 #include "common/stats.h"
 #include "merge.h"
 #include "normalize.h"
-
-#define DEFAULT_MERGE_MS 1000
-
-static const char usage_text[] =
-    "usage: vnorm [-hqVv] [--drop-unknown] [--es-id] [--follow] [--progress]\n"
-    "             [--strict] [--vin-from-topic] [--max-line bytes]\n"
-    "             [--merge[=ms]] [--rejects path] [--stats seconds] [file ...]\n";
-
-enum {
-	OPT_DROP_UNKNOWN = OPT_COMMON_END,
-	OPT_ES_ID,
-	OPT_FOLLOW,
-	OPT_MERGE,
-	OPT_VIN_FROM_TOPIC,
-};
-
-static const struct option longopts[] = {
-    {"help", no_argument, NULL, 'h'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"version", no_argument, NULL, 'V'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"drop-unknown", no_argument, NULL, OPT_DROP_UNKNOWN},
-    {"es-id", no_argument, NULL, OPT_ES_ID},
-    {"follow", no_argument, NULL, OPT_FOLLOW},
-    {"merge", optional_argument, NULL, OPT_MERGE},
-    {"vin-from-topic", no_argument, NULL, OPT_VIN_FROM_TOPIC},
-    COMMON_LONGOPTS,
-    {NULL, 0, NULL, 0},
-};
-
-struct opts {
-	struct common_opts c;
-	bool drop_unknown, es_id, follow, vin_from_topic;
-	long long merge_ms; /* 0: 1:1 mode */
-};
+#include "options.h"
 
 /* Everything the record loop touches. */
 struct run {
@@ -272,69 +237,6 @@ run_input(struct run *r, const char *path)
 	return rc;
 }
 
-static void
-parse_args(int argc, char **argv, struct opts *o)
-{
-	const char *errstr;
-	unsigned long long v;
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	common_opts_init(&o->c);
-	opterr = 0; /* one message of our own, with the vnorm: prefix */
-	while ((c = getopt_long(argc, argv, ":hqVv", longopts, NULL)) != -1) {
-		if (common_opt_handle(&o->c, c, optarg))
-			continue;
-		switch (c) {
-		case 'h':
-			opt_help(usage_text);
-		case 'q':
-			opt_quiet(&o->c);
-			break;
-		case 'V':
-			opt_version("vnorm", NULL);
-		case 'v':
-			opt_verbose(&o->c, 1);
-			break;
-		case OPT_DROP_UNKNOWN:
-			o->drop_unknown = true;
-			break;
-		case OPT_ES_ID:
-			o->es_id = true;
-			break;
-		case OPT_FOLLOW:
-			o->follow = true;
-			break;
-		case OPT_MERGE:
-			o->merge_ms = DEFAULT_MERGE_MS;
-			if (optarg != NULL) {
-				if (parse_uint_range(
-					optarg, 1, 86400000, &v, &errstr) < 0)
-					usage_error(
-					    "--merge: %s window '%s' "
-					    "(milliseconds, 1-86400000)",
-					    errstr, optarg);
-				o->merge_ms = (long long)v;
-			}
-			break;
-		case OPT_VIN_FROM_TOPIC:
-			o->vin_from_topic = true;
-			break;
-		default:
-			opt_bad(c, argv);
-		}
-	}
-	if (o->follow) {
-		struct stat st;
-
-		if (argc - optind != 1 || strcmp(argv[optind], "-") == 0)
-			usage_error("--follow needs exactly one file operand "
-				    "(a fifo to reopen at end of input)");
-		if (stat(argv[optind], &st) == 0 && !S_ISFIFO(st.st_mode))
-			usage_error("--follow: %s is not a fifo", argv[optind]);
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -342,15 +244,13 @@ main(int argc, char **argv)
 	struct run r;
 	struct vnorm_conf conf;
 	struct buf err = BUF_INIT;
-	static char dash[] = "-";
-	static char *stdin_only[] = {dash, NULL};
 	char **inputs;
 	int i, rc = 0;
 
 	log_init(argv[0]);
-	parse_args(argc, argv, &o);
+	opts_parse(argc, argv, &o);
 	log_set_verbosity(o.c.verbosity);
-	inputs = optind < argc ? argv + optind : stdin_only;
+	inputs = o.inputs;
 
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
