@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* kibana-dash's command line and environment, merged and checked. */
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,25 +10,13 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/opt.h"
+#include "common/options.h"
 #include "common/xalloc.h"
 #include "options.h"
 #include "common/banned.h"
 
-static const char usage_text[] =
-    "usage: kibana-dash [-hqVv] [--check] [--delete] [--insecure]\n"
-    "                   [-u url] [--cafile file] [--cert file]\n"
-    "                   [--flavor flavor] [--fuel-field field]\n"
-    "                   [--id-prefix prefix] [--index-pattern pattern]\n"
-    "                   [--key file] [--location-field field]\n"
-    "                   [--output file] [--password-file path]\n"
-    "                   [--route-field field] [--space space]\n"
-    "                   [--speed-field field] [--stats seconds]\n"
-    "                   [--time-field field] [--timeout seconds]\n"
-    "                   [--title title] [--user name]\n"
-    "                   [--vin-field field] [--wait seconds]\n";
-
 enum {
-	OPT_CAFILE = OPT_COMMON_END,
+	OPT_CAFILE = OPT_OWN,
 	OPT_CERT,
 	OPT_CHECK,
 	OPT_DELETE,
@@ -54,48 +41,70 @@ enum {
 	OPT_WAIT,
 };
 
-static const struct option longopts[] = {
-    {"help", no_argument, NULL, 'h'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"version", no_argument, NULL, 'V'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"kibana-url", required_argument, NULL, 'u'},
-    {"cafile", required_argument, NULL, OPT_CAFILE},
-    {"cert", required_argument, NULL, OPT_CERT},
-    {"check", no_argument, NULL, OPT_CHECK},
-    {"delete", no_argument, NULL, OPT_DELETE},
-    {"flavor", required_argument, NULL, OPT_FLAVOR},
-    {"fuel-field", required_argument, NULL, OPT_FUEL_FIELD},
-    {"id-prefix", required_argument, NULL, OPT_ID_PREFIX},
-    {"index-pattern", required_argument, NULL, OPT_INDEX_PATTERN},
-    {"insecure", no_argument, NULL, OPT_INSECURE},
-    {"key", required_argument, NULL, OPT_KEY},
-    {"location-field", required_argument, NULL, OPT_LOCATION_FIELD},
-    {"output", required_argument, NULL, OPT_OUTPUT},
-    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-    {"route-field", required_argument, NULL, OPT_ROUTE_FIELD},
-    {"space", required_argument, NULL, OPT_SPACE},
-    {"speed-field", required_argument, NULL, OPT_SPEED_FIELD},
-    {"stats", required_argument, NULL, OPT_KD_STATS},
-    {"time-field", required_argument, NULL, OPT_TIME_FIELD},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"title", required_argument, NULL, OPT_TITLE},
-    {"user", required_argument, NULL, OPT_USER},
-    {"vin-field", required_argument, NULL, OPT_VIN_FIELD},
-    {"wait", required_argument, NULL, OPT_WAIT},
-    {NULL, 0, NULL, 0},
+/* clang-format off */
+static const struct opt_row rows[] = {
+	OPT_ARG('u', "kibana-url", "url", "http://localhost:5601",
+	    "Kibana or OpenSearch Dashboards (KIBANA_URL)"),
+	OPT_ARG(OPT_CAFILE, "cafile", "file",
+	    NULL, "verify the server with the CAs in file (PEM)"),
+	OPT_ARG(OPT_CERT, "cert", "file", NULL,
+	    "client certificate (PEM) for mutual TLS"),
+	OPT_FLAG(OPT_CHECK, "check",
+	    "read the objects back; check the data's mapping (ELASTICSEARCH_URL)"),
+	OPT_FLAG(OPT_DELETE, "delete",
+	    "delete the objects this command creates, nothing else"),
+	OPT_ARG(OPT_FLAVOR, "flavor", "flavor", "auto",
+	    "auto, kibana or osd: what the server is"),
+	OPT_ARG(OPT_FUEL_FIELD, "fuel-field", "field", "fuel_level",
+	    "the fuel level field (a number)"),
+	OPT_ARG(OPT_ID_PREFIX, "id-prefix", "prefix", "iotpipe",
+	    "the objects' ids start with prefix-"),
+	OPT_ARG(OPT_INDEX_PATTERN, "index-pattern", "pattern", "vehicles-*",
+	    "the indices the dashboard reads"),
+	OPT_FLAG(OPT_INSECURE, "insecure",
+	    "do not verify the server's TLS certificate"),
+	OPT_ARG(OPT_KEY, "key", "file", NULL, "the private key of --cert"),
+	OPT_ARG(OPT_LOCATION_FIELD, "location-field", "field", "location",
+	    "the position field (a geo_point)"),
+	OPT_ARG(OPT_OUTPUT, "output", "file", NULL,
+	    "write the import file (.ndjson, '-': stdout), send nothing"),
+	OPT_ARG(OPT_PASSWORD_FILE, "password-file", "path", NULL,
+	    "read the password of the user from the first line of path"),
+	OPT_ARG(OPT_ROUTE_FIELD, "route-field", "field", "route_id",
+	    "the route field (a keyword)"),
+	OPT_ARG(OPT_SPACE, "space", "space", NULL,
+	    "the Kibana space to import into"),
+	OPT_ARG(OPT_SPEED_FIELD, "speed-field", "field", "vehicle_speed",
+	    "the speed field (a number)"),
+	OPT_ARG(OPT_KD_STATS, "stats", "seconds", NULL,
+	    "print a JSON stats line at the end (0: only then)"),
+	OPT_ARG(OPT_TIME_FIELD, "time-field", "field", "timestamp",
+	    "the time field (a date)"),
+	OPT_ARG(OPT_TIMEOUT, "timeout", "seconds", "30",
+	    "give up on one request after seconds"),
+	OPT_ARG(OPT_TITLE, "title", "title", "Vehicle telemetry",
+	    "the dashboard's title"),
+	OPT_ARG(OPT_USER, "user", "name", NULL,
+	    "basic authentication as name (KIBANA_USER)"),
+	OPT_ARG(OPT_VIN_FIELD, "vin-field", "field", "vin",
+	    "the vehicle id field (a keyword)"),
+	OPT_ARG(OPT_WAIT, "wait", "seconds", "0",
+	    "wait up to seconds for Kibana to be ready"),
+	OPT_SET(opt_rows_basic),
+	OPT_END,
 };
+/* clang-format on */
 
 #define DEFAULT_URL "http://localhost:5601"
 
 static void
-seconds(const char *opt, const char *arg, double min, double max, double *out)
+seconds(const struct opt_parser *p, double min, double max, const char *hint,
+    double *out)
 {
 	const char *errstr;
 
-	if (parse_seconds(arg, min, max, out, &errstr) < 0)
-		usage_error("%s: %s value '%s' (%g to %g seconds)", opt, errstr,
-		    arg, min, max);
+	if (parse_seconds(p->arg, min, max, out, &errstr) < 0)
+		opt_bad_value(p, errstr, "seconds", hint);
 }
 
 /* A field name: not empty, no control characters. */
@@ -215,33 +224,24 @@ opts_parse(int argc, char **argv, struct opts *o)
 {
 	struct buf err = BUF_INIT;
 	const char *password_file = NULL, *kibana_url = NULL, *errstr;
+	struct opt_parser p;
 	size_t n;
-	int c;
+	int c, first;
 
 	memset(o, 0, sizeof(*o));
 	kd_conf_init(&o->kd);
 	o->timeout_s = 30;
-	opterr = 0; /* one message of our own, with the kibana-dash: prefix */
-	while ((c = getopt_long(argc, argv, ":hqVvu:", longopts, NULL)) != -1) {
+	opt_init(&p, "kibana-dash", rows, NULL, argc, argv);
+	while ((c = opt_next(&p)) != -1) {
 		switch (c) {
-		case 'h':
-			opt_help(usage_text);
-		case 'q':
-			o->verbosity = -1;
-			break;
-		case 'V':
-			opt_version("kibana-dash", NULL);
-		case 'v':
-			o->verbosity = o->verbosity < 0 ? 1 : o->verbosity + 1;
-			break;
 		case 'u':
-			kibana_url = optarg;
+			kibana_url = p.arg;
 			break;
 		case OPT_CAFILE:
-			o->tls.cafile = optarg;
+			o->tls.cafile = p.arg;
 			break;
 		case OPT_CERT:
-			o->tls.cert = optarg;
+			o->tls.cert = p.arg;
 			break;
 		case OPT_CHECK:
 			o->check = true;
@@ -250,107 +250,106 @@ opts_parse(int argc, char **argv, struct opts *o)
 			o->action = KD_DELETE;
 			break;
 		case OPT_FLAVOR:
-			if (strcmp(optarg, "auto") == 0)
+			if (strcmp(p.arg, "auto") == 0)
 				o->flavor = KB_AUTO;
-			else if (strcmp(optarg, "kibana") == 0)
+			else if (strcmp(p.arg, "kibana") == 0)
 				o->flavor = KB_KIBANA;
-			else if (strcmp(optarg, "osd") == 0)
+			else if (strcmp(p.arg, "osd") == 0)
 				o->flavor = KB_OSD;
 			else
 				usage_error("--flavor: '%s' is not auto, "
 					    "kibana or osd",
-				    optarg);
+				    p.arg);
 			break;
 		case OPT_FUEL_FIELD:
-			o->kd.f.fuel = field("--fuel-field", optarg);
+			o->kd.f.fuel = field("--fuel-field", p.arg);
 			break;
 		case OPT_ID_PREFIX:
-			if (kd_id_prefix_check(optarg, &err) < 0)
+			if (kd_id_prefix_check(p.arg, &err) < 0)
 				usage_error("--id-prefix: %s", buf_cstr(&err));
-			o->kd.id_prefix = optarg;
+			o->kd.id_prefix = p.arg;
 			break;
 		case OPT_INDEX_PATTERN:
-			if (*optarg == '\0' ||
-			    strcspn(optarg, " \"\\/?#") != strlen(optarg))
+			if (*p.arg == '\0' ||
+			    strcspn(p.arg, " \"\\/?#") != strlen(p.arg))
 				usage_error("--index-pattern: '%s': no blanks, "
 					    "quotes, '\\', '/', '?' or '#'",
-				    optarg);
-			o->kd.index_pattern = optarg;
+				    p.arg);
+			o->kd.index_pattern = p.arg;
 			break;
 		case OPT_INSECURE:
 			o->tls.insecure = true;
 			break;
 		case OPT_KEY:
-			o->tls.key = optarg;
+			o->tls.key = p.arg;
 			break;
 		case OPT_LOCATION_FIELD:
-			o->kd.f.location = field("--location-field", optarg);
+			o->kd.f.location = field("--location-field", p.arg);
 			break;
 		case OPT_OUTPUT:
-			n = strlen(optarg);
-			if (strcmp(optarg, "-") != 0 &&
-			    (n < 7 || strcmp(optarg + n - 7, ".ndjson") != 0))
+			n = strlen(p.arg);
+			if (strcmp(p.arg, "-") != 0 &&
+			    (n < 7 || strcmp(p.arg + n - 7, ".ndjson") != 0))
 				usage_error("--output: '%s': Kibana imports "
 					    "only files whose name ends in "
 					    ".ndjson (or give - for stdout)",
-				    optarg);
-			o->output = optarg;
+				    p.arg);
+			o->output = p.arg;
 			break;
 		case OPT_PASSWORD_FILE:
-			password_file = optarg;
+			password_file = p.arg;
 			break;
 		case OPT_ROUTE_FIELD:
-			o->kd.f.route = field("--route-field", optarg);
+			o->kd.f.route = field("--route-field", p.arg);
 			break;
 		case OPT_SPACE:
-			if (*optarg == '\0' ||
-			    strspn(optarg,
+			if (*p.arg == '\0' ||
+			    strspn(p.arg,
 				"abcdefghijklmnopqrstuvwxyz0123456789_-") !=
-				strlen(optarg))
+				strlen(p.arg))
 				usage_error("--space: '%s': a space id is "
 					    "lower-case letters, digits, '_' "
 					    "and '-'",
-				    optarg);
-			o->space =
-			    strcmp(optarg, "default") == 0 ? NULL : optarg;
+				    p.arg);
+			o->space = strcmp(p.arg, "default") == 0 ? NULL : p.arg;
 			break;
 		case OPT_SPEED_FIELD:
-			o->kd.f.speed = field("--speed-field", optarg);
+			o->kd.f.speed = field("--speed-field", p.arg);
 			break;
 		case OPT_KD_STATS:
-			if (parse_seconds(optarg, 0, COMMON_STATS_MAX,
+			if (parse_seconds(p.arg, 0, COMMON_STATS_MAX,
 				&o->stats_interval, &errstr) < 0)
-				usage_error("--stats: %s value '%s' (0 to %g "
-					    "seconds)",
-				    errstr, optarg, COMMON_STATS_MAX);
+				opt_bad_value(&p, errstr, "seconds", NULL);
 			o->stats = true;
 			break;
 		case OPT_TIME_FIELD:
-			o->kd.f.time = field("--time-field", optarg);
+			o->kd.f.time = field("--time-field", p.arg);
 			break;
 		case OPT_TIMEOUT:
-			seconds("--timeout", optarg, 0.1, 3600, &o->timeout_s);
+			seconds(&p, 0.1, 3600, "0.1-3600", &o->timeout_s);
 			break;
 		case OPT_TITLE:
-			o->kd.title = text("--title", optarg);
+			o->kd.title = text("--title", p.arg);
 			break;
 		case OPT_USER:
-			o->user = text("--user", optarg);
+			o->user = text("--user", p.arg);
 			break;
 		case OPT_VIN_FIELD:
-			o->kd.f.vin = field("--vin-field", optarg);
+			o->kd.f.vin = field("--vin-field", p.arg);
 			break;
 		case OPT_WAIT:
-			seconds("--wait", optarg, 0, 86400, &o->wait_s);
+			seconds(&p, 0, 86400, "0-86400", &o->wait_s);
 			break;
 		default:
-			opt_bad(c, argv);
+			opt_unhandled(&p);
 		}
 	}
-	if (optind < argc)
+	o->verbosity = p.verbosity;
+	first = opt_end(&p);
+	if (first < argc)
 		usage_error("unexpected argument '%s': kibana-dash reads no "
 			    "files (see --output)",
-		    argv[optind]);
+		    argv[first]);
 	if (o->output != NULL) {
 		if (o->action == KD_DELETE)
 			usage_error("--delete and --output: --output sends "
