@@ -499,3 +499,11 @@ EOF
     run requests "$u"
     assert_line --partial '"method": "DELETE", "path": "/s/fleet/api/saved_objects/dashboard/iotpipe-dashboard"'
 }
+
+@test "man/kibana-dash-layout.svg is the drawing of today's default dashboard" {
+    run bash -c 'kibana-dash --output - | python3 "$1/man/kibana-dash-layout.py"' _ "$IOTPIPE_SRC"
+    assert_success
+    assert_equal "$output" "$(<"$IOTPIPE_SRC/man/kibana-dash-layout.svg")"
+    assert_output --partial '[Vehicle telemetry] Vehicle locations (heat map)'
+    assert_output --partial 'gauge, 48 x 12 at (0,39)'
+}
