@@ -184,8 +184,9 @@ kb_import_parse(const char *body, size_t len, struct kb_import *r,
 	r->success_count =
 	    json_integer_value(json_object_get(root, "successCount"));
 	list = json_object_get(root, "errors");
-	json_array_foreach(list, i, e)
-	{
+	for (i = 0;
+	     i < json_array_size(list) && (e = json_array_get(list, i)) != NULL;
+	     i++) {
 		json_t *er = json_object_get(e, "error"), *refs, *ref;
 		const char *type =
 		    json_string_value(json_object_get(er, "type"));
@@ -203,10 +204,12 @@ kb_import_parse(const char *body, size_t len, struct kb_import *r,
 		    json_string_value(json_object_get(e, "type")),
 		    json_string_value(json_object_get(e, "id")), type);
 		refs = json_object_get(er, "references");
-		json_array_foreach(refs, j, ref)
-		    buf_printf(errors, "%s%s:%s", j == 0 ? " " : ",",
-			json_string_value(json_object_get(ref, "type")),
-			json_string_value(json_object_get(ref, "id")));
+		for (j = 0; j < json_array_size(refs) &&
+		     (ref = json_array_get(refs, j)) != NULL;
+		     j++)
+			buf_printf(errors, "%s%s:%s", j == 0 ? " " : ",",
+			    json_string_value(json_object_get(ref, "type")),
+			    json_string_value(json_object_get(ref, "id")));
 		if (msg != NULL) {
 			buf_adds(errors, ": ");
 			one_line(errors, msg, strlen(msg));
@@ -214,8 +217,9 @@ kb_import_parse(const char *body, size_t len, struct kb_import *r,
 		buf_addc(errors, '\n');
 	}
 	list = json_object_get(root, "successResults");
-	json_array_foreach(list, i, ok)
-	{
+	for (i = 0; i < json_array_size(list) &&
+	     (ok = json_array_get(list, i)) != NULL;
+	     i++) {
 		const char *id = json_string_value(json_object_get(ok, "id"));
 		const char *dest =
 		    json_string_value(json_object_get(ok, "destinationId"));

@@ -648,6 +648,7 @@ kd_mapping_check(
 	json_error_t jerr;
 	json_t *root = json_loadb(body, len, 0, &jerr), *v;
 	const char *index;
+	void *it;
 	int n = 0;
 	size_t i;
 
@@ -662,8 +663,10 @@ kd_mapping_check(
 		json_decref(root);
 		return 1;
 	}
-	json_object_foreach(root, index, v)
-	{
+	for (it = json_object_iter(root);
+	     it != NULL && (index = json_object_iter_key(it)) != NULL &&
+	     (v = json_object_iter_value(it)) != NULL;
+	     it = json_object_iter_next(root, it)) {
 		json_t *props = json_object_get(
 		    json_object_get(v, "mappings"), "properties");
 

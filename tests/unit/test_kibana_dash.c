@@ -173,8 +173,9 @@ test_build_fields(void **state)
 	assert_null(strstr(buf_cstr(&a), "iotpipe-"));
 	arr = load_lines(&a);
 	fields = inner(json_array_get(arr, KD_INDEX_PATTERN), "fields");
-	json_array_foreach(fields, i, f)
-	{
+	for (i = 0; i < json_array_size(fields) &&
+	     (f = json_array_get(fields, i)) != NULL;
+	     i++) {
 		const char *n = json_string_value(json_object_get(f, "name"));
 
 		trip += strcmp(n, "trip_id") == 0;
