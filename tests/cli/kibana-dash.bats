@@ -507,3 +507,35 @@ EOF
     assert_output --partial '[Vehicle telemetry] Vehicle locations (heat map)'
     assert_output --partial 'gauge, 48 x 12 at (0,39)'
 }
+
+@test "the scripted endpoint refuses what the real ones refuse, and kibana-dash sends none of it" {
+    local u fl f=$BATS_TEST_TMPDIR/dash.ndjson
+    kibana-dash --output "$f"
+    # a query parameter the version does not know: 400, as Kibana 7.17 and OSD
+    for fl in kibana7 osd; do
+        u=$(fake "$fl")
+        run curl -sS -H 'kbn-xsrf: true' -H 'osd-xsrf: true' -F "file=@$f" \
+            "$u/api/saved_objects/_import?overwrite=true&compatibilityMode=true"
+        assert_output --partial '"statusCode": 400'
+        assert_output --partial '[request query.compatibilityMode]: definition for this key is missing'
+    done
+    # each server checks its own XSRF header only
+    u=$(fake kibana8)
+    run curl -sS -H 'osd-xsrf: true' -F "file=@$f" "$u/api/saved_objects/_import?overwrite=true"
+    assert_output --partial 'Request must contain a kbn-xsrf header.'
+    u=$(fake osd)
+    run curl -sS -H 'kbn-xsrf: true' -F "file=@$f" "$u/api/saved_objects/_import?overwrite=true"
+    assert_output --partial 'Request must contain a osd-xsrf header.'
+    # a file name that does not end in .ndjson
+    run curl -sS -H 'osd-xsrf: true' -F "file=@$f;filename=dash.json" "$u/api/saved_objects/_import"
+    assert_output --partial 'Invalid file extension .json'
+    # kibana-dash: overwrite only, to every flavor, and a 200 each time
+    for fl in kibana7 kibana8 osd; do
+        u=$(fake "$fl")
+        kd -u "$u"
+        assert_success
+        run requests "$u"
+        run jq -r 'select(.method == "POST") | .path' <<<"$output"
+        assert_output '/api/saved_objects/_import?overwrite=true'
+    done
+}
