@@ -224,13 +224,50 @@ kb_import_parse(const char *body, size_t len, struct kb_import *r,
 		const char *dest =
 		    json_string_value(json_object_get(ok, "destinationId"));
 
-		if (dest != NULL && id != NULL && strcmp(id, dest) != 0)
-			buf_printf(notes, "%s %s is %s in this space\n",
-			    json_string_value(json_object_get(ok, "type")), id,
-			    dest);
+		const char *type =
+		    json_string_value(json_object_get(ok, "type"));
+
+		if (dest != NULL && id != NULL && type != NULL &&
+		    strcmp(id, dest) != 0) {
+			buf_printf(notes, "%s %s is %s in this space\n", type,
+			    id, dest);
+			r->moved = xreallocarray(
+			    r->moved, r->nmoved + 1, sizeof(*r->moved));
+			r->moved[r->nmoved].type = xstrdup(type);
+			r->moved[r->nmoved].id = xstrdup(id);
+			r->moved[r->nmoved].dest = xstrdup(dest);
+			r->nmoved++;
+		}
 	}
 	json_decref(root);
 	return 0;
+}
+
+void
+kb_import_free(struct kb_import *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nmoved; i++) {
+		free(r->moved[i].type);
+		free(r->moved[i].id);
+		free(r->moved[i].dest);
+	}
+	free(r->moved);
+	r->moved = NULL;
+	r->nmoved = 0;
+}
+
+const char *
+kb_import_id(const struct kb_import *r, const char *type, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < r->nmoved; i++)
+		if (strcmp(r->moved[i].type, type) == 0 &&
+		    strcmp(r->moved[i].id, id) == 0)
+			return r->moved[i].dest;
+	return id;
 }
 
 /* ---- requests ---- */

@@ -48,20 +48,33 @@ bool kb_is_html(const char *ctype, const char *body, size_t len);
 void kb_describe(struct buf *b, long status, const char *ctype,
     const char *body, size_t len);
 
-/* The outcome of an import. */
+/* An object that Kibana stored under another id than the file's. */
+struct kb_moved {
+	char *type, *id, *dest;
+};
+
+/* The outcome of an import; free with kb_import_free(). */
 struct kb_import {
 	bool success;
 	long long success_count;
 	size_t nerrors;
 	bool resolvable; /* a conflict, ambiguous_conflict or
 			  * missing_references: nothing was written */
+	struct kb_moved *moved; /* successResults with a destinationId */
+	size_t nmoved;
 };
+
+void kb_import_free(struct kb_import *r);
+
+/* The id Kibana gave the object type/id: its destinationId, else id. */
+const char *kb_import_id(
+    const struct kb_import *r, const char *type, const char *id);
 
 /*
  * Read a 200 answer of POST _import.  errors gets one line per failed
  * object ("visualization iotpipe-vis-x: missing_references
  * index-pattern:abc"), notes one line per object whose destinationId
- * differs from its id.  Returns 0, or -1 when the body is not an import
+ * differs from its id (kept in r->moved too).  Returns 0, or -1 when the body is not an import
  * answer (err says why).
  */
 int kb_import_parse(const char *body, size_t len, struct kb_import *r,

@@ -35,6 +35,7 @@ struct run {
 	struct kb_status status;
 	enum kb_flavor flavor;
 	struct buf ndjson;
+	struct kb_import res; /* the import's answer: ids Kibana changed */
 };
 
 static void
@@ -181,8 +182,12 @@ dashboard_url(struct run *r, struct buf *b)
 {
 	struct buf path = BUF_INIT;
 
-	buf_adds(&path, "/app/dashboards#/view/");
-	kd_obj_id(&r->o->kd, KD_DASHBOARD, &path);
+	struct buf id = BUF_INIT;
+
+	kd_obj_id(&r->o->kd, KD_DASHBOARD, &id);
+	buf_printf(&path, "/app/dashboards#/view/%s",
+	    kb_import_id(&r->res, "dashboard", buf_cstr(&id)));
+	buf_free(&id);
 	kb_url(r->kb, buf_cstr(&path), true, b);
 	buf_free(&path);
 }
@@ -196,7 +201,7 @@ import(struct run *r)
 {
 	struct buf name = BUF_INIT, errors = BUF_INIT, notes = BUF_INIT,
 		   err = BUF_INIT, why = BUF_INIT, url = BUF_INIT;
-	struct kb_import res;
+	struct kb_import *res = &r->res;
 	curl_mime *mime;
 	enum http_class cls;
 	int rc = 0;
@@ -215,8 +220,8 @@ import(struct run *r)
 		rc = 1;
 		goto out;
 	}
-	if (kb_import_parse(r->a.body.data, r->a.body.len, &res, &errors,
-		&notes, &err) < 0) {
+	if (kb_import_parse(r->a.body.data, r->a.body.len, res, &errors, &notes,
+		&err) < 0) {
 		kb_answer_text(r->kb, &r->a, &why);
 		log_err("import into %s: %s: %s", r->o->url.base,
 		    buf_cstr(&err), buf_cstr(&why));
@@ -225,25 +230,25 @@ import(struct run *r)
 	}
 	if (notes.len > 0)
 		log_warn("%s", buf_cstr(&notes));
-	if (!res.success || res.nerrors > 0) {
-		*r->rejected += res.nerrors;
-		if (res.resolvable)
+	if (!res->success || res->nerrors > 0) {
+		*r->rejected += res->nerrors;
+		if (res->resolvable)
 			log_err("import: nothing was imported: Kibana writes "
 				"no object while one of them has a conflict "
 				"or a missing reference:");
 		else
 			log_err("import: %zu of %u objects were not "
 				"imported:",
-			    res.nerrors, (unsigned)KD_NOBJ);
+			    res->nerrors, (unsigned)KD_NOBJ);
 		log_raw(errors.data, errors.len);
-		if (!res.resolvable)
-			*r->out += (uint64_t)res.success_count;
+		if (!res->resolvable)
+			*r->out += (uint64_t)res->success_count;
 		rc = 1;
 		goto out;
 	}
-	*r->out += (uint64_t)res.success_count;
+	*r->out += (uint64_t)res->success_count;
 	dashboard_url(r, &url);
-	log_info("imported %lld objects", res.success_count);
+	log_info("imported %lld objects", res->success_count);
 	printf("%s\n", buf_cstr(&url));
 	if (fflush(stdout) != 0)
 		rc = 1;
@@ -260,8 +265,13 @@ out:
 static void
 object_path(struct run *r, enum kd_obj o, struct buf *b)
 {
-	buf_printf(b, "/api/saved_objects/%s/", kd_obj_type(o));
-	kd_obj_id(&r->o->kd, o, b);
+	struct buf id = BUF_INIT;
+
+	kd_obj_id(&r->o->kd, o, &id);
+	/* where this run's import put it (Kibana 8 may change the id) */
+	buf_printf(b, "/api/saved_objects/%s/%s", kd_obj_type(o),
+	    kb_import_id(&r->res, kd_obj_type(o), buf_cstr(&id)));
+	buf_free(&id);
 }
 
 /* --delete: the dashboard first, the index pattern last. */
@@ -417,6 +427,7 @@ main(int argc, char **argv)
 			}
 		}
 		kb_free(r.kb);
+		kb_import_free(&r.res);
 		buf_free(&r.a.body);
 		curl_global_cleanup();
 	}

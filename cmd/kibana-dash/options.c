@@ -364,6 +364,8 @@ opts_parse(int argc, char **argv, struct opts *o)
 	if (o->output != NULL && password_file != NULL)
 		usage_error("--password-file and --output: --output sends "
 			    "nothing");
+	if ((o->tls.cert == NULL) != (o->tls.key == NULL))
+		usage_error("--cert and --key go together");
 	if (o->check)
 		elasticsearch(o);
 	if (o->check && o->output != NULL && !o->es)

@@ -121,6 +121,8 @@ final() {
 --index-pattern a/b
 --check --delete
 --check --output x.ndjson
+--cert c.pem
+--key k.pem
 -u ftp://kibana
 file.ndjson
 EOF
@@ -366,9 +368,15 @@ EOF
     local u
     u=$(fake kibana8)
     script "$u" '{"import": "regenerate"}'
-    kd -u "$u" --space fleet
+    kd -u "$u" --space fleet --check
     assert_success
     [[ $stderr == *"dashboard iotpipe-dashboard is "*" in this space"* ]]
+    # the URL and --check's reads use the new ids
+    refute_output --partial 'iotpipe-dashboard'
+    assert_output --regexp "^$u/s/fleet/app/dashboards#/view/[0-9a-f-]{36}\$"
+    run requests "$u"
+    [[ $(grep -c '"method": "GET", "path": "/s/fleet/api/saved_objects/' <<<"$output") == 7 ]]
+    refute_output --partial '"path": "/s/fleet/api/saved_objects/dashboard/iotpipe-dashboard"'
 }
 
 @test "401, 403, 413, 500 and an HTML login page: exit 1 with what it means, no JSON parse error" {

@@ -307,10 +307,12 @@ class Handler(BaseHTTPRequestHandler):
         resolvable = any(e["error"]["type"] in ("conflict", "ambiguous_conflict", "missing_references")
                          for e in errors)
         if not resolvable:
+            dest = {(r["type"], r["id"]): r.get("destinationId", r["id"]) for r in results}
             with self.st.lock:
                 for o in objs:
-                    if any(e["id"] == o["id"] and e["type"] == o["type"] for e in errors):
+                    if (o["type"], o["id"]) not in dest:
                         continue
+                    o = dict(o, id=dest[(o["type"], o["id"])])
                     self.st.objects[(space, o["type"], o["id"])] = o
         ans = {"success": not errors, "successCount": len(results)}
         if results:

@@ -366,6 +366,10 @@ test_import(void **state)
 	assert_int_equal(errors.len, 0);
 	assert_string_equal(
 	    buf_cstr(&notes), "dashboard d is new in this space\n");
+	assert_string_equal(kb_import_id(&r, "dashboard", "d"), "new");
+	assert_string_equal(kb_import_id(&r, "visualization", "v"), "v");
+	assert_string_equal(kb_import_id(&r, "visualization", "d"), "d");
+	kb_import_free(&r);
 	assert_int_equal(kb_import_parse(missing, strlen(missing), &r, &errors,
 			     &notes, &err),
 	    0);
