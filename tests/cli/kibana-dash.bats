@@ -18,10 +18,17 @@ setup_file() {
     local fl log i url
     export FAKE_DIR=$BATS_FILE_TMPDIR/fake
     mkdir -p "$FAKE_DIR"
-    # one fake per flavor, and one that wants credentials
-    for fl in kibana7 kibana8 osd auth; do
+    # a self-signed certificate for localhost and 127.0.0.1
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+        -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
+        -keyout "$FAKE_DIR/tls.key" -out "$FAKE_DIR/tls.crt" >/dev/null 2>&1 || return 1
+    # one fake per flavor, one that wants credentials, one over TLS
+    for fl in kibana7 kibana8 osd auth tls; do
         log=$FAKE_DIR/$fl.log
-        if [[ $fl == auth ]]; then
+        if [[ $fl == tls ]]; then
+            python3 "$IOTPIPE_SRC/tests/services/fake-kibana.py" --flavor kibana8 \
+                --tls "$FAKE_DIR/tls.crt" "$FAKE_DIR/tls.key" >"$log" 2>&1 &
+        elif [[ $fl == auth ]]; then
             python3 "$IOTPIPE_SRC/tests/services/fake-kibana.py" --flavor kibana8 \
                 --user elastic --password 's3cr3t pw' --api-key a2V5OnNlY3JldA== \
                 >"$log" 2>&1 &
@@ -31,7 +38,7 @@ setup_file() {
         fi
         printf '%s\n' "$!" >"$FAKE_DIR/$fl.pid"
     done
-    for fl in kibana7 kibana8 osd auth; do
+    for fl in kibana7 kibana8 osd auth tls; do
         url=
         for ((i = 0; i < 200; i++)); do
             url=$(sed -n 's/^fake-kibana: listening on //p' "$FAKE_DIR/$fl.log")
@@ -56,7 +63,7 @@ teardown_file() {
 fake() {
     local u
     u=$(<"$FAKE_DIR/$1.url")
-    curl -fsS -XPOST "$u/_fake/reset" >/dev/null
+    curl -fsS --cacert "$FAKE_DIR/tls.crt" -XPOST "$u/_fake/reset" >/dev/null
     printf '%s\n' "$u"
 }
 
@@ -546,4 +553,18 @@ EOF
         run jq -r 'select(.method == "POST") | .path' <<<"$output"
         assert_output '/api/saved_objects/_import?overwrite=true'
     done
+}
+
+@test "TLS: verified by default; --cafile trusts the server; --insecure is explicit" {
+    local u
+    u=$(fake tls)
+    [[ $u == https://* ]]
+    kd -u "$u"
+    assert_failure 1
+    [[ $stderr == *"certificate"* ]]
+    kd -u "$u" --cafile "$FAKE_DIR/tls.crt"
+    assert_success
+    assert_output "$u/app/dashboards#/view/iotpipe-dashboard"
+    kd -u "$u" --insecure
+    assert_success
 }

@@ -30,6 +30,7 @@ import argparse
 import base64
 import json
 import re
+import ssl
 import sys
 import threading
 import uuid
@@ -333,12 +334,19 @@ def main():
     p.add_argument("--user")
     p.add_argument("--password")
     p.add_argument("--api-key")
+    p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     srv.daemon_threads = True
     srv.state = State(args)
-    print("fake-kibana: listening on http://127.0.0.1:%d" % srv.server_address[1], flush=True)
+    scheme = "http"
+    if args.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        scheme = "https"
+    print("fake-kibana: listening on %s://127.0.0.1:%d" % (scheme, srv.server_address[1]), flush=True)
     try:
         srv.serve_forever()
     except KeyboardInterrupt:
