@@ -332,9 +332,10 @@ index_pattern(const struct kd_conf *c)
 			    field_spec(
 				name, kibana_type(es), es, true, true, true));
 	}
-	attrs = checked(json_pack("{s:s,s:s,s:o,s:s}", "title",
-	    c->index_pattern, "timeFieldName", c->f.time, "fields",
-	    stringified(fields), "fieldFormatMap", "{}"));
+	/* title, time field and fields only: the other attributes differ
+	 * between versions (kibana-dash(1), OBJECTS) */
+	attrs = checked(json_pack("{s:s,s:s,s:o}", "title", c->index_pattern,
+	    "timeFieldName", c->f.time, "fields", stringified(fields)));
 	return envelope(c, KD_INDEX_PATTERN, MV_INDEX_PATTERN, attrs,
 	    checked(json_array()));
 }
