@@ -413,6 +413,11 @@ EOF
     assert_failure 1
     [[ $stderr == *"HTML page, not the Kibana API"* ]]
     [[ $stderr != *"JSON"* ]]
+    # a wrong base path: a 404 on the API, said as such
+    u=$(fake osd)
+    kd -u "$u/_dashboards"
+    assert_failure 1
+    [[ $stderr == *"/_dashboards/api/status: HTTP 404"*"wrong base path"* ]]
 }
 
 @test "credentials: basic from KIBANA_USER/KIBANA_PASSWORD or --password-file, ApiKey from KIBANA_API_KEY; never printed" {
