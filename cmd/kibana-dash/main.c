@@ -280,15 +280,16 @@ delete_all(struct run *r)
 {
 	struct buf path = BUF_INIT, why = BUF_INIT;
 	int o, rc = 0, absent = 0;
+	bool html;
 
 	for (o = KD_NOBJ - 1; o >= 0; o--) {
 		buf_reset(&path);
 		object_path(r, (enum kd_obj)o, &path);
 		(void)request(r, "DELETE", buf_cstr(&path), true, NULL);
-		if (r->a.rc == CURLE_OK && r->a.status == 200) {
+		html = kb_is_html(r->a.ctype, r->a.body.data, r->a.body.len);
+		if (r->a.rc == CURLE_OK && r->a.status == 200 && !html) {
 			(*r->out)++;
-		} else if (r->a.rc == CURLE_OK && r->a.status == 404 &&
-		    !kb_is_html(r->a.ctype, r->a.body.data, r->a.body.len)) {
+		} else if (r->a.rc == CURLE_OK && r->a.status == 404 && !html) {
 			absent++;
 			log_info("%s: not there", buf_cstr(&path));
 		} else {
