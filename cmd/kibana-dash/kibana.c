@@ -334,6 +334,15 @@ kb_new(const struct kb_conf *c)
 		if ((k->headers = curl_slist_append(k->headers, fixed[i])) ==
 		    NULL)
 			xdie_oom();
+	if (c->tenant != NULL) {
+		struct buf t = BUF_INIT;
+
+		buf_printf(&t, "securitytenant: %s", c->tenant);
+		if ((k->headers = curl_slist_append(
+			 k->headers, buf_cstr(&t))) == NULL)
+			xdie_oom();
+		buf_free(&t);
+	}
 	http_auth_header(&auth, c->auth, c->user, c->secret);
 	if (auth.len > 0 &&
 	    (k->headers = curl_slist_append(k->headers, buf_cstr(&auth))) ==

@@ -85,6 +85,7 @@ int kb_import_parse(const char *body, size_t len, struct kb_import *r,
 struct kb_conf {
 	const char *base; /* http_url base: no userinfo, no trailing '/' */
 	const char *space; /* a Kibana space, or NULL */
+	const char *tenant; /* securitytenant header (OSD), or NULL */
 	const struct http_tls *tls;
 	enum http_auth auth;
 	const char *user, *secret;
@@ -109,7 +110,8 @@ struct kb_answer {
  * One request.  method is "GET", "POST" or "DELETE"; path starts with
  * '/' and gets the space prefix when space is true.  mime (may be NULL)
  * is the body.  Headers: kbn-xsrf and osd-xsrf (each server reads its
- * own), Accept: application/json and the authentication.  Fills a (the
+ * own), Accept: application/json, the authentication, and
+ * securitytenant when a tenant is set.  Fills a (the
  * caller owns a->body) and returns the class of the outcome.
  */
 enum http_class kb_request(struct kb *k, const char *method, const char *path,

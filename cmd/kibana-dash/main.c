@@ -167,10 +167,14 @@ connect_kibana(struct run *r)
 	r->flavor = o->flavor != KB_AUTO ? o->flavor : r->status.flavor;
 	kb_status_name(&r->status, &name);
 	log_info("%s at %s", buf_cstr(&name), o->url.base);
+	if (r->flavor == KB_KIBANA && o->tenant != NULL)
+		usage_error("--tenant %s: tenants belong to OpenSearch "
+			    "Dashboards' security plugin; Kibana has spaces "
+			    "(--space)",
+		    o->tenant);
 	if (r->flavor == KB_OSD && o->space != NULL)
 		usage_error("--space %s: OpenSearch Dashboards has no spaces "
-			    "(tenants belong to its security plugin): leave "
-			    "--space out",
+			    "(its security plugin has tenants: --tenant)",
 		    o->space);
 	buf_free(&why);
 	buf_free(&err);
@@ -407,6 +411,7 @@ main(int argc, char **argv)
 	} else {
 		struct kb_conf c = {.base = o.url.base,
 		    .space = o.space,
+		    .tenant = o.tenant,
 		    .tls = &o.tls,
 		    .auth = o.auth,
 		    .user = o.user,

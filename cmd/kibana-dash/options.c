@@ -33,6 +33,7 @@ enum {
 	OPT_SPACE,
 	OPT_SPEED_FIELD,
 	OPT_KD_STATS,
+	OPT_TENANT,
 	OPT_TIME_FIELD,
 	OPT_TIMEOUT,
 	OPT_TITLE,
@@ -78,6 +79,8 @@ static const struct opt_row rows[] = {
 	    "the speed field (a number)"),
 	OPT_ARG(OPT_KD_STATS, "stats", "seconds", NULL,
 	    "print a JSON stats line at the end (0: only then)"),
+	OPT_ARG(OPT_TENANT, "tenant", "tenant", NULL,
+	    "the OpenSearch Dashboards security tenant (global, private ...)"),
 	OPT_ARG(OPT_TIME_FIELD, "time-field", "field", "timestamp",
 	    "the time field (a date)"),
 	OPT_ARG(OPT_TIMEOUT, "timeout", "seconds", "30",
@@ -321,6 +324,11 @@ opts_parse(int argc, char **argv, struct opts *o)
 				&o->stats_interval, &errstr) < 0)
 				opt_bad_value(&p, errstr, "seconds", NULL);
 			o->stats = true;
+			break;
+		case OPT_TENANT:
+			if (*p.arg == '\0' || strpbrk(p.arg, "\r\n") != NULL)
+				opt_bad_value(&p, NULL, "tenant", NULL);
+			o->tenant = p.arg;
 			break;
 		case OPT_TIME_FIELD:
 			o->kd.f.time = field("--time-field", p.arg);

@@ -19,6 +19,7 @@ struct opts {
 	struct http_url url; /* --kibana-url / KIBANA_URL (not with
 			      * --output) */
 	const char *space; /* --space */
+	const char *tenant; /* --tenant (OSD security plugin) */
 	enum kb_flavor flavor; /* --flavor */
 	struct http_tls tls;
 	enum http_auth auth;

@@ -120,6 +120,7 @@ final() {
 --output x.ndjson --delete
 --space Fleet
 --space a/b
+--tenant
 --wait -1
 --wait x
 --timeout 0
@@ -340,6 +341,21 @@ EOF
     kd -u "$u" --space fleet
     assert_failure 2
     [[ $stderr == *"OpenSearch Dashboards has no spaces"* ]]
+}
+
+@test "--tenant: the securitytenant header for OpenSearch Dashboards; Kibana has none" {
+    local u
+    u=$(fake osd)
+    kd -u "$u" --tenant global
+    assert_success
+    run requests "$u"
+    [[ $(grep -c '"securitytenant": "global"' <<<"$output") == 2 ]]
+    u=$(fake kibana8)
+    kd -u "$u" --tenant global
+    assert_failure 2
+    [[ $stderr == *"Kibana has spaces"* ]]
+    run requests "$u"
+    refute_output --partial '"POST"'
 }
 
 @test "a conflict or a missing reference: nothing imported, exit 1, one line per error" {

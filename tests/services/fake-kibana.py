@@ -119,7 +119,7 @@ class Handler(BaseHTTPRequestHandler):
     def record(self, extra=None):
         h = {k.lower(): v for k, v in self.headers.items()
              if k.lower() in ("kbn-xsrf", "osd-xsrf", "content-type", "accept",
-                              "authorization", "user-agent")}
+                              "authorization", "user-agent", "securitytenant")}
         if "authorization" in h:
             h["authorization"] = h["authorization"].split(" ")[0] + " ..."
         r = {"method": self.command, "path": self.path, "headers": h}
