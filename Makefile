@@ -79,6 +79,11 @@ vsim_OBJ  := $(BUILD)/cmd/vsim/main.o $(BUILD)/cmd/vsim/options.o \
 vsim_PKGS :=
 vsim_LDLIBS := -lm
 PROGS += vsim
+kibana-dash_OBJ  := $(BUILD)/cmd/kibana-dash/main.o \
+	$(BUILD)/cmd/kibana-dash/options.o $(BUILD)/cmd/kibana-dash/objects.o \
+	$(BUILD)/cmd/kibana-dash/kibana.o
+kibana-dash_PKGS := $(PKG_JANSSON) $(PKG_CURL)
+PROGS += kibana-dash
 
 PROG_BINS := $(PROGS:%=$(BUILD)/%)
 
@@ -101,12 +106,15 @@ UNIT_EXTRA_test_vsim := $(BUILD)/cmd/vsim/fleet.o $(BUILD)/cmd/vsim/emit.o \
 	$(BUILD)/cmd/vsim/routes_data.o $(BUILD)/cmd/vsim/numfmt.o \
 	$(BUILD)/cmd/vsim/options.o
 UNIT_LDLIBS_test_vsim := -lm
+UNIT_EXTRA_test_kibana_dash := $(BUILD)/cmd/kibana-dash/objects.o \
+	$(BUILD)/cmd/kibana-dash/kibana.o
 # pkg-config packages a unit test links besides cmocka
 UNIT_LIBS_test_stats := jansson
 UNIT_LIBS_test_mqttopt := $(PKG_MQTT)
 UNIT_LIBS_test_mqtt2json := $(PKG_MQTT)
 UNIT_LIBS_test_http := $(PKG_CURL)
 UNIT_LIBS_test_kafkaopt := $(PKG_RDKAFKA)
+UNIT_LIBS_test_kibana_dash := $(PKG_JANSSON) $(PKG_CURL)
 CLI_TESTS := $(sort $(wildcard tests/cli/*.bats))
 INTEGRATION_TESTS := $(sort $(wildcard tests/integration/*.bats))
 TEST_HELPERS := $(BUILD)/tests/services/kmock
