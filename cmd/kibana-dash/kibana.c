@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "common/retry.h"
 #include "common/xalloc.h"
 #include "kibana.h"
 
@@ -402,10 +403,11 @@ kb_import_body(struct kb *k, const char *name, const char *p, size_t n)
 	return m;
 }
 
-enum http_class
+enum kb_class
 kb_request(struct kb *k, const char *method, const char *path, bool space,
     curl_mime *mime, struct kb_answer *a)
 {
+	struct retry_outcome o = {RETRY_REQUEST, CURLE_OK, 0, -1};
 	struct buf url = BUF_INIT;
 
 	buf_reset(&a->body);
@@ -432,7 +434,16 @@ kb_request(struct kb *k, const char *method, const char *path, bool space,
 	curl_easy_setopt(k->h, CURLOPT_MIMEPOST, (curl_mime *)NULL);
 	buf_free(&url);
 	k->cur = NULL;
-	return http_classify(a->rc, a->status);
+	o.rc = a->rc;
+	o.status = a->status;
+	switch (retry_classify(&o)) {
+	case RETRY_DONE:
+		return KB_OK;
+	case RETRY_AGAIN:
+		return KB_RETRY;
+	default:
+		return KB_FAIL;
+	}
 }
 
 void

@@ -112,9 +112,17 @@ struct kb_answer {
  * is the body.  Headers: kbn-xsrf and osd-xsrf (each server reads its
  * own), Accept: application/json, the authentication, and
  * securitytenant when a tenant is set.  Fills a (the
- * caller owns a->body) and returns the class of the outcome.
+ * caller owns a->body) and returns the class of the outcome, from
+ * retry_classify() (common/retry.h): done, worth another try while
+ * --wait lasts (transport errors, 408, 429, 5xx), or failed for good.
  */
-enum http_class kb_request(struct kb *k, const char *method, const char *path,
+enum kb_class {
+	KB_OK,
+	KB_RETRY,
+	KB_FAIL,
+};
+
+enum kb_class kb_request(struct kb *k, const char *method, const char *path,
     bool space, curl_mime *mime, struct kb_answer *a);
 
 /* The multipart body of an import: field "file", filename name (ends in

@@ -51,7 +51,7 @@ nap(double s)
 		;
 }
 
-static enum http_class
+static enum kb_class
 request(struct run *r, const char *method, const char *path, bool space,
     curl_mime *mime)
 {
@@ -116,24 +116,24 @@ connect_kibana(struct run *r)
 	const struct opts *o = r->o;
 	double t0 = mono_now(), left;
 	struct buf why = BUF_INIT, err = BUF_INIT, name = BUF_INIT;
-	enum http_class cls;
+	enum kb_class cls;
 	bool parsed;
 
 	for (;;) {
 		buf_reset(&why);
 		buf_reset(&err);
 		cls = request(r, "GET", "/api/status", false, NULL);
-		parsed = cls == HTTP_OK &&
+		parsed = cls == KB_OK &&
 		    !kb_is_html(r->a.ctype, r->a.body.data, r->a.body.len) &&
 		    kb_status_parse(
 			r->a.body.data, r->a.body.len, &r->status, &err) == 0;
-		if (cls == HTTP_OK &&
+		if (cls == KB_OK &&
 		    (!parsed || !r->status.has_level || r->status.ready))
 			break;
-		if (cls == HTTP_FAIL)
+		if (cls == KB_FAIL)
 			break;
 		/* not answering, 5xx, or up but not available yet */
-		if (cls == HTTP_OK)
+		if (cls == KB_OK)
 			buf_adds(&why, "status not available yet");
 		else
 			kb_answer_text(r->kb, &r->a, &why);
@@ -143,13 +143,13 @@ connect_kibana(struct run *r)
 				fatal("%s: Kibana not ready after %.0f s: %s",
 				    r->o->url.base, o->wait_s, buf_cstr(&why));
 			fatal("%s: %s%s", r->o->url.base, buf_cstr(&why),
-			    cls == HTTP_OK ? " (give --wait SECONDS)" : "");
+			    cls == KB_OK ? " (give --wait SECONDS)" : "");
 		}
 		log_warn("waiting for Kibana at %s: %s; %.0f s left",
 		    o->url.base, buf_cstr(&why), left);
 		nap(left < WAIT_STEP_S ? left : WAIT_STEP_S);
 	}
-	if (cls != HTTP_OK) {
+	if (cls != KB_OK) {
 		kb_answer_text(r->kb, &r->a, &why);
 		fatal("%s/api/status: %s", o->url.base, buf_cstr(&why));
 	}
@@ -207,7 +207,7 @@ import(struct run *r)
 		   err = BUF_INIT, why = BUF_INIT, url = BUF_INIT;
 	struct kb_import *res = &r->res;
 	curl_mime *mime;
-	enum http_class cls;
+	enum kb_class cls;
 	int rc = 0;
 
 	buf_printf(&name, "%s.ndjson", r->o->kd.id_prefix);
@@ -216,7 +216,7 @@ import(struct run *r)
 	cls = request(
 	    r, "POST", "/api/saved_objects/_import?overwrite=true", true, mime);
 	curl_mime_free(mime);
-	if (cls != HTTP_OK || r->a.status != 200) {
+	if (cls != KB_OK || r->a.status != 200) {
 		kb_answer_text(r->kb, &r->a, &why);
 		log_err("import into %s: %s; nothing was imported",
 		    r->o->url.base, buf_cstr(&why));
@@ -322,7 +322,7 @@ check_objects(struct run *r)
 	for (o = 0; o < KD_NOBJ; o++) {
 		buf_reset(&path);
 		object_path(r, (enum kd_obj)o, &path);
-		if (request(r, "GET", buf_cstr(&path), true, NULL) == HTTP_OK &&
+		if (request(r, "GET", buf_cstr(&path), true, NULL) == KB_OK &&
 		    !kb_is_html(r->a.ctype, r->a.body.data, r->a.body.len))
 			continue;
 		buf_reset(&why);
