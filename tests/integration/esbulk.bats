@@ -25,17 +25,19 @@ setup_file() {
     unset IOTPIPE_RUN_DIR
     svc_init
     export IOTPIPE_RUN_DIR
-    local t0 n=${ESBULK_TEST_DOCS:-50000}
+    local t0 n=${ESBULK_TEST_DOCS:-50000} jobs=()
     t0=$(svc_now)
     started opensearch opensearch_start &
+    jobs+=($!)
     started elasticsearch elasticsearch_start &
+    jobs+=($!)
     # the documents, meanwhile: unique ids (vnorm --es-id)
     export DOCS=$IOTPIPE_RUN_DIR/docs.ndjson
     python3 "$IOTPIPE_SRC/tests/bench/gen-raw.py" -n "$n" --seed 7 |
         "$IOTPIPE_BUILD/vnorm" --es-id >"$DOCS"
     export NDOCS
     NDOCS=$(wc -l <"$DOCS")
-    wait
+    wait "${jobs[@]}"
     printf '# esbulk: %s documents; servers started in %s s (%s)\n' \
         "$NDOCS" "$(svc_elapsed "$t0")" "$IOTPIPE_RUN_DIR" >&3
 }

@@ -27,8 +27,7 @@ setup_file() {
     export IOTPIPE_RUN_DIR
     TID=${IOTPIPE_RUN_DIR##*.}
     export TID=${TID,,}
-    # the JVM and the mock start side by side (kmock_start starts a
-    # background job too: wait for the JVM's by its pid)
+    # the JVM and the mock start side by side
     local jvm
     started kafka kafka_start &
     jvm=$!
