@@ -24,9 +24,7 @@ source "$IOTPIPE_SRC/tests/services/opensearch.sh"
 source "$IOTPIPE_SRC/tests/services/elasticsearch.sh"
 
 setup_file() {
-    unset IOTPIPE_RUN_DIR
-    svc_init
-    export IOTPIPE_RUN_DIR
+    services_init
     # topics, groups and indices carry the run's id: external servers may
     # hold those of earlier runs
     TID=${IOTPIPE_RUN_DIR##*.}
@@ -53,11 +51,10 @@ setup_file() {
 
 teardown() {
     # a failed test keeps the logs of the whole run
-    [[ -n ${BATS_TEST_COMPLETED:-} ]] || svc_mark_failed
+    services_teardown
 }
 
 teardown_file() {
-    local kept=
     # what the tests left on external servers
     if [[ -n ${IOTPIPE_TEST_OPENSEARCH:-} ]]; then
         curl -sS --max-time 30 -XDELETE "${IOTPIPE_TEST_OPENSEARCH%/}/bulk-test-$TID,geo-test-$TID" >/dev/null || true
@@ -69,13 +66,7 @@ teardown_file() {
         kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$IOTPIPE_TEST_KAFKA" \
             --delete --if-exists --topic ".*-$TID" >/dev/null 2>&1 || true
     fi
-    if [[ ${IOTPIPE_KEEP_LOGS:-0} == 1 || -f $IOTPIPE_RUN_DIR/failed ]]; then
-        kept=1
-    fi
-    svc_cleanup 0
-    if [[ -n $kept ]]; then
-        printf '# services: logs kept in %s\n' "$IOTPIPE_RUN_DIR" >&3
-    fi
+    services_cleanup services
 }
 
 # gone PATTERN: no process has PATTERN in its command line.

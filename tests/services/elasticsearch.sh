@@ -41,22 +41,13 @@ ELASTICSEARCH_VERSION=${IOTPIPE_ELASTICSEARCH_VERSION:-8.19.21}
 search_define elasticsearch ES "$ELASTICSEARCH_VERSION" 180
 
 _elasticsearch_pom() {
-    cat <<EOF
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>local.iotpipe.tests</groupId>
-  <artifactId>elasticsearch-distribution</artifactId>
-  <version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
+    svc_pom elasticsearch-distribution <<EOF
     <dependency>
       <groupId>org.elasticsearch.distribution.integ-test-zip</groupId>
       <artifactId>elasticsearch</artifactId>
       <version>$ELASTICSEARCH_VERSION</version>
       <type>zip</type>
     </dependency>
-  </dependencies>
-</project>
 EOF
 }
 

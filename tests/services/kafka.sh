@@ -49,14 +49,7 @@ KAFKA_VERSION=${IOTPIPE_KAFKA_VERSION:-3.9.2}
 svc_define kafka KAFKA default 60 90
 
 _kafka_pom() {
-    cat <<EOF
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>local.iotpipe.tests</groupId>
-  <artifactId>kafka-broker-classpath</artifactId>
-  <version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
+    svc_pom kafka-broker-classpath <<EOF
     <dependency>
       <groupId>org.apache.kafka</groupId>
       <artifactId>kafka_2.13</artifactId>
@@ -85,8 +78,6 @@ _kafka_pom() {
       <artifactId>slf4j-reload4j</artifactId>
       <version>1.7.36</version>
     </dependency>
-  </dependencies>
-</project>
 EOF
 }
 

@@ -570,6 +570,22 @@ svc_maven() {
     return "$rc"
 }
 
+# svc_pom ARTIFACT: the pom.xml of a project ARTIFACT that only depends
+# on what stdin lists (<dependency> elements), for svc_classpath.
+svc_pom() {
+    cat <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.iotpipe.tests</groupId>
+  <artifactId>$1</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+EOF
+    cat
+    printf '  </dependencies>\n</project>\n'
+}
+
 # svc_classpath SERVICE KEY POM: make sure the jars that POM (a pom.xml
 # text) depends on are in the cache; set SVC_CLASSPATH to them. The first
 # call downloads from Maven Central; later calls read a cached list.

