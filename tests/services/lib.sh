@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: MIT
-# Shared helpers for the test services: free ports, bounded waits, a per-run scratch directory, cleanup by PID, kept logs.
+# Shared helpers for the test services: a per-run scratch directory, free ports, detached starts, bounded waits, stops by process group, the life cycle of an instance, kept logs.
 #
 # Source it (the service scripts do): every function returns a status and
 # prints `service: reason` on stderr; none of them exits the caller.
@@ -299,6 +299,7 @@ svc_keeper_of() {
     k=$(ps -o ppid= -p "$1" 2>/dev/null) || return 1
     k=${k//[[:space:]]/}
     [[ $k =~ ^[0-9]+$ ]] && ((k > 1)) || return 1
+    # a keeper's command line holds the line it will write
     grep -qa -- '--- pid %s exited with status' "/proc/$k/cmdline" 2>/dev/null || return 1
     printf '%s\n' "$k"
 }
