@@ -22,37 +22,30 @@ source "$IOTPIPE_SRC/tests/services/opensearch.sh"
 source "$IOTPIPE_SRC/tests/services/elasticsearch.sh"
 
 setup_file() {
-    unset IOTPIPE_RUN_DIR
-    svc_init
-    export IOTPIPE_RUN_DIR
-    local t0 n=${ESBULK_TEST_DOCS:-50000}
+    services_init
+    local t0 n=${ESBULK_TEST_DOCS:-50000} jobs=()
     t0=$(svc_now)
     started opensearch opensearch_start &
+    jobs+=($!)
     started elasticsearch elasticsearch_start &
+    jobs+=($!)
     # the documents, meanwhile: unique ids (vnorm --es-id)
     export DOCS=$IOTPIPE_RUN_DIR/docs.ndjson
     python3 "$IOTPIPE_SRC/tests/bench/gen-raw.py" -n "$n" --seed 7 |
         "$IOTPIPE_BUILD/vnorm" --es-id >"$DOCS"
     export NDOCS
     NDOCS=$(wc -l <"$DOCS")
-    wait
+    wait "${jobs[@]}"
     printf '# esbulk: %s documents; servers started in %s s (%s)\n' \
         "$NDOCS" "$(svc_elapsed "$t0")" "$IOTPIPE_RUN_DIR" >&3
 }
 
 teardown() {
-    [[ -n ${BATS_TEST_COMPLETED:-} ]] || svc_mark_failed
+    services_teardown
 }
 
 teardown_file() {
-    local kept=
-    if [[ ${IOTPIPE_KEEP_LOGS:-0} == 1 || -f $IOTPIPE_RUN_DIR/failed ]]; then
-        kept=1
-    fi
-    svc_cleanup 0
-    if [[ -n $kept ]]; then
-        printf '# esbulk: logs kept in %s\n' "$IOTPIPE_RUN_DIR" >&3
-    fi
+    services_cleanup esbulk
 }
 
 # esb ARGS...: run esbulk, its stderr (stats lines) kept in $BATS_TEST_TMPDIR/err

@@ -22,13 +22,11 @@ bats_require_minimum_version 1.5.0
 source "$IOTPIPE_SRC/tests/services/kafka.sh"
 
 setup_file() {
-    unset IOTPIPE_RUN_DIR KAFKA_BROKERS KAFKA_SASL_PASSWORD
-    svc_init
-    export IOTPIPE_RUN_DIR
+    unset KAFKA_BROKERS KAFKA_SASL_PASSWORD
+    services_init
     TID=${IOTPIPE_RUN_DIR##*.}
     export TID=${TID,,}
-    # the JVM and the mock start side by side (kmock_start starts a
-    # background job too: wait for the JVM's by its pid)
+    # the JVM and the mock start side by side
     local jvm
     started kafka kafka_start &
     jvm=$!
@@ -42,7 +40,7 @@ setup() {
 }
 
 teardown() {
-    [[ -n ${BATS_TEST_COMPLETED:-} ]] || svc_mark_failed
+    services_teardown
     local p
     for p in ${BG_PIDS:-}; do
         kill -KILL "$p" 2>/dev/null || true
@@ -54,14 +52,7 @@ teardown_file() {
         kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$IOTPIPE_TEST_KAFKA" \
             --delete --if-exists --topic ".*-$TID" >/dev/null 2>&1 || true
     fi
-    local kept=
-    if [[ ${IOTPIPE_KEEP_LOGS:-0} == 1 || -f $IOTPIPE_RUN_DIR/failed ]]; then
-        kept=1
-    fi
-    svc_cleanup 0
-    if [[ -n $kept ]]; then
-        printf '# kafka: logs kept in %s\n' "$IOTPIPE_RUN_DIR" >&3
-    fi
+    services_cleanup kafka
 }
 
 # note TEXT: a TAP comment with a measured figure.

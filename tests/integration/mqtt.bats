@@ -22,9 +22,8 @@ port_of() {
 }
 
 setup_file() {
-    unset IOTPIPE_RUN_DIR MQTT_URL MQTT_PASSWORD
-    svc_init
-    export IOTPIPE_RUN_DIR
+    unset MQTT_URL MQTT_PASSWORD
+    services_init
     local n
     # mosquitto keeps 1000 queued messages per client by default and drops
     # the rest for a slow or absent subscriber, which would make every loss
@@ -52,7 +51,7 @@ setup_file() {
 }
 
 teardown() {
-    [[ -n ${BATS_TEST_COMPLETED:-} ]] || svc_mark_failed
+    services_teardown
     # a broker paused by a test must not stay paused
     if [[ -n ${PAUSED_PID:-} ]]; then
         kill -CONT "$PAUSED_PID" 2>/dev/null || true
@@ -60,14 +59,7 @@ teardown() {
 }
 
 teardown_file() {
-    local kept=
-    if [[ ${IOTPIPE_KEEP_LOGS:-0} == 1 || -f $IOTPIPE_RUN_DIR/failed ]]; then
-        kept=1
-    fi
-    svc_cleanup 0
-    if [[ -n $kept ]]; then
-        printf '# mqtt: logs kept in %s\n' "$IOTPIPE_RUN_DIR" >&3
-    fi
+    services_cleanup mqtt
 }
 
 # sub OUT ERR ARGS...: mqtt2json ARGS in the background, stdout to OUT and

@@ -24,9 +24,7 @@ source "$IOTPIPE_SRC/tests/services/opensearch.sh"
 source "$IOTPIPE_SRC/tests/services/elasticsearch.sh"
 
 setup_file() {
-    unset IOTPIPE_RUN_DIR
-    svc_init
-    export IOTPIPE_RUN_DIR
+    services_init
     # topics, groups and indices carry the run's id: external servers may
     # hold those of earlier runs
     TID=${IOTPIPE_RUN_DIR##*.}
@@ -40,7 +38,6 @@ setup_file() {
     started mosquitto-persist mosquitto_start --persist --name persist plain
     started kmock kmock_start --brokers 3 --topic tk:2
     # the JVMs start side by side: together they take less than in a row
-    # (wait for these three only: the servers are children of this shell too)
     local jobs=()
     started kafka kafka_start &
     jobs+=($!)
@@ -54,11 +51,10 @@ setup_file() {
 
 teardown() {
     # a failed test keeps the logs of the whole run
-    [[ -n ${BATS_TEST_COMPLETED:-} ]] || svc_mark_failed
+    services_teardown
 }
 
 teardown_file() {
-    local kept=
     # what the tests left on external servers
     if [[ -n ${IOTPIPE_TEST_OPENSEARCH:-} ]]; then
         curl -sS --max-time 30 -XDELETE "${IOTPIPE_TEST_OPENSEARCH%/}/bulk-test-$TID,geo-test-$TID" >/dev/null || true
@@ -70,13 +66,7 @@ teardown_file() {
         kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$IOTPIPE_TEST_KAFKA" \
             --delete --if-exists --topic ".*-$TID" >/dev/null 2>&1 || true
     fi
-    if [[ ${IOTPIPE_KEEP_LOGS:-0} == 1 || -f $IOTPIPE_RUN_DIR/failed ]]; then
-        kept=1
-    fi
-    svc_cleanup 0
-    if [[ -n $kept ]]; then
-        printf '# services: logs kept in %s\n' "$IOTPIPE_RUN_DIR" >&3
-    fi
+    services_cleanup services
 }
 
 # gone PATTERN: no process has PATTERN in its command line.
@@ -158,6 +148,57 @@ mqtt_roundtrip() {
     assert_line 'keep/queued {"q":1}'
     run timeout 10 mosquitto_sub -p "$MQTT_SVC_PORT" -t keep/retained -C 1 -W 8
     assert_output '{"r":1}'
+}
+
+@test "mosquitto: --conf adds its lines to the config: a size limit and a unix listener" {
+    local sock=$IOTPIPE_RUN_DIR/conf.sock
+    unset IOTPIPE_TEST_MQTT
+    mosquitto_start --name conf --conf 'max_packet_size 100' --conf "listener 0 $sock" plain
+    run tail -n 2 "$MQTT_SVC_DIR/mosquitto.conf"
+    assert_output "max_packet_size 100"$'\n'"listener 0 $sock"
+    timeout 10 mosquitto_pub -p "$MQTT_SVC_PORT" -q 1 -t t -m small
+    run timeout 10 mosquitto_pub -p "$MQTT_SVC_PORT" -q 1 -t t -m "$(printf '%0200d' 0)"
+    assert_failure
+    [[ -S $sock ]]
+    timeout 10 mosquitto_pub --unix "$sock" -q 1 -t t -m small
+    # a restart keeps them
+    mosquitto_restart conf
+    run timeout 10 mosquitto_pub -p "$MQTT_SVC_PORT" -q 1 -t t -m "$(printf '%0200d' 0)"
+    assert_failure
+    mosquitto_stop conf
+    # one line each, never empty
+    run mosquitto_start --name conf2 --conf
+    assert_failure 2
+    assert_output 'mosquitto: --conf needs one line of mosquitto.conf'
+    run mosquitto_start --name conf2 --conf $'a 1\nb 2' plain
+    assert_failure 2
+    run mosquitto_start --name conf2 --conf '' plain
+    assert_failure 2
+}
+
+# ---- the servers are not children of the shell that starts them
+
+@test "a bare wait after a start returns at once: the server is no child of the shell" {
+    unset IOTPIPE_TEST_MQTT
+    # shellcheck disable=SC2016
+    run timeout 20 bash -c '
+        source "$1/tests/services/mosquitto.sh"
+        mosquitto_start --name waited plain >/dev/null || exit 1
+        [[ -z $(jobs -p) ]] || echo "jobs left: $(jobs -p)"
+        [[ $(ps -o ppid= -p "$MQTT_SVC_PID") -ne $$ ]] || echo "the broker is a child"
+        wait
+        echo waited
+        mosquitto_restart waited >/dev/null || exit 1
+        wait
+        echo "waited again"
+        svc_alive "$MQTT_SVC_PID" && echo running
+        mosquitto_stop waited' _ "$IOTPIPE_SRC"
+    assert_success
+    assert_output $'waited\nwaited again\nrunning'
+    gone "$IOTPIPE_RUN_DIR/mosquitto-waited/"
+    # the keeper notes how the server ended, in its log
+    grep -Eq '^--- pid [0-9]+ exited with status 0 \(keeper [0-9]+\)$' \
+        "$IOTPIPE_RUN_DIR/mosquitto-waited/mosquitto.log"
 }
 
 # ---- Kafka
@@ -364,10 +405,11 @@ search_geo() {
     export IOTPIPE_RUN_DIR=$IOTPIPE_RUN_DIR/command
     unset IOTPIPE_TEST_MQTT
     local script=$IOTPIPE_SRC/tests/services/mosquitto.sh port
-    run "$script" start --name cmd plain
+    run "$script" start --name cmd --conf 'max_packet_size 2048' plain
     assert_success
     assert_output --regexp '^127\.0\.0\.1:[0-9]+$'
     port=${output##*:}
+    grep -qx 'max_packet_size 2048' "$IOTPIPE_RUN_DIR/mosquitto-cmd/mosquitto.conf"
     run "$script" env cmd
     assert_line "MQTT_SVC_PORT=$port"
     run "$script" status cmd
@@ -458,7 +500,7 @@ busy_port() {
     failures_dir
     run opensearch_start --name badheap --heap not-a-size
     assert_failure
-    assert_output --partial 'opensearch: exited during start-up'
+    assert_output --partial 'opensearch: exited during start-up with status 1'
     assert_output --partial "log: $IOTPIPE_RUN_DIR/opensearch-badheap/opensearch.log"
     assert_output --partial 'Invalid'
     gone "$IOTPIPE_RUN_DIR/opensearch-badheap/"
@@ -483,6 +525,37 @@ busy_port() {
     assert_failure
     assert_output --partial 'kmock: /nonexistent/kmock not built'
     gone "$IOTPIPE_RUN_DIR/opensearch-offline/"
+}
+
+@test "external servers: the variables say so; stop and restart refuse with 3" {
+    failures_dir
+    IOTPIPE_TEST_OPENSEARCH=http://127.0.0.1:1/ opensearch_start --name ext
+    assert_equal "$OS_SVC_URL" http://127.0.0.1:1
+    assert_equal "$OS_SVC_EXTERNAL" 1
+    assert_equal "$OS_SVC_NAME" ext
+    run opensearch_restart ext
+    assert_failure 3
+    assert_output 'opensearch: ext is an external server: not stopped or restarted'
+    # using an instance drops the variables of the one used before
+    export OS_SVC_HEAP=stale
+    opensearch_use ext
+    [[ -z ${OS_SVC_HEAP:-} ]]
+    IOTPIPE_TEST_ELASTICSEARCH=http://127.0.0.1:2 elasticsearch_start --name ext
+    assert_equal "$ES_SVC_URL" http://127.0.0.1:2
+    elasticsearch_use ext
+    assert_equal "$ES_SVC_EXTERNAL" 1
+    run elasticsearch_stop ext
+    assert_failure 3
+    IOTPIPE_TEST_MQTT=127.0.0.1:3 mosquitto_start --name ext plain
+    assert_equal "$MQTT_SVC_URL" mqtt://127.0.0.1:3
+    assert_equal "$MQTT_SVC_PORT" 3
+    run mosquitto_stop ext
+    assert_failure 3
+    IOTPIPE_TEST_KAFKA=127.0.0.1:4 kafka_start --name ext
+    assert_equal "$KAFKA_SVC_BOOTSTRAP" 127.0.0.1:4
+    assert_equal "$KAFKA_SVC_SASL_BOOTSTRAP" ''
+    run kafka_restart ext
+    assert_failure 3
 }
 
 # ---- stopping: nothing is left behind

@@ -23,6 +23,32 @@ stats_field() {
 #   need KEY USE-FUNC [INSTANCE]
 #                         KEY started: load its variables with USE-FUNC
 #                         INSTANCE (default); else fail with what it said
+#   services_init         in setup_file: a fresh run directory, exported
+#   services_teardown     in teardown: a failed test keeps the run's logs
+#   services_cleanup LABEL
+#                         in teardown_file: stop every server of the run;
+#                         say where its logs are when they are kept
+services_init() {
+    unset IOTPIPE_RUN_DIR
+    svc_init
+    export IOTPIPE_RUN_DIR
+}
+
+services_teardown() {
+    [[ -n ${BATS_TEST_COMPLETED:-} ]] || svc_mark_failed
+}
+
+services_cleanup() {
+    local kept=
+    if [[ ${IOTPIPE_KEEP_LOGS:-0} == 1 || -f $IOTPIPE_RUN_DIR/failed ]]; then
+        kept=1
+    fi
+    svc_cleanup 0
+    if [[ -n $kept ]]; then
+        printf '# %s: logs kept in %s\n' "$1" "$IOTPIPE_RUN_DIR" >&3
+    fi
+}
+
 started() {
     local out=$IOTPIPE_RUN_DIR/start-$1.out rc=0
     "${@:2}" >"$out" 2>&1 || rc=$?

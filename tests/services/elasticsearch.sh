@@ -21,10 +21,11 @@
 #   elasticsearch_use [NAME]      load an instance's variables
 # NAME defaults to "default". Start, restart and use export:
 #   ES_SVC_NAME ES_SVC_VERSION ES_SVC_URL ES_SVC_PORT ES_SVC_DIR ES_SVC_LOG
-#   ES_SVC_PID ES_SVC_EXTERNAL
+#   ES_SVC_PID ES_SVC_EXTERNAL ES_SVC_HEAP
 # IOTPIPE_TEST_ELASTICSEARCH=URL uses that server instead (stop/restart do
 # nothing and return 3). IOTPIPE_ELASTICSEARCH_VERSION picks another 8.x
-# release of the integ-test-zip.
+# release of the integ-test-zip. What it shares with opensearch.sh is in
+# search.sh.
 #
 # As a command:
 #   tests/services/elasticsearch.sh start [--name N] [--port P]  prints the URL
@@ -32,37 +33,27 @@
 #   tests/services/elasticsearch.sh fetch     download and unpack only
 #   tests/services/elasticsearch.sh clean
 
-# shellcheck source=tests/services/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=tests/services/search.sh
+source "$(dirname "${BASH_SOURCE[0]}")/search.sh"
 
 ELASTICSEARCH_VERSION=${IOTPIPE_ELASTICSEARCH_VERSION:-8.19.21}
 
-_ES_VARS=(ES_SVC_NAME ES_SVC_VERSION ES_SVC_URL ES_SVC_PORT ES_SVC_DIR
-    ES_SVC_LOG ES_SVC_PID ES_SVC_EXTERNAL ES_SVC_HEAP)
+search_define elasticsearch ES "$ELASTICSEARCH_VERSION" 180
 
 _elasticsearch_pom() {
-    cat <<EOF
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>local.iotpipe.tests</groupId>
-  <artifactId>elasticsearch-distribution</artifactId>
-  <version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
+    svc_pom elasticsearch-distribution <<EOF
     <dependency>
       <groupId>org.elasticsearch.distribution.integ-test-zip</groupId>
       <artifactId>elasticsearch</artifactId>
       <version>$ELASTICSEARCH_VERSION</version>
       <type>zip</type>
     </dependency>
-  </dependencies>
-</project>
 EOF
 }
 
-# elasticsearch_home: java and the distribution, downloaded and unpacked
+# elasticsearch_fetch: java and the distribution, downloaded and unpacked
 # once; sets SVC_JAVA and ES_HOME_CACHE.
-elasticsearch_home() {
+elasticsearch_fetch() {
     local dir log zip
     svc_java elasticsearch || return 1
     svc_need elasticsearch unzip unzip || return 1
@@ -85,16 +76,6 @@ elasticsearch_home() {
         rm -rf -- "$dir/unpack"
     fi
     svc_unlock
-}
-
-# elasticsearch_use [NAME]: export the variables of instance NAME.
-elasticsearch_use() {
-    local name=${1:-default} v
-    svc_init || return 1
-    for v in "${_ES_VARS[@]}"; do
-        unset "$v"
-    done
-    svc_env_load elasticsearch "$(svc_instance_dir elasticsearch "$name")"
 }
 
 _elasticsearch_yml() {
@@ -122,12 +103,29 @@ _elasticsearch_as_user() {
     fi
 }
 
-_elasticsearch_launch() {
-    local dir=$1 name heap port log t0 drop=()
-    name=$(svc_env_get "$dir" ES_SVC_NAME)
-    heap=$(svc_env_get "$dir" ES_SVC_HEAP)
-    port=$(svc_env_get "$dir" ES_SVC_PORT)
-    log=$dir/elasticsearch.log
+# _elasticsearch_make DIR: for search_start: the distribution, hard-linked
+# (read-only for nobody) where nobody can reach it; the configuration is
+# the instance's own
+_elasticsearch_make() {
+    local dir=$1
+    mkdir -p -- "$dir/data" "$dir/logs" || return 1
+    cp -al -- "$ES_HOME_CACHE" "$dir/home" 2>/dev/null ||
+        cp -a -- "$ES_HOME_CACHE" "$dir/home" || return 1
+    cp -a -- "$ES_HOME_CACHE/config" "$dir/config" || return 1
+    if ((EUID == 0)); then
+        chmod 711 -- "$dir"
+    fi
+}
+
+# _elasticsearch_configure DIR PORT: for search_start
+_elasticsearch_configure() {
+    _elasticsearch_yml "$1" "$2" >"$1/config/elasticsearch.yml"
+}
+
+# _elasticsearch_spawn DIR NAME HEAP LOG: for search_launch; as root, the
+# node runs as nobody
+_elasticsearch_spawn() {
+    local dir=$1 name=$2 heap=$3 log=$4 drop=()
     mapfile -t drop < <(_elasticsearch_as_user)
     if ((${#drop[@]})); then
         svc_need elasticsearch setpriv util-linux || return 1
@@ -139,8 +137,6 @@ _elasticsearch_launch() {
             return 1
         fi
     fi
-    printf -- '--- start %s\n' "$(date '+%Y-%m-%dT%H:%M:%S')" >>"$log"
-    t0=$(svc_now)
     (
         cd -- "$dir/tmp" || exit 1
         export ES_HOME=$dir/home ES_PATH_CONF=$dir/config ES_TMPDIR=$dir/tmp
@@ -148,91 +144,39 @@ _elasticsearch_launch() {
         unset JAVA_HOME
         svc_spawn elasticsearch "$name" "$dir" "$log" \
             ${drop[@]+"${drop[@]}"} "$dir/home/bin/elasticsearch"
-    ) || return 1
-    SVC_PID=$(<"$dir/pid")
-    svc_wait elasticsearch "$SVC_PID" "$log" 180 \
-        svc_http_ok "http://127.0.0.1:$port/_cluster/health?wait_for_status=yellow&timeout=1s" ||
-        return 1
-    printf 'ready after %s s\n' "$(svc_elapsed "$t0")" >>"$log"
-    sed -i '/^ES_SVC_PID=/d' "$dir/env"
-    printf 'ES_SVC_PID=%s\n' "$SVC_PID" >>"$dir/env"
+    )
+}
+
+_elasticsearch_launch() {
+    search_launch elasticsearch "$1"
 }
 
 elasticsearch_start() {
-    local name port heap dir
-    svc_start_args elasticsearch 1g "$@" || return
-    name=$SVC_NAME port=$SVC_PORT heap=$SVC_HEAP dir=$SVC_DIR
-
-    if [[ -n ${IOTPIPE_TEST_ELASTICSEARCH:-} ]]; then
-        mkdir -p -- "$dir"
-        svc_env_write "$dir" ES_SVC_NAME="$name" ES_SVC_URL="${IOTPIPE_TEST_ELASTICSEARCH%/}" \
-            ES_SVC_DIR="$dir" ES_SVC_EXTERNAL=1
-        elasticsearch_use "$name"
-        return
-    fi
-
-    svc_need elasticsearch curl curl || return 1
-    elasticsearch_home || return 1
-    svc_not_running elasticsearch "$name" "$dir" || return 1
-    rm -rf -- "$dir"
-    mkdir -p -- "$dir/data" "$dir/logs" "$dir/tmp" && chmod 700 -- "$dir" || return 1
-    # the distribution, hard-linked (read-only for nobody) where nobody can
-    # reach it; the configuration is the instance's own
-    cp -al -- "$ES_HOME_CACHE" "$dir/home" 2>/dev/null ||
-        cp -a -- "$ES_HOME_CACHE" "$dir/home" || return 1
-    cp -a -- "$ES_HOME_CACHE/config" "$dir/config" || return 1
-    if ((EUID == 0)); then
-        chmod 711 -- "$dir"
-    fi
-
-    svc_launch_tries elasticsearch "$dir" "$port" _elasticsearch_configure \
-        _elasticsearch_launch || return 1
-    elasticsearch_use "$name"
+    search_start elasticsearch "$@"
 }
 
-# _elasticsearch_configure PORT: for svc_launch_tries, in elasticsearch_start
-_elasticsearch_configure() {
-    _elasticsearch_yml "$dir" "$1" >"$dir/config/elasticsearch.yml" &&
-        svc_env_write "$dir" ES_SVC_NAME="$name" ES_SVC_VERSION="$ELASTICSEARCH_VERSION" \
-            ES_SVC_URL="http://127.0.0.1:$1" ES_SVC_PORT="$1" ES_SVC_DIR="$dir" \
-            ES_SVC_LOG="$dir/elasticsearch.log" ES_SVC_EXTERNAL=0 ES_SVC_HEAP="$heap"
-}
-
-_elasticsearch_dir() {
-    svc_local_dir elasticsearch "$1" ES
+elasticsearch_use() {
+    svc_use elasticsearch "$@"
 }
 
 elasticsearch_stop() {
-    svc_stop_local elasticsearch "${1:-default}" ES 60
+    svc_stop elasticsearch "$@"
 }
 
 elasticsearch_restart() {
-    local name=${1:-default} dir
-    dir=$(_elasticsearch_dir "$name") || return
-    elasticsearch_stop "$name" || return 1
-    elasticsearch_home || return 1
-    _elasticsearch_launch "$dir" || return 1
-    elasticsearch_use "$name"
+    svc_restart elasticsearch "$@"
 }
 
 _elasticsearch_usage() {
-    cat <<'EOF'
-usage: elasticsearch.sh start [--name NAME] [--port PORT] [--heap SIZE]
-       elasticsearch.sh env|stop|restart|status|log [NAME]
-       elasticsearch.sh fetch | clean
-EOF
-}
-
-elasticsearch_fetch() {
-    elasticsearch_home
+    search_usage elasticsearch
 }
 
 _elasticsearch_address() {
-    printf '%s\n' "$ES_SVC_URL"
+    search_address elasticsearch
 }
 
 elasticsearch_main() {
-    svc_main elasticsearch default "$@"
+    svc_main elasticsearch "$@"
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then

@@ -46,20 +46,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 KAFKA_VERSION=${IOTPIPE_KAFKA_VERSION:-3.9.2}
 
-_KAFKA_VARS=(KAFKA_SVC_NAME KAFKA_SVC_VERSION KAFKA_SVC_BOOTSTRAP KAFKA_SVC_PORT
-    KAFKA_SVC_CONTROLLER_PORT KAFKA_SVC_SASL_BOOTSTRAP KAFKA_SVC_SASL_PORT
-    KAFKA_SVC_USER KAFKA_SVC_PASSWORD KAFKA_SVC_CAFILE KAFKA_SVC_DIR
-    KAFKA_SVC_LOG KAFKA_SVC_PID KAFKA_SVC_EXTERNAL KAFKA_SVC_HEAP)
+svc_define kafka KAFKA default 60 90
 
 _kafka_pom() {
-    cat <<EOF
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>local.iotpipe.tests</groupId>
-  <artifactId>kafka-broker-classpath</artifactId>
-  <version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
+    svc_pom kafka-broker-classpath <<EOF
     <dependency>
       <groupId>org.apache.kafka</groupId>
       <artifactId>kafka_2.13</artifactId>
@@ -88,14 +78,12 @@ _kafka_pom() {
       <artifactId>slf4j-reload4j</artifactId>
       <version>1.7.36</version>
     </dependency>
-  </dependencies>
-</project>
 EOF
 }
 
-# kafka_classpath: java and the broker's jars (downloaded once); sets
+# kafka_fetch: java and the broker's jars (downloaded once); sets
 # SVC_JAVA and KAFKA_CP_ARGS, a java @argfile naming the jars.
-kafka_classpath() {
+kafka_fetch() {
     svc_java kafka || return 1
     svc_classpath kafka "kafka-$KAFKA_VERSION" "$(_kafka_pom)" || return 1
     KAFKA_CP_ARGS=$IOTPIPE_CACHE/kafka-$KAFKA_VERSION/classpath.args
@@ -153,19 +141,14 @@ EOF
 
 # kafka_use [NAME]: export the variables of instance NAME.
 kafka_use() {
-    local name=${1:-default} v
-    svc_init || return 1
-    for v in "${_KAFKA_VARS[@]}"; do
-        unset "$v"
-    done
-    svc_env_load kafka "$(svc_instance_dir kafka "$name")"
+    svc_use kafka "$@"
 }
 
 # kafka_tool CLASS ARGS...: run one of Kafka's command-line classes.
 kafka_tool() {
     local class=$1 log4j
     shift
-    kafka_classpath || return 1
+    kafka_fetch || return 1
     log4j=$IOTPIPE_CACHE/kafka-$KAFKA_VERSION/tools-log4j.properties
     [[ -s $log4j ]] || _kafka_log4j WARN >"$log4j"
     timeout 120 "$SVC_JAVA" -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
@@ -175,7 +158,7 @@ kafka_tool() {
 # _kafka_launch DIR: format the storage on first start, start the broker,
 # wait until it serves.
 _kafka_launch() {
-    local dir=$1 name log heap t0 from port opts=()
+    local dir=$1 name log heap port opts=()
     name=$(svc_env_get "$dir" KAFKA_SVC_NAME)
     heap=$(svc_env_get "$dir" KAFKA_SVC_HEAP)
     port=$(svc_env_get "$dir" KAFKA_SVC_PORT)
@@ -206,19 +189,16 @@ _kafka_launch() {
     if [[ -n ${IOTPIPE_KAFKA_OPTS:-} ]]; then
         read -r -a opts <<<"$IOTPIPE_KAFKA_OPTS"
     fi
-    printf -- '--- start %s\n' "$(date '+%Y-%m-%dT%H:%M:%S')" >>"$log"
-    from=$(wc -l <"$log")
-    t0=$(svc_now)
+    svc_log_start "$log"
     svc_spawn kafka "$name" "$dir" "$log" "$SVC_JAVA" "-Xms$heap" "-Xmx$heap" \
         -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
         ${opts[@]+"${opts[@]}"} \
         -Djava.awt.headless=true "-Dlog4j.configuration=file:$dir/log4j.properties" \
         "-Dkafka.logs.dir=$dir/logs" "@$KAFKA_CP_ARGS" \
         kafka.Kafka "$dir/server.properties" || return 1
-    svc_wait kafka "$SVC_PID" "$log" 90 _kafka_ready "$log" "$from" "$port" || return 1
-    printf 'ready after %s s\n' "$(svc_elapsed "$t0")" >>"$log"
-    sed -i '/^KAFKA_SVC_PID=/d' "$dir/env"
-    printf 'KAFKA_SVC_PID=%s\n' "$SVC_PID" >>"$dir/env"
+    svc_wait kafka "$SVC_PID" "$log" "${SVC_TIMEOUT[kafka]}" \
+        _kafka_ready "$log" "$SVC_FROM" "$port" || return 1
+    svc_launched kafka "$dir"
 }
 
 _kafka_ready() {
@@ -232,15 +212,12 @@ kafka_start() {
     name=$SVC_NAME port=$SVC_PORT heap=$SVC_HEAP dir=$SVC_DIR
 
     if [[ -n ${IOTPIPE_TEST_KAFKA:-} ]]; then
-        mkdir -p -- "$dir"
-        svc_env_write "$dir" KAFKA_SVC_NAME="$name" KAFKA_SVC_BOOTSTRAP="$IOTPIPE_TEST_KAFKA" \
-            KAFKA_SVC_PORT="${IOTPIPE_TEST_KAFKA##*:}" KAFKA_SVC_SASL_BOOTSTRAP='' \
-            KAFKA_SVC_DIR="$dir" KAFKA_SVC_EXTERNAL=1
-        kafka_use "$name"
+        svc_external kafka "$name" BOOTSTRAP="$IOTPIPE_TEST_KAFKA" \
+            PORT="${IOTPIPE_TEST_KAFKA##*:}" SASL_BOOTSTRAP=''
         return
     fi
 
-    kafka_classpath || return 1
+    kafka_fetch || return 1
     svc_not_running kafka "$name" "$dir" || return 1
     rm -rf -- "$dir"
     mkdir -p -- "$dir/data" "$dir/logs" && chmod 700 -- "$dir" || return 1
@@ -278,21 +255,12 @@ _kafka_reset() {
     rm -rf -- "$1/data" && mkdir -p -- "$1/data"
 }
 
-_kafka_dir() {
-    svc_local_dir kafka "$1" KAFKA
-}
-
 kafka_stop() {
-    svc_stop_local kafka "${1:-default}" KAFKA 60
+    svc_stop kafka "$@"
 }
 
 kafka_restart() {
-    local name=${1:-default} dir
-    dir=$(_kafka_dir "$name") || return
-    kafka_stop "$name" || return 1
-    kafka_classpath || return 1
-    _kafka_launch "$dir" || return 1
-    kafka_use "$name"
+    svc_restart kafka "$@"
 }
 
 # _kafka_bootstrap NAME: the PLAINTEXT bootstrap of instance NAME.
@@ -448,10 +416,6 @@ usage: kafka.sh start [--name NAME] [--port PORT] [--heap SIZE]
 EOF
 }
 
-kafka_fetch() {
-    kafka_classpath
-}
-
 kafka_cmd_topic() {
     kafka_topic_create "$@"
 }
@@ -461,7 +425,7 @@ _kafka_address() {
 }
 
 kafka_main() {
-    svc_main kafka default "$@"
+    svc_main kafka "$@"
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then

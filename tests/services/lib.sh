@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: MIT
-# Shared helpers for the test services: free ports, bounded waits, a per-run scratch directory, cleanup by PID, kept logs.
+# Shared helpers for the test services: a per-run scratch directory, free ports, detached starts, bounded waits, stops by process group, the life cycle of an instance, kept logs.
 #
 # Source it (the service scripts do): every function returns a status and
 # prints `service: reason` on stderr; none of them exits the caller.
@@ -21,6 +21,9 @@ _IOTPIPE_SVC_LIB=1
 # Results of the helpers below, read by the service scripts.
 # shellcheck disable=SC2034
 SVC_PID='' SVC_JAVA='' SVC_CLASSPATH='' SVC_CA_CRT='' SVC_CA_KEY='' SVC_LOCK_FD=''
+
+# What each service script declares of itself (svc_define).
+declare -gA SVC_PREFIX=() SVC_DEFAULT=() SVC_GRACE=() SVC_TIMEOUT=()
 
 IOTPIPE_CACHE=${IOTPIPE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/iotpipe}
 export IOTPIPE_CACHE
@@ -221,9 +224,16 @@ svc_unregister() {
     ) 9>>"$IOTPIPE_RUN_DIR/pids.lock"
 }
 
-# svc_spawn SERVICE NAME DIR LOG CMD...: start CMD in its own session and
-# process group (so that stopping it takes its children along), detached
-# from our stdin/stdout and from bats' fd 3; sets SVC_PID.
+# svc_spawn SERVICE NAME DIR LOG CMD...: start CMD in a session and
+# process group of its own (so that stopping it takes its children along),
+# detached from our stdin/stdout and from bats' fd 3; sets SVC_PID and
+# writes it to DIR/pid.
+#
+# The server is not a child of the caller's shell, so that a bare `wait`
+# there returns at once: a keeper, orphaned at once (the `( ... & )`) and
+# adopted by init, starts it and waits for it, then appends
+# "--- pid PID exited with status N (keeper K)" to LOG and ends
+# (svc_exit_status reads the line; svc_stop_pid waits for the keeper too).
 svc_spawn() {
     local service=$1 name=$2 dir=$3 log=$4 i
     shift 4
@@ -233,17 +243,25 @@ svc_spawn() {
         svc_err "$service" "setsid not found (util-linux)"
         return 1
     fi
-    # The server keeps no descriptor of ours but 0-2 (bats waits for the
-    # end of its fd 3, `$(...)` for its pipe); $$ is the server's PID after
-    # the exec.
+    # The keeper and the server keep no descriptor of ours but 0-2 (bats
+    # waits for the end of its fd 3, `$(...)` for its pipe).  The server
+    # is the keeper's background job, so not a process group leader: its
+    # setsid makes it one in place (no fork), and $! is its PID.
     # shellcheck disable=SC2016
-    setsid bash -c '
-        for fd in /proc/$$/fd/*; do
-            fd=${fd##*/}
-            if ((fd > 2)); then eval "exec $fd>&-"; fi
-        done
-        printf "%s\n" "$$" >"$0.tmp" && mv -f "$0.tmp" "$0" && exec "$@"' \
-        "$dir/pid" "$@" </dev/null >>"$log" 2>&1 &
+    (
+        setsid bash -c '
+            for fd in /proc/$$/fd/*; do
+                fd=${fd##*/}
+                if ((fd > 2)); then eval "exec $fd>&-"; fi
+            done
+            setsid "$@" &
+            pid=$!
+            printf "%s\n" "$pid" >"$0.tmp" && mv -f "$0.tmp" "$0"
+            st=0
+            wait "$pid" || st=$?
+            printf -- "--- pid %s exited with status %s (keeper %s)\n" "$pid" "$st" "$$"' \
+            "$dir/pid" "$@" </dev/null >>"$log" 2>&1 &
+    )
     for ((i = 0; i < 100; i++)); do
         [[ -s $dir/pid ]] && break
         sleep 0.05
@@ -254,6 +272,47 @@ svc_spawn() {
     fi
     SVC_PID=$(<"$dir/pid")
     svc_register "$SVC_PID" "$service" "$name"
+}
+
+# svc_exit_status PID LOG: print the exit status of the server PID that
+# svc_spawn started with LOG, once its keeper has written it (up to 2 s
+# after the end) and ended; status 1 when it is not known.
+svc_exit_status() {
+    local i line
+    for ((i = 0; i < 20; i++)); do
+        line=$(grep -E "^--- pid $1 exited with status [0-9]+ \(keeper [0-9]+\)\$" -- "$2" 2>/dev/null |
+            tail -n 1)
+        if [[ -n $line ]]; then
+            line=${line#*status }
+            svc_keeper_gone "${line#*keeper }"
+            printf '%s\n' "${line%% *}"
+            return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# svc_keeper_of PID: print the PID of the keeper of server PID, if it has one.
+svc_keeper_of() {
+    local k
+    k=$(ps -o ppid= -p "$1" 2>/dev/null) || return 1
+    k=${k//[[:space:]]/}
+    [[ $k =~ ^[0-9]+$ ]] && ((k > 1)) || return 1
+    # a keeper's command line holds the line it will write
+    grep -qa -- '--- pid %s exited with status' "/proc/$k/cmdline" 2>/dev/null || return 1
+    printf '%s\n' "$k"
+}
+
+# svc_keeper_gone KEEPER: wait (up to 2 s) for a keeper that has written
+# its line to end, so that nothing of the server is left when we return.
+svc_keeper_gone() {
+    local k=${1%)} i
+    [[ $k =~ ^[0-9]+$ ]] || return 0
+    for ((i = 0; i < 40; i++)); do
+        svc_alive "$k" || return 0
+        sleep 0.05
+    done
 }
 
 # svc_local_dir SVC NAME PREFIX: the directory of instance NAME of SVC,
@@ -289,9 +348,10 @@ svc_stop_local() {
 # TIMEOUT seconds (default 30), then SIGKILL it. Returns 0 once nothing of
 # the group is left.
 svc_stop_pid() {
-    local service=$1 pid=$2 timeout=${3:-30} deadline
+    local service=$1 pid=$2 timeout=${3:-30} deadline keeper=''
     [[ $pid =~ ^[0-9]+$ ]] || return 0
     if svc_group_alive "$pid" || svc_alive "$pid"; then
+        keeper=$(svc_keeper_of "$pid") || keeper=
         kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
         deadline=$((SECONDS + timeout))
         while svc_group_alive "$pid" || svc_alive "$pid"; do
@@ -311,7 +371,7 @@ svc_stop_pid() {
             sleep 0.1
         done
     fi
-    wait "$pid" 2>/dev/null || true
+    svc_keeper_gone "$keeper"
     svc_unregister "$pid"
 }
 
@@ -328,9 +388,8 @@ svc_wait() {
             return 0
         fi
         if ! svc_alive "$pid"; then
-            st=0
-            wait "$pid" 2>/dev/null || st=$?
-            if ((st != 0 && st != 127)); then
+            st=$(svc_exit_status "$pid" "$log") || st=0
+            if ((st != 0)); then
                 svc_fail "$service" "$log" "exited during start-up with status $st"
             else
                 svc_fail "$service" "$log" "exited during start-up"
@@ -512,6 +571,22 @@ svc_maven() {
     return "$rc"
 }
 
+# svc_pom ARTIFACT: the pom.xml of a project ARTIFACT that only depends
+# on what stdin lists (<dependency> elements), for svc_classpath.
+svc_pom() {
+    cat <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.iotpipe.tests</groupId>
+  <artifactId>$1</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+EOF
+    cat
+    printf '  </dependencies>\n</project>\n'
+}
+
 # svc_classpath SERVICE KEY POM: make sure the jars that POM (a pom.xml
 # text) depends on are in the cache; set SVC_CLASSPATH to them. The first
 # call downloads from Maven Central; later calls read a cached list.
@@ -655,6 +730,95 @@ svc_trap() {
     trap 'exit 143' TERM
 }
 
+# ---- instances: the life cycle the service scripts share
+#
+# A service SVC runs as instances, each named (--name) and living in its
+# own directory (svc_instance_dir) with DIR/env (its PREFIX_SVC_*
+# variables), DIR/pid and DIR/SVC.log; several instances of one service
+# run side by side. The script declares itself with svc_define and
+# provides _SVC_launch DIR (start the server of DIR, whose env is written,
+# and wait until it serves) and, when a start needs downloads, SVC_fetch;
+# the functions below do the rest.
+
+# svc_define SVC PREFIX DEFAULT GRACE TIMEOUT: SVC's variables are
+# PREFIX_SVC_*, its instance is DEFAULT when none is named, a stop waits
+# GRACE seconds before SIGKILL, a start TIMEOUT seconds at most
+# (IOTPIPE_START_TIMEOUT overrides it).
+# shellcheck disable=SC2034 # the SVC_ variables are the callers'
+svc_define() {
+    SVC_PREFIX[$1]=$2 SVC_DEFAULT[$1]=$3 SVC_GRACE[$1]=$4 SVC_TIMEOUT[$1]=$5
+}
+
+# svc_use SVC [NAME]: export the variables of instance NAME, dropping those
+# of the instance used before.
+svc_use() {
+    local svc=$1 v
+    svc_init || return 1
+    for v in $(compgen -v "${SVC_PREFIX[$svc]}_SVC_"); do
+        unset "$v"
+    done
+    svc_env_load "$svc" "$(svc_instance_dir "$svc" "${2:-${SVC_DEFAULT[$svc]}}")"
+}
+
+# svc_external SVC NAME KEY=VALUE...: make instance NAME stand for a server
+# that runs elsewhere (the IOTPIPE_TEST_* variables): its env holds these
+# variables (KEY without the prefix), NAME, DIR and EXTERNAL=1; use it.
+svc_external() {
+    local svc=$1 name=$2 p=${SVC_PREFIX[$1]}_SVC_ dir kv vars=()
+    shift 2
+    dir=$(svc_instance_dir "$svc" "$name")
+    for kv in "$@"; do
+        vars+=("$p$kv")
+    done
+    mkdir -p -- "$dir" &&
+        svc_env_write "$dir" "${p}NAME=$name" ${vars[@]+"${vars[@]}"} "${p}DIR=$dir" "${p}EXTERNAL=1" &&
+        svc_use "$svc" "$name"
+}
+
+# svc_env_set DIR KEY VALUE: set one variable of DIR/env.
+svc_env_set() {
+    {
+        grep -v -- "^$2=" "$1/env"
+        printf '%s=%q\n' "$2" "$3"
+    } >"$1/env.tmp" && mv -f -- "$1/env.tmp" "$1/env"
+}
+
+# svc_log_start LOG: mark a start in LOG; sets SVC_T0 (now) and SVC_FROM,
+# the lines LOG had before, for a readiness probe that reads only the
+# lines of this start.
+# shellcheck disable=SC2034 # the SVC_ variables are the callers'
+svc_log_start() {
+    printf -- '--- start %s\n' "$(date '+%Y-%m-%dT%H:%M:%S')" >>"$1"
+    SVC_FROM=$(wc -l <"$1")
+    SVC_T0=$(svc_now)
+}
+
+# svc_launched SVC DIR: after a start of DIR that succeeded: say in its
+# log how long it took (since svc_log_start) and record SVC_PID in its env.
+svc_launched() {
+    printf 'ready after %s s\n' "$(svc_elapsed "$SVC_T0")" >>"$2/$1.log"
+    svc_env_set "$2" "${SVC_PREFIX[$1]}_SVC_PID" "$SVC_PID"
+}
+
+# svc_stop SVC [NAME]: stop a local instance (SIGTERM, SIGKILL after its
+# grace time); nothing to do when it is not running; 3 for an external one.
+svc_stop() {
+    svc_stop_local "$1" "${2:-${SVC_DEFAULT[$1]}}" "${SVC_PREFIX[$1]}" "${SVC_GRACE[$1]}"
+}
+
+# svc_restart SVC [NAME]: stop a local instance and start it again, same
+# ports and data; use it.
+svc_restart() {
+    local svc=$1 name=${2:-${SVC_DEFAULT[$1]}} dir
+    dir=$(svc_local_dir "$svc" "$name" "${SVC_PREFIX[$svc]}") || return
+    svc_stop "$svc" "$name" || return 1
+    if declare -F "${svc}_fetch" >/dev/null; then
+        "${svc}_fetch" || return 1
+    fi
+    "_${svc}_launch" "$dir" || return 1
+    svc_use "$svc" "$name"
+}
+
 # ---- command mode shared by the service scripts
 
 # svc_command_dir: for `tests/services/X.sh start ...` from a shell: one
@@ -674,15 +838,15 @@ svc_command_clean() {
     IOTPIPE_KEEP_LOGS=0 svc_cleanup 0
 }
 
-# svc_main SERVICE DEFAULT ARGS...: the command line of tests/services/
+# svc_main SERVICE ARGS...: the command line of tests/services/
 # SERVICE.sh.  The script defines _SERVICE_usage, SERVICE_start,
 # SERVICE_restart, SERVICE_stop and _SERVICE_address (what start and
 # restart print); where it has them, SERVICE_fetch (`fetch`: download what
-# the server needs) and SERVICE_cmd_X for a command X of its own.  DEFAULT
-# is the instance name env, status and log take when given none.
+# the server needs) and SERVICE_cmd_X for a command X of its own.  env,
+# status and log take the default instance (svc_define) when given none.
 svc_main() {
-    local svc=$1 default=$2 cmd=${3:-} dir
-    shift 2
+    local svc=$1 default=${SVC_DEFAULT[$1]} cmd=${2:-} dir
+    shift
     (($#)) && shift
     case $cmd in
     -h | --help | help)

@@ -31,18 +31,11 @@
 # shellcheck source=tests/services/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-_MQTT_VARS=(MQTT_SVC_NAME MQTT_SVC_KIND MQTT_SVC_HOST MQTT_SVC_PORT MQTT_SVC_URL
-    MQTT_SVC_DIR MQTT_SVC_LOG MQTT_SVC_PID MQTT_SVC_PERSIST MQTT_SVC_EXTERNAL
-    MQTT_SVC_USER MQTT_SVC_PASSWORD MQTT_SVC_CAFILE MQTT_SVC_CERT MQTT_SVC_KEY)
+svc_define mosquitto MQTT plain 20 10
 
 # mosquitto_use [NAME]: export the variables of instance NAME.
 mosquitto_use() {
-    local name=${1:-plain} v
-    svc_init || return 1
-    for v in "${_MQTT_VARS[@]}"; do
-        unset "$v"
-    done
-    svc_env_load mosquitto "$(svc_instance_dir mosquitto "$name")"
+    svc_use mosquitto "$@"
 }
 
 _mosquitto_conf() {
@@ -88,19 +81,15 @@ _mosquitto_conf() {
 
 # _mosquitto_launch DIR: start the broker of DIR and wait for it.
 _mosquitto_launch() {
-    local dir=$1 name log t0 from
+    local dir=$1 name log
     name=$(svc_env_get "$dir" MQTT_SVC_NAME)
     log=$dir/mosquitto.log
-    printf -- '--- start %s\n' "$(date '+%Y-%m-%dT%H:%M:%S')" >>"$log"
-    from=$(wc -l <"$log")
-    t0=$(svc_now)
+    svc_log_start "$log"
     svc_spawn mosquitto "$name" "$dir" "$log" mosquitto -c "$dir/mosquitto.conf" || return 1
     # the broker logs "running" once its listener is open
-    if ! svc_wait mosquitto "$SVC_PID" "$log" 10 \
-        _mosquitto_ready "$log" "$from"; then
-        return 1
-    fi
-    printf 'ready after %s s\n' "$(svc_elapsed "$t0")" >>"$log"
+    svc_wait mosquitto "$SVC_PID" "$log" "${SVC_TIMEOUT[mosquitto]}" \
+        _mosquitto_ready "$log" "$SVC_FROM" || return 1
+    svc_launched mosquitto "$dir"
 }
 
 # _mosquitto_ready LOG FROM: the broker said "running" after line FROM (it
@@ -118,7 +107,13 @@ mosquitto_start() {
         --name) name=${2:-} && shift ;;
         --port) port=${2:-} && shift ;;
         --persist) persist=1 ;;
-        --conf) extra+=("${2:-}") && shift ;;
+        --conf)
+            if [[ -z ${2:-} || $2 == *$'\n'* ]]; then
+                svc_err mosquitto "--conf needs one line of mosquitto.conf"
+                return 2
+            fi
+            extra+=("$2") && shift
+            ;;
         -*)
             svc_err mosquitto "unknown option $1"
             return 2
@@ -143,12 +138,8 @@ mosquitto_start() {
     dir=$(svc_instance_dir mosquitto "$name")
 
     if [[ $kind == plain && $persist == 0 && -n ${IOTPIPE_TEST_MQTT:-} ]]; then
-        mkdir -p -- "$dir"
-        svc_env_write "$dir" MQTT_SVC_NAME="$name" MQTT_SVC_KIND=plain \
-            MQTT_SVC_HOST="${IOTPIPE_TEST_MQTT%:*}" MQTT_SVC_PORT="${IOTPIPE_TEST_MQTT##*:}" \
-            MQTT_SVC_URL="mqtt://$IOTPIPE_TEST_MQTT" MQTT_SVC_DIR="$dir" \
-            MQTT_SVC_EXTERNAL=1 MQTT_SVC_PERSIST=0
-        mosquitto_use "$name"
+        svc_external mosquitto "$name" KIND=plain HOST="${IOTPIPE_TEST_MQTT%:*}" \
+            PORT="${IOTPIPE_TEST_MQTT##*:}" URL="mqtt://$IOTPIPE_TEST_MQTT" PERSIST=0
         return
     fi
 
@@ -179,7 +170,6 @@ mosquitto_start() {
     [[ $kind == tls || $kind == mtls ]] && scheme=mqtts
     svc_launch_tries mosquitto "$dir" "$port" _mosquitto_configure \
         _mosquitto_launch || return 1
-    printf 'MQTT_SVC_PID=%s\n' "$(<"$dir/pid")" >>"$dir/env"
     mosquitto_use "$name"
 }
 
@@ -199,24 +189,12 @@ _mosquitto_configure() {
         MQTT_SVC_KEY="$([[ $kind == mtls ]] && printf '%s' "$dir/client.key")"
 }
 
-# _mosquitto_dir NAME: the directory of a started, local instance.
-_mosquitto_dir() {
-    svc_local_dir mosquitto "$1" MQTT
-}
-
 mosquitto_stop() {
-    svc_stop_local mosquitto "${1:-plain}" MQTT 20
+    svc_stop mosquitto "$@"
 }
 
 mosquitto_restart() {
-    local name=${1:-plain} dir pid
-    dir=$(_mosquitto_dir "$name") || return
-    mosquitto_stop "$name" || return 1
-    _mosquitto_launch "$dir" || return 1
-    pid=$(<"$dir/pid")
-    sed -i '/^MQTT_SVC_PID=/d' "$dir/env"
-    printf 'MQTT_SVC_PID=%s\n' "$pid" >>"$dir/env"
-    mosquitto_use "$name"
+    svc_restart mosquitto "$@"
 }
 
 _mosquitto_usage() {
@@ -233,7 +211,7 @@ _mosquitto_address() {
 }
 
 mosquitto_main() {
-    svc_main mosquitto plain "$@"
+    svc_main mosquitto "$@"
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then

