@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A message's payload as one NDJSON record: the payload rules of
- * DESIGN.md, shared by the programs that read a transport (kcons,
+ * iotpipe(7) "Metadata", shared by the programs that read a transport (kcons,
  * mqtt2json).  What each one adds, its "@metadata" members and fields of
  * its own, comes through callbacks.
  */

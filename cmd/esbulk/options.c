@@ -210,7 +210,7 @@ free_fields(char **v)
 	free(v);
 }
 
-/* Authentication: flags first, then the environment (DESIGN.md). */
+/* Authentication: flags first, then the environment (iotpipe(7) ENVIRONMENT). */
 static void
 settle_auth(struct opts *o, bool auth_given, const char *password_file)
 {

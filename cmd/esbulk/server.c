@@ -95,7 +95,7 @@ server_composable_templates(const struct es_server *s)
 	    (s->major == 7 && s->minor >= 8);
 }
 
-/* vehicle-formats.md 3.12: the fields vnorm writes. */
+/* The fields vnorm writes (vnorm(1) "Output"; esbulk(1) --template). */
 const char template_vehicles_mappings[] =
     "{\"dynamic\":false,\"properties\":{"
     "\"timestamp\":{\"type\":\"date\"},\"vin\":{\"type\":\"keyword\"},"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* One MQTT message as one NDJSON line: the payload rules of DESIGN.md. */
+/* One MQTT message as one NDJSON line: the payload rules of iotpipe(7). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>

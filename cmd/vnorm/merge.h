@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vnorm --merge: fold the per-signal and location documents of one vehicle
- * and tick into one "snapshot" document (vehicle-formats.md section 3.11).
+ * and tick into one "snapshot" document (vnorm(1) "Merging").
  */
 #ifndef IOTPIPE_MERGE_H
 #define IOTPIPE_MERGE_H

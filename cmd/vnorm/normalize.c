@@ -139,7 +139,7 @@ struct vnorm {
 	/* per record */
 	struct held role[NROLES];
 	int sigrole; /* telemetry: the signal's role, or R_UNKNOWN */
-	bool shaped; /* a snapshot only by its shape (section 3.4) */
+	bool shaped; /* a snapshot only by its shape (vnorm(1) "Kinds") */
 	struct xmember *extra;
 	size_t nextra, extracap;
 };
@@ -636,7 +636,7 @@ check_coords(const struct coords *c)
 	return NULL;
 }
 
-/* A location container in any accepted form (section 3.8). */
+/* A location container in any accepted form (vnorm(1) "Location"). */
 static const char *
 parse_container(struct vnorm *vn, const struct jval *v, struct coords *c)
 {
@@ -1297,7 +1297,7 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 	if ((why = take_identity(vn, a, doc)) != NULL ||
 	    (why = take_kind(vn, doc)) != NULL)
 		return why;
-	/* the field the message is about is strict (section 3.9) */
+	/* the field the message is about is strict (vnorm(1) "Strict and lenient fields") */
 	switch (doc->kind) {
 	case K_TELEMETRY:
 		why = vn->role[R_NAME].v == NULL

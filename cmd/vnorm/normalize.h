@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The vnorm transform: one parsed raw record to one normalized document
- * (vehicle-formats.md section 3), pure and reusable by tests and fuzzers.
+ * (vnorm(1) DESCRIPTION), pure and reusable by tests and fuzzers.
  */
 #ifndef IOTPIPE_NORMALIZE_H
 #define IOTPIPE_NORMALIZE_H
@@ -13,7 +13,7 @@
 #include "common/buf.h"
 #include "common/jsonx.h"
 
-/* Output fields, in output order (section 3.5). */
+/* Output fields, in output order (vnorm(1) "Output"). */
 enum field {
 	F_TIMESTAMP,
 	F_VIN,
@@ -102,7 +102,7 @@ void vnorm_free(struct vnorm *vn);
 
 /*
  * Normalize root (any parsed JSON value).  Returns NULL on success with
- * *doc filled in, or the reject reason (static text, one of section 3.13).
+ * *doc filled in, or the reject reason (static text, one of vnorm(1) "Rejects and warnings").
  */
 const char *vnorm_transform(struct vnorm *vn, struct arena *a,
     const struct jval *root, struct vdoc *doc);
@@ -120,7 +120,7 @@ bool vnorm_field_is_signal(enum field f);
  */
 void vnorm_emit(struct buf *b, const struct vdoc *doc, bool es_id);
 
-/* Lower-case snake_case form of a key (section 3.3) into out. */
+/* Lower-case snake_case form of a key (vnorm(1) "Field names") into out. */
 void vnorm_canon_key(const char *key, size_t klen, struct buf *out);
 
 #endif

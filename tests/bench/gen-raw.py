@@ -5,7 +5,7 @@ Usage: gen-raw.py [-n LINES] [--seed N] [--vehicles N] [--v3-share F]
                   > raw.ndjson
 
 Writes exactly LINES NDJSON payloads shaped like AWS IoT Device Simulator
-output (vehicle-formats.md section 2): per vehicle and 2 s tick the 16
+output (the wire formats of vsim(1)): per vehicle and 2 s tick the 16
 per-signal messages and one location message (v2.x), trip aggregates on the
 first tick, every 90 s and at the end of the route (17-digit doubles, ISO
 start_time/end_time, geojson pointer), a rare DTC (at most one per trip on

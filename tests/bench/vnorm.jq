@@ -2,13 +2,13 @@
 #
 #   jq -c -f tests/bench/vnorm.jq < raw.ndjson > normalized.ndjson
 #
-# The reshaping of vehicle-formats.md section 3 in 1:1 mode, for the messages
+# The reshaping of vnorm(1) in 1:1 mode, for the messages
 # the simulator sends: canonical keys (camelCase -> snake_case, VIN -> vin,
 # _id_ -> device_id, the alias table), kind from name, signal name/value into
 # its field, value coercion (numeric strings, boolean words, gear word <->
 # transmission_gear), timestamps to YYYY-MM-DDTHH:MM:SS.mmmZ, a
 # latitude/longitude pair or a location container to location {lat, lon}, the
-# fixed key order of section 3.5, unknown keys under extra, and the main
+# fixed key order of vnorm(1) "Output", unknown keys under extra, and the main
 # rejects (written to stderr as reject records, nothing on stdout).
 #
 # It is written to be as fast as plain jq allows, so the ratio it gives is a
@@ -38,7 +38,7 @@ def gear_word:
      "4": "fourth", "5": "fifth", "6": "sixth", "7": "seventh",
      "8": "eighth", "9": "ninth", "10": "tenth", "-1": "reverse"};
 
-# Canonical key (section 3.3) -> output field.
+# Canonical key (vnorm(1) "Field names") -> output field.
 def alias:
     {"timestamp": "timestamp", "ts": "timestamp", "time": "timestamp",
      "vin": "vin",
@@ -145,7 +145,7 @@ def v2class:
      "fuel_level": "n", "fuel_consumed_since_restart": "n", "oil_temp": "n",
      "brake": "n", "location": "L", "dtc": "D"};
 
-# Output key order (section 3.5).
+# Output key order (vnorm(1) "Output").
 def order:
     ["@metadata", "timestamp", "vin", "trip_id", "device_id", "route_id",
      "kind", "vehicle_speed", "engine_speed", "torque_at_transmission",
@@ -168,7 +168,7 @@ def trim:
         sub("^[ \t\r\n]+"; "") | sub("[ \t\r\n]+$"; "")
     else . end;
 
-# Section 3.3, for keys that are not in the tables.
+# vnorm(1) "Field names", for keys that are not in the tables.
 def canon:
     if . == "_id_" then "device_id"
     elif . == "@metadata" then .
@@ -183,7 +183,7 @@ def canon:
 # Input key -> output field ("" when unknown).
 def field_of: alias[.] // camel[.] // (canon | alias[.]) // "";
 
-# A signal name (section 3.4): like a key, but unknown names stay canonical.
+# A signal name (vnorm(1) "Kinds"): like a key, but unknown names stay canonical.
 def signal_of: alias[.] // camel[.] // (canon | alias[.] // .);
 
 # Epoch number -> ISO 8601 with milliseconds (unit by magnitude).
@@ -255,7 +255,7 @@ def ident:
     elif type == "number" and . == floor then tostring
     else null end;
 
-# Location container -> {lat, lon}, or null (section 3.8).
+# Location container -> {lat, lon}, or null (vnorm(1) "Location").
 def loc:
     if type == "object" then
         if .type == "Point" then .coordinates | loc

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
-# Usage, man pages and completions stay in step (STYLE.md 4.7): for every
+# Usage, man pages and completions stay in step: for every
 # program with a page in man/*.1, the options its --help prints must be in
 # the page and in both completion files; every page must lint and render.
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
-# vnorm from the outside (STYLE.md 4.5): usage and exit status, the sample
-# goldens, the properties of vehicle-formats.md 3.13, one test per edge case
-# of vehicle-formats.md 4 (goldens in golden/vnorm/NN-name.{in,out,rejects}
+# vnorm from the outside: usage and exit status, the sample goldens, the
+# reasons and warnings of vnorm(1) "Rejects and warnings", one test per edge
+# case (goldens in golden/vnorm/NN-name.{in,out,rejects}
 # .ndjson), hostile input, and streams and signals.
 #
-# Reject goldens hold the reason without its ": detail" suffix (3.2: tests
+# Reject goldens hold the reason without its ": detail" suffix (tests
 # compare the reason text before it); everything else is compared byte for
 # byte.
 
@@ -365,7 +365,7 @@ make_mixed() {
     assert_line --index 127 255
 }
 
-# ------------------------------------------- edge cases (vehicle-formats.md 4)
+# ------------------------------------------------------------------ edge cases
 
 @test "edge 1: 17 messages per tick, each with its own timestamp; location published last, stamped first" {
     golden 01-tick

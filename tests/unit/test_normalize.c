@@ -314,7 +314,7 @@ test_canon_key(void **state)
 	buf_free(&b);
 }
 
-/* Every alias of section 3.3, as a snapshot field. */
+/* Every alias of vnorm(1) "Field names", as a snapshot field. */
 static void
 test_aliases(void **state)
 {
@@ -589,7 +589,7 @@ test_idempotent_own_output(void **state)
 	table_end(fx);
 }
 
-/* ---- values (section 3.6) ---- */
+/* ---- values (vnorm(1) "Values") ---- */
 
 static void
 test_numbers_verbatim(void **state)
@@ -869,7 +869,7 @@ test_gears(void **state)
 	}
 	table_end(fx);
 	/* a word and a number are two fields, not a collision; neither is
-	 * derived when both are given (section 3.3) */
+	 * derived when both are given (vnorm(1) "Field names") */
 	expect_doc(fx, "{'vin':'V','ts':0,'gear_position':'first','gear':2}",
 	    "{" TS0 ",'vin':'V','kind':'snapshot',"
 	    "'transmission_gear_position':'first',"
@@ -1063,7 +1063,7 @@ test_timestamps(void **state)
 	expect_warning(fx, "dropped field end_time: timestamp out of range");
 }
 
-/* ---- location (section 3.8) ---- */
+/* ---- location (vnorm(1) "Location") ---- */
 
 static void
 test_location_forms(void **state)
@@ -1324,7 +1324,7 @@ test_lenient_riders(void **state)
 	expect_warning(fx, "key collision vehicle_speed");
 }
 
-/* ---- unknown fields (section 3.10) ---- */
+/* ---- unknown fields (vnorm(1) "Unknown fields") ---- */
 
 static void
 test_unknown_fields(void **state)
@@ -1407,7 +1407,7 @@ test_drop_unknown(void **state)
 	fx_configure(fx, false, false);
 }
 
-/* ---- duplicates and collisions (3.2.9, 3.3) ---- */
+/* ---- duplicates and collisions (vnorm(1) "Field names") ---- */
 
 static void
 test_duplicates(void **state)

@@ -50,7 +50,7 @@ check_format(int64_t ms, const char *want)
 	assert_string_equal(out, want);
 }
 
-/* ---- strings (section 3.7) ---- */
+/* ---- strings (vnorm(1) "Timestamps") ---- */
 
 static void
 test_separators(void **state)
