@@ -485,6 +485,130 @@ EOF
     [[ $stderr == *"not ready after 1 s"* ]]
 }
 
+# bg OUT ERR ARGS...: kibana-dash ARGS in the background; its pid in PID.
+bg() {
+    local out=$1 err=$2
+    shift 2
+    kibana-dash "$@" >"$out" 2>"$err" &
+    PID=$!
+}
+
+# until FILE PATTERN: wait (5 s at most) for an extended regex in FILE.
+until_seen() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        grep -Eq "$2" "$1" && return 0
+        sleep 0.05
+    done
+    fail "no '$2' in $1: $(cat "$1")"
+}
+
+# until_posted URL: wait (5 s at most) until the fake at URL has an import.
+until_posted() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        requests "$1" | grep -q '"POST"' && return 0
+        sleep 0.05
+    done
+    fail "no import reached the fake"
+}
+
+# reaped: the exit status of PID, in status.
+reaped() {
+    status=0
+    wait "$PID" || status=$?
+}
+
+@test "SIGTERM or SIGINT during --wait: stops at once, says nothing was imported, exit 1, the final stats" {
+    local u sig out=$BATS_TEST_TMPDIR/out err=$BATS_TEST_TMPDIR/err t0
+    for sig in TERM INT; do
+        u=$(fake kibana8)
+        script "$u" '{"starting": 1000}'
+        bg "$out" "$err" -u "$u" --wait 60 --stats 0
+        until_seen "$err" 'waiting for Kibana'
+        t0=$EPOCHREALTIME
+        kill -"$sig" "$PID"
+        reaped
+        assert_equal "$status" 1
+        # at once, not at the next try or the end of --wait
+        awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { exit !(b - a < 1.5) }' ||
+            fail "SIG$sig took $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }') s"
+        grep -q '^kibana-dash: stopped by a signal while waiting for Kibana; nothing was imported$' "$err" ||
+            fail "$(cat "$err")"
+        [[ ! -s $out ]]
+        run requests "$u"
+        refute_output --partial '"POST"'
+        stderr=$(<"$err")
+        [[ $(final '.in, .out, .rejected') == '[7,0,7]' ]] || fail "$(cat "$err")"
+    done
+}
+
+@test "a signal during the import: the import in flight gets its answer; a second signal stops at once" {
+    local u out=$BATS_TEST_TMPDIR/out err=$BATS_TEST_TMPDIR/err
+    # one signal: Kibana has the objects; its answer is awaited and told
+    u=$(fake kibana8)
+    script "$u" '{"slow": 2}'
+    bg "$out" "$err" -u "$u" --stats 0
+    until_posted "$u"
+    kill -INT "$PID"
+    reaped
+    assert_equal "$status" 0
+    grep -q "waiting for Kibana's answer to the import in flight (a second signal stops at once)" "$err"
+    grep -q 'the import in flight finished: 7 objects imported' "$err"
+    assert_equal "$(<"$out")" "$u/app/dashboards#/view/iotpipe-dashboard"
+    # one signal with --check: imported, the check is not done, exit 1
+    u=$(fake kibana8)
+    script "$u" '{"slow": 2}'
+    bg "$out" "$err" -u "$u" --check --stats 0
+    until_posted "$u"
+    kill -TERM "$PID"
+    reaped
+    assert_equal "$status" 1
+    grep -q 'stopped by a signal: the objects were imported; --check was not done' "$err"
+    run requests "$u"
+    refute_output --partial '"GET", "path": "/api/saved_objects/'
+    # two signals: no answer to wait for, and it says the outcome is unknown
+    u=$(fake kibana8)
+    script "$u" '{"slow": 5}'
+    bg "$out" "$err" -u "$u" --stats 0
+    until_posted "$u"
+    kill -INT "$PID"
+    until_seen "$err" 'in flight'
+    kill -INT "$PID"
+    reaped
+    assert_equal "$status" 1
+    grep -q 'stopped by a second signal while Kibana imported: what it imported is unknown; run kibana-dash again (it overwrites) or with --delete' "$err" ||
+        fail "$(cat "$err")"
+    [[ ! -s $out ]]
+    stderr=$(<"$err")
+    [[ $(final '.out, .rejected') == '[0,7]' ]]
+}
+
+@test "--stats SECONDS: a line every SECONDS while --wait lasts, then the final line with every field" {
+    local u
+    u=$(fake kibana8)
+    script "$u" '{"starting": 1}'
+    kd -u "$u" --wait 30 --stats 0.5
+    assert_success
+    # one 503, a 2 s pause: at least three lines on the way
+    (($(grep -c '^{"tool":"kibana-dash","elapsed_s":[0-9.]*,"in":7,"out":0,"rejected":0,"requests":1,"rate":[0-9.]*}$' <<<"$stderr") >= 3)) ||
+        fail "$stderr"
+    run jq -c 'select(.final) | keys_unsorted' <<<"$(grep '^{' <<<"$stderr")"
+    assert_output '["tool","elapsed_s","in","out","rejected","requests","rate","final"]'
+    [[ $(final '.tool, .in, .out, .rejected, .requests, .final, (.elapsed_s >= 2), (.rate > 0)') == '["kibana-dash",7,7,0,3,true,true,true]' ]] ||
+        fail "$stderr"
+    # SIGUSR1 prints a line now, as in every program
+    u=$(fake kibana8)
+    script "$u" '{"starting": 1000}'
+    bg "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" -u "$u" --wait 60
+    until_seen "$BATS_TEST_TMPDIR/err" 'waiting for Kibana'
+    kill -USR1 "$PID"
+    until_seen "$BATS_TEST_TMPDIR/err" '^\{"tool":"kibana-dash"'
+    kill -TERM "$PID"
+    reaped
+    assert_equal "$status" 1
+}
+
 @test "an unreachable Kibana: exit 1, and --wait says so while it waits" {
     kd -u "$DEAD"
     assert_failure 1

@@ -19,6 +19,8 @@ Answers:
   POST /_fake/script   JSON: {"import": "conflict" | "missing_references" |
                        "unknown" | "413" | "403" | "500" | "regenerate",
                        "starting": N (N status requests answered 503),
+                       "slow": S (an import answers S seconds after it
+                       stored the objects: a busy Kibana),
                        "html": true (a login page for everything),
                        "redacted": true (a status without the version)}
   POST /_fake/reset    forget objects, script and requests
@@ -33,6 +35,7 @@ import re
 import ssl
 import sys
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -322,6 +325,7 @@ class Handler(BaseHTTPRequestHandler):
             ans["errors"] = errors
         if self.st.args.flavor == "kibana8":
             ans["warnings"] = []
+        time.sleep(float(script.get("slow", 0)))
         return self.send(200, ans)
 
     do_GET = do_POST = do_PUT = do_DELETE = handle_any
