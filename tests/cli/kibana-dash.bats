@@ -666,6 +666,16 @@ reaped() {
     assert_equal "$output" "$(<"$IOTPIPE_SRC/man/kibana-dash-layout.svg")"
     assert_output --partial '[Vehicle telemetry] Vehicle locations (heat map)'
     assert_output --partial 'gauge, 48 x 12 at (0,39)'
+    # what each panel aggregates, the fuel bands, the 48-column ruler
+    assert_output --partial '>count, avg vehicle_speed by date_histogram timestamp, terms vin<'
+    assert_output --partial '>max fuel_level by terms vin<'
+    assert_output --partial '>0 to 25<'
+    assert_output --partial 'Kibana dashboard, 48-column grid'
+    # a title too long for its panel wraps, then ends in an ellipsis
+    run bash -c 'kibana-dash --output - --title "$2" | python3 "$1/man/kibana-dash-layout.py"' _ "$IOTPIPE_SRC" \
+        "$(printf 'word%.0s ' {1..40})"
+    assert_success
+    assert_output --partial '…</text>'
 }
 
 @test "the scripted endpoint refuses what the real ones refuse, and kibana-dash sends none of it" {
