@@ -81,9 +81,10 @@ kd() {
     run --separate-stderr kibana-dash "$@"
 }
 
-# final KEYS: the final stats line of the last kd, as [KEY, ...].
+# final KEYS [TEXT]: the final stats line of TEXT (the last kd's stderr),
+# as [KEY, ...].
 final() {
-    grep '^{"tool"' <<<"$stderr" | jq -c "select(.final) | [$1]"
+    grep '^{"tool"' <<<"${2-$stderr}" | jq -c "select(.final) | [$1]"
 }
 
 # ---- options
@@ -538,8 +539,7 @@ reaped() {
         [[ ! -s $out ]]
         run requests "$u"
         refute_output --partial '"POST"'
-        stderr=$(<"$err")
-        [[ $(final '.in, .out, .rejected') == '[7,0,7]' ]] || fail "$(cat "$err")"
+        [[ $(final '.in, .out, .rejected' "$(<"$err")") == '[7,0,7]' ]] || fail "$(cat "$err")"
     done
 }
 
@@ -580,8 +580,7 @@ reaped() {
     grep -q 'stopped by a second signal while Kibana imported: what it imported is unknown; run kibana-dash again (it overwrites) or with --delete' "$err" ||
         fail "$(cat "$err")"
     [[ ! -s $out ]]
-    stderr=$(<"$err")
-    [[ $(final '.out, .rejected') == '[0,7]' ]]
+    [[ $(final '.out, .rejected' "$(<"$err")") == '[0,7]' ]]
 }
 
 @test "--stats SECONDS: a line every SECONDS while --wait lasts, then the final line with every field" {

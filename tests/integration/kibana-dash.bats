@@ -10,6 +10,7 @@
 # here: the HTTP side is tests/cli/kibana-dash.bats.
 # IOTPIPE_TEST_OPENSEARCH points the tests at a running server.
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../lib/common
 
 bats_require_minimum_version 1.5.0
