@@ -22,12 +22,20 @@ setup_file() {
     openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
         -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
         -keyout "$FAKE_DIR/tls.key" -out "$FAKE_DIR/tls.crt" >/dev/null 2>&1 || return 1
-    # one fake per flavor, one that wants credentials, one over TLS
-    for fl in kibana7 kibana8 osd auth tls; do
+    # a client certificate, its own CA, for mutual TLS
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=kibana-dash \
+        -keyout "$FAKE_DIR/client.key" -out "$FAKE_DIR/client.crt" >/dev/null 2>&1 || return 1
+    # one fake per flavor, one that wants credentials, one over TLS, one
+    # over mutual TLS
+    for fl in kibana7 kibana8 osd auth tls mtls; do
         log=$FAKE_DIR/$fl.log
         if [[ $fl == tls ]]; then
             python3 "$IOTPIPE_SRC/tests/services/fake-kibana.py" --flavor kibana8 \
                 --tls "$FAKE_DIR/tls.crt" "$FAKE_DIR/tls.key" >"$log" 2>&1 &
+        elif [[ $fl == mtls ]]; then
+            python3 "$IOTPIPE_SRC/tests/services/fake-kibana.py" --flavor osd \
+                --tls "$FAKE_DIR/tls.crt" "$FAKE_DIR/tls.key" \
+                --client-ca "$FAKE_DIR/client.crt" >"$log" 2>&1 &
         elif [[ $fl == auth ]]; then
             python3 "$IOTPIPE_SRC/tests/services/fake-kibana.py" --flavor kibana8 \
                 --user elastic --password 's3cr3t pw' --api-key a2V5OnNlY3JldA== \
@@ -38,7 +46,7 @@ setup_file() {
         fi
         printf '%s\n' "$!" >"$FAKE_DIR/$fl.pid"
     done
-    for fl in kibana7 kibana8 osd auth tls; do
+    for fl in kibana7 kibana8 osd auth tls mtls; do
         url=
         for ((i = 0; i < 200; i++)); do
             url=$(sed -n 's/^fake-kibana: listening on //p' "$FAKE_DIR/$fl.log")
@@ -63,7 +71,8 @@ teardown_file() {
 fake() {
     local u
     u=$(<"$FAKE_DIR/$1.url")
-    curl -fsS --cacert "$FAKE_DIR/tls.crt" -XPOST "$u/_fake/reset" >/dev/null
+    curl -fsS --cacert "$FAKE_DIR/tls.crt" --cert "$FAKE_DIR/client.crt" \
+        --key "$FAKE_DIR/client.key" -XPOST "$u/_fake/reset" >/dev/null
     printf '%s\n' "$u"
 }
 
@@ -386,6 +395,33 @@ EOF
     [[ $stderr == *"1 of 7 objects were not imported"* ]]
     [[ $stderr == *"dashboard iotpipe-dashboard: unknown: [attributes.bogus]"* ]]
     [[ $(final '.out, .rejected') == '[6,1]' ]]
+}
+
+@test "unsupported_type: those objects are not written, the others are; named, exit 1" {
+    local u
+    u=$(fake kibana8)
+    script "$u" '{"import": "unsupported_type"}'
+    kd -u "$u" --stats 0
+    assert_failure 1
+    [[ $stderr == *"5 of 7 objects were not imported"* ]]
+    [[ $(grep -c '^visualization iotpipe-vis-[a-z-]*: unsupported_type$' <<<"$stderr") == 5 ]]
+    [[ $(final '.in, .out, .rejected') == '[7,2,5]' ]]
+    run curl -fsS "$u/_fake/objects"
+    [[ $(wc -l <<<"$output") == 2 ]]
+}
+
+@test "a 400 for a query parameter the version does not know: exit 1 with Kibana's reason" {
+    local u fl
+    for fl in kibana7 kibana8 osd; do
+        u=$(fake "$fl")
+        script "$u" '{"import": "400"}'
+        kd -u "$u" --stats 0
+        assert_failure 1
+        [[ $stderr == *"HTTP 400: [request query.overwrite]: definition for this key is missing; nothing was imported"* ]] ||
+            fail "$stderr"
+        [[ $stderr != *"JSON"* ]]
+        [[ $(final '.out, .rejected') == '[0,7]' ]]
+    done
 }
 
 @test "Kibana 8 regenerates ids in another space: the new ids are reported" {
@@ -721,4 +757,12 @@ reaped() {
     assert_output "$u/app/dashboards#/view/iotpipe-dashboard"
     kd -u "$u" --insecure
     assert_success
+    # mutual TLS: the server wants a client certificate
+    u=$(fake mtls)
+    kd -u "$u" --cafile "$FAKE_DIR/tls.crt"
+    assert_failure 1
+    [[ $stderr == *"certificate required"* ]] || fail "$stderr"
+    kd -u "$u" --cafile "$FAKE_DIR/tls.crt" --cert "$FAKE_DIR/client.crt" --key "$FAKE_DIR/client.key"
+    assert_success
+    assert_output "$u/app/dashboards#/view/iotpipe-dashboard"
 }
