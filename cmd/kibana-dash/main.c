@@ -153,7 +153,9 @@ write_output(struct run *r)
 	int fd;
 
 	if (strcmp(path, "-") == 0) {
-		if (write_all(1, r->ndjson.data, r->ndjson.len) < 0)
+		/* a reader that went away (EPIPE, head -1) wanted no more */
+		if (write_all(1, r->ndjson.data, r->ndjson.len) < 0 &&
+		    errno != EPIPE)
 			fatal("stdout: %s", strerror(errno));
 		return;
 	}
@@ -359,8 +361,11 @@ import(struct run *r)
 	else
 		log_info("imported %lld objects", res->success_count);
 	printf("%s\n", buf_cstr(&url));
-	if (fflush(stdout) != 0)
+	/* a reader that went away (EPIPE) lost nothing: the objects are in */
+	if (fflush(stdout) != 0 && errno != EPIPE) {
+		log_err("stdout: %s", strerror(errno));
 		rc = 1;
+	}
 out:
 	buf_free(&name);
 	buf_free(&errors);
