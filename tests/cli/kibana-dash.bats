@@ -761,7 +761,7 @@ reaped() {
     done
 }
 
-@test "TLS: verified by default; --cafile trusts the server; --insecure is explicit" {
+@test "TLS: verified by default; --cafile trusts the server; --insecure is explicit; --cert and --key for mutual TLS" {
     local u
     u=$(fake tls)
     [[ $u == https://* ]]
