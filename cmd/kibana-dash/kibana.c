@@ -280,6 +280,7 @@ struct kb {
 	char errbuf[CURL_ERROR_SIZE];
 	struct kb_answer *cur;
 	bool cut;
+	bool body; /* this request sends one */
 };
 
 static size_t
@@ -312,6 +313,19 @@ on_header(char *p, size_t size, size_t n, void *arg)
 		    (int)(len - v), p + v);
 	}
 	return size * n;
+}
+
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	struct kb *k = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	/* a body's size is known (ultotal > 0) once its upload starts */
+	return k->c.tick(
+	    k->c.tick_arg, !k->body || (ultotal > 0 && ulnow >= ultotal));
 }
 
 struct kb *
@@ -358,6 +372,11 @@ kb_new(const struct kb_conf *c)
 	curl_easy_setopt(k->h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(k->h, CURLOPT_HEADERDATA, k);
 	curl_easy_setopt(k->h, CURLOPT_ERRORBUFFER, k->errbuf);
+	if (c->tick != NULL) {
+		curl_easy_setopt(k->h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(k->h, CURLOPT_XFERINFODATA, k);
+		curl_easy_setopt(k->h, CURLOPT_NOPROGRESS, 0L);
+	}
 	return k;
 }
 
@@ -416,6 +435,7 @@ kb_request(struct kb *k, const char *method, const char *path, bool space,
 	k->errbuf[0] = '\0';
 	k->cur = a;
 	k->cut = false;
+	k->body = mime != NULL;
 	kb_url(k, path, space, &url);
 	curl_easy_setopt(k->h, CURLOPT_URL, buf_cstr(&url));
 	curl_easy_setopt(k->h, CURLOPT_MIMEPOST, (curl_mime *)NULL);

@@ -90,6 +90,14 @@ struct kb_conf {
 	enum http_auth auth;
 	const char *user, *secret;
 	long timeout_ms;
+	/*
+	 * Called about once a second while a request runs, and more often
+	 * while data moves; sent is true once the whole request body is
+	 * out.  Nonzero stops the request (CURLE_ABORTED_BY_CALLBACK).  May
+	 * be NULL.
+	 */
+	int (*tick)(void *arg, bool sent);
+	void *tick_arg;
 };
 
 struct kb;

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/sig.h"
 #include "common/stats.h"
 #include "common/xalloc.h"
 #include "kibana.h"
@@ -36,19 +38,85 @@ struct run {
 	enum kb_flavor flavor;
 	struct buf ndjson;
 	struct kb_import res; /* the import's answer: ids Kibana changed */
+	const char *sending; /* "import", "delete": a request that changes
+			      * Kibana is in flight */
+	bool stopped_sent; /* a signal stopped a request whose body was out */
+	bool told; /* the first signal's message was given */
 };
 
-static void
-nap(double s)
+/*
+ * What the run did not do when it stopped early: "nothing was imported"
+ * or "nothing was deleted".
+ */
+static const char *
+nothing(const struct run *r)
 {
-	struct timespec ts;
+	return r->o->action == KD_DELETE ? "nothing was deleted"
+					 : "nothing was imported";
+}
 
-	if (s <= 0)
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+/*
+ * Called by libcurl about once a second during a request: SIGUSR1 and
+ * the --stats lines, as between requests; and SIGINT/SIGTERM.  A first
+ * signal stops a read (the status, --check) at once, and an import whose
+ * body is not all sent (Kibana imports nothing from a cut body); a
+ * request that Kibana already has runs to its answer, so that the run can
+ * say what happened; a second signal stops it too (kibana-dash(1),
+ * SIGNALS).
+ */
+static int
+tick(void *arg, bool sent)
+{
+	struct run *r = arg;
+
+	stats_serve_signals(r->st, NULL);
+	stats_check(r->st);
+	if (!sig_stop)
+		return 0;
+	if (sig_stop >= 2 || r->sending == NULL || !sent) {
+		r->stopped_sent = sent && r->sending != NULL;
+		return 1;
+	}
+	if (!r->told) {
+		log_warn("stopping: waiting for Kibana's answer to the %s in "
+			 "flight (a second signal stops at once)",
+		    r->sending);
+		r->told = true;
+	}
+	return 0;
+}
+
+/*
+ * Sleep s seconds, printing the --stats lines that come due; false, at
+ * once, when a signal to stop came.
+ */
+static bool
+nap(struct run *r, double s)
+{
+	struct pollfd pfd = {.fd = sig_fd(), .events = POLLIN};
+	double end = mono_now() + s, left;
+	int ms, next;
+
+	while (!sig_stop && (left = end - mono_now()) > 0) {
+		ms = (int)(left * 1000) + 1;
+		if ((next = stats_next_ms(r->st)) >= 0 && next < ms)
+			ms = next;
+		if (poll(&pfd, 1, ms) > 0)
+			sig_drain();
+		stats_serve_signals(r->st, NULL);
+		stats_check(r->st);
+	}
+	return !sig_stop;
+}
+
+/* After a request: a signal to stop ended it or came during it. */
+static bool
+stopped(struct run *r, const char *when)
+{
+	if (!sig_stop)
+		return false;
+	log_err("stopped by a signal %s; %s", when, nothing(r));
+	return true;
 }
 
 static enum kb_class
@@ -85,7 +153,9 @@ write_output(struct run *r)
 	int fd;
 
 	if (strcmp(path, "-") == 0) {
-		if (write_all(1, r->ndjson.data, r->ndjson.len) < 0)
+		/* a reader that went away (EPIPE, head -1) wanted no more */
+		if (write_all(1, r->ndjson.data, r->ndjson.len) < 0 &&
+		    errno != EPIPE)
 			fatal("stdout: %s", strerror(errno));
 		return;
 	}
@@ -108,9 +178,11 @@ write_output(struct run *r)
 
 /*
  * GET /api/status until Kibana is ready, for up to --wait seconds, with a
- * line of progress per try.  Sets r->flavor.
+ * line of progress per try.  Sets r->flavor.  Returns 0, or 1 when Kibana
+ * is not there, not ready or not Kibana, or a signal came (said on
+ * stderr).
  */
-static void
+static int
 connect_kibana(struct run *r)
 {
 	const struct opts *o = r->o;
@@ -118,11 +190,16 @@ connect_kibana(struct run *r)
 	struct buf why = BUF_INIT, err = BUF_INIT, name = BUF_INIT;
 	enum kb_class cls;
 	bool parsed;
+	int rc = 1;
 
 	for (;;) {
 		buf_reset(&why);
 		buf_reset(&err);
 		cls = request(r, "GET", "/api/status", false, NULL);
+		if (stopped(r,
+			o->wait_s > 0 ? "while waiting for Kibana"
+				      : "while asking Kibana's status"))
+			goto out;
 		parsed = cls == KB_OK &&
 		    !kb_is_html(r->a.ctype, r->a.body.data, r->a.body.len) &&
 		    kb_status_parse(
@@ -140,26 +217,34 @@ connect_kibana(struct run *r)
 		left = o->wait_s - (mono_now() - t0);
 		if (left <= 0) {
 			if (o->wait_s > 0)
-				fatal("%s: Kibana not ready after %.0f s: %s",
+				log_err("%s: Kibana not ready after %.0f s: %s",
 				    r->o->url.base, o->wait_s, buf_cstr(&why));
-			fatal("%s: %s%s", r->o->url.base, buf_cstr(&why),
-			    cls == KB_OK ? " (give --wait SECONDS)" : "");
+			else
+				log_err("%s: %s%s", r->o->url.base,
+				    buf_cstr(&why),
+				    cls == KB_OK ? " (give --wait SECONDS)"
+						 : "");
+			goto out;
 		}
 		log_warn("waiting for Kibana at %s: %s; %.0f s left",
 		    o->url.base, buf_cstr(&why), left);
-		nap(left < WAIT_STEP_S ? left : WAIT_STEP_S);
+		if (!nap(r, left < WAIT_STEP_S ? left : WAIT_STEP_S)) {
+			(void)stopped(r, "while waiting for Kibana");
+			goto out;
+		}
 	}
-	if (cls != KB_OK) {
+	if (cls != KB_OK ||
+	    kb_is_html(r->a.ctype, r->a.body.data, r->a.body.len)) {
 		kb_answer_text(r->kb, &r->a, &why);
-		fatal("%s/api/status: %s", o->url.base, buf_cstr(&why));
-	}
-	if (kb_is_html(r->a.ctype, r->a.body.data, r->a.body.len)) {
-		kb_answer_text(r->kb, &r->a, &why);
-		fatal("%s/api/status: %s", o->url.base, buf_cstr(&why));
+		log_err("%s/api/status: %s", o->url.base, buf_cstr(&why));
+		goto out;
 	}
 	if (!parsed) {
-		if (o->flavor == KB_AUTO)
-			fatal("%s/api/status: %s", o->url.base, buf_cstr(&err));
+		if (o->flavor == KB_AUTO) {
+			log_err(
+			    "%s/api/status: %s", o->url.base, buf_cstr(&err));
+			goto out;
+		}
 		log_info("%s/api/status: %s; going on as --flavor says",
 		    o->url.base, buf_cstr(&err));
 		r->status.flavor = o->flavor;
@@ -176,9 +261,12 @@ connect_kibana(struct run *r)
 		usage_error("--space %s: OpenSearch Dashboards has no spaces "
 			    "(its security plugin has tenants: --tenant)",
 		    o->space);
+	rc = 0;
+out:
 	buf_free(&why);
 	buf_free(&err);
 	buf_free(&name);
+	return rc;
 }
 
 static void
@@ -213,9 +301,23 @@ import(struct run *r)
 	buf_printf(&name, "%s.ndjson", r->o->kd.id_prefix);
 	mime = kb_import_body(
 	    r->kb, buf_cstr(&name), r->ndjson.data, r->ndjson.len);
+	r->sending = "import";
 	cls = request(
 	    r, "POST", "/api/saved_objects/_import?overwrite=true", true, mime);
+	r->sending = NULL;
 	curl_mime_free(mime);
+	if (r->a.rc == CURLE_ABORTED_BY_CALLBACK) {
+		if (r->stopped_sent)
+			log_err("stopped by a second signal while Kibana "
+				"imported: what it imported is unknown; run "
+				"kibana-dash again (it overwrites) or with "
+				"--delete");
+		else
+			log_err("stopped by a signal before the objects were "
+				"sent; nothing was imported");
+		rc = 1;
+		goto out;
+	}
 	if (cls != KB_OK || r->a.status != 200) {
 		kb_answer_text(r->kb, &r->a, &why);
 		log_err("import into %s: %s; nothing was imported",
@@ -252,10 +354,18 @@ import(struct run *r)
 	}
 	*r->out += (uint64_t)res->success_count;
 	dashboard_url(r, &url);
-	log_info("imported %lld objects", res->success_count);
+	if (r->told)
+		log_warn("the import in flight finished: %lld objects "
+			 "imported",
+		    res->success_count);
+	else
+		log_info("imported %lld objects", res->success_count);
 	printf("%s\n", buf_cstr(&url));
-	if (fflush(stdout) != 0)
+	/* a reader that went away (EPIPE) lost nothing: the objects are in */
+	if (fflush(stdout) != 0 && errno != EPIPE) {
+		log_err("stdout: %s", strerror(errno));
 		rc = 1;
+	}
 out:
 	buf_free(&name);
 	buf_free(&errors);
@@ -289,8 +399,24 @@ delete_all(struct run *r)
 	for (o = KD_NOBJ - 1; o >= 0; o--) {
 		buf_reset(&path);
 		object_path(r, (enum kd_obj)o, &path);
+		if (sig_stop) {
+			log_err("stopped by a signal: %s and the objects "
+				"after it in the file are left",
+			    buf_cstr(&path));
+			rc = 1;
+			break;
+		}
+		r->sending = "delete";
 		(void)request(r, "DELETE", buf_cstr(&path), true, NULL);
+		r->sending = NULL;
 		html = kb_is_html(r->a.ctype, r->a.body.data, r->a.body.len);
+		if (r->a.rc == CURLE_ABORTED_BY_CALLBACK) {
+			log_err("stopped by a second signal: whether %s was "
+				"deleted is unknown",
+			    buf_cstr(&path));
+			rc = 1;
+			break;
+		}
 		if (r->a.rc == CURLE_OK && r->a.status == 200 && !html) {
 			(*r->out)++;
 		} else if (r->a.rc == CURLE_OK && r->a.status == 404 && !html) {
@@ -322,9 +448,17 @@ check_objects(struct run *r)
 	for (o = 0; o < KD_NOBJ; o++) {
 		buf_reset(&path);
 		object_path(r, (enum kd_obj)o, &path);
+		if (sig_stop) {
+			log_err("stopped by a signal: the objects were "
+				"imported; --check was not done");
+			bad++;
+			break;
+		}
 		if (request(r, "GET", buf_cstr(&path), true, NULL) == KB_OK &&
 		    !kb_is_html(r->a.ctype, r->a.body.data, r->a.body.len))
 			continue;
+		if (sig_stop)
+			continue; /* said at the top */
 		buf_reset(&why);
 		kb_answer_text(r->kb, &r->a, &why);
 		log_err("check: %s: %s", buf_cstr(&path), buf_cstr(&why));
@@ -340,22 +474,29 @@ check_objects(struct run *r)
 
 /* --check, the data's side: GET <pattern>/_mapping on ELASTICSEARCH_URL. */
 static int
-check_mapping(const struct opts *o)
+check_mapping(struct run *r)
 {
+	const struct opts *o = r->o;
 	struct kb_conf c = {.base = o->es_url.base,
 	    .tls = &o->tls,
 	    .auth = o->es_auth,
 	    .user = o->es_user,
 	    .secret = o->es_secret,
-	    .timeout_ms = (long)(o->timeout_s * 1000)};
+	    .timeout_ms = (long)(o->timeout_s * 1000),
+	    .tick = tick,
+	    .tick_arg = r};
 	struct kb *es = kb_new(&c);
 	struct kb_answer a = {0};
 	struct buf path = BUF_INIT, problems = BUF_INIT, why = BUF_INIT;
 	int n, rc = 0;
 
 	buf_printf(&path, "/%s/_mapping", o->kd.index_pattern);
+	(*r->requests)++;
 	(void)kb_request(es, "GET", buf_cstr(&path), false, NULL, &a);
-	if (a.rc == CURLE_OK && a.status == 404) {
+	if (sig_stop) {
+		log_err("stopped by a signal: the mapping was not checked");
+		rc = 1;
+	} else if (a.rc == CURLE_OK && a.status == 404) {
 		log_err("check: no index matches '%s' at %s",
 		    o->kd.index_pattern, o->es_url.base);
 		rc = 1;
@@ -401,13 +542,17 @@ main(int argc, char **argv)
 	r.rejected = stats_counter(r.st, "rejected");
 	r.requests = stats_counter(r.st, "requests");
 	stats_configure(r.st, o.stats_interval, o.stats, false);
+	/* SIGINT/SIGTERM end the run with a message (kibana-dash(1),
+	 * SIGNALS); SIGUSR1 prints the stats line */
+	if (sig_init() < 0)
+		fatal("signals: %s", strerror(errno));
 	kd_build(&o.kd, &r.ndjson);
 	*r.in = KD_NOBJ;
 	if (o.output != NULL) {
 		write_output(&r);
 		*r.out = KD_NOBJ;
 		if (o.check)
-			rc = check_mapping(&o);
+			rc = check_mapping(&r);
 	} else {
 		struct kb_conf c = {.base = o.url.base,
 		    .space = o.space,
@@ -416,22 +561,28 @@ main(int argc, char **argv)
 		    .auth = o.auth,
 		    .user = o.user,
 		    .secret = o.secret,
-		    .timeout_ms = (long)(o.timeout_s * 1000)};
+		    .timeout_ms = (long)(o.timeout_s * 1000),
+		    .tick = tick,
+		    .tick_arg = &r};
 
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			fatal("libcurl could not start");
 		r.kb = kb_new(&c);
-		connect_kibana(&r);
-		if (o.action == KD_DELETE) {
+		if (connect_kibana(&r) != 0) {
+			rc = 1;
+		} else if (o.action == KD_DELETE) {
 			rc = delete_all(&r);
 		} else {
 			rc = import(&r);
 			if (rc == 0 && o.check) {
 				rc = check_objects(&r);
-				if (o.es && check_mapping(&o) != 0)
+				if (o.es && check_mapping(&r) != 0)
 					rc = 1;
 			}
 		}
+		/* in = out + rejected: what was not imported is rejected */
+		if (o.action == KD_IMPORT && *r.out + *r.rejected < *r.in)
+			*r.rejected = *r.in - *r.out;
 		kb_free(r.kb);
 		kb_import_free(&r.res);
 		buf_free(&r.a.body);

@@ -78,7 +78,7 @@ static const struct opt_row rows[] = {
 	OPT_ARG(OPT_SPEED_FIELD, "speed-field", "field", "vehicle_speed",
 	    "the speed field (a number)"),
 	OPT_ARG(OPT_KD_STATS, "stats", "seconds", NULL,
-	    "print a JSON stats line at the end (0: only then)"),
+	    "print a JSON stats line on stderr every seconds (0: at exit only)"),
 	OPT_ARG(OPT_TENANT, "tenant", "tenant", NULL,
 	    "the OpenSearch Dashboards security tenant (global, private ...)"),
 	OPT_ARG(OPT_TIME_FIELD, "time-field", "field", "timestamp",

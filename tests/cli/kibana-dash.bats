@@ -22,12 +22,20 @@ setup_file() {
     openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
         -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
         -keyout "$FAKE_DIR/tls.key" -out "$FAKE_DIR/tls.crt" >/dev/null 2>&1 || return 1
-    # one fake per flavor, one that wants credentials, one over TLS
-    for fl in kibana7 kibana8 osd auth tls; do
+    # a client certificate, its own CA, for mutual TLS
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=kibana-dash \
+        -keyout "$FAKE_DIR/client.key" -out "$FAKE_DIR/client.crt" >/dev/null 2>&1 || return 1
+    # one fake per flavor, one that wants credentials, one over TLS, one
+    # over mutual TLS
+    for fl in kibana7 kibana8 osd auth tls mtls; do
         log=$FAKE_DIR/$fl.log
         if [[ $fl == tls ]]; then
             python3 "$IOTPIPE_SRC/tests/services/fake-kibana.py" --flavor kibana8 \
                 --tls "$FAKE_DIR/tls.crt" "$FAKE_DIR/tls.key" >"$log" 2>&1 &
+        elif [[ $fl == mtls ]]; then
+            python3 "$IOTPIPE_SRC/tests/services/fake-kibana.py" --flavor osd \
+                --tls "$FAKE_DIR/tls.crt" "$FAKE_DIR/tls.key" \
+                --client-ca "$FAKE_DIR/client.crt" >"$log" 2>&1 &
         elif [[ $fl == auth ]]; then
             python3 "$IOTPIPE_SRC/tests/services/fake-kibana.py" --flavor kibana8 \
                 --user elastic --password 's3cr3t pw' --api-key a2V5OnNlY3JldA== \
@@ -38,7 +46,7 @@ setup_file() {
         fi
         printf '%s\n' "$!" >"$FAKE_DIR/$fl.pid"
     done
-    for fl in kibana7 kibana8 osd auth tls; do
+    for fl in kibana7 kibana8 osd auth tls mtls; do
         url=
         for ((i = 0; i < 200; i++)); do
             url=$(sed -n 's/^fake-kibana: listening on //p' "$FAKE_DIR/$fl.log")
@@ -63,7 +71,8 @@ teardown_file() {
 fake() {
     local u
     u=$(<"$FAKE_DIR/$1.url")
-    curl -fsS --cacert "$FAKE_DIR/tls.crt" -XPOST "$u/_fake/reset" >/dev/null
+    curl -fsS --cacert "$FAKE_DIR/tls.crt" --cert "$FAKE_DIR/client.crt" \
+        --key "$FAKE_DIR/client.key" -XPOST "$u/_fake/reset" >/dev/null
     printf '%s\n' "$u"
 }
 
@@ -81,9 +90,10 @@ kd() {
     run --separate-stderr kibana-dash "$@"
 }
 
-# final KEYS: the final stats line of the last kd, as [KEY, ...].
+# final KEYS [TEXT]: the final stats line of TEXT (the last kd's stderr),
+# as [KEY, ...].
 final() {
-    grep '^{"tool"' <<<"$stderr" | jq -c "select(.final) | [$1]"
+    grep '^{"tool"' <<<"${2-$stderr}" | jq -c "select(.final) | [$1]"
 }
 
 # ---- options
@@ -302,6 +312,22 @@ EOF
     [[ $(wc -l <<<"$output") == 7 ]]
 }
 
+@test "a reader that went away (EPIPE): exit 0, no noise; the objects are in" {
+    local u
+    u=$(fake kibana8)
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    run --separate-stderr bash -c 'kibana-dash -u "$1" | exec true; echo "status ${PIPESTATUS[0]}"' _ "$u"
+    assert_output 'status 0'
+    [[ -z $stderr ]] || fail "$stderr"
+    run curl -fsS "$u/_fake/objects"
+    [[ $(wc -l <<<"$output") == 7 ]]
+    # --output - to a reader that reads nothing
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    run --separate-stderr bash -c 'kibana-dash --output - | exec true; echo "status ${PIPESTATUS[0]}"'
+    assert_output 'status 0'
+    [[ -z $stderr ]] || fail "$stderr"
+}
+
 @test "import into Kibana 7.17 and OpenSearch Dashboards 2.x: each checks its own XSRF header" {
     local u fl
     for fl in kibana7 osd; do
@@ -385,6 +411,33 @@ EOF
     [[ $stderr == *"1 of 7 objects were not imported"* ]]
     [[ $stderr == *"dashboard iotpipe-dashboard: unknown: [attributes.bogus]"* ]]
     [[ $(final '.out, .rejected') == '[6,1]' ]]
+}
+
+@test "unsupported_type: those objects are not written, the others are; named, exit 1" {
+    local u
+    u=$(fake kibana8)
+    script "$u" '{"import": "unsupported_type"}'
+    kd -u "$u" --stats 0
+    assert_failure 1
+    [[ $stderr == *"5 of 7 objects were not imported"* ]]
+    [[ $(grep -c '^visualization iotpipe-vis-[a-z-]*: unsupported_type$' <<<"$stderr") == 5 ]]
+    [[ $(final '.in, .out, .rejected') == '[7,2,5]' ]]
+    run curl -fsS "$u/_fake/objects"
+    [[ $(wc -l <<<"$output") == 2 ]]
+}
+
+@test "a 400 for a query parameter the version does not know: exit 1 with Kibana's reason" {
+    local u fl
+    for fl in kibana7 kibana8 osd; do
+        u=$(fake "$fl")
+        script "$u" '{"import": "400"}'
+        kd -u "$u" --stats 0
+        assert_failure 1
+        [[ $stderr == *"HTTP 400: [request query.overwrite]: definition for this key is missing; nothing was imported"* ]] ||
+            fail "$stderr"
+        [[ $stderr != *"JSON"* ]]
+        [[ $(final '.out, .rejected') == '[0,7]' ]]
+    done
 }
 
 @test "Kibana 8 regenerates ids in another space: the new ids are reported" {
@@ -485,6 +538,128 @@ EOF
     [[ $stderr == *"not ready after 1 s"* ]]
 }
 
+# bg OUT ERR ARGS...: kibana-dash ARGS in the background; its pid in PID.
+bg() {
+    local out=$1 err=$2
+    shift 2
+    kibana-dash "$@" >"$out" 2>"$err" &
+    PID=$!
+}
+
+# until FILE PATTERN: wait (5 s at most) for an extended regex in FILE.
+until_seen() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        grep -Eq "$2" "$1" && return 0
+        sleep 0.05
+    done
+    fail "no '$2' in $1: $(cat "$1")"
+}
+
+# until_posted URL: wait (5 s at most) until the fake at URL has an import.
+until_posted() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        requests "$1" | grep -q '"POST"' && return 0
+        sleep 0.05
+    done
+    fail "no import reached the fake"
+}
+
+# reaped: the exit status of PID, in status.
+reaped() {
+    status=0
+    wait "$PID" || status=$?
+}
+
+@test "SIGTERM or SIGINT during --wait: stops at once, says nothing was imported, exit 1, the final stats" {
+    local u sig out=$BATS_TEST_TMPDIR/out err=$BATS_TEST_TMPDIR/err t0
+    for sig in TERM INT; do
+        u=$(fake kibana8)
+        script "$u" '{"starting": 1000}'
+        bg "$out" "$err" -u "$u" --wait 60 --stats 0
+        until_seen "$err" 'waiting for Kibana'
+        t0=$EPOCHREALTIME
+        kill -"$sig" "$PID"
+        reaped
+        assert_equal "$status" 1
+        # at once, not at the next try or the end of --wait
+        awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { exit !(b - a < 1.5) }' ||
+            fail "SIG$sig took $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }') s"
+        grep -q '^kibana-dash: stopped by a signal while waiting for Kibana; nothing was imported$' "$err" ||
+            fail "$(cat "$err")"
+        [[ ! -s $out ]]
+        run requests "$u"
+        refute_output --partial '"POST"'
+        [[ $(final '.in, .out, .rejected' "$(<"$err")") == '[7,0,7]' ]] || fail "$(cat "$err")"
+    done
+}
+
+@test "a signal during the import: the import in flight gets its answer; a second signal stops at once" {
+    local u out=$BATS_TEST_TMPDIR/out err=$BATS_TEST_TMPDIR/err
+    # one signal: Kibana has the objects; its answer is awaited and told
+    u=$(fake kibana8)
+    script "$u" '{"slow": 2}'
+    bg "$out" "$err" -u "$u" --stats 0
+    until_posted "$u"
+    kill -INT "$PID"
+    reaped
+    assert_equal "$status" 0
+    grep -q "waiting for Kibana's answer to the import in flight (a second signal stops at once)" "$err"
+    grep -q 'the import in flight finished: 7 objects imported' "$err"
+    assert_equal "$(<"$out")" "$u/app/dashboards#/view/iotpipe-dashboard"
+    # one signal with --check: imported, the check is not done, exit 1
+    u=$(fake kibana8)
+    script "$u" '{"slow": 2}'
+    bg "$out" "$err" -u "$u" --check --stats 0
+    until_posted "$u"
+    kill -TERM "$PID"
+    reaped
+    assert_equal "$status" 1
+    grep -q 'stopped by a signal: the objects were imported; --check was not done' "$err"
+    run requests "$u"
+    refute_output --partial '"GET", "path": "/api/saved_objects/'
+    # two signals: no answer to wait for, and it says the outcome is unknown
+    u=$(fake kibana8)
+    script "$u" '{"slow": 5}'
+    bg "$out" "$err" -u "$u" --stats 0
+    until_posted "$u"
+    kill -INT "$PID"
+    until_seen "$err" 'in flight'
+    kill -INT "$PID"
+    reaped
+    assert_equal "$status" 1
+    grep -q 'stopped by a second signal while Kibana imported: what it imported is unknown; run kibana-dash again (it overwrites) or with --delete' "$err" ||
+        fail "$(cat "$err")"
+    [[ ! -s $out ]]
+    [[ $(final '.out, .rejected' "$(<"$err")") == '[0,7]' ]]
+}
+
+@test "--stats SECONDS: a line every SECONDS while --wait lasts, then the final line with every field" {
+    local u
+    u=$(fake kibana8)
+    script "$u" '{"starting": 1}'
+    kd -u "$u" --wait 30 --stats 0.5
+    assert_success
+    # one 503, a 2 s pause: at least three lines on the way
+    (($(grep -c '^{"tool":"kibana-dash","elapsed_s":[0-9.]*,"in":7,"out":0,"rejected":0,"requests":1,"rate":[0-9.]*}$' <<<"$stderr") >= 3)) ||
+        fail "$stderr"
+    run jq -c 'select(.final) | keys_unsorted' <<<"$(grep '^{' <<<"$stderr")"
+    assert_output '["tool","elapsed_s","in","out","rejected","requests","rate","final"]'
+    [[ $(final '.tool, .in, .out, .rejected, .requests, .final, (.elapsed_s >= 2), (.rate > 0)') == '["kibana-dash",7,7,0,3,true,true,true]' ]] ||
+        fail "$stderr"
+    # SIGUSR1 prints a line now, as in every program
+    u=$(fake kibana8)
+    script "$u" '{"starting": 1000}'
+    bg "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" -u "$u" --wait 60
+    until_seen "$BATS_TEST_TMPDIR/err" 'waiting for Kibana'
+    kill -USR1 "$PID"
+    until_seen "$BATS_TEST_TMPDIR/err" '^\{"tool":"kibana-dash"'
+    kill -TERM "$PID"
+    reaped
+    assert_equal "$status" 1
+}
+
 @test "an unreachable Kibana: exit 1, and --wait says so while it waits" {
     kd -u "$DEAD"
     assert_failure 1
@@ -542,6 +717,16 @@ EOF
     assert_equal "$output" "$(<"$IOTPIPE_SRC/man/kibana-dash-layout.svg")"
     assert_output --partial '[Vehicle telemetry] Vehicle locations (heat map)'
     assert_output --partial 'gauge, 48 x 12 at (0,39)'
+    # what each panel aggregates, the fuel bands, the 48-column ruler
+    assert_output --partial '>count, avg vehicle_speed by date_histogram timestamp, terms vin<'
+    assert_output --partial '>max fuel_level by terms vin<'
+    assert_output --partial '>0 to 25<'
+    assert_output --partial 'Kibana dashboard, 48-column grid'
+    # a title too long for its panel wraps, then ends in an ellipsis
+    run bash -c 'kibana-dash --output - --title "$2" | python3 "$1/man/kibana-dash-layout.py"' _ "$IOTPIPE_SRC" \
+        "$(printf 'word%.0s ' {1..40})"
+    assert_success
+    assert_output --partial '…</text>'
 }
 
 @test "the scripted endpoint refuses what the real ones refuse, and kibana-dash sends none of it" {
@@ -576,7 +761,7 @@ EOF
     done
 }
 
-@test "TLS: verified by default; --cafile trusts the server; --insecure is explicit" {
+@test "TLS: verified by default; --cafile trusts the server; --insecure is explicit; --cert and --key for mutual TLS" {
     local u
     u=$(fake tls)
     [[ $u == https://* ]]
@@ -588,4 +773,13 @@ EOF
     assert_output "$u/app/dashboards#/view/iotpipe-dashboard"
     kd -u "$u" --insecure
     assert_success
+    # mutual TLS: the server wants a client certificate
+    u=$(fake mtls)
+    kd -u "$u" --cafile "$FAKE_DIR/tls.crt"
+    assert_failure 1
+    # the server's refusal reads differently from one run to the next
+    [[ $stderr == "kibana-dash: $u"* && -z $output ]] || fail "$stderr"
+    kd -u "$u" --cafile "$FAKE_DIR/tls.crt" --cert "$FAKE_DIR/client.crt" --key "$FAKE_DIR/client.key"
+    assert_success
+    assert_output "$u/app/dashboards#/view/iotpipe-dashboard"
 }

@@ -15,9 +15,10 @@ minute). --grid geotile asks geotile_grid where the visualization has
 geohash_grid (the same field); --bbox keeps only documents whose grid
 field lies in the box.
 
-Prints the search body and then one line "buckets B leaves L values V"
-(outer buckets, innermost buckets, innermost buckets where every metric
-has a value); exits 1 when one of them is 0. Python 3 standard library only.
+Prints the search body and then one line "buckets B leaves L values V docs
+D" (outer buckets, innermost buckets, innermost buckets where every metric
+has a value, documents in the outer buckets); exits 1 when one of B, L
+and V is 0. Python 3 standard library only.
 """
 
 import json
@@ -123,7 +124,8 @@ def main(argv):
     with urllib.request.urlopen(req, timeout=30) as r:
         ans = json.load(r)
     outer, leaves, valued = walk(ans["aggregations"], ids, metrics)
-    print("buckets %d leaves %d values %d" % (outer, leaves, valued))
+    docs = sum(b["doc_count"] for b in ans["aggregations"]["b" + ids[0]]["buckets"])
+    print("buckets %d leaves %d values %d docs %d" % (outer, leaves, valued, docs))
     return 0 if outer and leaves and valued else 1
 
 

@@ -17,8 +17,12 @@ Answers:
   POST [/s/SPACE]/api/saved_objects/_import?overwrite=true
   GET|DELETE [/s/SPACE]/api/saved_objects/TYPE/ID
   POST /_fake/script   JSON: {"import": "conflict" | "missing_references" |
-                       "unknown" | "413" | "403" | "500" | "regenerate",
+                       "unknown" | "unsupported_type" (visualizations) |
+                       "400" (overwrite taken for an unknown parameter) |
+                       "413" | "403" | "500" | "regenerate",
                        "starting": N (N status requests answered 503),
+                       "slow": S (an import answers S seconds after it
+                       stored the objects: a busy Kibana),
                        "html": true (a login page for everything),
                        "redacted": true (a status without the version)}
   POST /_fake/reset    forget objects, script and requests
@@ -33,6 +37,7 @@ import re
 import ssl
 import sys
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -234,8 +239,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def import_(self, space, query, body, req, script):
         q = parse_qs(query, keep_blank_values=True)
+        known = self.flavor["params"] - ({"overwrite"} if script.get("import") == "400" else set())
         for k in q:
-            if k not in self.flavor["params"]:
+            if k not in known:
                 return self.send(400, error_body(400, "Bad Request",
                                                  "[request query.%s]: definition for this key is missing" % k))
         overwrite = q.get("overwrite", ["false"])[0] == "true"
@@ -291,6 +297,10 @@ class Handler(BaseHTTPRequestHandler):
                 errors.append({"id": o["id"], "type": o["type"], "meta": meta,
                                "error": {"type": "conflict"}})
                 continue
+            if script.get("import") == "unsupported_type" and o["type"] == "visualization":
+                errors.append({"id": o["id"], "type": o["type"], "meta": meta,
+                               "error": {"type": "unsupported_type"}})
+                continue
             if script.get("import") == "unknown" and o["type"] == "dashboard":
                 errors.append({"id": o["id"], "type": o["type"], "meta": meta,
                                "error": {"type": "unknown", "statusCode": 400,
@@ -322,6 +332,7 @@ class Handler(BaseHTTPRequestHandler):
             ans["errors"] = errors
         if self.st.args.flavor == "kibana8":
             ans["warnings"] = []
+        time.sleep(float(script.get("slow", 0)))
         return self.send(200, ans)
 
     do_GET = do_POST = do_PUT = do_DELETE = handle_any
@@ -335,6 +346,8 @@ def main():
     p.add_argument("--password")
     p.add_argument("--api-key")
     p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    p.add_argument("--client-ca", metavar="FILE",
+                   help="with --tls: ask for a client certificate signed by FILE")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
@@ -344,6 +357,9 @@ def main():
     if args.tls:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.tls[0], args.tls[1])
+        if args.client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(args.client_ca)
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
         scheme = "https"
     print("fake-kibana: listening on %s://127.0.0.1:%d" % (scheme, srv.server_address[1]), flush=True)
