@@ -158,7 +158,7 @@ row() {
     local name=$1 file=$2 secs cpu rss bcpu short=
     read -r secs _ _ cpu rss bcpu < <(best "$file")
     bench_short "$file" >/dev/null && short="  SHORT: $(bench_short "$file")"
-    printf '%-38s %7s %7s %9.0f %7.1f %7s %8s %8s%s\n' "$name" "$secs" "$(bench_median "$file")" \
+    printf '%-44s %7s %7s %9.0f %7.1f %7s %8s %8s%s\n' "$name" "$secs" "$(bench_median "$file")" \
         "$(awk -v a="$n" -v b="$secs" 'BEGIN { print a / b }')" \
         "$(awk -v a="$bytes" -v b="$secs" 'BEGIN { print a / b / 1e6 }')" "$cpu" "$rss" "$bcpu" "$short"
 }
@@ -181,8 +181,9 @@ ratio() {
     else
         results+=("$(printf 'ratio %-44s %s' "$what" "$r_note")")
     fi
-    bench_summary "kafka $what (lines/s)" "$(bench_rate "$n" "$(bench_best "$ours")")" \
-        "$(bench_rate "$n" "$(bench_best "$theirs")")" "$r_best" "$r_median"
+    bench_summary "kafka $what (lines/s)" \
+        "$([[ $what == consume* ]] && echo kcons || echo kprod) $(bench_rate "$n" "$(bench_best "$ours")")" \
+        "kcat $(bench_rate "$n" "$(bench_best "$theirs")")" "$r_best" "$r_median"
 }
 
 bench_init "$work"
@@ -192,7 +193,7 @@ printf '# Kafka %s on %s; %s; load average %s\n' "${KAFKA_SVC_VERSION:-external}
     "$(kprod --version)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '# %s\n' "$logs"
 printf '# keyed: %d of %d documents have no vin (no key from kprod, an empty one from kcat)\n' "$nokey" "$n"
-printf '%-38s %7s %7s %9s %7s %7s %8s %8s\n' test best median lines/s MB/s cpu_s rss_kb broker_s
+printf '%-44s %7s %7s %9s %7s %7s %8s %8s\n' test best median lines/s MB/s cpu_s rss_kb broker_s
 
 # ---- produce
 # kprod's defaults (kprod --print-config: idempotent, acks=all, linger
