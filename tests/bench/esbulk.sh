@@ -130,8 +130,15 @@ elif [[ -n ${MIKU_ESBULK_SRC:-} ]]; then
     msrc=$MIKU_ESBULK_SRC
     [[ -f $msrc/go.mod && -d $msrc/cmd/esbulk ]] ||
         die "MIKU_ESBULK_SRC=$msrc does not hold miku/esbulk's source (go.mod, cmd/esbulk)"
-    command -v go >/dev/null ||
-        die "MIKU_ESBULK_SRC is set but go is not installed (Go >= 1.25 builds miku/esbulk)"
+    # Go 1.21 and later fetch the toolchain go.mod asks for by themselves
+    gominor=$(go version 2>/dev/null | sed -n 's/.* go1\.\([0-9]*\).*/\1/p')
+    if [[ -z $gominor ]]; then
+        miku_note="MIKU_ESBULK_SRC is set but go is not installed (Go >= 1.25 builds miku/esbulk)"
+    elif ((gominor < 21)); then
+        miku_note="$(go version | cut -d' ' -f3) cannot build miku/esbulk (it needs Go >= 1.25; Go >= 1.21 fetches that)"
+    fi
+fi
+if [[ -z $miku && -n ${MIKU_ESBULK_SRC:-} && -z $miku_note ]]; then
     msum=$(cd "$msrc" && find . -name '*.go' -o -name go.mod -o -name go.sum | LC_ALL=C sort |
         xargs sha256sum | sha256sum | cut -c1-12)
     mdir=$cache/miku-esbulk-$msum
@@ -146,7 +153,7 @@ elif [[ -n ${MIKU_ESBULK_SRC:-} ]]; then
         mv "$mdir/esbulk.tmp" "$mdir/esbulk"
     fi
     miku=$mdir/esbulk
-else
+elif [[ -z $miku && -z $miku_note ]]; then
     miku_note="neither MIKU_ESBULK (a binary) nor MIKU_ESBULK_SRC (its source, to build) is set"
 fi
 
