@@ -276,6 +276,8 @@ for ((r = 1; r <= runs; r++)); do
         run esbulk "$r"
     fi
 done
+# the closing steps left out, runs of the same load
+[[ -n $miku ]] && cp "$tmp/miku.load" "$tmp/miku-core.load"
 line "esbulk" "$tmp/esbulk"
 e_rss=$(sort -n -k5 "$tmp/esbulk" | tail -n 1 | cut -d' ' -f5)
 printf '%-30s %s (seconds, each to exit and _refresh)\n' "  runs" "$(cut -d' ' -f1 "$tmp/esbulk" | tr '\n' ' ')"
