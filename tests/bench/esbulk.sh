@@ -34,7 +34,8 @@
 # so. miku/esbulk is GPL-3.0: it is only run here, never linked or shipped.
 #
 # It is a benchmark, not a test: it exits 0 when a target is missed (and
-# says "BELOW TARGET"), 1 only when something does not work.
+# says "BELOW TARGET"), 1 when something does not work or a run came up
+# short.
 #
 # Environment:
 #   IOTPIPE_BUILD   directory holding esbulk and vnorm (default <repo>/build)
@@ -215,7 +216,11 @@ run() {
     curl -fsS -XPOST "$url/$index/_refresh" >/dev/null || die "_refresh of $index failed"
     wall=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')
     c=$(count "$index")
-    [[ $c == "$ndocs" ]] || printf '  %s run %d: _count %s, expected %s\n' "$tool" "$r" "$c" "$ndocs"
+    if [[ $c != "$ndocs" ]]; then
+        printf '  %s run %d: _count %s, expected %s; the end of its stderr:\n' "$tool" "$r" "$c" "$ndocs"
+        grep -v '^stamp ' "$tmp/run.err" | tail -n 3 | cut -c1-300 | sed 's/^/    /'
+        short=1
+    fi
     read -r cpu rss < <(awk '{ printf "%.2f %s\n", $1 + $2, $3 }' "$tmp/time")
     bench_record "$tmp/$tool" "$wall" "$c" "$ndocs" "$cpu" "$rss"
     if [[ $tool == miku ]]; then
@@ -261,6 +266,7 @@ curl -fsS -XDELETE "$url/bench-warmup" >/dev/null
 rm -f "$tmp/warmup.ndjson"
 
 # 1. the runs, alternating
+short=0
 : >"$tmp/esbulk"
 : >"$tmp/miku"
 : >"$tmp/miku-core"
@@ -361,9 +367,15 @@ verdict() {
 if [[ -n $ratio ]]; then
     printf 'target: docs/s ratio >= %s x miku/esbulk, best and median: %s (%s); without its closing steps %s, %s\n' \
         "$target_ratio" "$ratio" "$(verdict "$ratio" "$target_ratio" '>=')" "$core" "$core_m"
+elif [[ -n $miku ]]; then
+    printf 'target: docs/s ratio >= %s x miku/esbulk: no ratio (a run came up short)\n' "$target_ratio"
 else
     printf 'target: docs/s ratio >= %s x miku/esbulk: not measured (%s)\n' "$target_ratio" \
-        "${miku_note:-no binary}"
+        "$miku_note"
+fi
+if ((short)); then
+    printf 'esbulk.sh: a run came up short (see _count above)\n' >&2
+    exit 1
 fi
 printf 'target: ceiling >= %s MB/s: %s MB/s (%s)\n' "$target_mbs" "$ceiling" \
     "$(verdict "$ceiling" "$target_mbs" '>=')"
