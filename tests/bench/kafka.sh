@@ -5,26 +5,42 @@
 # BENCH_LINES normalized vehicle documents of about 400 bytes
 # (tests/bench/gen-raw.py --v3-share 0.93 | vnorm, cached).
 #
-#   produce        kprod -t (its defaults: idempotent, acks=all, lz4)
-#                  against kcat -P
-#                  and against kcat -P with kprod's settings
-#   produce keyed  kprod --key-field vin against kcat -P -K (the same
-#                  lines with the vin and a tab in front); kprod
-#                  --key-field vin against plain kcat -P too
-#   consume        kcons -t -e against kcat -C -e -o beginning, both into
-#                  wc -l, on a topic holding the BENCH_LINES documents
+# The headlines are like for like, the same librdkafka settings on both
+# sides; defaults against defaults are reported beside them:
+#   produce        kprod -t (its defaults: idempotent, acks=all, linger
+#                  20 ms, lz4, a 64 MiB queue; batches librdkafka's)
+#                  against kcat -P with those settings (-X ... -z lz4);
+#                  beside it, against kcat -P with its own defaults (no
+#                  compression, no idempotence, linger 5 ms)
+#   produce keyed  kprod --key-field vin against kcat -P -K TAB with the
+#                  same settings, fed the same lines with the vin's value
+#                  and a tab in front (jq: a string's bytes, a number's
+#                  text, other JSON compact, as --key-field takes it).
+#                  One difference stays: a document without a vin gets
+#                  no key from kprod and an empty one from kcat (both
+#                  spread at random by the default partitioner); the run
+#                  says how many there are
+#   consume        kcons -t -e (fetch.wait.max.ms 100) against kcat -C -e
+#                  -o beginning -X fetch.wait.max.ms=100, both into wc -l,
+#                  on a topic holding the BENCH_LINES documents; beside
+#                  it, against kcat's default wait (500 ms)
 #   memory         kprod and kcons RSS sampled every 0.05 s during a run:
 #                  the peak, after the first 10%, and at the end
 #
 # Environment: IOTPIPE_BUILD (the programs), BENCH_LINES (1000000),
-# BENCH_RUNS (5), after BENCH_WARMUP (3) uncounted rounds of kcat -P and
-# kprod, BENCH_SEED (1), IOTPIPE_CACHE,
-# IOTPIPE_TEST_KAFKA (use that broker; its topics must auto-create).
+# BENCH_RUNS (5, at least 3), after BENCH_WARMUP (3) uncounted rounds of
+# kcat -P and kprod, BENCH_SEED (1), IOTPIPE_CACHE, BENCH_SUMMARY (see
+# all.sh), IOTPIPE_TEST_KAFKA (use that broker; its topics must
+# auto-create).
 # The table's broker_s is the CPU time the broker's JVM used during the
 # run shown (on two cores it competes with the client for them).
-# Prints a table and "ratio" lines: kcat's seconds over ours, above 1.0
-# when iotpipe is faster (target: >= 1.0).  Exits 1 when a run loses or
-# fails, 0 otherwise (a missed target is a figure, not a failure).
+# Every run's messages are counted (the topic's high watermarks, or the
+# lines kcons and kcat wrote); a run that comes up short is reported and
+# no ratio is printed for its measure.  Prints a table and "ratio" lines:
+# kcat's seconds over ours, best and median, above 1.0 when iotpipe is
+# faster (target: >= 1.0), and the load average seen after the runs.
+# Exits 1 when something does not work or an iotpipe run came up short,
+# 0 otherwise (a missed target is a figure, not a failure).
 
 set -u
 
@@ -40,6 +56,8 @@ PATH=$build:$PATH
 
 # shellcheck source=tests/services/kafka.sh
 source "$src/tests/services/kafka.sh"
+# shellcheck source=tests/bench/lib.sh
+source "$here/lib.sh"
 
 die() {
     printf 'bench/kafka: %s\n' "$*" >&2
@@ -50,7 +68,7 @@ for c in kprod kcons vnorm kcat jq "$python" /usr/bin/time; do
     command -v "$c" >/dev/null || die "$c not found"
 done
 [[ $n =~ ^[0-9]+$ && $n -ge 1000 ]] || die "BENCH_LINES must be a number >= 1000"
-[[ $runs =~ ^[0-9]+$ && $runs -ge 1 ]] || die "BENCH_RUNS must be a number >= 1"
+[[ $runs =~ ^[0-9]+$ && $runs -ge 3 ]] || die "BENCH_RUNS must be a number >= 3"
 [[ $warmup =~ ^[0-9]+$ && $warmup -ge 1 ]] || die "BENCH_WARMUP must be a number >= 1"
 
 svc_init || exit 1
@@ -70,8 +88,13 @@ if [[ ! -s $docs ]]; then
 fi
 [[ $(wc -l <"$docs") == "$n" ]] || die "$docs: not $n lines"
 keyed=$work/keyed.txt
-# kcat -K: the key, a tab, then the line as it is (jq would rewrite it)
-paste <(jq -r '.vin // ""' "$docs") "$docs" >"$keyed"
+# kcat -K: the key, a tab, then the line as it is (jq would rewrite it);
+# the key as kprod --key-field takes it: a string's bytes, a number's
+# text, other JSON compact, nothing for a missing field or null
+paste <(jq -r '.vin | if . == null then "" elif type == "string" then . else tojson end' "$docs") \
+    "$docs" >"$keyed"
+[[ $(wc -l <"$keyed") == "$n" ]] || die "$keyed: not $n lines (a vin with a newline?)"
+nokey=$(jq -c 'select(.vin == null)' "$docs" | wc -l)
 bytes=$(wc -c <"$docs")
 
 # ---- the broker: auto-created topics get 6 partitions
@@ -108,27 +131,22 @@ broker_ticks() {
     awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$broker_pid/stat"
 }
 
-# measure FILE CMD...: run CMD, append "seconds cpu_seconds max_rss_kb
+# measure CMD...: run CMD; sets m_rest to "cpu_seconds max_rss_kb
 # broker_cpu_seconds" (the broker's CPU during the run: on two cores it
 # competes with the client, and what the client sends decides its share)
+# and m_secs
 measure() {
-    local file=$1 t0 t1
-    shift
+    local t0 t1
     t0=$(broker_ticks)
     /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$@" || return 1
     t1=$(broker_ticks)
-    awk -v t0="$t0" -v t1="$t1" -v hz="$hz" '{
+    read -r m_secs m_rest < <(awk -v t0="$t0" -v t1="$t1" -v hz="$hz" '{
         printf "%s %.2f %s %s\n", $1, $2 + $3, $4,
-            t0 == "" ? "-" : sprintf("%.2f", (t1 - t0) / hz) }' "$work/time" >>"$file"
+            t0 == "" ? "-" : sprintf("%.2f", (t1 - t0) / hz) }' "$work/time")
 }
 
 best() {
     sort -g "$1" | head -n 1
-}
-
-# median FILE: the middle run's seconds (the lower middle of an even count)
-median() {
-    sort -g "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
 # count TOPIC: messages in the topic (the sum of the high watermarks)
@@ -137,54 +155,68 @@ count() {
 }
 
 row() {
-    local name=$1 file=$2 secs cpu rss bcpu
-    read -r secs cpu rss bcpu < <(best "$file")
-    printf '%-38s %7s %7s %9.0f %7.1f %7s %8s %8s\n' "$name" "$secs" "$(median "$file")" \
+    local name=$1 file=$2 secs cpu rss bcpu short=
+    read -r secs _ _ cpu rss bcpu < <(best "$file")
+    bench_short "$file" >/dev/null && short="  SHORT: $(bench_short "$file")"
+    printf '%-44s %7s %7s %9.0f %7.1f %7s %8s %8s%s\n' "$name" "$secs" "$(bench_median "$file")" \
         "$(awk -v a="$n" -v b="$secs" 'BEGIN { print a / b }')" \
-        "$(awk -v a="$bytes" -v b="$secs" 'BEGIN { print a / b / 1e6 }')" "$cpu" "$rss" "$bcpu"
+        "$(awk -v a="$bytes" -v b="$secs" 'BEGIN { print a / b / 1e6 }')" "$cpu" "$rss" "$bcpu" "$short"
 }
 
 results=()
-# ratio WHAT OURS THEIRS [ref]: a target row, or a reference (no target)
+# ratio WHAT OURS THEIRS [ref]: a target row, or a reference (no target);
+# a summary row either way
 ratio() {
-    local what=$1 ours theirs mours mtheirs target=1
+    local what=$1 ours=$2 theirs=$3 target=1 tail=
     [[ ${4:-} == ref ]] && target=0
-    ours=$(best "$2" | cut -d' ' -f1)
-    theirs=$(best "$3" | cut -d' ' -f1)
-    mours=$(median "$2")
-    mtheirs=$(median "$3")
-    results+=("$(awk -v w="$what" -v a="$ours" -v b="$theirs" -v ma="$mours" -v mb="$mtheirs" -v t="$target" \
-        'BEGIN { printf "ratio %-34s %.2f (kcat %.2f s / iotpipe %.2f s), median %.2f (%.2f / %.2f)%s",
-            w, b / a, b, a, mb / ma, mb, ma,
-            (!t ? "  (reference)" : b / a >= 1.0 && mb / ma >= 1.0 ? "" : "  BELOW TARGET 1.0") }')")
+    if bench_ratio "$ours" "$theirs"; then
+        if ((!target)); then
+            tail="  (beside the headline)"
+        elif awk -v a="$r_best" -v b="$r_median" 'BEGIN { exit !(a < 1.0 || b < 1.0) }'; then
+            tail="  BELOW TARGET 1.0"
+        fi
+        results+=("$(printf 'ratio %-44s best %s (kcat %s s / iotpipe %s s), median %s (%s / %s)%s' \
+            "$what" "$r_best" "$(bench_best "$theirs")" "$(bench_best "$ours")" \
+            "$r_median" "$(bench_median "$theirs")" "$(bench_median "$ours")" "$tail")")
+    else
+        results+=("$(printf 'ratio %-44s %s' "$what" "$r_note")")
+    fi
+    bench_summary "kafka $what (lines/s)" \
+        "$([[ $what == consume* ]] && echo kcons || echo kprod) $(bench_rate "$n" "$(bench_best "$ours")")" \
+        "kcat $(bench_rate "$n" "$(bench_best "$theirs")")" "$r_best" "$r_median"
 }
 
+bench_init "$work"
 printf '# %d documents, %.1f MB (%d bytes a line on average), %d runs after %d warm-up rounds: best and median\n' \
     "$n" "$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" $((bytes / n)) "$runs" "$warmup"
 printf '# Kafka %s on %s; %s; load average %s\n' "${KAFKA_SVC_VERSION:-external}" "$bs" \
     "$(kprod --version)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '# %s\n' "$logs"
-printf '%-38s %7s %7s %9s %7s %7s %8s %8s\n' test best median lines/s MB/s cpu_s rss_kb broker_s
+printf '# keyed: %d of %d documents have no vin (no key from kprod, an empty one from kcat)\n' "$nokey" "$n"
+printf '%-44s %7s %7s %9s %7s %7s %8s %8s\n' test best median lines/s MB/s cpu_s rss_kb broker_s
 
 # ---- produce
-# kprod's defaults (idempotent, acks=all, linger 20 ms, lz4) for kcat
-safe=(-X enable.idempotence=true -X acks=all -X linger.ms=20 -z lz4)
-for f in p-kprod p-kcat p-kcat-safe pk-kprod pk-kcat c-kcons c-kcat; do
+# kprod's defaults (kprod --print-config: idempotent, acks=all, linger
+# 20 ms, lz4, a 64 MiB queue) for kcat
+safe=(-X enable.idempotence=true -X acks=all -X linger.ms=20 -X queue.buffering.max.kbytes=65536 -z lz4)
+series=(p-kprod p-kcat p-kcat-safe pk-kprod pk-kcat pk-kcat-safe c-kcons c-kcat c-kcat-100)
+for f in "${series[@]}"; do
     : >"$work/$f"
 done
 # produce NAME: one run of that producer into a new topic, checked
 produce() {
     local t=bench-$1-$r-$$
     case $1 in
-    p-kprod) measure "$work/$1" kprod -q -b "$bs" -t "$t" <"$docs" ;;
-    p-kcat) measure "$work/$1" kcat -b "$bs" -P -t "$t" <"$docs" ;;
+    p-kprod) measure kprod -q -b "$bs" -t "$t" <"$docs" ;;
+    p-kcat) measure kcat -b "$bs" -P -t "$t" <"$docs" ;;
     # kcat with kprod's delivery settings: what the safety costs, apart
     # from the program
-    p-kcat-safe) measure "$work/$1" kcat -b "$bs" -P -t "$t" "${safe[@]}" <"$docs" ;;
-    pk-kprod) measure "$work/$1" kprod -q -b "$bs" -t "$t" --key-field vin <"$docs" ;;
-    pk-kcat) measure "$work/$1" kcat -b "$bs" -P -t "$t" -K $'\t' <"$keyed" ;;
+    p-kcat-safe) measure kcat -b "$bs" -P -t "$t" "${safe[@]}" <"$docs" ;;
+    pk-kprod) measure kprod -q -b "$bs" -t "$t" --key-field vin <"$docs" ;;
+    pk-kcat) measure kcat -b "$bs" -P -t "$t" -K $'\t' <"$keyed" ;;
+    pk-kcat-safe) measure kcat -b "$bs" -P -t "$t" -K $'\t' "${safe[@]}" <"$keyed" ;;
     esac || die "$1 failed"
-    [[ $(count "$t") == "$n" ]] || die "$1: $t holds $(count "$t") of $n"
+    bench_record "$work/$1" "$m_secs" "$(count "$t")" "$n" "$m_rest"
 }
 # drop RUN's topics: every run starts on the same broker, not one holding
 # gigabytes more each time (kcat's uncompressed ones slowed later runs by
@@ -205,13 +237,15 @@ for ((r = 0; r > -warmup; r--)); do
 done
 : >"$work/p-kcat"
 : >"$work/p-kprod"
+: >"$work/p-kcat.load"
+: >"$work/p-kprod.load"
 # each run in a different order: whoever runs after whom, or first after
 # a pause, does not always favour the same program
 for ((r = 1; r <= runs; r++)); do
     if ((r % 2)); then
-        order=(p-kprod p-kcat p-kcat-safe pk-kprod pk-kcat)
+        order=(p-kprod p-kcat-safe p-kcat pk-kprod pk-kcat-safe pk-kcat)
     else
-        order=(pk-kcat pk-kprod p-kcat-safe p-kcat p-kprod)
+        order=(pk-kcat pk-kcat-safe pk-kprod p-kcat p-kcat-safe p-kprod)
     fi
     for f in "${order[@]}"; do
         produce "$f"
@@ -219,39 +253,54 @@ for ((r = 1; r <= runs; r++)); do
     drop "$r"
 done
 row "produce kprod" "$work/p-kprod"
-row "produce kcat -P" "$work/p-kcat"
 row "produce kcat -P, kprod's settings" "$work/p-kcat-safe"
+row "produce kcat -P, its defaults" "$work/p-kcat"
 row "produce keyed kprod --key-field vin" "$work/pk-kprod"
-row "produce keyed kcat -P -K" "$work/pk-kcat"
-ratio "produce" "$work/p-kprod" "$work/p-kcat"
-ratio "produce --key-field vs kcat -P -K" "$work/pk-kprod" "$work/pk-kcat"
-ratio "produce --key-field vs kcat -P" "$work/pk-kprod" "$work/p-kcat"
-ratio "produce vs kcat -P with kprod's settings" "$work/p-kprod" "$work/p-kcat-safe" ref
+row "produce keyed kcat -P -K, kprod's settings" "$work/pk-kcat-safe"
+row "produce keyed kcat -P -K, its defaults" "$work/pk-kcat"
+ratio "produce, like for like" "$work/p-kprod" "$work/p-kcat-safe"
+ratio "produce keyed, like for like" "$work/pk-kprod" "$work/pk-kcat-safe"
+ratio "produce, defaults vs defaults" "$work/p-kprod" "$work/p-kcat" ref
+ratio "produce keyed, defaults vs defaults" "$work/pk-kprod" "$work/pk-kcat" ref
+lost=() # iotpipe runs that came up short: reported, then exit status 1
+for f in p-kprod pk-kprod; do
+    if bench_short "$work/$f" >/dev/null; then
+        lost+=("$f came up short: $(bench_short "$work/$f")")
+    fi
+done
 
 # ---- consume: the topic kcat filled in the first run
 topic=bench-p-kcat-1-$$
 # shellcheck disable=SC2016 # bash -c's own arguments
 consume() {
     case $1 in
-    c-kcons) measure "$work/$1" bash -c 'kcons -q -b "$1" -t "$2" -e | wc -l >"$3"' \
+    c-kcons) measure bash -c 'kcons -q -b "$1" -t "$2" -e | wc -l >"$3"' \
         _ "$bs" "$topic" "$work/c-count" ;;
-    c-kcat) measure "$work/$1" bash -c 'kcat -b "$1" -C -t "$2" -o beginning -e -q | wc -l >"$3"' \
+    c-kcat) measure bash -c 'kcat -b "$1" -C -t "$2" -o beginning -e -q | wc -l >"$3"' \
+        _ "$bs" "$topic" "$work/c-count" ;;
+    c-kcat-100) measure bash -c 'kcat -b "$1" -C -t "$2" -o beginning -e -q -X fetch.wait.max.ms=100 | wc -l >"$3"' \
         _ "$bs" "$topic" "$work/c-count" ;;
     esac || die "$1 failed"
-    [[ $(<"$work/c-count") == "$n" ]] || die "$1 wrote $(<"$work/c-count") of $n lines"
+    bench_record "$work/$1" "$m_secs" "$(<"$work/c-count")" "$n" "$m_rest"
 }
 for ((r = 1; r <= runs; r++)); do
     if ((r % 2)); then
-        consume c-kcons
-        consume c-kcat
+        order=(c-kcons c-kcat-100 c-kcat)
     else
-        consume c-kcat
-        consume c-kcons
+        order=(c-kcat c-kcat-100 c-kcons)
     fi
+    for f in "${order[@]}"; do
+        consume "$f"
+    done
 done
 row "consume kcons -e | wc -l" "$work/c-kcons"
-row "consume kcat -C -e | wc -l" "$work/c-kcat"
-ratio "consume" "$work/c-kcons" "$work/c-kcat"
+row "consume kcat -C -e, fetch wait 100 ms" "$work/c-kcat-100"
+row "consume kcat -C -e, its defaults" "$work/c-kcat"
+ratio "consume, like for like" "$work/c-kcons" "$work/c-kcat-100"
+ratio "consume, defaults vs defaults" "$work/c-kcons" "$work/c-kcat" ref
+if bench_short "$work/c-kcons" >/dev/null; then
+    lost+=("kcons came up short: $(bench_short "$work/c-kcons")")
+fi
 
 # ---- memory over a whole run
 sample() {
@@ -279,9 +328,14 @@ sample "$pid" >"$work/rss-kcons"
 wait "$pid" || die "kcons failed in the memory run"
 
 printf '%s\n' "${results[@]}"
-for f in p-kprod p-kcat p-kcat-safe pk-kprod pk-kcat c-kcons c-kcat; do
-    printf 'runs %-12s %s  broker_s %s\n' "$f" "$(cut -d' ' -f1 "$work/$f" | tr '\n' ' ')" \
-        "$(cut -d' ' -f4 "$work/$f" | tr '\n' ' ')"
+printf '# load average during the runs %s\n' "$(bench_load)"
+for f in "${series[@]}"; do
+    printf 'runs %-12s %s  broker_s %s\n' "$f" "$(awk '{ printf "%s(%s) ", $1, $2 }' "$work/$f")" \
+        "$(cut -d' ' -f6 "$work/$f" | tr '\n' ' ')"
 done
 rss_report kprod "$work/rss-kprod"
 rss_report kcons "$work/rss-kcons"
+if ((${#lost[@]})); then
+    printf 'bench/kafka: %s\n' "${lost[@]}" >&2
+    exit 1
+fi

@@ -5,20 +5,31 @@
 #
 #   receive   each subscriber drains the same N messages that the broker
 #             queued for its persistent session (QoS 0 and 1; the broker
-#             is set to queue QoS 0 too), into a pipe
-#   publish   each publisher sends the same N lines (QoS 0 and 1) and
-#             exits; QoS 1 counts until the last PUBACK; a subscriber
-#             counts what arrived
+#             is set to queue QoS 0 too), into a pipe; the run ends when
+#             the subscriber has N (-C N) and exits
+#   publish   each publisher sends the same N lines (QoS 0 and 1) to a
+#             subscriber (mqtt2json -C N) that was listening before; the
+#             run is timed from the publisher's start until that
+#             subscriber has every message.  Both publishers read the
+#             lines through a pipe held open until then: mosquitto_pub -l
+#             exits at the end of its input with what is still queued
+#             undelivered (a few thousand of 200,000 at QoS 1), so its
+#             exit is no end of the work.  The figure is delivered/s.
 #   memory    mqtt2json receives BENCH_RSS_COUNT messages while a sampler
 #             reads its RSS twice a second: the peak, and the growth after
 #             the first 10%
 #
+# BENCH_RUNS runs of each (at least 3), iotpipe first in odd runs and the
+# peer first in even ones; best and median, and the load average seen
+# after the runs.  A run in which the subscriber did not get all N counts
+# as short, and no ratio is printed for its measure.
+#
 # Environment: IOTPIPE_BUILD (the programs), BENCH_COUNT (200000),
-# BENCH_RSS_COUNT (1000000), BENCH_RUNS (3: the best run counts).
-# Prints a table and "ratio" lines, above 1.0 when iotpipe is faster:
-# receive, the peer's time over ours; publish, our delivered messages per
-# second over the peer's (a subscriber counts what reached the broker).
-# Exits 1 if an iotpipe run lost messages.
+# BENCH_RSS_COUNT (1000000), BENCH_RUNS (3), BENCH_SUMMARY (see all.sh).
+# Prints a table and "ratio" lines, the peer's time over ours for the
+# same N messages (above 1.0 when iotpipe is faster).  Exits 1 when
+# something does not work, or, after printing everything, when an iotpipe
+# run came up short.
 
 set -u
 
@@ -32,12 +43,17 @@ PATH=$build:$PATH
 
 # shellcheck source=tests/services/mosquitto.sh
 source "$src/tests/services/mosquitto.sh"
+# shellcheck source=tests/bench/lib.sh
+source "$here/lib.sh"
 
 die() {
     printf 'bench/mqtt: %s\n' "$*" >&2
     exit 1
 }
 
+[[ $n =~ ^[0-9]+$ && $n -ge 100 ]] || die "BENCH_COUNT must be a number >= 100"
+[[ $rss_n =~ ^[0-9]+$ && $rss_n -ge 100 ]] || die "BENCH_RSS_COUNT must be a number >= 100"
+[[ $runs =~ ^[0-9]+$ && $runs -ge 3 ]] || die "BENCH_RUNS must be a number >= 3"
 for c in mqtt2json json2mqtt mosquitto_sub mosquitto_pub mosquitto; do
     command -v "$c" >/dev/null || die "$c not found"
 done
@@ -66,18 +82,10 @@ gen() {
 gen "$n" >"$work/in"
 [[ $(head -n 1 "$work/in" | tr -d '\n' | wc -c) == 200 ]] || die "payloads are not 200 bytes"
 
-# measure FILE CMD...: run CMD, append "seconds cpu_seconds max_rss_kb" to FILE
+# measure FILE CMD...: run CMD under GNU time; sets m_secs, m_cpu, m_rss
 measure() {
-    local file=$1
-    shift
     /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$@" || return 1
-    awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$work/time" >>"$file"
-}
-
-# best FILE: the line with the smallest wall time; with a fourth column
-# (delivered), the one with the most delivered per second
-best() {
-    awk '{ k = NF >= 4 ? -$4 / $1 : $1; print k, $0 }' "$1" | sort -g | head -n 1 | cut -d' ' -f2-
+    read -r m_secs m_cpu m_rss < <(awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$work/time")
 }
 
 # fill ID QOS: queue n messages for the persistent session ID
@@ -105,79 +113,117 @@ recv_peer() {
 export -f recv_iotpipe recv_peer
 export port n work
 
-results=()
-ratio() {
-    local what=$1 ours=$2 theirs=$3
-    results+=("$(awk -v w="$what" -v a="$ours" -v b="$theirs" \
-        'BEGIN { printf "ratio %-22s %.2f (peer %.2f s / iotpipe %.2f s)", w, b / a, b, a }')")
+# the run order of run R: iotpipe first when R is odd
+order() {
+    if (($1 % 2)); then echo iotpipe peer; else echo peer iotpipe; fi
 }
 
-printf '# %d messages of 200 bytes, best of %d runs, broker %s\n' "$n" "$runs" "$(mosquitto -h 2>/dev/null | head -n 1)"
-printf '%-34s %8s %8s %9s %8s\n' test seconds msg/s cpu_s rss_kb
+results=()
+lost=() # iotpipe runs that came up short: reported, then exit status 1
+# row LABEL FILE: best and median seconds, delivered/s of the best run,
+# the CPU and RSS of the best run
+row() {
+    local label=$1 file=$2 secs cpu rss short
+    read -r secs _ _ cpu rss < <(sort -g "$file" | head -n 1)
+    short=
+    bench_short "$file" >/dev/null && short="  SHORT: $(bench_short "$file")"
+    printf '%-34s %8s %8s %9s %8s %8s%s\n' "$label" "$secs" "$(bench_median "$file")" \
+        "$(bench_rate "$n" "$secs")" "$cpu" "$rss" "$short"
+}
+# ratio MEASURE OURS THEIRS IOTPIPE PEER: a ratio line and a summary row
+ratio() {
+    local what=$1 ours=$2 theirs=$3 ob tb
+    ob=$(bench_best "$ours") tb=$(bench_best "$theirs")
+    if bench_ratio "$ours" "$theirs"; then
+        results+=("$(printf 'ratio %-22s best %s, median %s (delivered/s, best: %s %s, %s %s; %s)' \
+            "$what" "$r_best" "$r_median" "$4" "$(bench_rate "$n" "$ob")" "$5" \
+            "$(bench_rate "$n" "$tb")" "$r_note")")
+    else
+        results+=("$(printf 'ratio %-22s %s' "$what" "$r_note")")
+    fi
+    bench_summary "mqtt $what (msg/s)" "$4 $(bench_rate "$n" "$ob")" \
+        "$5 $(bench_rate "$n" "$tb")" "$r_best" "$r_median"
+}
+
+bench_init "$work"
+printf '# %d messages of 200 bytes, %d runs each (order alternating), broker %s\n' "$n" "$runs" \
+    "$(mosquitto -h 2>/dev/null | head -n 1)"
+printf '# load average before the runs %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-34s %8s %8s %8s %9s %8s\n' test best_s median_s msg/s cpu_s rss_kb
 
 for q in 0 1; do
-    for tool in iotpipe peer; do
-        : >"$work/r-$tool-$q"
-        for ((r = 1; r <= runs; r++)); do
+    : >"$work/r-iotpipe-$q"
+    : >"$work/r-peer-$q"
+    for ((r = 1; r <= runs; r++)); do
+        for tool in $(order "$r"); do
             id=b$tool$q$r$$
             fill "$id" "$q"
-            measure "$work/r-$tool-$q" bash -c "recv_$tool $id $q" || die "receive run failed"
-            [[ $(cat "$work/count") == "$n" ]] || die "$tool QoS $q received $(cat "$work/count") of $n"
+            measure bash -c "recv_$tool $id $q" || die "$tool: receive run failed"
+            bench_record "$work/r-$tool-$q" "$m_secs" "$(<"$work/count")" "$n" "$m_cpu" "$m_rss"
         done
-        read -r secs cpu rss < <(best "$work/r-$tool-$q")
-        printf '%-34s %8s %8.0f %9s %8s\n' "receive QoS $q $([[ $tool == iotpipe ]] && echo mqtt2json || echo mosquitto_sub)" \
-            "$secs" "$(awk -v a="$n" -v b="$secs" 'BEGIN { print a / b }')" "$cpu" "$rss"
     done
-    ratio "receive QoS $q" "$(best "$work/r-iotpipe-$q" | cut -d' ' -f1)" "$(best "$work/r-peer-$q" | cut -d' ' -f1)"
+    row "receive QoS $q mqtt2json" "$work/r-iotpipe-$q"
+    row "receive QoS $q mosquitto_sub" "$work/r-peer-$q"
+    if bench_short "$work/r-iotpipe-$q" >/dev/null; then
+        lost+=("mqtt2json received $(bench_short "$work/r-iotpipe-$q") at QoS $q")
+    fi
+    ratio "receive QoS $q" "$work/r-iotpipe-$q" "$work/r-peer-$q" mqtt2json mosquitto_sub
 done
 
-# publish: a subscriber counts what reached the broker, since a publisher
-# that exits early has not delivered everything (mosquitto_pub -l drops
-# what is still queued at the end of its input)
+# pub_run TOOL QOS: one publish run, timed until the subscriber has all n
 pub_run() {
-    local tool=$1 q=$2 i
-    mqtt2json -v -p "$port" -t bench/pub -q "$q" -C "$n" --idle-timeout 3 -W 300 \
+    local tool=$1 q=$2 i sub pub t0 t1 cmd
+    : >"$work/pubsub.err"
+    mqtt2json -v -p "$port" -t bench/pub -q "$q" -C "$n" --idle-timeout 10 -W 600 \
         2>"$work/pubsub.err" | wc -l >"$work/delivered" &
-    local sub=$!
-    for ((i = 0; i < 100; i++)); do
+    sub=$!
+    for ((i = 0; i < 200; i++)); do
         grep -q 'subscribed to' "$work/pubsub.err" && break
         sleep 0.05
     done
+    grep -q 'subscribed to' "$work/pubsub.err" || die "the publish run's subscriber did not subscribe"
     if [[ $tool == iotpipe ]]; then
-        measure "$work/p-$tool-$q" json2mqtt -p "$port" -t bench/pub -q "$q" --quiet \
-            <"$work/in" || die "json2mqtt failed"
+        cmd=(json2mqtt -p "$port" -t bench/pub -q "$q" --quiet)
     else
-        measure "$work/p-$tool-$q" mosquitto_pub -p "$port" -t bench/pub -q "$q" -l \
-            <"$work/in" || die "mosquitto_pub failed"
+        cmd=(mosquitto_pub -p "$port" -t bench/pub -q "$q" -l)
     fi
+    t0=$EPOCHREALTIME
+    # the input stays open until the subscriber is done (then EOF ends
+    # the publisher): both publishers see the same end of input
+    {
+        cat "$work/in"
+        while kill -0 "$sub" 2>/dev/null; do sleep 0.02; done
+    } | /usr/bin/time -f '%U %S %M' -o "$work/time" "${cmd[@]}" &
+    pub=$!
     wait "$sub"
-    # the delivered count goes on the line of this run
-    sed -i "\$s/\$/ $(cat "$work/delivered")/" "$work/p-$tool-$q"
+    t1=$EPOCHREALTIME
+    wait "$pub" || die "$tool publisher failed (QoS $q)"
+    read -r cpu rss < <(awk '{ printf "%.2f %s\n", $1 + $2, $3 }' "$work/time")
+    bench_record "$work/p-$tool-$q" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" \
+        "$(<"$work/delivered")" "$n" "$cpu" "$rss"
 }
 
 for q in 0 1; do
-    for tool in iotpipe peer; do
-        : >"$work/p-$tool-$q"
-        for ((r = 1; r <= runs; r++)); do
+    : >"$work/p-iotpipe-$q"
+    : >"$work/p-peer-$q"
+    for ((r = 1; r <= runs; r++)); do
+        for tool in $(order "$r"); do
             pub_run "$tool" "$q"
         done
-        read -r secs cpu rss got < <(best "$work/p-$tool-$q")
-        printf '%-34s %8s %8.0f %9s %8s  delivered %s of %s\n' \
-            "publish QoS $q $([[ $tool == iotpipe ]] && echo json2mqtt || echo 'mosquitto_pub -l')" \
-            "$secs" "$(awk -v a="$n" -v b="$secs" 'BEGIN { print a / b }')" "$cpu" "$rss" "$got" "$n"
     done
-    [[ $(best "$work/p-iotpipe-$q" | cut -d' ' -f4) == "$n" ]] || die "json2mqtt lost messages"
-    # delivered messages per second of run time, so a run that drops
-    # messages does not look fast
-    results+=("$(awk -v w="publish QoS $q" -v i="$(best "$work/p-iotpipe-$q")" -v p="$(best "$work/p-peer-$q")" '
-        BEGIN {
-            split(i, a, " "); split(p, b, " ")
-            printf "ratio %-22s %.2f (delivered/s: peer %.0f (%d in %.2f s) / iotpipe %.0f (%d in %.2f s))",
-                w, (a[4] / a[1]) / (b[4] / b[1]), b[4] / b[1], b[4], b[1], a[4] / a[1], a[4], a[1]
-        }')")
+    row "publish QoS $q json2mqtt" "$work/p-iotpipe-$q"
+    row "publish QoS $q mosquitto_pub -l" "$work/p-peer-$q"
+    if bench_short "$work/p-iotpipe-$q" >/dev/null; then
+        lost+=("json2mqtt: the subscriber had $(bench_short "$work/p-iotpipe-$q") at QoS $q when it gave up (10 s without a message)")
+    fi
+    ratio "publish QoS $q" "$work/p-iotpipe-$q" "$work/p-peer-$q" json2mqtt "mosquitto_pub -l"
 done
 
 printf '%s\n' "${results[@]}"
+printf '# load average during the runs %s\n' "$(bench_load)"
+for f in r-iotpipe-0 r-peer-0 r-iotpipe-1 r-peer-1 p-iotpipe-0 p-peer-0 p-iotpipe-1 p-peer-1; do
+    printf 'runs %-12s %s\n' "$f" "$(awk '{ printf "%s(%s) ", $1, $2 }' "$work/$f")"
+done
 
 # ---- memory over a long run
 gen "$rss_n" >"$work/in-rss"
@@ -218,3 +264,7 @@ for f in rss rss-pub; do
                 who, n, NR, max, v[w], v[NR]
         }' "$work/$f.samples"
 done
+if ((${#lost[@]})); then
+    printf 'bench/mqtt: %s\n' "${lost[@]}" >&2
+    exit 1
+fi

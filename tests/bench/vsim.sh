@@ -7,10 +7,13 @@
 #   tests/bench/vsim.sh              (binaries from <repo>/build)
 #
 # Pinned to one core, output to /dev/null: vsim --fast -n BENCH_VEHICLES for
-# BENCH_DURATION of simulated time, BENCH_RUNS times; then the reference, a C
+# BENCH_DURATION of simulated time, BENCH_RUNS times, and the reference, a C
 # program built here from a heredoc that prints as many lines of the same
-# average length with one printf each, as many times. Prints the best and
-# the median messages/s and MB/s of both, vsim's share of the ceiling, and
+# average length with one printf each, as many times, alternating (vsim
+# first in odd runs); each vsim run must report (--stats 0) the message
+# count of the counting run, else no ratio is printed. Prints the best and
+# the median messages/s and MB/s of both, vsim's share of the ceiling, the
+# load average seen after the runs, and
 # the peak RSS (GNU time's %M, "Maximum resident set size" of time -v) of
 # vsim --fast -n 10000, against the targets of issue 16: >= 500,000
 # messages/s on one core, RSS <= 32 MiB at 10,000 vehicles.
@@ -22,7 +25,8 @@
 #   IOTPIPE_BUILD    directory holding vsim (default <repo>/build)
 #   BENCH_VEHICLES   vehicles of the throughput runs (default 100)
 #   BENCH_DURATION   simulated time of those runs (default 1h)
-#   BENCH_RUNS       runs of each program (default 3)
+#   BENCH_RUNS       runs of each program (default 3, at least 3)
+#   BENCH_SUMMARY    a file for the summary rows (tests/bench/all.sh)
 #   CC               C compiler for the reference (default cc)
 
 set -euo pipefail
@@ -40,6 +44,8 @@ gnutime=/usr/bin/time
 target_rate=500000
 target_rss_mib=32
 rss_vehicles=10000
+# shellcheck source=tests/bench/lib.sh
+source "$here/lib.sh"
 
 die() {
     printf 'vsim.sh: %s\n' "$*" >&2
@@ -48,7 +54,7 @@ die() {
 
 [[ $vehicles =~ ^[0-9]+$ && $runs =~ ^[0-9]+$ ]] ||
     die "BENCH_VEHICLES and BENCH_RUNS must be numbers"
-((runs >= 1)) || die "BENCH_RUNS must be at least 1"
+((runs >= 3)) || die "BENCH_RUNS must be at least 3"
 [[ -x $vsim ]] || die "no vsim binary at $vsim (run make, or set IOTPIPE_BUILD)"
 command -v "$cc" >/dev/null || die "no C compiler ($cc)"
 if [[ ! -x $gnutime ]] || ! "$gnutime" --version 2>&1 | grep -q GNU; then
@@ -65,6 +71,7 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vsim-bench.XXXXXX") ||
     die "cannot create a temporary directory"
 trap 'rm -rf "$tmp"' EXIT
+bench_init "$tmp"
 
 # ---- the reference: one printf per line, the same lines and bytes
 cat >"$tmp/ref.c" <<'EOF'
@@ -124,20 +131,6 @@ timed() {
     t_wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
 }
 
-# series NAME CMD...: BENCH_RUNS runs; sets s_best and s_median (seconds)
-series() {
-    local name=$1 i walls=()
-    shift
-    for ((i = 0; i < runs; i++)); do
-        timed "$@"
-        walls+=("$t_wall")
-        cp "$tmp/stderr" "$tmp/$name.stderr"
-    done
-    s_best=$(printf '%s\n' "${walls[@]}" | sort -g | head -n 1)
-    s_median=$(printf '%s\n' "${walls[@]}" | sort -g |
-        awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
-}
-
 # rate WALL COUNT: COUNT per second (a wall under 1 ms counts as 1 ms)
 rate() {
     awk -v w="$1" -v n="$2" 'BEGIN { if (w < 0.001) w = 0.001; printf "%.0f", n / w }'
@@ -168,19 +161,39 @@ if [[ -r /proc/loadavg ]]; then
 fi
 echo
 
-series vsim "$vsim" "${args[@]}"
-v_best=$s_best v_median=$s_median
-series ref "$tmp/ref" "$messages" "$bytes"
-r_best=$s_best r_median=$s_median
+: >"$tmp/s-vsim"
+: >"$tmp/s-ref"
+for ((r = 1; r <= runs; r++)); do
+    if ((r % 2)); then order=(vsim ref); else order=(ref vsim); fi
+    for who in "${order[@]}"; do
+        if [[ $who == vsim ]]; then
+            timed "$vsim" "${args[@]}" --stats 0
+            got=$(grep -o '"out":[0-9]*' "$tmp/stderr" | tail -n 1 | cut -d: -f2)
+        else
+            timed "$tmp/ref" "$messages" "$bytes"
+            got=$messages
+        fi
+        bench_record "$tmp/s-$who" "$t_wall" "${got:-0}" "$messages"
+    done
+done
+v_best=$(bench_best "$tmp/s-vsim") v_median=$(bench_median "$tmp/s-vsim")
+f_best=$(bench_best "$tmp/s-ref") f_median=$(bench_median "$tmp/s-ref")
 
 printf '%-22s best %7.3f s %10s msg/s %7s MB/s   median %7.3f s %10s msg/s\n' \
     "vsim --fast" "$v_best" "$(rate "$v_best" "$messages")" \
     "$(mb "$v_best" "$bytes")" "$v_median" "$(rate "$v_median" "$messages")"
 printf '%-22s best %7.3f s %10s msg/s %7s MB/s   median %7.3f s %10s msg/s\n' \
-    "printf loop (ceiling)" "$r_best" "$(rate "$r_best" "$messages")" \
-    "$(mb "$r_best" "$bytes")" "$r_median" "$(rate "$r_median" "$messages")"
-printf '%-22s %s of the printf loop (best against best)\n' "vsim share" \
-    "$(awk -v v="$v_best" -v r="$r_best" 'BEGIN { if (v < 0.001) v = 0.001; printf "%.2fx", r / v }')"
+    "printf loop (ceiling)" "$f_best" "$(rate "$f_best" "$messages")" \
+    "$(mb "$f_best" "$bytes")" "$f_median" "$(rate "$f_median" "$messages")"
+if bench_ratio "$tmp/s-vsim" "$tmp/s-ref"; then
+    printf '%-22s best %sx, median %sx of the printf loop\n' "vsim share" "$r_best" "$r_median"
+else
+    printf '%-22s %s\n' "vsim share" "$r_note"
+fi
+bench_summary "vsim --fast (msg/s; peer: the printf loop, a ceiling)" \
+    "vsim $(rate "$v_best" "$messages")" "printf loop $(rate "$f_best" "$messages")" \
+    "$r_best" "$r_median"
+printf '%-22s %s\n' "load average" "$(bench_load)"
 
 timed "$vsim" --fast -n "$rss_vehicles" -c 50 --seed 1
 rss=$t_rss
