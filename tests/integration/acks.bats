@@ -93,6 +93,9 @@ count() {
     need kafka kafka_use
     need opensearch opensearch_use
     local t0=$SECONDS
+    # made beforehand, as the man pages' examples do: an open(2) that
+    # blocks would wait here for ever
+    mkfifo "$T/F"
     run --separate-stderr timeout 30 bash -c '
         kcons -b "$1" -G g -X bogus.prop=1 --acks "$2" t |
             esbulk -u "$3" -i "acks-x-$4" --acks "$2"
