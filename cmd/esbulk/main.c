@@ -14,6 +14,7 @@
 
 #include <curl/curl.h>
 
+#include "common/acksfifo.h"
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/jsonx.h"
@@ -367,6 +368,44 @@ finish(struct run *r)
 	return stats_finish(r->st, r->rej, r->o->c.strict, *r->rejected, rc);
 }
 
+/*
+ * --acks: "-" is stdout, a regular file is appended to; else a fifo, made
+ * if missing (never a regular file: kcons --acks may make the fifo at the
+ * same moment), and opened once kcons has its end open.  A kcons that
+ * dies first (a bad option, an unreachable broker) ends our input: that
+ * is watched, and the wait is bounded, so neither hangs for the other.
+ */
+static int
+open_acks(const struct opts *o)
+{
+	int fd, watch = strcmp(o->inputs[0], "-") == 0 ? STDIN_FILENO : -1;
+	if (strcmp(o->acks, "-") == 0)
+		return STDOUT_FILENO;
+	switch (acksfifo_open_writer(o->acks, watch, o->acks_timeout_s, &fd)) {
+	case ACKSFIFO_OPEN:
+		break;
+	case ACKSFIFO_ENDED:
+		fatal("--acks %s: kcons never opened it: the input ended "
+		      "first (did kcons --acks %s fail to start?)",
+		    o->acks, o->acks);
+	case ACKSFIFO_TIMEOUT:
+		fatal("--acks %s: kcons never opened it: waited %g s "
+		      "(--acks-timeout); is kcons --acks %s running?",
+		    o->acks, o->acks_timeout_s, o->acks);
+	case ACKSFIFO_STOPPED:
+		exit(1);
+	case ACKSFIFO_ERROR:
+	default:
+		fatal("--acks %s: %s", o->acks, strerror(errno));
+	}
+	/* an empty line, which readers skip, tells kcons we are here
+	 * before any document is done */
+	if (acksfifo_is_fifo(fd) && write(fd, "\n", 1) < 0) {
+		/* kcons went away meanwhile: the next write says so */
+	}
+	return fd;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -393,12 +432,7 @@ main(int argc, char **argv)
 	if ((r.rej = reject_open(o.c.rejects, "esbulk", &err)) == NULL)
 		fatal("%s", buf_cstr(&err));
 	if (o.acks != NULL) {
-		acks_fd = strcmp(o.acks, "-") == 0
-		    ? STDOUT_FILENO
-		    : open(o.acks, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-			  0644);
-		if (acks_fd < 0)
-			fatal("--acks %s: %s", o.acks, strerror(errno));
+		acks_fd = open_acks(&o);
 		r.acks = ndjson_writer_new(acks_fd);
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)

@@ -20,6 +20,7 @@
 
 enum {
 	OPT_ACKS = OPT_OWN,
+	OPT_ACKS_TIMEOUT,
 	OPT_AUTH,
 	OPT_BACKOFF_MAX,
 	OPT_BATCH_BYTES,
@@ -56,6 +57,8 @@ static const struct opt_row rows[] = {
 	    "how many requests may be in flight at once, 1 to 256"),
 	OPT_ARG(OPT_ACKS, "acks", "fifo", NULL,
 	    "write each document's @metadata.kafka to fifo once it is done"),
+	OPT_ARG(OPT_ACKS_TIMEOUT, "acks-timeout", "seconds", "60",
+	    "wait at most seconds for kcons to open the --acks fifo"),
 	OPT_ARG(OPT_AUTH, "auth", "scheme", NULL,
 	    "how to authenticate: none, basic, apikey or bearer"),
 	OPT_ARG(OPT_BACKOFF_MAX, "backoff-max", "seconds", "30",
@@ -288,6 +291,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 	o->timeout_s = 60;
 	o->max_retry_s = 300;
 	o->backoff_max_s = 30;
+	o->acks_timeout_s = 60;
 	opt_init(&p, "esbulk", rows, "[file ...]", argc, argv);
 	while ((c = opt_next(&p)) != -1) {
 		if (common_opt_take(&p, &o->c))
@@ -310,6 +314,9 @@ opts_parse(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_ACKS:
 			o->acks = p.arg;
+			break;
+		case OPT_ACKS_TIMEOUT:
+			seconds(&p, 0.001, 86400, &o->acks_timeout_s);
 			break;
 		case OPT_AUTH:
 			if (http_auth_parse(p.arg, &o->auth) < 0)

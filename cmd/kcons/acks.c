@@ -22,7 +22,6 @@ struct part {
 	struct entry *ring;
 	size_t head, count, cap;
 	int64_t next; /* the offset after the acknowledged prefix, or -1 */
-	int64_t last; /* the last offset added, or -1 */
 	bool grown; /* next moved since the last acks_collect() */
 };
 
@@ -91,7 +90,7 @@ get(struct acks *k, const char *topic, int32_t partition)
 	memset(p, 0, sizeof(*p));
 	p->topic = xstrdup(topic);
 	p->partition = partition;
-	p->next = p->last = -1;
+	p->next = -1;
 	k->hit = k->nparts++;
 	return p;
 }
@@ -113,6 +112,36 @@ forget(struct acks *k, struct part *p)
 	p->head = p->count = 0;
 }
 
+/* The index of the first entry at or after offset (count if none). */
+static size_t
+search(const struct part *p, int64_t offset)
+{
+	size_t lo = 0, hi = p->count, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (at(p, mid)->offset < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void
+grow(struct part *p)
+{
+	size_t ncap = p->cap ? p->cap * 2 : 64, i;
+	struct entry *ring = xreallocarray(NULL, ncap, sizeof(*ring));
+
+	for (i = 0; i < p->count; i++)
+		ring[i] = *at(p, i);
+	free(p->ring);
+	p->ring = ring;
+	p->cap = ncap;
+	p->head = 0;
+}
+
 /* Move the prefix past acknowledged records at the head. */
 static void
 advance(struct part *p)
@@ -125,56 +154,67 @@ advance(struct part *p)
 	}
 }
 
+/*
+ * Offsets normally grow, and a new entry goes at the end.  One at or
+ * below the last (the partition was sought back, a range is replayed)
+ * must not lose what is pending: the entries stay, and it is put in its
+ * place, or merged with the entry already there (either copy's
+ * acknowledgement says the record is done).  One below the prefix was
+ * dealt with already and adds nothing.
+ */
 void
 acks_add(struct acks *k, const char *topic, int32_t partition, int64_t offset,
     bool acked)
 {
 	struct part *p = get(k, topic, partition);
 	struct entry *e;
+	size_t i, j;
 
-	if (offset <= p->last)
-		forget(k, p);
-	p->last = offset;
-	if (acked && p->count == 0) {
-		p->next = offset + 1;
-		p->grown = true;
+	if (offset < p->next)
 		return;
+	if (p->count == 0 || offset > at(p, p->count - 1)->offset) {
+		if (acked && p->count == 0) {
+			p->next = offset + 1;
+			p->grown = true;
+			return;
+		}
+		i = p->count;
+	} else {
+		i = search(p, offset);
+		e = at(p, i);
+		if (e->offset == offset) {
+			if (acked && !e->acked) {
+				e->acked = true;
+				k->pending--;
+				if (i == 0)
+					advance(p);
+			}
+			return;
+		}
 	}
-	if (p->count == p->cap) {
-		size_t ncap = p->cap ? p->cap * 2 : 64, i;
-		struct entry *ring = xreallocarray(NULL, ncap, sizeof(*ring));
-
-		for (i = 0; i < p->count; i++)
-			ring[i] = *at(p, i);
-		free(p->ring);
-		p->ring = ring;
-		p->cap = ncap;
-		p->head = 0;
-	}
-	e = &p->ring[(p->head + p->count++) % p->cap];
+	if (p->count == p->cap)
+		grow(p);
+	for (j = p->count++; j > i; j--)
+		*at(p, j) = *at(p, j - 1);
+	e = at(p, i);
 	e->offset = offset;
 	e->acked = acked;
 	if (!acked)
 		k->pending++;
+	else if (i == 0)
+		advance(p);
 }
 
 enum acks_result
 acks_ack(struct acks *k, const char *topic, int32_t partition, int64_t offset)
 {
 	struct part *p = find(k, topic, partition);
-	size_t lo = 0, hi, mid;
+	size_t lo;
 	struct entry *e;
 
 	if (p == NULL || p->count == 0)
 		return ACKS_UNKNOWN;
-	hi = p->count;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (at(p, mid)->offset < offset)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = search(p, offset);
 	if (lo == p->count || (e = at(p, lo))->offset != offset || e->acked)
 		return ACKS_UNKNOWN;
 	e->acked = true;

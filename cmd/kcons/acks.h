@@ -22,8 +22,12 @@ void acks_free(struct acks *k); /* NULL is a no-op */
 /*
  * A record of topic/partition at offset was handed on (acked false: its
  * acknowledgement will come) or dealt with here (acked true: rejected).
- * Offsets grow within a partition; a smaller one (the partition was
- * rewound) forgets what was pending there.  topic is copied.
+ * Offsets grow within a partition; one at or below an offset added
+ * before (the partition was sought back, a range replayed) keeps what is
+ * pending there: it takes its place in order, one already there is the
+ * same record, and one below the acknowledged prefix is done already and
+ * ignored.  So the prefix never passes a record written and not
+ * acknowledged.  topic is copied.
  */
 void acks_add(struct acks *k, const char *topic, int32_t partition,
     int64_t offset, bool acked);

@@ -435,7 +435,7 @@ finish(struct kc_run *r)
 		r->oclosed = true;
 		deadline = mono_now() + r->o->flush_timeout;
 		while (acks_pending(r->acks) > 0 && mono_now() < deadline &&
-		    sig_stop < 2) {
+		    sig_stop < 2 && !r->failed) {
 			output_wait(r, false, IDLE_POLL_MS);
 			output_read_acks(r);
 			consume_batch(r, 0);

@@ -40,6 +40,7 @@ struct kc_opts {
 	double flush_timeout; /* --flush-timeout */
 	int timeout_ms; /* --timeout: metadata and offset requests */
 	const char *acks; /* --acks fifo */
+	double acks_timeout; /* for its writer's first line, seconds */
 	bool list; /* --list */
 	const char *reset_to; /* --reset-offsets */
 	struct kc_commit *commits; /* --commit; owned */

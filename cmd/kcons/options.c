@@ -20,10 +20,12 @@
 #include "common/banned.h"
 
 #define FLUSH_TIMEOUT_DEFAULT 10.0
+#define ACKS_TIMEOUT_DEFAULT 60.0
 #define TIMEOUT_DEFAULT 10.0
 
 enum {
 	OPT_ACKS = OPT_OWN,
+	OPT_ACKS_TIMEOUT,
 	OPT_BINARY,
 	OPT_COMMIT,
 	OPT_FLUSH_TIMEOUT,
@@ -50,6 +52,8 @@ static const struct opt_row rows[] = {
 	    "a topic to read; may be repeated"),
 	OPT_ARG(OPT_ACKS, "acks", "fifo", NULL,
 	    "store an offset only once downstream acknowledges it on fifo"),
+	OPT_ARG(OPT_ACKS_TIMEOUT, "acks-timeout", "seconds", "60",
+	    "fail when nothing comes back on fifo for seconds after a line"),
 	OPT_ARG(OPT_BINARY, "binary", "mode", "reject",
 	    "a payload that is not UTF-8: reject or base64"),
 	OPT_ARG(OPT_COMMIT, "commit", "topic:partition:offset", NULL,
@@ -198,6 +202,7 @@ kc_parse_args(int argc, char **argv, struct kc_opts *o)
 	common_opts_init(&o->c);
 	kafka_opts_init(&o->k);
 	o->flush_timeout = FLUSH_TIMEOUT_DEFAULT;
+	o->acks_timeout = ACKS_TIMEOUT_DEFAULT;
 	o->timeout_ms = (int)(TIMEOUT_DEFAULT * 1000);
 	opt_init(&p, "kcons", rows, "[topic ...]", argc, argv);
 	p.version_extra = kafka_version();
@@ -239,6 +244,9 @@ kc_parse_args(int argc, char **argv, struct kc_opts *o)
 			if (*p.arg == '\0')
 				opt_error(&p, "empty path");
 			o->acks = p.arg;
+			break;
+		case OPT_ACKS_TIMEOUT:
+			o->acks_timeout = seconds(&p, 0.001);
 			break;
 		case OPT_BINARY:
 			o->fmt.binary = payload_binary_opt(p.arg);

@@ -3,6 +3,7 @@
  * kcons: the output side of a run: stdout written without blocking the
  * polling, offsets stored once their lines are written, and --acks.
  */
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "common/acksfifo.h"
 #include "common/clock.h"
 #include "common/kafkameta.h"
 #include "common/log.h"
@@ -163,6 +165,7 @@ output_read_acks(struct kc_run *r)
 	int32_t part;
 	int64_t off;
 
+	(void)output_acks_partner(r);
 	while ((s = ndjson_read(r->ard, &ln)) == NDJSON_LINE ||
 	    s == NDJSON_TOOLONG) {
 		arena_reset(r->arena);
@@ -186,14 +189,16 @@ output_read_acks(struct kc_run *r)
 	store_acked(r);
 }
 
-/* Open the --acks fifo, made when missing, read-write: it never reports
- * the end of input when esbulk restarts. */
+/* Open the --acks fifo, made when missing (atomically: esbulk may make it
+ * at the same moment), read-write: it never reports the end of input when
+ * esbulk restarts.  What is there must be a fifo: a regular file would
+ * read as an empty end, and nothing would ever be committed. */
 int
 output_open_acks(struct kc_run *r, struct buf *err)
 {
 	const char *path = r->o->acks;
 
-	if (mkfifo(path, 0600) < 0 && errno != EEXIST) {
+	if (acksfifo_make(path) < 0) {
 		buf_printf(err, "--acks %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -202,8 +207,40 @@ output_open_acks(struct kc_run *r, struct buf *err)
 		buf_printf(err, "--acks %s: %s", path, strerror(errno));
 		return -1;
 	}
+	if (!acksfifo_is_fifo(r->afd)) {
+		buf_printf(err, "--acks %s: not a fifo", path);
+		return -1;
+	}
 	r->acks = acks_new();
 	r->ard = ndjson_reader_new(r->afd, (size_t)r->o->c.max_line);
 	r->store_list = rd_kafka_topic_partition_list_new(16);
 	return 0;
+}
+
+/*
+ * Whether the writer of the acks fifo came: esbulk writes an empty line
+ * once it has its end open, any other writer its first acknowledgement.
+ * Until then, lines written wait for it at most --acks-timeout seconds.
+ */
+bool
+output_acks_partner(struct kc_run *r)
+{
+	int n = 0;
+
+	if (r->partner)
+		return true;
+	if (ioctl(r->afd, FIONREAD, &n) == 0 && n > 0)
+		r->partner = true;
+	else if (acks_pending(r->acks) == 0)
+		r->waited_from = 0;
+	else if (r->waited_from == 0)
+		r->waited_from = mono_now();
+	else if (mono_now() - r->waited_from >= r->o->acks_timeout) {
+		log_err("--acks %s: nothing came back in %g s after the "
+			"first line written (--acks-timeout): is esbulk "
+			"--acks %s running?",
+		    r->o->acks, r->o->acks_timeout, r->o->acks);
+		r->failed = r->stop = true;
+	}
+	return r->partner;
 }

@@ -64,6 +64,8 @@ struct kc_run {
 	struct acks *acks;
 	int afd;
 	struct ndjson_reader *ard;
+	bool partner; /* the writer of the acks fifo came */
+	double waited_from; /* lines pending for it since, or 0 */
 
 	bool unstored; /* offsets to store once the output is written */
 	bool stop; /* no more messages are handled */
@@ -110,5 +112,8 @@ void output_store_written(struct kc_run *r);
 void output_read_acks(struct kc_run *r);
 /* Open the --acks fifo: 0, or -1 with a message in err. */
 int output_open_acks(struct kc_run *r, struct buf *err);
+/* Whether the writer of the acks fifo came; past --acks-timeout with
+ * lines waiting for it, a message and r->failed. */
+bool output_acks_partner(struct kc_run *r);
 
 #endif

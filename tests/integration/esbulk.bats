@@ -152,6 +152,7 @@ bad_docs() {
 @test "OpenSearch: documents that break the mapping are rejects with the reason; the rest is indexed; --acks names them all" {
     need opensearch opensearch_use
     local err=$BATS_TEST_TMPDIR/err rej=$BATS_TEST_TMPDIR/rej acks=$BATS_TEST_TMPDIR/acks
+    : >"$acks" # a regular file is appended to (a missing path is made a fifo)
     bad_docs 1000 >"$BATS_TEST_TMPDIR/in"
     esb -u "$OS_SVC_URL" -i mapping-test --template vehicles \
         --stats 0 --rejects "$rej" --acks "$acks" "$BATS_TEST_TMPDIR/in"
@@ -345,6 +346,7 @@ bad_docs() {
 @test "fake: given up after --max-retry-time: rejects, exit 1, and no acknowledgement for them" {
     fake_start giveup --item-429 1000000 --item-429-every 5
     local err=$BATS_TEST_TMPDIR/err rej=$BATS_TEST_TMPDIR/rej acks=$BATS_TEST_TMPDIR/acks
+    : >"$acks" # a regular file is appended to (a missing path is made a fifo)
     bad_docs 1000 | jq -c 'del(.vehicle_speed)' >"$BATS_TEST_TMPDIR/in"
     esb -u "$FAKE_URL" -i v -s 200 --backoff-max 0.2 --max-retry-time 1 --stats 0 \
         --rejects "$rej" --acks "$acks" "$BATS_TEST_TMPDIR/in"

@@ -239,7 +239,10 @@ test_acks_revoked(void **state)
 	acks_free(k);
 }
 
-/* a rewound partition forgets what was pending */
+/*
+ * A rewound partition (sought back, a range replayed) keeps what is
+ * pending: the prefix never passes a record written and not acknowledged.
+ */
 static void
 test_acks_rewound(void **state)
 {
@@ -249,12 +252,121 @@ test_acks_rewound(void **state)
 	(void)state;
 	acks_add(k, "t", 3, 100, false);
 	acks_add(k, "t", 3, 50, false);
-	assert_int_equal(acks_pending(k), 1);
-	assert_int_equal(acks_ack(k, "t", 3, 100), ACKS_UNKNOWN);
+	assert_int_equal(acks_pending(k), 2);
+	assert_int_equal(acks_ack(k, "t", 3, 100), ACKS_OK);
+	assert_string_equal(collect(k, &s), "");
 	assert_int_equal(acks_ack(k, "t", 3, 50), ACKS_OK);
-	assert_string_equal(collect(k, &s), "t/3=51;");
+	assert_string_equal(collect(k, &s), "t/3=101;");
 	acks_free(k);
 	acks_free(NULL);
+}
+
+/* 100..109 written; sought back to 105 and read again to 109: 100..104
+ * stay pending, and acknowledging the second copies moves nothing */
+static void
+test_acks_rewound_midway(void **state)
+{
+	struct acks *k = acks_new();
+	struct seen s;
+	int64_t o;
+
+	(void)state;
+	for (o = 100; o < 110; o++)
+		acks_add(k, "t", 0, o, false);
+	for (o = 105; o < 110; o++)
+		acks_add(k, "t", 0, o, false);
+	assert_int_equal(acks_pending(k), 10);
+	for (o = 105; o < 110; o++)
+		assert_int_equal(acks_ack(k, "t", 0, o), ACKS_OK);
+	assert_string_equal(collect(k, &s), "");
+	/* the other copy of a record acknowledged already */
+	assert_int_equal(acks_ack(k, "t", 0, 107), ACKS_UNKNOWN);
+	for (o = 100; o < 104; o++)
+		assert_int_equal(acks_ack(k, "t", 0, o), ACKS_OK);
+	assert_string_equal(collect(k, &s), "t/0=104;");
+	assert_int_equal(acks_pending(k), 1);
+	assert_int_equal(acks_ack(k, "t", 0, 104), ACKS_OK);
+	assert_string_equal(collect(k, &s), "t/0=110;");
+	assert_int_equal(acks_pending(k), 0);
+	acks_free(k);
+}
+
+/* sought back below the acknowledged prefix: done already, no entry,
+ * and the commit point does not go back */
+static void
+test_acks_rewound_below_prefix(void **state)
+{
+	struct acks *k = acks_new();
+	struct seen s;
+	int64_t o;
+
+	(void)state;
+	for (o = 0; o < 10; o++)
+		acks_add(k, "t", 0, o, false);
+	for (o = 0; o < 5; o++)
+		assert_int_equal(acks_ack(k, "t", 0, o), ACKS_OK);
+	assert_string_equal(collect(k, &s), "t/0=5;");
+	for (o = 2; o < 12; o++)
+		acks_add(k, "t", 0, o, o == 11);
+	assert_int_equal(acks_pending(k), 6); /* 5..10 */
+	assert_int_equal(acks_ack(k, "t", 0, 3), ACKS_UNKNOWN);
+	assert_string_equal(collect(k, &s), "");
+	for (o = 5; o < 11; o++)
+		assert_int_equal(acks_ack(k, "t", 0, o), ACKS_OK);
+	assert_string_equal(collect(k, &s), "t/0=12;");
+	acks_free(k);
+}
+
+/* a record written, then rejected on a replay: done; and a reject put
+ * in front of the pending ones moves the prefix only up to them */
+static void
+test_acks_rewound_rejects(void **state)
+{
+	struct acks *k = acks_new();
+	struct seen s;
+
+	(void)state;
+	acks_add(k, "t", 0, 20, false);
+	acks_add(k, "t", 0, 21, false);
+	acks_add(k, "t", 0, 20, true);
+	assert_int_equal(acks_pending(k), 1);
+	assert_string_equal(collect(k, &s), "t/0=21;");
+	acks_add(k, "t", 0, 10, true); /* below the prefix: ignored */
+	assert_string_equal(collect(k, &s), "");
+	acks_free(k);
+	k = acks_new();
+	acks_add(k, "t", 0, 20, false);
+	acks_add(k, "t", 0, 10, true);
+	assert_string_equal(collect(k, &s), "t/0=11;");
+	assert_int_equal(acks_ack(k, "t", 0, 20), ACKS_OK);
+	assert_string_equal(collect(k, &s), "t/0=21;");
+	acks_free(k);
+}
+
+/* many entries, a rewind into the middle of a ring that wrapped */
+static void
+test_acks_rewound_ring(void **state)
+{
+	struct acks *k = acks_new();
+	struct seen s;
+	int64_t o;
+
+	(void)state;
+	for (o = 0; o < 100; o++)
+		acks_add(k, "t", 0, o, false);
+	for (o = 0; o < 60; o++)
+		assert_int_equal(acks_ack(k, "t", 0, o), ACKS_OK);
+	for (o = 100; o < 300; o += 2)
+		acks_add(k, "t", 0, o, false);
+	for (o = 101; o < 300; o += 2) /* the gaps, read on a replay */
+		acks_add(k, "t", 0, o, false);
+	assert_string_equal(collect(k, &s), "t/0=60;");
+	assert_int_equal(acks_pending(k), 240);
+	for (o = 299; o >= 60; o--)
+		assert_int_equal(acks_ack(k, "t", 0, o), ACKS_OK);
+	assert_string_equal(collect(k, &s), "t/0=300;");
+	assert_int_equal(acks_pending(k), 0);
+	acks_free(k);
 }
 
 static void
@@ -502,6 +614,10 @@ main(void)
 	    cmocka_unit_test(test_acks_gaps_rejects),
 	    cmocka_unit_test(test_acks_revoked),
 	    cmocka_unit_test(test_acks_rewound),
+	    cmocka_unit_test(test_acks_rewound_midway),
+	    cmocka_unit_test(test_acks_rewound_below_prefix),
+	    cmocka_unit_test(test_acks_rewound_rejects),
+	    cmocka_unit_test(test_acks_rewound_ring),
 	    cmocka_unit_test(test_acks_many),
 	    cmocka_unit_test(test_format_payloads),
 	    cmocka_unit_test(test_format_binary),
