@@ -186,6 +186,7 @@ bench: $(PROG_BINS)
 	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/mqtt.sh
 	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/esbulk.sh
 	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/vsim.sh
+	IOTPIPE_BUILD=$(abspath $(BUILD)) tests/bench/pipeline.sh
 
 demo: deps
 	$(MAKE) all
