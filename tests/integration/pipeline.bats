@@ -143,35 +143,40 @@ counts() {
 @test "SIGKILL of esbulk, then of kcons, mid-run, and a restart each time: no document missing, none twice" {
     PIPE_TOPIC=kill-$TID PIPE_GROUP=indexer-kill-$TID PIPE_INDEX="vehicles2-$TID-%Y.%m.%d"
     PIPE_INJECT=()
+    # a kcons whose esbulk died waits this long for acknowledgements that
+    # will not come; a member killed is gone from the group after
+    # session.timeout.ms (librdkafka's 45 s would only slow the test)
+    PIPE_FLUSH_TIMEOUT=20
+    local -a group=(-X session.timeout.ms=6000)
     pipe_init "$BATS_TEST_TMPDIR/p"
-    pipe_indexer_start
+    pipe_indexer_start "${group[@]}"
     pipe_ingest_start
     # about 15 s of publishing, long enough for two kills
     pipe_source -n 20 --seed 12 --start 2019-06-15T11:00:00Z \
         --duration "${MINUTES}m" --speedup 20 &
-    local source=$! i
+    local source=$! i first
 
-    # esbulk dies once it has indexed something; kcons meets EPIPE
+    # esbulk dies once it has indexed something; kcons finds its reader
+    # gone, waits for the acknowledgements and stops
     for ((i = 0; i < 600; i++)); do
         (($(pipe_stat esbulk out) > 0)) && break
         sleep 0.1
     done
     (($(pipe_stat esbulk out) > 0)) || fail "esbulk indexed nothing in 60 s"
     pipe_signal esbulk KILL
-    PIPE_TIMEOUT=30
     pipe_wait esbulk || true
+    PIPE_TIMEOUT=$((PIPE_FLUSH_TIMEOUT + 30))
     pipe_wait kcons || note "kcons after esbulk's SIGKILL: $(tail -n 2 "$PIPE_DIR/kcons.err" | tr '\n' ' ')"
-    local first
     first=$(pipe_stat esbulk out)
     note "esbulk killed after $first documents"
 
     # again, and this time kcons dies; esbulk meets the end of its input
-    pipe_indexer_start
-    for ((i = 0; i < 600; i++)); do
+    pipe_indexer_start "${group[@]}"
+    for ((i = 0; i < 900; i++)); do
         (($(pipe_stat esbulk out) > first)) && break
         sleep 0.1
     done
-    (($(pipe_stat esbulk out) > first)) || fail "the restarted esbulk indexed nothing in 60 s"
+    (($(pipe_stat esbulk out) > first)) || fail "the restarted esbulk indexed nothing in 90 s"
     pipe_signal kcons KILL
     pipe_wait kcons || true
     pipe_wait esbulk || note "esbulk after kcons' SIGKILL: $(tail -n 2 "$PIPE_DIR/esbulk.err" | tr '\n' ' ')"
@@ -180,13 +185,13 @@ counts() {
     # the third indexer runs until the ingest is done, and a last one
     # (kcons -e) takes what is left
     PIPE_TIMEOUT=120
-    pipe_indexer_start
+    pipe_indexer_start "${group[@]}"
     wait "$source"
     pipe_ingest_finish
     pipe_signal kcons TERM
     pipe_wait kcons
     pipe_wait esbulk
-    pipe_indexer_start -e
+    pipe_indexer_start "${group[@]}" -e
     pipe_wait kcons
     pipe_wait esbulk
     pipe_errors_finish

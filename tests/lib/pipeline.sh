@@ -46,7 +46,9 @@
 # PIPE_TIME=1 (run every stage under GNU time, which writes "elapsed user
 # system max-RSS-KiB" to DIR/STAGE.time),
 # PIPE_TEE (a command the source's lines are also written to),
-# PIPE_TIMEOUT (seconds any wait may take, 120).
+# PIPE_TIMEOUT (seconds any wait may take, 120), PIPE_FLUSH_TIMEOUT
+# (kcons --flush-timeout: how long a stopping kcons waits for the
+# acknowledgements of what it wrote, 60).
 
 PIPE_TOPIC=${PIPE_TOPIC:-telemetry}
 PIPE_GROUP=${PIPE_GROUP:-indexer}
@@ -184,7 +186,8 @@ pipe_init() {
 # shellcheck disable=SC2120 # KCONS-ARG... is optional
 pipe_indexer_start() {
     _pipe_run kcons '' "$PIPE_DIR/docs" kcons -b "$KAFKA_SVC_BOOTSTRAP" \
-        -G "$PIPE_GROUP" --acks "$PIPE_DIR/acks" --flush-timeout 60 \
+        -G "$PIPE_GROUP" --acks "$PIPE_DIR/acks" \
+        --flush-timeout "${PIPE_FLUSH_TIMEOUT:-60}" \
         --stats 1 --rejects "$PIPE_DIR/errors" -t "$PIPE_TOPIC" "$@"
     _pipe_run esbulk "$PIPE_DIR/docs" '' esbulk -u "$OS_SVC_URL" \
         --template vehicles -i "$PIPE_INDEX" --id @metadata.kafka.key \
