@@ -117,7 +117,7 @@ cmd "(each stage) --rejects errors;  kprod -t telemetry.errors <errors &"
 pipe_init "$tmp/pipeline" || die "could not set the pipeline up"
 pipe_indexer_start
 pipe_ingest_start || die "the ingest did not start"
-cmd "vsim -n 5 --seed 7 --start $start --duration ${minutes}m --speedup $speedup | json2mqtt -q 1 -M 1000"
+cmd "vsim -n 5 --seed 7 --start $start --duration ${minutes}m --speedup $speedup | json2mqtt -q 1 -M 100"
 printf '(%s simulated minutes take about %s s)\n' "$minutes" "$((minutes * 60 / speedup))"
 pipe_source -n 5 --seed 7 --start "$start" --duration "${minutes}m" \
     --speedup "$speedup" || die "the source failed"

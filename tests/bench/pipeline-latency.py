@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """Latency from vsim's timestamp to searchable, for tests/bench/pipeline.sh.
 
-Reads a sample of vsim's lines on stdin (telemetry messages; the others
+Reads a sample of vsim's lines on stdin, in a thread of its own so that
+it never holds the source up (telemetry messages; the others
 are skipped), makes the id each one gets in the index (vnorm --es-id:
 vin:epoch-ms:telemetry:signal) and asks OpenSearch, every 50 ms, with one
 _search by ids for every sample not found yet, which are searchable now.
@@ -15,9 +16,8 @@ usage: pipeline-latency.py URL INDEX-PATTERN [WAIT]
 """
 import calendar
 import json
-import os
-import selectors
 import sys
+import threading
 import time
 import urllib.request
 
@@ -57,44 +57,48 @@ def pct(xs, p):
     return round(xs[min(len(xs) - 1, int(p / 100.0 * len(xs)))], 3)
 
 
+def reader(pending, lock, state):
+    """Take the samples in as they come: never keep the writer waiting
+    (the source tees into this process)."""
+    n = 0
+    for line in sys.stdin.buffer:
+        r = es_id(line)
+        if r:
+            with lock:
+                pending[r[0]] = r[1]
+            n += 1
+    with lock:
+        state["samples"] = n
+        state["eof"] = time.time()
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__.strip().splitlines()[-1])
     url = "%s/%s/_search" % (sys.argv[1].rstrip("/"), sys.argv[2])
     wait = float(sys.argv[3]) if len(sys.argv) > 3 else 30.0
-    pending, lat = {}, []
-    samples = 0
-    sel = selectors.DefaultSelector()
-    fd = sys.stdin.fileno()
-    os.set_blocking(fd, False)
-    sel.register(fd, selectors.EVENT_READ)
-    buf, eof, deadline = b"", False, None
+    pending, lat, lock, state = {}, [], threading.Lock(), {}
+    t = threading.Thread(target=reader, args=(pending, lock, state),
+                         daemon=True)
+    t.start()
     while True:
-        for _ in sel.select(0.05):
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                eof = True
-                sel.unregister(fd)
-                deadline = time.time() + wait
-                break
-            buf += chunk
-            *lines, buf = buf.split(b"\n")
-            for line in lines:
-                r = es_id(line)
-                if r:
-                    samples += 1
-                    pending[r[0]] = r[1]
-        if pending:
+        with lock:
+            ids = list(pending)[:500]
+            eof = state.get("eof")
+        if ids:
+            found = search(url, ids)
             now = time.time()
-            for i in search(url, list(pending)[:500]):
-                if i in pending:
-                    lat.append(now - pending.pop(i))
-        if eof and (not pending or time.time() > deadline):
+            with lock:
+                for i in found:
+                    if i in pending:
+                        lat.append(now - pending.pop(i))
+        with lock:
+            left = len(pending)
+        if eof is not None and (left == 0 or time.time() > eof + wait):
             break
-        if eof and pending:
-            time.sleep(0.05)
-    print(json.dumps({"samples": samples, "found": len(lat),
-                      "missing": len(pending), "p50": pct(lat, 50),
+        time.sleep(0.05)
+    print(json.dumps({"samples": state["samples"], "found": len(lat),
+                      "missing": left, "p50": pct(lat, 50),
                       "p90": pct(lat, 90), "p99": pct(lat, 99),
                       "max": round(max(lat), 3) if lat else None}))
 

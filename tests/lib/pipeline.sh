@@ -4,7 +4,7 @@
 # what demo.sh, tests/integration/pipeline.bats and tests/bench/pipeline.sh
 # run, so that they run the same thing.
 #
-#   vsim ARGS | json2mqtt -q 1 -M 1000                     the source
+#   vsim ARGS | json2mqtt -q 1 -M 100                     the source
 #   mqtt2json -m -q 1 | vnorm --es-id | kprod -t telemetry the ingest
 #   kcons -G indexer --acks ACKS | esbulk --acks ACKS      the indexer
 #   every stage's --rejects into kprod -t telemetry.errors the error topic
@@ -225,8 +225,13 @@ pipe_source() {
         "${vwrap[@]}" vsim --stats 0 "$@" 2>>"$PIPE_DIR/vsim.err"
         ((${#PIPE_INJECT[@]} == 0)) || printf '%s\n' "${PIPE_INJECT[@]}"
     } | if [[ -n ${PIPE_TEE:-} ]]; then tee >(eval "$PIPE_TEE"); else cat; fi |
-        "${jwrap[@]}" json2mqtt -p "$MQTT_SVC_PORT" -q 1 -M 1000 --stats 1 \
-            --rejects "$PIPE_DIR/errors" 2>>"$PIPE_DIR/json2mqtt.err" || rc=$?
+        "${jwrap[@]}" json2mqtt -p "$MQTT_SVC_PORT" -q 1 -M 100 --stats 1 \
+            --rejects "$PIPE_DIR/errors" 2>>"$PIPE_DIR/json2mqtt.err" &
+    # in the background, so that pipe_stop can end it (vsim then meets
+    # EPIPE and ends too)
+    PIPE_PID[json2mqtt]=$!
+    wait "${PIPE_PID[json2mqtt]}" || rc=$?
+    PIPE_PID[json2mqtt]=''
     ((rc == 0)) || _pipe_err "vsim | json2mqtt failed: $(tail -n 3 "$PIPE_DIR/json2mqtt.err")"
 }
 
