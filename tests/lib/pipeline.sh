@@ -45,7 +45,8 @@
 # (indexer), PIPE_INDEX (vehicles-%Y.%m.%d), PIPE_PARTITIONS (3),
 # PIPE_TIME=1 (run every stage under GNU time, which writes "elapsed user
 # system max-RSS-KiB" to DIR/STAGE.time),
-# PIPE_TEE (a command the source's lines are also written to),
+# PIPE_TEE (a command the source's lines are also written to; its standard
+# output is /dev/null unless it says otherwise: json2mqtt must see the end),
 # PIPE_TIMEOUT (seconds any wait may take, 120), PIPE_FLUSH_TIMEOUT
 # (kcons --flush-timeout: how long a stopping kcons waits for the
 # acknowledgements of what it wrote, 60).
@@ -224,7 +225,7 @@ pipe_source() {
     {
         "${vwrap[@]}" vsim --stats 0 "$@" 2>>"$PIPE_DIR/vsim.err"
         ((${#PIPE_INJECT[@]} == 0)) || printf '%s\n' "${PIPE_INJECT[@]}"
-    } | if [[ -n ${PIPE_TEE:-} ]]; then tee >(eval "$PIPE_TEE"); else cat; fi |
+    } | if [[ -n ${PIPE_TEE:-} ]]; then tee >(eval "$PIPE_TEE" >/dev/null); else cat; fi |
         "${jwrap[@]}" json2mqtt -p "$MQTT_SVC_PORT" -q 1 -M 100 --stats 1 \
             --rejects "$PIPE_DIR/errors" 2>>"$PIPE_DIR/json2mqtt.err" &
     # in the background, so that pipe_stop can end it (vsim then meets
