@@ -87,7 +87,7 @@ hwm() {
 }
 
 PIPE_TIME=1 PIPE_TIMEOUT=300
-PIPE_TEE="awk -v n=$sample 'NR % n == 0 { print; fflush() }' | python3 '$here/pipeline-latency.py' '$OS_SVC_URL' 'vehicles-*' 60 >'$run/latency.json'"
+PIPE_TEE="awk -v n=$sample 'NR % n == 0 { print; fflush() }' | python3 '$here/pipeline-latency.py' '$OS_SVC_URL' 'vehicles-*' 300 >'$run/latency.json'"
 pipe_init "$run/pipeline" || die "could not set the pipeline up"
 pipe_indexer_start
 pipe_ingest_start || die "the ingest did not start"
