@@ -155,15 +155,22 @@ pipe_stat() {
 }
 
 # _pipe_until STAGE FIELD TARGET: wait until the stage's FIELD (its last
-# stats line, printed every second) reaches TARGET, or it exits.
+# stats line, printed every second) reaches TARGET, or it exits; fail when
+# FIELD did not move for PIPE_TIMEOUT seconds (a loaded machine is slow,
+# a stalled pipeline does not move).
 _pipe_until() {
-    local i pid=${PIPE_PID[$1]:-}
-    for ((i = 0; i < PIPE_TIMEOUT * 10; i++)); do
-        (($(pipe_stat "$1" "$2") >= $3)) && return 0
+    local i=0 pid=${PIPE_PID[$1]:-} v last=-1
+    while ((i < PIPE_TIMEOUT * 10)); do
+        v=$(pipe_stat "$1" "$2")
+        ((v >= $3)) && return 0
         [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null && return 0
+        if ((v != last)); then
+            last=$v i=0
+        fi
         sleep 0.1
+        i=$((i + 1))
     done
-    _pipe_err "$1: $2 did not reach $3 in ${PIPE_TIMEOUT}s"
+    _pipe_err "$1: $2 stuck at $last for ${PIPE_TIMEOUT}s, short of $3"
 }
 
 pipe_init() {
