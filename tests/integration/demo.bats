@@ -17,7 +17,8 @@ row() {
 @test "demo.sh: vsim through MQTT, Kafka and OpenSearch; the counts add up; its servers stop" {
     local dir dash
     dir=$(mktemp -d "${BATS_TMPDIR:-/tmp}/demo-run.XXXXXX")
-    dash=$dir/dashboard.ndjson
+    # not in $dir: the run directory goes when the demo's servers stop
+    dash=$BATS_TEST_TMPDIR/dashboard.ndjson
     # TMPDIR: the pipeline's fifos are in $dir too, so that pgrep finds
     # a stage left behind
     run env IOTPIPE_RUN_DIR="$dir" TMPDIR="$dir" DEMO_DASHBOARD="$dash" "$IOTPIPE_SRC/demo.sh"
