@@ -34,6 +34,9 @@ def es_id(line):
     day, _, frac = ts.partition(".")
     secs = calendar.timegm(time.strptime(day, "%Y-%m-%d %H:%M:%S"))
     ms = secs * 1000 + int((frac + "000")[:3])
+    # vnorm names the gear message after its number
+    if name == "transmission_gear_position":
+        name = "transmission_gear"
     return "%s:%d:telemetry:%s" % (vin, ms, name), ms / 1000.0
 
 

@@ -232,7 +232,7 @@ pipe_source() {
     {
         "${vwrap[@]}" vsim --stats 0 "$@" 2>>"$PIPE_DIR/vsim.err"
         ((${#PIPE_INJECT[@]} == 0)) || printf '%s\n' "${PIPE_INJECT[@]}"
-    } | if [[ -n ${PIPE_TEE:-} ]]; then tee >(eval "$PIPE_TEE" >/dev/null); else cat; fi |
+    } | if [[ -n ${PIPE_TEE:-} ]]; then tee >(exec >/dev/null; eval "$PIPE_TEE"); else cat; fi |
         "${jwrap[@]}" json2mqtt -p "$MQTT_SVC_PORT" -q 1 -M 100 --stats 1 \
             --rejects "$PIPE_DIR/errors" 2>>"$PIPE_DIR/json2mqtt.err" &
     # in the background, so that pipe_stop can end it (vsim then meets
