@@ -4,7 +4,7 @@
 # summary table: measure, iotpipe, peer, best ratio, median ratio, load.
 #
 #   make bench                      (IOTPIPE_BUILD set by make)
-#   tests/bench/all.sh [NAME...]    (NAME: vnorm kafka mqtt esbulk vsim)
+#   tests/bench/all.sh [NAME...]    (NAME: vnorm kafka mqtt esbulk vsim pipeline)
 #
 # Each script runs with BENCH_SUMMARY set to one file where it appends its
 # rows (tests/bench/lib.sh, bench_summary). A ratio is the peer's time
@@ -18,7 +18,7 @@ set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 names=("$@")
-((${#names[@]})) || names=(vnorm kafka mqtt esbulk vsim)
+((${#names[@]})) || names=(vnorm kafka mqtt esbulk vsim pipeline)
 
 summary=$(mktemp "${TMPDIR:-/tmp}/iotpipe-bench-summary.XXXXXX") ||
     exit 1
