@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jsonx.h"
+#include "log.h"
 #include "ndjson.h"
 #include "sig.h"
 #include "xalloc.h"
@@ -162,6 +164,43 @@ emit_line(
 	return NDJSON_LINE;
 }
 
+/* Whether p[0..n) is one complete JSON value, a leading byte order mark
+ * aside. */
+static bool
+complete_json(const char *p, size_t n)
+{
+	struct jsonx_scan scan;
+
+	if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+		p += 3;
+		n -= 3;
+	}
+	memset(&scan, 0, sizeof(scan));
+	return jsonx_scan(p, n, &scan) == JSONX_OK;
+}
+
+/* The bytes before an end of input, avail of them, with no '\n': a
+ * record, a line too long, or torn. */
+static enum ndjson_status
+last_line(struct ndjson_reader *r, size_t avail, struct ndjson_line *out)
+{
+	enum ndjson_status st = emit_line(r, avail, avail, out);
+
+	if (st != NDJSON_LINE)
+		return st;
+	if (ndjson_blank(out->line, out->len))
+		return ndjson_read(r, out);
+	return complete_json(out->line, out->len) ? NDJSON_LINE : NDJSON_TORN;
+}
+
+void
+ndjson_warn_torn(const struct ndjson_line *ln)
+{
+	log_warn("line %llu: torn last line dropped: %llu bytes, no newline, "
+		 "not complete JSON",
+	    ln->lineno, ln->total);
+}
+
 enum ndjson_status
 ndjson_read(struct ndjson_reader *r, struct ndjson_line *out)
 {
@@ -184,15 +223,7 @@ ndjson_read(struct ndjson_reader *r, struct ndjson_line *out)
 		if (r->eof) {
 			if (avail == 0 && !r->skipping)
 				return NDJSON_EOF;
-			{
-				enum ndjson_status st =
-				    emit_line(r, avail, avail, out);
-
-				if (st == NDJSON_LINE &&
-				    ndjson_blank(out->line, out->len))
-					continue;
-				return st;
-			}
+			return last_line(r, avail, out);
 		}
 		/* before the buffer changes: the lines handed out so far
 		 * stay valid until then */

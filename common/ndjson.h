@@ -17,6 +17,10 @@ enum ndjson_status {
 	NDJSON_LINE, /* a record: line/len (no '\n', no trailing '\r') */
 	NDJSON_TOOLONG, /* a line over max_line: first bytes in line/len,
 			 * its full size in total; already skipped */
+	NDJSON_TORN, /* the last line before an end of input, without
+		      * '\n' and not a complete JSON value: what a writer
+		      * killed mid-line leaves; no record (line/len hold
+		      * it, total its size); see ndjson_warn_torn() */
 	NDJSON_EOF, /* end of input */
 	NDJSON_AGAIN, /* EAGAIN or EINTR: nothing yet, call again */
 	NDJSON_ERROR, /* read error, errno set */
@@ -27,7 +31,8 @@ struct ndjson_line {
 			   * ndjson_reader_on_read() */
 	size_t len;
 	unsigned long long lineno; /* 1-based physical line number */
-	unsigned long long total; /* NDJSON_TOOLONG: bytes in the line */
+	unsigned long long total; /* NDJSON_TOOLONG, NDJSON_TORN: bytes in
+				   * the line */
 };
 
 struct ndjson_reader;
@@ -37,7 +42,11 @@ struct ndjson_reader;
  * max_line bytes (not counting "\r\n") are reported as NDJSON_TOOLONG with
  * their first NDJSON_TOOLONG_KEEP bytes and skipped without being buffered
  * whole.  Empty lines and lines of only spaces and tabs are skipped.
- * Caller frees with ndjson_reader_free().
+ * A last line without '\n' is a record when it is a complete JSON value
+ * (a leading UTF-8 byte order mark aside), as files often end; otherwise
+ * it is torn (NDJSON_TORN), at every end of input, so at each --follow
+ * reopen too.  The check costs nothing per line: only a last line is
+ * scanned.  Caller frees with ndjson_reader_free().
  */
 struct ndjson_reader *ndjson_reader_new(int fd, size_t max_line);
 void ndjson_reader_free(struct ndjson_reader *r);
@@ -69,6 +78,11 @@ void ndjson_reader_on_read(
  */
 void ndjson_reader_set_wakeup(struct ndjson_reader *r, int wakeup_fd);
 void ndjson_reader_set_timeout(struct ndjson_reader *r, int timeout_ms);
+
+/* The warning for NDJSON_TORN, the same in every program:
+ * "prog: line 12: torn last line dropped: 157 bytes, no newline, not
+ * complete JSON" (-q silences it).  The caller counts it as "torn". */
+void ndjson_warn_torn(const struct ndjson_line *ln);
 
 /* Continue reading from another fd (--follow reopen); the line count and
  * any partial line are kept. */

@@ -214,6 +214,12 @@ read_input(struct run *r)
 			r->eof = r->failed = true;
 			return;
 		}
+		if (s == NDJSON_TORN) {
+			/* a killed writer's half line: no record */
+			(*stats_counter(r->st, "torn"))++;
+			ndjson_warn_torn(&ln);
+			continue;
+		}
 		process(r, s, &ln);
 		stats_tick(r->st);
 	}

@@ -458,6 +458,12 @@ read_lines(struct run *r)
 			r->eof = r->failed = true;
 			return true;
 		}
+		if (s == NDJSON_TORN) {
+			/* a killed writer's half line: no record */
+			(*stats_counter(r->st, "torn"))++;
+			ndjson_warn_torn(&ln);
+			continue;
+		}
 		process(r, s, &ln);
 		stats_tick(r->st);
 	}

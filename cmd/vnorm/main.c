@@ -208,7 +208,11 @@ run_input(struct run *r, const char *path)
 			continue;
 		}
 		r->lineno = ln.lineno;
-		if (s == NDJSON_TOOLONG) {
+		if (s == NDJSON_TORN) {
+			/* a killed writer's half line: no record */
+			(*stats_counter(r->st, "torn"))++;
+			ndjson_warn_torn(&ln);
+		} else if (s == NDJSON_TOOLONG) {
 			struct reject rec;
 
 			(*r->in)++;

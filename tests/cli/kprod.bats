@@ -410,3 +410,23 @@ sigterm_300() {
     assert_output 0
     [[ $(stats_field "$TMP/err" out) == 3 && $(stats_field "$TMP/err" rejected) == 2 ]]
 }
+
+@test "a torn last line (no newline, not complete JSON) is no record: a warning, counted as torn, no reject" {
+    printf '{"n":1}\n{"n":2}\n{"n":3,"s":"ab' >"$TMP/in"
+    run --separate-stderr kprod "${MOCK[@]}" -t t --strict --rejects "$TMP/rej" \
+        --receipts "$TMP/rcpt" --stats 0 <"$TMP/in"
+    assert_success
+    [[ ! -s $TMP/rej ]] || fail "a torn line became a reject: $(cat "$TMP/rej")"
+    assert_equal "${stderr_lines[0]}" "kprod: line 3: torn last line dropped: 14 bytes, no newline, not complete JSON"
+    [[ $(stats_field <(printf '%s\n' "$stderr") torn) == 1 ]]
+    [[ $(stats_field <(printf '%s\n' "$stderr") in) == 2 ]]
+    [[ $(stats_field <(printf '%s\n' "$stderr") out) == 2 ]]
+    run jq -r '.line' "$TMP/rcpt"
+    assert_output $'1\n2'
+    # complete JSON without a newline stays a record
+    printf '{"n":1}\n{"n":2}' >"$TMP/in"
+    run --separate-stderr kprod "${MOCK[@]}" -t t --stats 0 <"$TMP/in"
+    assert_success
+    [[ $(stats_field <(printf '%s\n' "$stderr") out) == 2 ]]
+    [[ $(stats_field <(printf '%s\n' "$stderr") torn) == null ]]
+}

@@ -1204,3 +1204,21 @@ EOF
     [ "$periodic" -ge 3 ]
     grep -q '"final":true' "$BATS_TEST_TMPDIR/err"
 }
+
+@test "a torn last line (no newline, not complete JSON) is no record: a warning, counted as torn, no reject" {
+    head -n 2 "$RAW" >"$T/in"
+    printf '{"vin":"%s","name":"vehicle_speed","val' "$V1" >>"$T/in"
+    run --separate-stderr vnorm --strict --rejects "$T/rej" --stats 0 <"$T/in"
+    assert_success
+    assert_equal "${#lines[@]}" 2
+    [[ ! -s $T/rej ]] || fail "a torn line became a reject: $(cat "$T/rej")"
+    assert_equal "${stderr_lines[0]}" "vnorm: line 3: torn last line dropped: 54 bytes, no newline, not complete JSON"
+    assert_equal "$(stats_field <(printf '%s\n' "$stderr") torn)" 1
+    assert_equal "$(stats_field <(printf '%s\n' "$stderr") in)" 2
+    # complete JSON without a newline stays a record, as files often end
+    head -n 3 "$RAW" | head -c -1 >"$T/in"
+    run --separate-stderr vnorm --stats 0 <"$T/in"
+    assert_success
+    assert_equal "${#lines[@]}" 3
+    assert_equal "$(stats_field <(printf '%s\n' "$stderr") torn)" null
+}

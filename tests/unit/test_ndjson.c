@@ -63,7 +63,8 @@ read_all(struct ndjson_reader *r, struct events *e)
 		assert_true(e->n < sizeof(e->ev) / sizeof(e->ev[0]));
 		e->ev[e->n].st = st;
 		e->ev[e->n].text = NULL;
-		if (st == NDJSON_LINE || st == NDJSON_TOOLONG) {
+		if (st == NDJSON_LINE || st == NDJSON_TOOLONG ||
+		    st == NDJSON_TORN) {
 			e->ev[e->n].text = malloc(ln.len + 1);
 			assert_non_null(e->ev[e->n].text);
 			memcpy(e->ev[e->n].text, ln.line, ln.len);
@@ -267,15 +268,15 @@ test_last_line_without_newline(void **state)
 	struct events e = {0};
 
 	(void)state;
-	read_bytes("a\nb", 3, 64, &e);
+	read_bytes("a\n2", 3, 64, &e);
 	assert_int_equal(e.n, 3);
 	assert_event(&e, 0, NDJSON_LINE, "a", 1);
-	assert_event(&e, 1, NDJSON_LINE, "b", 2);
+	assert_event(&e, 1, NDJSON_LINE, "2", 2);
 	assert_event(&e, 2, NDJSON_EOF, NULL, 0);
 	events_free(&e);
 
-	read_bytes("a\nb\r", 4, 64, &e);
-	assert_event(&e, 1, NDJSON_LINE, "b", 2);
+	read_bytes("a\n2\r", 4, 64, &e);
+	assert_event(&e, 1, NDJSON_LINE, "2", 2);
 	assert_event(&e, 2, NDJSON_EOF, NULL, 0);
 	events_free(&e);
 
@@ -296,7 +297,7 @@ test_last_line_without_newline(void **state)
 
 	/* EOF is sticky */
 	{
-		int fd = temp_fd("x", 1);
+		int fd = temp_fd("7", 1);
 		struct ndjson_reader *r = ndjson_reader_new(fd, 8);
 		struct ndjson_line ln;
 
@@ -306,6 +307,101 @@ test_last_line_without_newline(void **state)
 		ndjson_reader_free(r);
 		close(fd);
 	}
+}
+
+/* A last line without '\n' that is not a complete JSON value is torn: what
+ * a writer killed mid-line leaves, no record. */
+static void
+test_torn_last_line(void **state)
+{
+	static const char torn[] = "{\"a\":1}\n{\"vin\":\"WB\",\"speed\":8";
+	struct events e = {0};
+
+	(void)state;
+	read_bytes(torn, sizeof(torn) - 1, 64, &e);
+	assert_int_equal(e.n, 3);
+	assert_event(&e, 0, NDJSON_LINE, "{\"a\":1}", 1);
+	assert_event(&e, 1, NDJSON_TORN, "{\"vin\":\"WB\",\"speed\":8", 2);
+	assert_int_equal(e.ev[1].total, 21);
+	assert_event(&e, 2, NDJSON_EOF, NULL, 0);
+	events_free(&e);
+
+	/* the same cut across reads */
+	read_chunked(torn, sizeof(torn) - 1, 3, 64, &e);
+	assert_event(&e, 1, NDJSON_TORN, "{\"vin\":\"WB\",\"speed\":8", 2);
+	events_free(&e);
+
+	/* a CR before the end does not make it whole */
+	read_bytes("[1,2\r", 5, 64, &e);
+	assert_event(&e, 0, NDJSON_TORN, "[1,2", 1);
+	events_free(&e);
+
+	/* complete JSON without '\n' stays a record: a value of each kind,
+	 * with a byte order mark and surrounding blanks */
+	read_bytes("{\"a\":[1,{}]}", 12, 64, &e);
+	assert_event(&e, 0, NDJSON_LINE, "{\"a\":[1,{}]}", 1);
+	events_free(&e);
+	read_bytes("\"s\"", 3, 64, &e);
+	assert_event(&e, 0, NDJSON_LINE, "\"s\"", 1);
+	events_free(&e);
+	read_bytes("true", 4, 64, &e);
+	assert_event(&e, 0, NDJSON_LINE, "true", 1);
+	events_free(&e);
+	read_bytes("\xEF\xBB\xBF{} ", 6, 64, &e);
+	assert_event(&e, 0, NDJSON_LINE, "\xEF\xBB\xBF{} ", 1);
+	events_free(&e);
+
+	/* cut numbers, literals and escapes are torn; a cut inside a
+	 * UTF-8 sequence too */
+	read_bytes("tru", 3, 64, &e);
+	assert_event(&e, 0, NDJSON_TORN, "tru", 1);
+	events_free(&e);
+	read_bytes("[\"a\\", 4, 64, &e);
+	assert_event(&e, 0, NDJSON_TORN, "[\"a\\", 1);
+	events_free(&e);
+	read_bytes("\"\xC3", 2, 64, &e);
+	assert_event(&e, 0, NDJSON_TORN, "\"\xC3", 1);
+	events_free(&e);
+
+	/* only the last line: a broken line with its '\n' is a record (a
+	 * reject for the program), and a torn one over max_line is too long */
+	read_bytes("{x\n{\"a\"", 7, 64, &e);
+	assert_event(&e, 0, NDJSON_LINE, "{x", 1);
+	assert_event(&e, 1, NDJSON_TORN, "{\"a\"", 2);
+	events_free(&e);
+	read_bytes("[1,2,3,4,5,6,7,8,9", 18, 16, &e);
+	assert_int_equal(e.ev[0].st, NDJSON_TOOLONG);
+	events_free(&e);
+}
+
+/* At each end of input the same rule: a --follow reader moving to the
+ * next writer's fd drops what the last one tore, and the line count goes
+ * on. */
+static void
+test_torn_each_reopen(void **state)
+{
+	int fd1 = temp_fd("{\"a\":1}\n{\"b\":", 13);
+	int fd2 = temp_fd("{\"c\":3}\n{\"d\":4}", 15);
+	struct ndjson_reader *r = ndjson_reader_new(fd1, 64);
+	struct ndjson_line ln;
+
+	(void)state;
+	assert_int_equal(ndjson_read(r, &ln), NDJSON_LINE);
+	assert_int_equal(ndjson_read(r, &ln), NDJSON_TORN);
+	assert_int_equal(ln.lineno, 2);
+	assert_int_equal(ln.total, 5);
+	assert_int_equal(ndjson_read(r, &ln), NDJSON_EOF);
+	ndjson_reader_set_fd(r, fd2);
+	assert_int_equal(ndjson_read(r, &ln), NDJSON_LINE);
+	assert_int_equal(ln.lineno, 3);
+	assert_int_equal(ln.len, 7);
+	assert_memory_equal(ln.line, "{\"c\":3}", 7);
+	assert_int_equal(ndjson_read(r, &ln), NDJSON_LINE);
+	assert_int_equal(ln.lineno, 4);
+	assert_int_equal(ndjson_read(r, &ln), NDJSON_EOF);
+	ndjson_reader_free(r);
+	close(fd1);
+	close(fd2);
 }
 
 static void
@@ -436,7 +532,7 @@ test_split_reads_equivalent(void **state)
 static void
 test_split_writes_forked_writer(void **state)
 {
-	static const char in[] = "{\"a\":1}\r\n\n{\"b\":[1,2,3]}\nlast";
+	static const char in[] = "{\"a\":1}\r\n\n{\"b\":[1,2,3]}\n\"last\"";
 	struct events e = {0};
 	int p[2], status;
 	pid_t pid;
@@ -470,7 +566,7 @@ test_split_writes_forked_writer(void **state)
 	assert_int_equal(e.n, 4);
 	assert_event(&e, 0, NDJSON_LINE, "{\"a\":1}", 1);
 	assert_event(&e, 1, NDJSON_LINE, "{\"b\":[1,2,3]}", 3);
-	assert_event(&e, 2, NDJSON_LINE, "last", 4);
+	assert_event(&e, 2, NDJSON_LINE, "\"last\"", 4);
 	assert_event(&e, 3, NDJSON_EOF, NULL, 0);
 	events_free(&e);
 }
@@ -974,6 +1070,8 @@ main(void)
 	    cmocka_unit_test(test_crlf_blank_lines),
 	    cmocka_unit_test(test_blank),
 	    cmocka_unit_test(test_last_line_without_newline),
+	    cmocka_unit_test(test_torn_last_line),
+	    cmocka_unit_test(test_torn_each_reopen),
 	    cmocka_unit_test(test_max_line_boundary),
 	    cmocka_unit_test(test_toolong_resync),
 	    cmocka_unit_test(test_split_reads_equivalent),
