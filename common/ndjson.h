@@ -84,13 +84,61 @@ void ndjson_reader_set_timeout(struct ndjson_reader *r, int timeout_ms);
  * complete JSON" (-q silences it).  The caller counts it as "torn". */
 void ndjson_warn_torn(const struct ndjson_line *ln);
 
-/* Continue reading from another fd (--follow reopen); the line count and
- * any partial line are kept. */
+/* Continue reading from another fd; the line count is kept. */
 void ndjson_reader_set_fd(struct ndjson_reader *r, int fd);
+
+/*
+ * --follow: at each end of input (the writer went away; its torn last
+ * line dropped first) the reader closes its fd, opens path again without
+ * blocking (O_NONBLOCK: a fifo with no writer yet waits in poll(2), not in
+ * open(2)) and goes on, so NDJSON_EOF never comes.  From then on the
+ * reader owns its fd (ndjson_reader_free() closes it) and polls before
+ * each read, with the timeout of ndjson_reader_set_timeout() (0 for a
+ * program that polls ndjson_reader_fd() itself).  A failed open is
+ * NDJSON_ERROR with errno.
+ */
+void ndjson_reader_follow(struct ndjson_reader *r, const char *path);
+/* The fd read now: it changes at each --follow reopen. */
+int ndjson_reader_fd(const struct ndjson_reader *r);
+
+/*
+ * Open --input path for reading, the same in every program: NULL or "-"
+ * is stdin (not opened); with follow a fifo opened with O_NONBLOCK (see
+ * ndjson_reader_follow), else open(2) read-only, which for a fifo waits
+ * for its writer (EINTR when a signal came).  Returns the fd or -1 with
+ * errno.
+ */
+int ndjson_open_input(const char *path, bool follow);
+
+/*
+ * For a program written around stdin: --input path opened as above
+ * (a wait for a fifo's writer interrupted by a signal is resumed unless
+ * sig_stop) and put on descriptor 0.  Nothing to do for NULL.  0, or -1
+ * with errno.
+ */
+int ndjson_input_on_stdin(const char *path, bool follow);
 
 /* ---- writer ---- */
 
 struct ndjson_writer;
+
+/*
+ * Open --output path for writing, the same in every program: NULL or "-"
+ * is stdout (not opened); a fifo is opened write-only, which waits for its
+ * reader (EINTR when a signal came); anything else is appended to, made
+ * with mode 0644 when missing.  Returns the fd or -1 with errno.
+ */
+int ndjson_open_output(const char *path);
+
+/*
+ * The writer of --output path (NULL or "-": stdout), opened as above (a
+ * wait for a fifo's reader interrupted by a signal is resumed unless
+ * sig_stop), waiting up to reopen_timeout_s for a new reader as
+ * ndjson_writer_reopen() says.  The writer owns the fd it opened:
+ * ndjson_writer_free() closes it.  NULL with errno on failure.
+ */
+struct ndjson_writer *ndjson_writer_open(
+    const char *path, double reopen_timeout_s);
 
 /*
  * A record writer on fd (not owned).  When fd is a regular file output is
@@ -113,6 +161,25 @@ int ndjson_writer_idle(struct ndjson_writer *w);
 int ndjson_writer_flush(struct ndjson_writer *w);
 /* True once a write failed with EPIPE: downstream went away. */
 bool ndjson_writer_gone(const struct ndjson_writer *w);
+
+/*
+ * When fd is the --output fifo path: a write that fails because its
+ * reader went away (EPIPE) waits up to timeout_s for a new reader, then
+ * writes the rest from the first byte not written, so a restarted reader
+ * gets every record whole and nothing twice.  What stays in the pipe when
+ * the reader dies stays for the next one (the writer holds the pipe);
+ * what the dead reader had read but not passed on is lost (see
+ * iotpipe(7)).  No reader within timeout_s is an error (ETIMEDOUT, see
+ * ndjson_writer_strerror); a SIGINT/SIGTERM while waiting ends the wait as
+ * downstream gone.  path is borrowed.
+ */
+void ndjson_writer_reopen(
+    struct ndjson_writer *w, const char *path, double timeout_s);
+/* Times the writer waited for a new reader (a counter for --stats). */
+unsigned long long ndjson_writer_reopens(const struct ndjson_writer *w);
+/* The text of ndjson_writer_error(): strerror(), or what --reopen-timeout
+ * ran out on. */
+const char *ndjson_writer_strerror(const struct ndjson_writer *w);
 /* errno of the first write error other than EPIPE, or 0. */
 int ndjson_writer_error(const struct ndjson_writer *w);
 

@@ -27,7 +27,6 @@ enum {
 	OPT_CERT,
 	OPT_COMPAT,
 	OPT_DATE_FIELD,
-	OPT_FOLLOW,
 	OPT_GZIP,
 	OPT_ID,
 	OPT_INSECURE,
@@ -70,8 +69,6 @@ static const struct opt_row rows[] = {
 	    "send Elasticsearch's compatibility headers for 7, 8 or 9"),
 	OPT_ARG(OPT_DATE_FIELD, "date-field", "field", "timestamp",
 	    "the field whose date fills in the date conversions of -i"),
-	OPT_FLAG(OPT_FOLLOW, "follow",
-	    "reopen the one file operand, a fifo, at its end"),
 	OPT_OPTARG(OPT_GZIP, "gzip", "when", "auto",
 	    "compress request bodies: always, never or auto"),
 	OPT_ARG(OPT_ID, "id", "fields", NULL,
@@ -102,6 +99,7 @@ static const struct opt_row rows[] = {
 	    "the user for basic authentication"),
 	OPT_SET(opt_rows_basic),
 	OPT_SET(common_opt_rows),
+	OPT_SET(io_input_rows),
 	OPT_END,
 };
 /* clang-format on */
@@ -268,8 +266,6 @@ settle_auth(struct opts *o, bool auth_given, const char *password_file)
 void
 opts_parse(int argc, char **argv, struct opts *o)
 {
-	static char dash[] = "-";
-	static char *stdin_only[] = {dash, NULL};
 	struct buf err = BUF_INIT;
 	const char *password_file = NULL, *env;
 	unsigned long long v;
@@ -280,6 +276,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	common_opts_init(&o->c);
+	io_opts_init(&o->io);
 	o->bulk.date_field = "timestamp";
 	o->size = 1000;
 	o->batch_bytes = 5ULL << 20;
@@ -290,7 +287,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 	o->backoff_max_s = 30;
 	opt_init(&p, "esbulk", rows, "[file ...]", argc, argv);
 	while ((c = opt_next(&p)) != -1) {
-		if (common_opt_take(&p, &o->c))
+		if (common_opt_take(&p, &o->c) || io_opt_take(&p, &o->io))
 			continue;
 		switch (c) {
 		case 'i':
@@ -339,9 +336,6 @@ opts_parse(int argc, char **argv, struct opts *o)
 			if (*p.arg == '\0')
 				opt_error(&p, "empty field name");
 			o->bulk.date_field = p.arg;
-			break;
-		case OPT_FOLLOW:
-			o->follow = true;
 			break;
 		case OPT_GZIP:
 			if (p.arg == NULL || strcmp(p.arg, "always") == 0)
@@ -463,16 +457,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 				    "'vehicles' for the built-in one)",
 			    o->template);
 	}
-	if (o->follow) {
-		struct stat st;
-
-		if (argc - first != 1 || strcmp(argv[first], "-") == 0)
-			usage_error("--follow needs exactly one file operand "
-				    "(a fifo)");
-		if (stat(argv[first], &st) == 0 && !S_ISFIFO(st.st_mode))
-			usage_error("--follow: %s is not a fifo", argv[first]);
-	}
-	o->inputs = first < argc ? argv + first : stdin_only;
+	o->inputs = io_inputs(&o->io, argv + first, argc - first);
 	buf_free(&err);
 }
 

@@ -32,7 +32,7 @@ struct opts {
 	unsigned compat; /* --compat N, 0: none */
 	unsigned long long size, batch_bytes, workers;
 	double linger_s, timeout_s, max_retry_s, backoff_max_s;
-	bool follow;
+	struct io_opts io; /* --input, --follow */
 	char **inputs; /* operands, or {"-", NULL} */
 };
 
