@@ -100,6 +100,12 @@ raw() {
     }'
 }
 
+# subscribed_more BEFORE: mqtt2json has said "subscribed" more than BEFORE
+# times.
+subscribed_more() {
+    (($(count_in "$T/m2j.err" '^mqtt2json: subscribed to ') > $1))
+}
+
 # ---- the three stages, each (re)started the same way; stderr appended
 
 start_m2j() {
@@ -109,7 +115,7 @@ start_m2j() {
         --retries forever --output "$T/m2v" --stats 0 2>>"$T/m2j.err" &
     M2J=$!
     BG_PIDS+=("$M2J")
-    wait_for 20 eval '(($(count_in "$T/m2j.err" "^mqtt2json: subscribed to ") > before))'
+    wait_for 20 subscribed_more "$before"
 }
 
 start_vnorm() {
