@@ -430,3 +430,41 @@ sigterm_300() {
     [[ $(stats_field <(printf '%s\n' "$stderr") out) == 2 ]]
     [[ $(stats_field <(printf '%s\n' "$stderr") torn) == null ]]
 }
+
+@test "--input PATH instead of stdin; --follow needs --input, a fifo" {
+    printf '{"n":1}\n{"n":2}\n' >"$TMP/in"
+    run --separate-stderr kprod "${MOCK[@]}" -t t --input "$TMP/in" --stats 0 </dev/null
+    assert_success
+    [[ $(stats_field <(printf '%s\n' "$stderr") out) == 2 ]]
+    usage_fails -t t --follow
+    [[ $ERR == "kprod: --follow needs one input to reopen"* ]]
+    usage_fails -t t --follow --input "$TMP/in"
+    assert_equal "$ERR" "kprod: --follow: $TMP/in is not a fifo"
+}
+
+@test "--follow --input on a fifo: two writers in turn, the first one's torn line dropped" {
+    mkfifo "$TMP/f"
+    kprod "${MOCK[@]}" -t t --input "$TMP/f" --follow --receipts "$TMP/rcpt" \
+        --stats 0 2>"$TMP/err" &
+    local kp=$! rc=0 i
+    printf '{"n":1}\n{"n":2}\n{"n":' >"$TMP/f"
+    # the next writer once kprod saw the end of this one (a writer back
+    # at once would join the torn line, which would then be a reject)
+    for ((i = 0; i < 100; i++)); do
+        kill -USR1 "$kp"
+        sleep 0.1
+        [[ $(stats_field "$TMP/err" torn) == 1 ]] && break
+    done
+    printf '{"n":3}\n' >"$TMP/f"
+    for ((i = 0; i < 100; i++)); do
+        [[ -f $TMP/rcpt && $(wc -l <"$TMP/rcpt") -ge 3 ]] && break
+        sleep 0.1
+    done
+    kill -TERM "$kp"
+    wait "$kp" || rc=$?
+    assert_equal "$rc" 0
+    run bash -c "jq -r '.line' '$TMP/rcpt' | sort -n"
+    assert_output $'1\n2\n4'
+    [[ $(stats_field "$TMP/err" torn) == 1 ]]
+    [[ $(stats_field "$TMP/err" in) == 3 ]]
+}
