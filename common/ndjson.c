@@ -386,51 +386,59 @@ ndjson_writer_strerror(const struct ndjson_writer *w)
 	return strerror(w->error);
 }
 
-/*
- * The reader of the --output fifo went away: wait for the next one.  An
- * open(2) that does not block fails with ENXIO while the fifo has no
- * reader; the new fd takes the old one's number, and the pipe, held open
- * all along, keeps what the dead reader left unread.  0 when a reader
- * came, -1 with w->gone or w->error set.
- */
-static int
-wait_reader(struct ndjson_writer *w)
+int
+ndjson_wait_reader(int fd, const char *path, double timeout_s)
 {
 	double waited = 0;
-	int fd, fl;
+	int nfd, fl, ofl;
 
-	w->reopens++;
-	log_info("%s: reader gone; waiting up to %g s for the next", w->reopen,
-	    w->reopen_timeout_s);
+	log_info("%s: reader gone; waiting up to %g s for the next", path,
+	    timeout_s);
 	for (;;) {
 		if (sig_stop) {
-			w->gone = true;
+			errno = EPIPE;
 			return -1;
 		}
-		fd = open(w->reopen, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-		if (fd >= 0)
+		nfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (nfd >= 0)
 			break;
-		if (errno != ENXIO && errno != EINTR) {
-			w->error = errno;
+		if (errno != ENXIO && errno != EINTR)
 			return -1;
-		}
-		if (waited >= w->reopen_timeout_s) {
-			w->error = ETIMEDOUT;
+		if (waited >= timeout_s) {
+			errno = ETIMEDOUT;
 			return -1;
 		}
 		usleep(20000);
 		waited += 0.02;
 	}
-	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
-	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 || dup2(fd, w->fd) < 0 ||
-	    fcntl(w->fd, F_SETFD, FD_CLOEXEC) < 0) {
-		w->error = errno;
-		close(fd);
+	/* the new fd takes the old one's number and its O_NONBLOCK */
+	if ((ofl = fcntl(fd, F_GETFL)) < 0 || (fl = fcntl(nfd, F_GETFL)) < 0 ||
+	    fcntl(nfd, F_SETFL, (fl & ~O_NONBLOCK) | (ofl & O_NONBLOCK)) < 0 ||
+	    dup2(nfd, fd) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		int saved = errno;
+
+		close(nfd);
+		errno = saved;
 		return -1;
 	}
-	close(fd);
-	log_info("%s: a new reader came", w->reopen);
+	close(nfd);
+	log_info("%s: a new reader came", path);
 	return 0;
+}
+
+/* The reader of the --output fifo went away: wait for the next one.  0
+ * when a reader came, -1 with w->gone or w->error set. */
+static int
+wait_reader(struct ndjson_writer *w)
+{
+	w->reopens++;
+	if (ndjson_wait_reader(w->fd, w->reopen, w->reopen_timeout_s) == 0)
+		return 0;
+	if (errno == EPIPE)
+		w->gone = true;
+	else
+		w->error = errno;
+	return -1;
 }
 
 struct ndjson_writer *
@@ -445,6 +453,29 @@ ndjson_writer_new(int fd)
 		(S_ISCHR(st.st_mode) && !isatty(fd))));
 	buf_grow(&w->b, WRITE_HIGH + 4096);
 	return w;
+}
+
+int
+ndjson_output_on_stdout(const char *path)
+{
+	int fd;
+
+	if (path == NULL || strcmp(path, "-") == 0)
+		return 0;
+	while (
+	    (fd = ndjson_open_output(path)) < 0 && errno == EINTR && !sig_stop)
+		;
+	if (fd < 0)
+		return -1;
+	if (dup2(fd, STDOUT_FILENO) < 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
+	return 0;
 }
 
 struct ndjson_writer *

@@ -131,6 +131,13 @@ struct ndjson_writer;
 int ndjson_open_output(const char *path);
 
 /*
+ * For a program written around stdout (kcons): --output path opened as
+ * ndjson_writer_open() does and put on descriptor 1.  Nothing to do for
+ * NULL.  0, or -1 with errno.
+ */
+int ndjson_output_on_stdout(const char *path);
+
+/*
  * The writer of --output path (NULL or "-": stdout), opened as above (a
  * wait for a fifo's reader interrupted by a signal is resumed unless
  * sig_stop), waiting up to reopen_timeout_s for a new reader as
@@ -175,6 +182,14 @@ bool ndjson_writer_gone(const struct ndjson_writer *w);
  */
 void ndjson_writer_reopen(
     struct ndjson_writer *w, const char *path, double timeout_s);
+/*
+ * The wait of ndjson_writer_reopen() for a writer of its own (kcons): the
+ * reader of fifo path, open on fd, went away; wait up to timeout_s for a
+ * new one and put it on fd (keeping fd's O_NONBLOCK).  What is left to
+ * write goes on from the first byte not written.  0, or -1 with errno:
+ * ETIMEDOUT, EPIPE when SIGINT/SIGTERM ended the wait, or open(2)'s.
+ */
+int ndjson_wait_reader(int fd, const char *path, double timeout_s);
 /* Times the writer waited for a new reader (a counter for --stats). */
 unsigned long long ndjson_writer_reopens(const struct ndjson_writer *w);
 /* The text of ndjson_writer_error(): strerror(), or what --reopen-timeout

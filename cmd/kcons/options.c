@@ -67,6 +67,7 @@ static const struct opt_row rows[] = {
 	OPT_SET(opt_rows_basic),
 	OPT_SET(kafka_opt_rows),
 	OPT_SET(common_opt_rows),
+	OPT_SET(io_output_rows),
 	OPT_END,
 };
 /* clang-format on */
@@ -196,13 +197,15 @@ kc_parse_args(int argc, char **argv, struct kc_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	common_opts_init(&o->c);
+	io_opts_init(&o->io);
 	kafka_opts_init(&o->k);
 	o->flush_timeout = FLUSH_TIMEOUT_DEFAULT;
 	o->timeout_ms = (int)(TIMEOUT_DEFAULT * 1000);
 	opt_init(&p, "kcons", rows, "[topic ...]", argc, argv);
 	p.version_extra = kafka_version();
 	while ((c = opt_next(&p)) != -1) {
-		if (common_opt_take(&p, &o->c) || kafka_opt_take(&p, &o->k))
+		if (common_opt_take(&p, &o->c) || io_opt_take(&p, &o->io) ||
+		    kafka_opt_take(&p, &o->k))
 			continue;
 		switch (c) {
 		case 'c':
