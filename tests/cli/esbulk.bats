@@ -58,7 +58,7 @@ DEAD=http://127.0.0.1:1
 --follow
 --follow - 
 --input /dev/null /dev/null
---input ''
+--input=
 --follow --input /dev/null
 --auth basic
 --user u:p

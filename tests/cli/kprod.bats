@@ -417,11 +417,12 @@ sigterm_300() {
         --receipts "$TMP/rcpt" --stats 0 <"$TMP/in"
     assert_success
     [[ ! -s $TMP/rej ]] || fail "a torn line became a reject: $(cat "$TMP/rej")"
-    assert_equal "${stderr_lines[0]}" "kprod: line 3: torn last line dropped: 14 bytes, no newline, not complete JSON"
+    [[ $stderr == *"kprod: line 3: torn last line dropped: 14 bytes, no newline, not complete JSON"* ]] ||
+        fail "no torn warning: $stderr"
     [[ $(stats_field <(printf '%s\n' "$stderr") torn) == 1 ]]
     [[ $(stats_field <(printf '%s\n' "$stderr") in) == 2 ]]
     [[ $(stats_field <(printf '%s\n' "$stderr") out) == 2 ]]
-    run jq -r '.line' "$TMP/rcpt"
+    run bash -c "jq -r '.line' '$TMP/rcpt' | sort -n"
     assert_output $'1\n2'
     # complete JSON without a newline stays a record
     printf '{"n":1}\n{"n":2}' >"$TMP/in"
