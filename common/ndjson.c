@@ -3,11 +3,15 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "jsonx.h"
+#include "log.h"
 #include "ndjson.h"
 #include "sig.h"
 #include "xalloc.h"
@@ -32,6 +36,7 @@ struct ndjson_reader {
 	void *on_read_arg;
 	int wakeup_fd; /* -1: plain blocking reads */
 	int timeout_ms;
+	const char *follow; /* --follow: the path to open again at EOF */
 };
 
 struct ndjson_reader *
@@ -54,6 +59,8 @@ ndjson_reader_free(struct ndjson_reader *r)
 {
 	if (r == NULL)
 		return;
+	if (r->follow != NULL && r->fd >= 0)
+		close(r->fd);
 	free(r->buf);
 	free(r);
 }
@@ -63,6 +70,63 @@ ndjson_reader_set_fd(struct ndjson_reader *r, int fd)
 {
 	r->fd = fd;
 	r->eof = false;
+}
+
+void
+ndjson_reader_follow(struct ndjson_reader *r, const char *path)
+{
+	r->follow = path;
+}
+
+int
+ndjson_reader_fd(const struct ndjson_reader *r)
+{
+	return r->fd;
+}
+
+int
+ndjson_open_input(const char *path, bool follow)
+{
+	if (path == NULL || strcmp(path, "-") == 0)
+		return STDIN_FILENO;
+	return open(path, O_RDONLY | O_CLOEXEC | (follow ? O_NONBLOCK : 0));
+}
+
+int
+ndjson_input_on_stdin(const char *path, bool follow)
+{
+	int fd;
+
+	if (path == NULL || strcmp(path, "-") == 0)
+		return 0;
+	while ((fd = ndjson_open_input(path, follow)) < 0 && errno == EINTR &&
+	    !sig_stop)
+		;
+	if (fd < 0)
+		return -1;
+	if (dup2(fd, STDIN_FILENO) < 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* --follow at an end of input: the next writer's fifo. */
+static int
+reopen_input(struct ndjson_reader *r)
+{
+	int fd = ndjson_open_input(r->follow, true);
+
+	if (fd < 0)
+		return -1;
+	close(r->fd);
+	r->fd = fd;
+	r->eof = false;
+	return 0;
 }
 
 void
@@ -162,6 +226,43 @@ emit_line(
 	return NDJSON_LINE;
 }
 
+/* Whether p[0..n) is one complete JSON value, a leading byte order mark
+ * aside. */
+static bool
+complete_json(const char *p, size_t n)
+{
+	struct jsonx_scan scan;
+
+	if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+		p += 3;
+		n -= 3;
+	}
+	memset(&scan, 0, sizeof(scan));
+	return jsonx_scan(p, n, &scan) == JSONX_OK;
+}
+
+/* The bytes before an end of input, avail of them, with no '\n': a
+ * record, a line too long, or torn. */
+static enum ndjson_status
+last_line(struct ndjson_reader *r, size_t avail, struct ndjson_line *out)
+{
+	enum ndjson_status st = emit_line(r, avail, avail, out);
+
+	if (st != NDJSON_LINE)
+		return st;
+	if (ndjson_blank(out->line, out->len))
+		return ndjson_read(r, out);
+	return complete_json(out->line, out->len) ? NDJSON_LINE : NDJSON_TORN;
+}
+
+void
+ndjson_warn_torn(const struct ndjson_line *ln)
+{
+	log_warn("line %llu: torn last line dropped: %llu bytes, no newline, "
+		 "not complete JSON",
+	    ln->lineno, ln->total);
+}
+
 enum ndjson_status
 ndjson_read(struct ndjson_reader *r, struct ndjson_line *out)
 {
@@ -182,17 +283,13 @@ ndjson_read(struct ndjson_reader *r, struct ndjson_line *out)
 		}
 		r->scan = avail;
 		if (r->eof) {
-			if (avail == 0 && !r->skipping)
+			if (avail > 0 || r->skipping)
+				return last_line(r, avail, out);
+			if (r->follow == NULL)
 				return NDJSON_EOF;
-			{
-				enum ndjson_status st =
-				    emit_line(r, avail, avail, out);
-
-				if (st == NDJSON_LINE &&
-				    ndjson_blank(out->line, out->len))
-					continue;
-				return st;
-			}
+			if (reopen_input(r) < 0)
+				return NDJSON_ERROR;
+			continue;
 		}
 		/* before the buffer changes: the lines handed out so far
 		 * stay valid until then */
@@ -220,7 +317,7 @@ ndjson_read(struct ndjson_reader *r, struct ndjson_line *out)
 			r->start = 0;
 			r->end = avail;
 		}
-		if (r->wakeup_fd >= 0 && !wait_input(r))
+		if ((r->wakeup_fd >= 0 || r->follow != NULL) && !wait_input(r))
 			return NDJSON_AGAIN;
 		got = read(r->fd, r->buf + r->end, r->cap - r->end);
 		if (got < 0) {
@@ -245,7 +342,104 @@ struct ndjson_writer {
 	bool gone;
 	int error;
 	struct buf b;
+	bool owned; /* fd opened by ndjson_writer_open() */
+	const char *reopen; /* --output fifo: wait for its next reader */
+	double reopen_timeout_s;
+	unsigned long long reopens;
 };
+
+int
+ndjson_open_output(const char *path)
+{
+	struct stat st;
+
+	if (path == NULL || strcmp(path, "-") == 0)
+		return STDOUT_FILENO;
+	if (stat(path, &st) == 0 && S_ISFIFO(st.st_mode))
+		return open(path, O_WRONLY | O_CLOEXEC);
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+void
+ndjson_writer_reopen(
+    struct ndjson_writer *w, const char *path, double timeout_s)
+{
+	struct stat st;
+
+	if (path != NULL && stat(path, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		w->reopen = path;
+		w->reopen_timeout_s = timeout_s;
+	}
+}
+
+unsigned long long
+ndjson_writer_reopens(const struct ndjson_writer *w)
+{
+	return w->reopens;
+}
+
+const char *
+ndjson_writer_strerror(const struct ndjson_writer *w)
+{
+	if (w->error == ETIMEDOUT && w->reopen != NULL)
+		return "no new reader within --reopen-timeout";
+	return strerror(w->error);
+}
+
+int
+ndjson_wait_reader(int fd, const char *path, double timeout_s)
+{
+	double waited = 0;
+	int nfd, fl, ofl;
+
+	log_info("%s: reader gone; waiting up to %g s for the next", path,
+	    timeout_s);
+	for (;;) {
+		if (sig_stop) {
+			errno = EPIPE;
+			return -1;
+		}
+		nfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (nfd >= 0)
+			break;
+		if (errno != ENXIO && errno != EINTR)
+			return -1;
+		if (waited >= timeout_s) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		usleep(20000);
+		waited += 0.02;
+	}
+	/* the new fd takes the old one's number and its O_NONBLOCK */
+	if ((ofl = fcntl(fd, F_GETFL)) < 0 || (fl = fcntl(nfd, F_GETFL)) < 0 ||
+	    fcntl(nfd, F_SETFL, (fl & ~O_NONBLOCK) | (ofl & O_NONBLOCK)) < 0 ||
+	    dup2(nfd, fd) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		int saved = errno;
+
+		close(nfd);
+		errno = saved;
+		return -1;
+	}
+	close(nfd);
+	log_info("%s: a new reader came", path);
+	return 0;
+}
+
+/* The reader of the --output fifo went away: wait for the next one.  0
+ * when a reader came, -1 with w->gone or w->error set. */
+static int
+wait_reader(struct ndjson_writer *w)
+{
+	w->reopens++;
+	if (ndjson_wait_reader(w->fd, w->reopen, w->reopen_timeout_s) == 0)
+		return 0;
+	if (errno == EPIPE)
+		w->gone = true;
+	else
+		w->error = errno;
+	return -1;
+}
 
 struct ndjson_writer *
 ndjson_writer_new(int fd)
@@ -261,11 +455,53 @@ ndjson_writer_new(int fd)
 	return w;
 }
 
+int
+ndjson_output_on_stdout(const char *path)
+{
+	int fd;
+
+	if (path == NULL || strcmp(path, "-") == 0)
+		return 0;
+	while (
+	    (fd = ndjson_open_output(path)) < 0 && errno == EINTR && !sig_stop)
+		;
+	if (fd < 0)
+		return -1;
+	if (dup2(fd, STDOUT_FILENO) < 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+struct ndjson_writer *
+ndjson_writer_open(const char *path, double reopen_timeout_s)
+{
+	struct ndjson_writer *w;
+	int fd;
+
+	while (
+	    (fd = ndjson_open_output(path)) < 0 && errno == EINTR && !sig_stop)
+		;
+	if (fd < 0)
+		return NULL;
+	w = ndjson_writer_new(fd);
+	w->owned = fd != STDOUT_FILENO;
+	ndjson_writer_reopen(w, path, reopen_timeout_s);
+	return w;
+}
+
 void
 ndjson_writer_free(struct ndjson_writer *w)
 {
 	if (w == NULL)
 		return;
+	if (w->owned)
+		close(w->fd);
 	buf_free(&w->b);
 	free(w);
 }
@@ -307,7 +543,10 @@ ndjson_writer_flush(struct ndjson_writer *w)
 				usleep(1000);
 				continue;
 			}
-			if (errno == EPIPE)
+			if (errno == EPIPE && w->reopen != NULL) {
+				if (wait_reader(w) == 0)
+					continue;
+			} else if (errno == EPIPE)
 				w->gone = true;
 			else
 				w->error = errno;

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Number parsing and the options every iotpipe filter shares. */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -197,6 +199,96 @@ const struct opt_row common_opt_rows[] = {
 	OPT_END,
 };
 /* clang-format on */
+
+void
+io_opts_init(struct io_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->reopen_timeout = IO_REOPEN_TIMEOUT_DEFAULT;
+}
+
+/* clang-format off */
+const struct opt_row io_input_rows[] = {
+	OPT_ARG(OPT_IO_INPUT, "input", "path", NULL,
+	    "read records from path (a file or fifo) instead of stdin"),
+	OPT_FLAG(OPT_IO_FOLLOW, "follow",
+	    "reopen the input fifo at end-of-file and go on reading"),
+	OPT_END,
+};
+
+const struct opt_row io_output_rows[] = {
+	OPT_ARG(OPT_IO_OUTPUT, "output", "path", NULL,
+	    "write records to path (a fifo, or a file appended to) instead of stdout"),
+	OPT_ARG(OPT_IO_REOPEN_TIMEOUT, "reopen-timeout", "seconds", "60",
+	    "wait this long for a new reader of the --output fifo, then exit 1"),
+	OPT_END,
+};
+/* clang-format on */
+
+bool
+io_opt_take(const struct opt_parser *p, struct io_opts *o)
+{
+	const char *errstr = "invalid";
+
+	switch (p->row->id) {
+	case OPT_IO_INPUT:
+		if (*p->arg == '\0')
+			opt_error(p, "empty path");
+		o->input = p->arg;
+		return true;
+	case OPT_IO_FOLLOW:
+		o->follow = true;
+		return true;
+	case OPT_IO_OUTPUT:
+		if (*p->arg == '\0')
+			opt_error(p, "empty path");
+		o->output = p->arg;
+		return true;
+	case OPT_IO_REOPEN_TIMEOUT:
+		if (parse_seconds(p->arg, 0, IO_REOPEN_TIMEOUT_MAX,
+			&o->reopen_timeout, &errstr) < 0) {
+			if (strcmp(errstr, "invalid") == 0)
+				opt_bad_value(p, NULL, "timeout", NULL);
+			opt_error(p, "timeout '%s' is %s (max %.0f)", p->arg,
+			    errstr, IO_REOPEN_TIMEOUT_MAX);
+		}
+		return true;
+	default:
+		return false;
+	}
+}
+
+void
+io_check_follow(const struct io_opts *o, const char *input)
+{
+	struct stat st;
+
+	if (!o->follow)
+		return;
+	if (input == NULL || strcmp(input, "-") == 0)
+		usage_error("--follow needs one input to reopen: a fifo, "
+			    "given with --input or as the only file operand");
+	if (stat(input, &st) == 0 && !S_ISFIFO(st.st_mode))
+		usage_error("--follow: %s is not a fifo", input);
+}
+
+char **
+io_inputs(const struct io_opts *o, char **operands, int n)
+{
+	static char dash[] = "-";
+	static char *one[2];
+
+	if (o->input != NULL && n > 0)
+		usage_error("--input and file operands: give one or the other");
+	if (o->follow && n > 1)
+		usage_error("--follow needs one input to reopen, not %d", n);
+	if (o->input != NULL)
+		one[0] = (char *)o->input;
+	else
+		one[0] = n > 0 ? operands[0] : dash;
+	io_check_follow(o, one[0]);
+	return n > 1 ? operands : one;
+}
 
 bool
 common_opt_take(const struct opt_parser *p, struct common_opts *o)

@@ -59,6 +59,10 @@ enum {
 	OPT_PROGRESS,
 	OPT_MAX_LINE,
 	OPT_STRICT,
+	OPT_IO_INPUT,
+	OPT_IO_FOLLOW,
+	OPT_IO_OUTPUT,
+	OPT_IO_REOPEN_TIMEOUT,
 	OPT_COMMON_END
 };
 
@@ -72,5 +76,53 @@ extern const struct opt_row common_opt_rows[];
  * then.  The same convention as every *_opt_take().
  */
 bool common_opt_take(const struct opt_parser *p, struct common_opts *o);
+
+/*
+ * Where a program's records come from and go to, besides stdin and stdout
+ * (a container opens a fifo in a shared volume), the same everywhere:
+ *   --input PATH             read PATH instead of stdin
+ *   --follow                 the input is a fifo: at its end (the writer
+ *                            went away) open it again and wait for the next
+ *   --output PATH            write to PATH instead of stdout: a fifo, or a
+ *                            file appended to (made when missing)
+ *   --reopen-timeout SECONDS when the reader of an --output fifo goes away,
+ *                            wait this long for a new one, then exit 1
+ * ndjson_open_input() and ndjson_open_output() open them.
+ */
+struct io_opts {
+	const char *input; /* NULL: stdin (or the file operands) */
+	bool follow;
+	const char *output; /* NULL: stdout */
+	double reopen_timeout; /* seconds */
+};
+
+#define IO_REOPEN_TIMEOUT_DEFAULT 60.0
+#define IO_REOPEN_TIMEOUT_MAX 86400.0
+
+/* NULL paths, no --follow, --reopen-timeout 60. */
+void io_opts_init(struct io_opts *o);
+
+/* The rows of --input and --follow, for a program that reads records,
+ * and of --output and --reopen-timeout, for one that writes them. */
+extern const struct opt_row io_input_rows[];
+extern const struct opt_row io_output_rows[];
+
+/* As common_opt_take(), for io_input_rows and io_output_rows. */
+bool io_opt_take(const struct opt_parser *p, struct io_opts *o);
+
+/*
+ * After parsing, for a program reading records: --follow needs a fifo to
+ * open again, the one input (*input, from --input or the only file
+ * operand, NULL: stdin); a usage error otherwise.
+ */
+void io_check_follow(const struct io_opts *o, const char *input);
+
+/*
+ * For a program that also takes file operands (n of them): its inputs,
+ * NULL-terminated: --input's path, or the operands, or "-" for stdin;
+ * --input with operands is a usage error, and --follow is checked as by
+ * io_check_follow().  The array is static storage or operands.
+ */
+char **io_inputs(const struct io_opts *o, char **operands, int n);
 
 #endif

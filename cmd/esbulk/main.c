@@ -204,9 +204,9 @@ next_input(struct run *r)
 		fd = STDIN_FILENO;
 		r->stdin_flags = nonblock(fd);
 	} else {
-		/* --follow: we hold the fifo open for writing too, so a
-		 * writer going away is no end of input */
-		fd = open(path, (r->o->follow ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		/* --follow: opened without blocking, and again at each end of
+		 * input by the reader (a restarted writer) */
+		fd = ndjson_open_input(path, r->o->io.follow);
 		if (fd < 0) {
 			if (!(errno == EINTR && sig_stop))
 				log_err("%s: %s", path, strerror(errno));
@@ -221,13 +221,19 @@ next_input(struct run *r)
 		r->rd = ndjson_reader_new(fd, (size_t)r->o->c.max_line);
 	else
 		ndjson_reader_set_fd(r->rd, fd);
+	if (r->o->io.follow) {
+		/* the loop polls the reader's fd: no wait in the reader */
+		ndjson_reader_follow(r->rd, path);
+		ndjson_reader_set_timeout(r->rd, 0);
+	}
 	return true;
 }
 
 static void
 close_input(struct run *r)
 {
-	if (r->fd > STDIN_FILENO)
+	/* a --follow reader owns its fd, and closes it when freed */
+	if (r->fd > STDIN_FILENO && !r->o->io.follow)
 		close(r->fd);
 	r->fd = -1;
 	r->input++;
@@ -264,6 +270,12 @@ read_input(struct run *r)
 			    strerror(errno));
 			r->failed = true;
 			close_input(r);
+			continue;
+		}
+		if (s == NDJSON_TORN) {
+			/* a killed writer's half line: no record */
+			(*stats_counter(r->st, "torn"))++;
+			ndjson_warn_torn(&ln);
 			continue;
 		}
 		process(r, s, &ln);
@@ -327,7 +339,7 @@ loop(struct run *r)
 			fds[nfds].events = CURL_WAIT_POLLIN;
 			fds[nfds++].revents = 0;
 			if (r->again && r->fd >= 0 && !batch_full(r)) {
-				fds[nfds].fd = r->fd;
+				fds[nfds].fd = ndjson_reader_fd(r->rd);
 				fds[nfds].events = CURL_WAIT_POLLIN;
 				fds[nfds++].revents = 0;
 			}

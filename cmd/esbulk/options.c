@@ -28,7 +28,6 @@ enum {
 	OPT_CERT,
 	OPT_COMPAT,
 	OPT_DATE_FIELD,
-	OPT_FOLLOW,
 	OPT_GZIP,
 	OPT_ID,
 	OPT_INSECURE,
@@ -73,8 +72,6 @@ static const struct opt_row rows[] = {
 	    "send Elasticsearch's compatibility headers for 7, 8 or 9"),
 	OPT_ARG(OPT_DATE_FIELD, "date-field", "field", "timestamp",
 	    "the field whose date fills in the date conversions of -i"),
-	OPT_FLAG(OPT_FOLLOW, "follow",
-	    "reopen the one file operand, a fifo, at its end"),
 	OPT_OPTARG(OPT_GZIP, "gzip", "when", "auto",
 	    "compress request bodies: always, never or auto"),
 	OPT_ARG(OPT_ID, "id", "fields", NULL,
@@ -105,6 +102,7 @@ static const struct opt_row rows[] = {
 	    "the user for basic authentication"),
 	OPT_SET(opt_rows_basic),
 	OPT_SET(common_opt_rows),
+	OPT_SET(io_input_rows),
 	OPT_END,
 };
 /* clang-format on */
@@ -271,8 +269,6 @@ settle_auth(struct opts *o, bool auth_given, const char *password_file)
 void
 opts_parse(int argc, char **argv, struct opts *o)
 {
-	static char dash[] = "-";
-	static char *stdin_only[] = {dash, NULL};
 	struct buf err = BUF_INIT;
 	const char *password_file = NULL, *env;
 	unsigned long long v;
@@ -283,6 +279,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	common_opts_init(&o->c);
+	io_opts_init(&o->io);
 	o->bulk.date_field = "timestamp";
 	o->size = 1000;
 	o->batch_bytes = 5ULL << 20;
@@ -294,7 +291,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 	o->acks_timeout_s = 60;
 	opt_init(&p, "esbulk", rows, "[file ...]", argc, argv);
 	while ((c = opt_next(&p)) != -1) {
-		if (common_opt_take(&p, &o->c))
+		if (common_opt_take(&p, &o->c) || io_opt_take(&p, &o->io))
 			continue;
 		switch (c) {
 		case 'i':
@@ -346,9 +343,6 @@ opts_parse(int argc, char **argv, struct opts *o)
 			if (*p.arg == '\0')
 				opt_error(&p, "empty field name");
 			o->bulk.date_field = p.arg;
-			break;
-		case OPT_FOLLOW:
-			o->follow = true;
 			break;
 		case OPT_GZIP:
 			if (p.arg == NULL || strcmp(p.arg, "always") == 0)
@@ -470,16 +464,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 				    "'vehicles' for the built-in one)",
 			    o->template);
 	}
-	if (o->follow) {
-		struct stat st;
-
-		if (argc - first != 1 || strcmp(argv[first], "-") == 0)
-			usage_error("--follow needs exactly one file operand "
-				    "(a fifo)");
-		if (stat(argv[first], &st) == 0 && !S_ISFIFO(st.st_mode))
-			usage_error("--follow: %s is not a fifo", argv[first]);
-	}
-	o->inputs = first < argc ? argv + first : stdin_only;
+	o->inputs = io_inputs(&o->io, argv + first, argc - first);
 	buf_free(&err);
 }
 

@@ -33,7 +33,7 @@ struct opts {
 	unsigned long long size, batch_bytes, workers;
 	double linger_s, timeout_s, max_retry_s, backoff_max_s;
 	double acks_timeout_s; /* --acks: for kcons to open the fifo */
-	bool follow;
+	struct io_opts io; /* --input, --follow */
 	char **inputs; /* operands, or {"-", NULL} */
 };
 

@@ -210,9 +210,17 @@ read_input(struct run *r)
 			return;
 		}
 		if (s == NDJSON_ERROR) {
-			log_err("stdin: read: %s", strerror(errno));
+			log_err("%s: read: %s",
+			    r->o->io.input != NULL ? r->o->io.input : "stdin",
+			    strerror(errno));
 			r->eof = r->failed = true;
 			return;
+		}
+		if (s == NDJSON_TORN) {
+			/* a killed writer's half line: no record */
+			(*stats_counter(r->st, "torn"))++;
+			ndjson_warn_torn(&ln);
+			continue;
 		}
 		process(r, s, &ln);
 		stats_tick(r->st);
@@ -252,7 +260,7 @@ loop(struct run *r)
 		pfd[0].fd = sig_fd();
 		pfd[0].events = POLLIN;
 		pfd[1].fd = mqtt_conn_pollfd(&r->conn, &pfd[1].events);
-		pfd[2].fd = reading ? STDIN_FILENO : -1;
+		pfd[2].fd = reading ? ndjson_reader_fd(r->rd) : -1;
 		pfd[2].events = POLLIN;
 		n = poll(pfd, 3, timeout);
 		if (n < 0 && errno != EINTR) {
@@ -351,8 +359,15 @@ main(int argc, char **argv)
 	mosquitto_int_option(r.conn.mosq, MOSQ_OPT_SEND_MAXIMUM, (int)o.window);
 	r.inflight = inflight_new();
 	r.arena = arena_new();
+	if (ndjson_input_on_stdin(o.io.input, o.io.follow) < 0)
+		fatal("%s: %s", o.io.input, strerror(errno));
 	r.stdin_flags = stdin_nonblock();
 	r.rd = ndjson_reader_new(STDIN_FILENO, (size_t)o.c.max_line);
+	if (o.io.follow) {
+		/* the loop polls the reader's fd: no wait in the reader */
+		ndjson_reader_follow(r.rd, o.io.input);
+		ndjson_reader_set_timeout(r.rd, 0);
+	}
 	r.st = stats_new("json2mqtt");
 	stats_configure(r.st, o.c.stats_interval, o.c.stats, o.c.progress);
 	r.in = stats_counter(r.st, "in");

@@ -35,6 +35,7 @@ static const struct opt_row rows[] = {
 	OPT_SET(opt_rows_basic_mqtt),
 	OPT_SET(mqtt_opt_rows),
 	OPT_SET(common_opt_rows),
+	OPT_SET(io_input_rows),
 	OPT_END,
 };
 /* clang-format on */
@@ -49,11 +50,13 @@ opts_parse(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	common_opts_init(&o->c);
+	io_opts_init(&o->io);
 	mqtt_opts_init(&o->m);
 	o->window = WINDOW_DEFAULT;
 	opt_init(&p, "json2mqtt", rows, NULL, argc, argv);
 	while ((c = opt_next(&p)) != -1) {
-		if (common_opt_take(&p, &o->c) || mqtt_opt_take(&p, &o->m))
+		if (common_opt_take(&p, &o->c) || io_opt_take(&p, &o->io) ||
+		    mqtt_opt_take(&p, &o->m))
 			continue;
 		switch (c) {
 		case 'r':
@@ -85,6 +88,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 		usage_error("unexpected operand '%s' (input is the standard "
 			    "input)",
 		    argv[first]);
+	io_check_follow(&o->io, o->io.input);
 	log_set_verbosity(o->c.verbosity);
 	if (mqtt_opts_finish(&o->m, env_get("MQTT_URL"), &err) < 0)
 		usage_error("%s", buf_cstr(&err));

@@ -11,6 +11,7 @@
 
 struct opts {
 	struct common_opts c;
+	struct io_opts io; /* --input, --follow */
 	struct mqtt_opts m;
 	struct j2m_conf rec;
 	const char *template;

@@ -23,6 +23,8 @@ struct kc_commit {
 
 struct kc_opts {
 	struct common_opts c;
+	struct io_opts io; /* --output, --reopen-timeout */
+	bool output_fifo; /* --output is a fifo: wait for its next reader */
 	struct kafka_opts k;
 	struct kc_conf fmt; /* -m, --binary */
 	const char *group; /* -G */

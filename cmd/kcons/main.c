@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* kcons: Kafka messages as NDJSON lines, committed only once handed on. */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,6 +15,7 @@
 #include "common/buf.h"
 #include "common/kafkaopt.h"
 #include "common/log.h"
+#include "common/ndjson.h"
 #include "common/opt.h"
 #include "common/sig.h"
 #include "common/xalloc.h"
@@ -152,6 +155,14 @@ main(int argc, char **argv)
 		return rc;
 	}
 
+	if (ndjson_output_on_stdout(o.io.output) < 0)
+		fatal("%s: %s", o.io.output, strerror(errno));
+	if (o.io.output != NULL) {
+		struct stat st;
+
+		o.output_fifo =
+		    stat(o.io.output, &st) == 0 && S_ISFIFO(st.st_mode);
+	}
 	r = kc_run_new(&o);
 	conf = configure(&o, kc_run_client(r), r);
 	kc_run_configure(r, conf);

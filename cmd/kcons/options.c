@@ -71,6 +71,7 @@ static const struct opt_row rows[] = {
 	OPT_SET(opt_rows_basic),
 	OPT_SET(kafka_opt_rows),
 	OPT_SET(common_opt_rows),
+	OPT_SET(io_output_rows),
 	OPT_END,
 };
 /* clang-format on */
@@ -200,6 +201,7 @@ kc_parse_args(int argc, char **argv, struct kc_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	common_opts_init(&o->c);
+	io_opts_init(&o->io);
 	kafka_opts_init(&o->k);
 	o->flush_timeout = FLUSH_TIMEOUT_DEFAULT;
 	o->acks_timeout = ACKS_TIMEOUT_DEFAULT;
@@ -207,7 +209,8 @@ kc_parse_args(int argc, char **argv, struct kc_opts *o)
 	opt_init(&p, "kcons", rows, "[topic ...]", argc, argv);
 	p.version_extra = kafka_version();
 	while ((c = opt_next(&p)) != -1) {
-		if (common_opt_take(&p, &o->c) || kafka_opt_take(&p, &o->k))
+		if (common_opt_take(&p, &o->c) || io_opt_take(&p, &o->io) ||
+		    kafka_opt_take(&p, &o->k))
 			continue;
 		switch (c) {
 		case 'c':

@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/kafkameta.h"
 #include "common/log.h"
+#include "common/ndjson.h"
 #include "common/sig.h"
 #include "common/xalloc.h"
 #include "run.h"
@@ -48,6 +49,12 @@ output_drain(struct kc_run *r)
 					r->blocked_since = mono_now();
 				return 0;
 			}
+			/* --output fifo: wait for its next reader, and go
+			 * on from the first byte not written */
+			if (errno == EPIPE && r->o->output_fifo &&
+			    ndjson_wait_reader(STDOUT_FILENO, r->o->io.output,
+				r->o->io.reopen_timeout) == 0)
+				continue;
 			if (errno == EPIPE)
 				r->ogone = true;
 			else
@@ -73,7 +80,8 @@ output_reader_gone(struct kc_run *r)
 {
 	struct pollfd p = {.fd = STDOUT_FILENO, .events = 0};
 
-	if (r->oflags < 0 || r->ogone || r->oclosed)
+	/* an --output fifo waits for its next reader at the next write */
+	if (r->oflags < 0 || r->ogone || r->oclosed || r->o->output_fifo)
 		return r->ogone;
 	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)))
 		r->ogone = true;

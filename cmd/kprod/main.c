@@ -454,9 +454,17 @@ read_lines(struct run *r)
 			return true;
 		}
 		if (s == NDJSON_ERROR) {
-			log_err("stdin: read: %s", strerror(errno));
+			log_err("%s: read: %s",
+			    r->o->io.input != NULL ? r->o->io.input : "stdin",
+			    strerror(errno));
 			r->eof = r->failed = true;
 			return true;
+		}
+		if (s == NDJSON_TORN) {
+			/* a killed writer's half line: no record */
+			(*stats_counter(r->st, "torn"))++;
+			ndjson_warn_torn(&ln);
+			continue;
 		}
 		process(r, s, &ln);
 		stats_tick(r->st);
@@ -489,7 +497,7 @@ loop(struct run *r)
 		timeout = stats_next_ms(r->st);
 		if (timeout < 0 || timeout > 1000)
 			timeout = 1000;
-		pfd[0].fd = STDIN_FILENO;
+		pfd[0].fd = ndjson_reader_fd(r->rd);
 		pfd[1].fd = sig_fd();
 		pfd[2].fd = r->evfd[0];
 		pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
@@ -626,7 +634,11 @@ main(int argc, char **argv)
 	r.out = stats_counter(r.st, "out");
 	r.rejected = stats_counter(r.st, "rejected");
 	r.undelivered = stats_counter(r.st, "undelivered");
+	if (ndjson_input_on_stdin(o.io.input, o.io.follow) < 0)
+		fatal("%s: %s", o.io.input, strerror(errno));
 	r.rd = ndjson_reader_new(STDIN_FILENO, (size_t)o.c.max_line);
+	if (o.io.follow)
+		ndjson_reader_follow(r.rd, o.io.input);
 	ndjson_reader_on_read(r.rd, before_read, &r);
 	ndjson_reader_set_wakeup(r.rd, sig_fd());
 	if (o.rec.topic != NULL &&

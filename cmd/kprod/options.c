@@ -48,6 +48,7 @@ static const struct opt_row rows[] = {
 	OPT_SET(opt_rows_basic),
 	OPT_SET(kafka_opt_rows),
 	OPT_SET(common_opt_rows),
+	OPT_SET(io_input_rows),
 	OPT_END,
 };
 /* clang-format on */
@@ -95,13 +96,15 @@ kp_parse_args(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	common_opts_init(&o->c);
+	io_opts_init(&o->io);
 	kafka_opts_init(&o->k);
 	o->rec.partition = -1;
 	o->flush_timeout = FLUSH_TIMEOUT_DEFAULT;
 	opt_init(&p, "kprod", rows, NULL, argc, argv);
 	p.version_extra = kafka_version();
 	while ((c = opt_next(&p)) != -1) {
-		if (common_opt_take(&p, &o->c) || kafka_opt_take(&p, &o->k))
+		if (common_opt_take(&p, &o->c) || io_opt_take(&p, &o->io) ||
+		    kafka_opt_take(&p, &o->k))
 			continue;
 		switch (c) {
 		case 'c':
@@ -168,6 +171,7 @@ kp_parse_args(int argc, char **argv, struct opts *o)
 		usage_error("unexpected operand '%s' (kprod reads the standard "
 			    "input)",
 		    argv[first]);
+	io_check_follow(&o->io, o->io.input);
 	if (o->receipts != NULL && o->c.rejects != NULL &&
 	    strcmp(o->receipts, o->c.rejects) == 0 &&
 	    strcmp(o->receipts, "-") != 0)

@@ -9,6 +9,7 @@
 
 struct opts {
 	struct common_opts c;
+	struct io_opts io; /* --input, --follow */
 	struct kafka_opts k;
 	struct kp_conf rec;
 	struct kp_header *headers; /* -H */

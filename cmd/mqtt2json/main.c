@@ -308,7 +308,9 @@ finish(struct run *r)
 	/* otherwise the socket closes without the queued acknowledgements:
 	 * the broker sends those messages again (duplicates, not losses) */
 	if (ndjson_writer_error(r->w) != 0) {
-		log_err("stdout: %s", strerror(ndjson_writer_error(r->w)));
+		log_err("%s: %s",
+		    r->o->io.output != NULL ? r->o->io.output : "stdout",
+		    ndjson_writer_strerror(r->w));
 		rc = 1;
 	}
 	*r->reconnects = r->conn.reconnects;
@@ -359,7 +361,9 @@ main(int argc, char **argv)
 	mosquitto_message_v5_callback_set(r.conn.mosq, on_message);
 	mosquitto_subscribe_v5_callback_set(r.conn.mosq, on_subscribe);
 	r.arena = arena_new();
-	r.w = ndjson_writer_new(STDOUT_FILENO);
+	if ((r.w = ndjson_writer_open(o.io.output, o.io.reopen_timeout)) ==
+	    NULL)
+		fatal("%s: %s", o.io.output, strerror(errno));
 	r.st = stats_new("mqtt2json");
 	stats_configure(r.st, o.c.stats_interval, o.c.stats, o.c.progress);
 	r.in = stats_counter(r.st, "in");

@@ -51,6 +51,7 @@ static const struct opt_row rows[] = {
 	OPT_SET(opt_rows_basic_mqtt),
 	OPT_SET(mqtt_opt_rows),
 	OPT_SET(common_opt_rows),
+	OPT_SET(io_output_rows),
 	OPT_END,
 };
 /* clang-format on */
@@ -74,10 +75,12 @@ opts_parse(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	common_opts_init(&o->c);
+	io_opts_init(&o->io);
 	mqtt_opts_init(&o->m);
 	opt_init(&p, "mqtt2json", rows, NULL, argc, argv);
 	while ((c = opt_next(&p)) != -1) {
-		if (common_opt_take(&p, &o->c) || mqtt_opt_take(&p, &o->m))
+		if (common_opt_take(&p, &o->c) || io_opt_take(&p, &o->io) ||
+		    mqtt_opt_take(&p, &o->m))
 			continue;
 		switch (c) {
 		case 'm':

@@ -12,6 +12,7 @@
 
 struct opts {
 	struct common_opts c;
+	struct io_opts io; /* --output, --reopen-timeout */
 	struct mqtt_opts m;
 	struct subs subs;
 	bool no_retained, retained_only, durable;

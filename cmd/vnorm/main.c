@@ -148,10 +148,8 @@ open_input(struct run *r, const char *path)
 {
 	int fd;
 
-	if (strcmp(path, "-") == 0)
-		return STDIN_FILENO;
-	while ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR &&
-	    !sig_stop)
+	while ((fd = ndjson_open_input(path, r->o->io.follow)) < 0 &&
+	    errno == EINTR && !sig_stop)
 		stats_serve_signals(r->st, r->rej);
 	/* SIGINT/SIGTERM while a fifo waits for its writer is a clean stop */
 	if (fd < 0 && !(errno == EINTR && sig_stop))
@@ -171,6 +169,8 @@ run_input(struct run *r, const char *path)
 	if ((fd = open_input(r, path)) < 0)
 		return sig_stop && errno == EINTR ? 0 : -1;
 	rd = ndjson_reader_new(fd, (size_t)o->c.max_line);
+	if (o->io.follow)
+		ndjson_reader_follow(rd, path);
 	ndjson_reader_on_read(rd, flush_output, r);
 	ndjson_reader_set_wakeup(rd, sig_fd());
 	while (!r->stop && !sig_stop) {
@@ -194,21 +194,14 @@ run_input(struct run *r, const char *path)
 			rc = -1;
 			break;
 		}
-		if (s == NDJSON_EOF) {
-			if (!o->follow)
-				break;
-			/* a fifo whose writer went away: wait for the next */
-			flush_output(r);
-			close(fd);
-			if ((fd = open_input(r, path)) < 0) {
-				rc = sig_stop ? 0 : -1;
-				break;
-			}
-			ndjson_reader_set_fd(rd, fd);
-			continue;
-		}
+		if (s == NDJSON_EOF)
+			break;
 		r->lineno = ln.lineno;
-		if (s == NDJSON_TOOLONG) {
+		if (s == NDJSON_TORN) {
+			/* a killed writer's half line: no record */
+			(*stats_counter(r->st, "torn"))++;
+			ndjson_warn_torn(&ln);
+		} else if (s == NDJSON_TOOLONG) {
 			struct reject rec;
 
 			(*r->in)++;
@@ -220,9 +213,10 @@ run_input(struct run *r, const char *path)
 		}
 		stats_tick(r->st);
 	}
-	ndjson_reader_free(rd);
-	if (fd > STDIN_FILENO)
+	/* a --follow reader owns its fd */
+	if (!o->io.follow && fd > STDIN_FILENO)
 		close(fd);
+	ndjson_reader_free(rd);
 	return rc;
 }
 
@@ -234,10 +228,12 @@ main(int argc, char **argv)
 	struct vnorm_conf conf;
 	struct buf err = BUF_INIT;
 	char **inputs;
+	const char *oname;
 	int i, rc = 0;
 
 	log_init(argv[0]);
 	opts_parse(argc, argv, &o);
+	oname = o.io.output != NULL ? o.io.output : "stdout";
 	log_set_verbosity(o.c.verbosity);
 	inputs = o.inputs;
 
@@ -257,7 +253,9 @@ main(int argc, char **argv)
 	conf.warn_arg = &r;
 	r.vn = vnorm_new(&conf);
 	r.arena = arena_new();
-	r.w = ndjson_writer_new(STDOUT_FILENO);
+	if ((r.w = ndjson_writer_open(o.io.output, o.io.reopen_timeout)) ==
+	    NULL)
+		fatal("%s: %s", o.io.output, strerror(errno));
 	r.st = stats_new("vnorm");
 	stats_configure(r.st, o.c.stats_interval, o.c.stats, o.c.progress);
 	r.in = stats_counter(r.st, "in");
@@ -276,11 +274,11 @@ main(int argc, char **argv)
 	if (r.merger != NULL && !r.stop)
 		merger_finish(r.merger);
 	if (ndjson_writer_flush(r.w) < 0 && !ndjson_writer_gone(r.w)) {
-		log_err("stdout: %s", strerror(ndjson_writer_error(r.w)));
+		log_err("%s: %s", oname, ndjson_writer_strerror(r.w));
 		rc = 1;
 	}
 	if (r.stop && !ndjson_writer_gone(r.w) && ndjson_writer_error(r.w)) {
-		log_err("stdout: %s", strerror(ndjson_writer_error(r.w)));
+		log_err("%s: %s", oname, ndjson_writer_strerror(r.w));
 		rc = 1;
 	}
 	rc = stats_finish(r.st, r.rej, o.c.strict, *r.rejected, rc);

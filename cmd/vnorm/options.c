@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* vnorm's command line. */
-#include <sys/stat.h>
-
 #include <stdbool.h>
 #include <string.h>
 
@@ -16,7 +14,6 @@
 enum {
 	OPT_DROP_UNKNOWN = OPT_OWN,
 	OPT_ES_ID,
-	OPT_FOLLOW,
 	OPT_MERGE,
 	OPT_VIN_FROM_TOPIC,
 };
@@ -27,14 +24,14 @@ static const struct opt_row rows[] = {
 	    "drop unknown fields instead of keeping them under \"extra\""),
 	OPT_FLAG(OPT_ES_ID, "es-id",
 	    "add a deterministic Elasticsearch id as @metadata.es._id"),
-	OPT_FLAG(OPT_FOLLOW, "follow",
-	    "reopen the input fifo at end-of-file and go on reading"),
 	OPT_OPTARG(OPT_MERGE, "merge", "ms", "1000",
 	    "merge one vehicle's messages within ms into snapshots"),
 	OPT_FLAG(OPT_VIN_FROM_TOPIC, "vin-from-topic",
 	    "take a missing VIN from the last segment of the MQTT topic"),
 	OPT_SET(opt_rows_basic),
 	OPT_SET(common_opt_rows),
+	OPT_SET(io_input_rows),
+	OPT_SET(io_output_rows),
 	OPT_END,
 };
 /* clang-format on */
@@ -42,8 +39,6 @@ static const struct opt_row rows[] = {
 void
 opts_parse(int argc, char **argv, struct opts *o)
 {
-	static char dash[] = "-";
-	static char *stdin_only[] = {dash, NULL};
 	struct opt_parser p;
 	const char *errstr;
 	unsigned long long v;
@@ -51,9 +46,10 @@ opts_parse(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	common_opts_init(&o->c);
+	io_opts_init(&o->io);
 	opt_init(&p, "vnorm", rows, "[file ...]", argc, argv);
 	while ((c = opt_next(&p)) != -1) {
-		if (common_opt_take(&p, &o->c))
+		if (common_opt_take(&p, &o->c) || io_opt_take(&p, &o->io))
 			continue;
 		switch (c) {
 		case OPT_DROP_UNKNOWN:
@@ -61,9 +57,6 @@ opts_parse(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_ES_ID:
 			o->es_id = true;
-			break;
-		case OPT_FOLLOW:
-			o->follow = true;
 			break;
 		case OPT_MERGE:
 			o->merge_ms = DEFAULT_MERGE_MS;
@@ -84,14 +77,5 @@ opts_parse(int argc, char **argv, struct opts *o)
 	}
 	o->c.verbosity = p.verbosity;
 	first = opt_end(&p);
-	if (o->follow) {
-		struct stat st;
-
-		if (argc - first != 1 || strcmp(argv[first], "-") == 0)
-			usage_error("--follow needs exactly one file operand "
-				    "(a fifo to reopen at end of input)");
-		if (stat(argv[first], &st) == 0 && !S_ISFIFO(st.st_mode))
-			usage_error("--follow: %s is not a fifo", argv[first]);
-	}
-	o->inputs = first < argc ? argv + first : stdin_only;
+	o->inputs = io_inputs(&o->io, argv + first, argc - first);
 }

@@ -9,7 +9,8 @@
 
 struct opts {
 	struct common_opts c;
-	bool drop_unknown, es_id, follow, vin_from_topic;
+	struct io_opts io; /* --input --follow --output --reopen-timeout */
+	bool drop_unknown, es_id, vin_from_topic;
 	long long merge_ms; /* 0: 1:1 mode */
 	char **inputs; /* the operands, or {"-", NULL} */
 };

@@ -181,7 +181,9 @@ main(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
 	r.fleet = fleet_new(&fc);
-	r.w = ndjson_writer_new(STDOUT_FILENO);
+	if ((r.w = ndjson_writer_open(o.io.output, o.io.reopen_timeout)) ==
+	    NULL)
+		fatal("%s: %s", o.io.output, strerror(errno));
 	r.st = stats_new("vsim");
 	stats_configure(r.st, o.c.stats_interval, o.c.stats, o.c.progress);
 	r.in = stats_counter(r.st, "in");
@@ -195,7 +197,8 @@ main(int argc, char **argv)
 	run_ticks(&r);
 
 	if (ndjson_writer_flush(r.w) < 0 && !ndjson_writer_gone(r.w)) {
-		log_err("stdout: %s", strerror(ndjson_writer_error(r.w)));
+		log_err("%s: %s", o.io.output != NULL ? o.io.output : "stdout",
+		    ndjson_writer_strerror(r.w));
 		rc = 1;
 	}
 	rc = stats_finish(r.st, NULL, false, 0, rc);

@@ -64,6 +64,7 @@ static const struct opt_row rows[] = {
 	OPT_FLAG(OPT_PROGRESS, "progress",
 	    "draw a one-line live status on stderr if it is a terminal"),
 	OPT_SET(opt_rows_basic),
+	OPT_SET(io_output_rows),
 	OPT_END,
 };
 /* clang-format on */
@@ -121,6 +122,7 @@ vsim_parse_args(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	common_opts_init(&o->c);
+	io_opts_init(&o->io);
 	o->vehicles = 1;
 	o->interval_ms = 2000;
 	o->pacing = PACE_REAL;
@@ -128,7 +130,7 @@ vsim_parse_args(int argc, char **argv, struct opts *o)
 	opt_init(&p, "vsim", rows, NULL, argc, argv);
 	p.version_extra = notice;
 	while ((c = opt_next(&p)) != -1) {
-		if (common_opt_take(&p, &o->c))
+		if (common_opt_take(&p, &o->c) || io_opt_take(&p, &o->io))
 			continue;
 		switch (c) {
 		case 'c':

@@ -18,6 +18,7 @@ enum pacing {
 
 struct opts {
 	struct common_opts c; /* --stats, --progress, -q, -v */
+	struct io_opts io; /* --output, --reopen-timeout */
 	unsigned long long vehicles; /* -n */
 	long long interval_ms; /* --interval */
 	unsigned long long ticks; /* from -c or --duration; 0: no end */

@@ -57,6 +57,9 @@ DEAD=http://127.0.0.1:1
 -u http://host:70000
 --follow
 --follow - 
+--input /dev/null /dev/null
+--input=
+--follow --input /dev/null
 --auth basic
 --user u:p
 EOF

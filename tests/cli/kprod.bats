@@ -410,3 +410,62 @@ sigterm_300() {
     assert_output 0
     [[ $(stats_field "$TMP/err" out) == 3 && $(stats_field "$TMP/err" rejected) == 2 ]]
 }
+
+@test "a torn last line (no newline, not complete JSON) is no record: a warning, counted as torn, no reject" {
+    printf '{"n":1}\n{"n":2}\n{"n":3,"s":"ab' >"$TMP/in"
+    run --separate-stderr kprod "${MOCK[@]}" -t t --strict --rejects "$TMP/rej" \
+        --receipts "$TMP/rcpt" --stats 0 <"$TMP/in"
+    assert_success
+    [[ ! -s $TMP/rej ]] || fail "a torn line became a reject: $(cat "$TMP/rej")"
+    [[ $stderr == *"kprod: line 3: torn last line dropped: 14 bytes, no newline, not complete JSON"* ]] ||
+        fail "no torn warning: $stderr"
+    [[ $(stats_field <(printf '%s\n' "$stderr") torn) == 1 ]]
+    [[ $(stats_field <(printf '%s\n' "$stderr") in) == 2 ]]
+    [[ $(stats_field <(printf '%s\n' "$stderr") out) == 2 ]]
+    run bash -c "jq -r '.line' '$TMP/rcpt' | sort -n"
+    assert_output $'1\n2'
+    # complete JSON without a newline stays a record
+    printf '{"n":1}\n{"n":2}' >"$TMP/in"
+    run --separate-stderr kprod "${MOCK[@]}" -t t --stats 0 <"$TMP/in"
+    assert_success
+    [[ $(stats_field <(printf '%s\n' "$stderr") out) == 2 ]]
+    [[ $(stats_field <(printf '%s\n' "$stderr") torn) == null ]]
+}
+
+@test "--input PATH instead of stdin; --follow needs --input, a fifo" {
+    printf '{"n":1}\n{"n":2}\n' >"$TMP/in"
+    run --separate-stderr kprod "${MOCK[@]}" -t t --input "$TMP/in" --stats 0 </dev/null
+    assert_success
+    [[ $(stats_field <(printf '%s\n' "$stderr") out) == 2 ]]
+    usage_fails -t t --follow
+    [[ $ERR == "kprod: --follow needs one input to reopen"* ]]
+    usage_fails -t t --follow --input "$TMP/in"
+    assert_equal "$ERR" "kprod: --follow: $TMP/in is not a fifo"
+}
+
+@test "--follow --input on a fifo: two writers in turn, the first one's torn line dropped" {
+    mkfifo "$TMP/f"
+    kprod "${MOCK[@]}" -t t --input "$TMP/f" --follow --receipts "$TMP/rcpt" \
+        --stats 0 2>"$TMP/err" &
+    local kp=$! rc=0 i
+    printf '{"n":1}\n{"n":2}\n{"n":' >"$TMP/f"
+    # the next writer once kprod saw the end of this one (a writer back
+    # at once would join the torn line, which would then be a reject)
+    for ((i = 0; i < 100; i++)); do
+        kill -USR1 "$kp"
+        sleep 0.1
+        [[ $(stats_field "$TMP/err" torn) == 1 ]] && break
+    done
+    printf '{"n":3}\n' >"$TMP/f"
+    for ((i = 0; i < 100; i++)); do
+        [[ -f $TMP/rcpt && $(wc -l <"$TMP/rcpt") -ge 3 ]] && break
+        sleep 0.1
+    done
+    kill -TERM "$kp"
+    wait "$kp" || rc=$?
+    assert_equal "$rc" 0
+    run bash -c "jq -r '.line' '$TMP/rcpt' | sort -n"
+    assert_output $'1\n2\n4'
+    [[ $(stats_field "$TMP/err" torn) == 1 ]]
+    [[ $(stats_field "$TMP/err" in) == 3 ]]
+}

@@ -1204,3 +1204,94 @@ EOF
     [ "$periodic" -ge 3 ]
     grep -q '"final":true' "$BATS_TEST_TMPDIR/err"
 }
+
+@test "a torn last line (no newline, not complete JSON) is no record: a warning, counted as torn, no reject" {
+    head -n 2 "$RAW" >"$T/in"
+    printf '{"vin":"%s","name":"vehicle_speed","val' "$V1" >>"$T/in"
+    run --separate-stderr vnorm --strict --rejects "$T/rej" --stats 0 <"$T/in"
+    assert_success
+    assert_equal "${#lines[@]}" 2
+    [[ ! -s $T/rej ]] || fail "a torn line became a reject: $(cat "$T/rej")"
+    assert_equal "${stderr_lines[0]}" "vnorm: line 3: torn last line dropped: 54 bytes, no newline, not complete JSON"
+    assert_equal "$(stats_field <(printf '%s\n' "$stderr") torn)" 1
+    assert_equal "$(stats_field <(printf '%s\n' "$stderr") in)" 2
+    # complete JSON without a newline stays a record, as files often end
+    head -n 3 "$RAW" | head -c -1 >"$T/in"
+    run --separate-stderr vnorm --stats 0 <"$T/in"
+    assert_success
+    assert_equal "${#lines[@]}" 3
+    assert_equal "$(stats_field <(printf '%s\n' "$stderr") torn)" null
+}
+
+@test "--input PATH reads PATH as a file operand would; --output PATH appends; bad combinations exit 2" {
+    vnorm --input "$RAW" --output "$T/out" --stats 0 2>"$T/err"
+    cmp "$NORM" "$T/out"
+    # appended to, not truncated: a restarted program adds to the file
+    vnorm --input "$RAW" --output "$T/out" 2>/dev/null
+    cat "$NORM" "$NORM" | cmp - "$T/out"
+    run --separate-stderr vnorm --input "$RAW" "$RAW"
+    assert_equal "$status" 2
+    assert_equal "${stderr_lines[0]}" "vnorm: --input and file operands: give one or the other"
+    run --separate-stderr vnorm --follow --input "$RAW"
+    assert_equal "$status" 2
+    assert_equal "${stderr_lines[0]}" "vnorm: --follow: $RAW is not a fifo"
+    run --separate-stderr vnorm --reopen-timeout x
+    assert_equal "$status" 2
+    [[ ${stderr_lines[0]} == "vnorm: --reopen-timeout: "* ]]
+    run --separate-stderr vnorm --input "$T/missing"
+    assert_equal "$status" 1
+    assert_equal "${stderr_lines[0]}" "vnorm: $T/missing: No such file or directory"
+}
+
+@test "--follow --input: a writer killed mid-line leaves a torn line, dropped and counted; the next writer is read" {
+    mkfifo "$T/in"
+    vnorm --input "$T/in" --follow --stats 0 --rejects "$T/rej" >"$T/out" 2>"$T/err" 3>&- &
+    local vp=$! rc=0
+    BG_PIDS+=("$vp")
+    { sed -n 1,2p "$RAW"; sed -n 3p "$RAW" | head -c 40; } >"$T/in"
+    wait_for 5 in_is "$vp" "$T/err" 2
+    sed -n 3,4p "$RAW" >"$T/in"
+    wait_for 5 in_is "$vp" "$T/err" 4
+    kill -TERM "$vp"
+    wait "$vp" || rc=$?
+    assert_equal "$rc" 0
+    sed -n 1,4p "$NORM" | cmp - "$T/out"
+    [[ ! -s $T/rej ]] || fail "a torn line became a reject: $(cat "$T/rej")"
+    assert_equal "$(stats_field "$T/err" torn)" 1
+    grep -q '^vnorm: line 3: torn last line dropped: 40 bytes, no newline, not complete JSON$' "$T/err"
+}
+
+@test "--output on a fifo: its reader killed and restarted, every record reaches one reader once; no reader within --reopen-timeout is exit 1" {
+    mkfifo "$T/in" "$T/o"
+    cat "$T/o" >"$T/out1" 3>&- &
+    local cp=$! vp rc=0
+    BG_PIDS+=("$cp")
+    vnorm --input "$T/in" --follow --output "$T/o" --stats 0 -v 2>"$T/err" 3>&- &
+    vp=$!
+    BG_PIDS+=("$vp")
+    sed -n 1,3p "$RAW" >"$T/in"
+    wait_for 5 lines_are "$T/out1" 3
+    kill -KILL "$cp"
+    wait "$cp" || true
+    # written while no one reads: vnorm waits for the next reader
+    sed -n 4,6p "$RAW" >"$T/in"
+    wait_for 5 grep -q 'reader gone' "$T/err"
+    cat "$T/o" >"$T/out2" 3>&- &
+    cp=$!
+    BG_PIDS+=("$cp")
+    wait_for 5 lines_are "$T/out2" 3
+    kill -TERM "$vp"
+    wait "$vp" || rc=$?
+    assert_equal "$rc" 0
+    wait "$cp"
+    sed -n 1,6p "$NORM" | cmp - <(cat "$T/out1" "$T/out2")
+
+    # the reader never comes back: exit 1, saying why
+    sed -n 1,3000p "$RAW" >"$T/big"
+    for ((i = 0; i < 20; i++)); do cat "$T/big"; done >"$T/many"
+    head -c 10 "$T/o" >/dev/null 3>&- &
+    BG_PIDS+=("$!")
+    run --separate-stderr vnorm --input "$T/many" --output "$T/o" --reopen-timeout 0.3
+    assert_equal "$status" 1
+    assert_equal "${stderr_lines[-1]}" "vnorm: $T/o: no new reader within --reopen-timeout"
+}

@@ -524,6 +524,25 @@ with open(sys.argv[1], "w") as f:
     fake_stop
 }
 
+@test "fake: a torn last line (no newline, not complete JSON) is no record: a warning, counted as torn, no reject" {
+    fake_start torn
+    local in=$BATS_TEST_TMPDIR/in rej=$BATS_TEST_TMPDIR/rej
+    { head -n 3 "$DOCS"; sed -n 4p "$DOCS" | head -c 30; } >"$in"
+    run --separate-stderr esbulk -u "$FAKE_URL" -i v --strict --rejects "$rej" --stats 0 "$in"
+    assert_success
+    assert_equal "$(fake_stat indexed)" 3
+    [[ ! -s $rej ]] || fail "a torn line became a reject: $(cat "$rej")"
+    assert_equal "${stderr_lines[0]}" "esbulk: line 4: torn last line dropped: 30 bytes, no newline, not complete JSON"
+    assert_equal "$(stats_field <(printf '%s\n' "$stderr") torn)" 1
+    assert_equal "$(stats_field <(printf '%s\n' "$stderr") in)" 3
+    # complete JSON without a newline stays a record
+    head -n 2 "$DOCS" | head -c -1 >"$in"
+    run --separate-stderr esbulk -u "$FAKE_URL" -i v --stats 0 "$in"
+    assert_success
+    assert_equal "$(fake_stat indexed)" 5
+    fake_stop
+}
+
 @test "fake: basic, ApiKey and bearer authentication; refused credentials stop with exit 1" {
     local pw=$BATS_TEST_TMPDIR/pw err=$BATS_TEST_TMPDIR/err rej=$BATS_TEST_TMPDIR/rej
     printf 'hunter2-secret\n' >"$pw"

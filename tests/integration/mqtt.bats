@@ -231,6 +231,26 @@ roundtrip() {
 
 # ---- durable sessions and broker restarts
 
+@test "json2mqtt: a torn last line (no newline, not complete JSON) is no record: a warning, counted as torn, no reject" {
+    local port
+    port=$(port_of plain)
+    printf '{"n":1}\n{"n":2}\n{"n":3,"s":"ab' >"$BATS_TEST_TMPDIR/in"
+    run --separate-stderr timeout 30 json2mqtt -p "$port" -t torn/x -q 1 --strict \
+        --rejects "$BATS_TEST_TMPDIR/rej" --stats 0 <"$BATS_TEST_TMPDIR/in"
+    assert_success
+    [[ ! -s $BATS_TEST_TMPDIR/rej ]] || fail "a torn line became a reject"
+    assert_equal "${stderr_lines[0]}" "json2mqtt: line 3: torn last line dropped: 14 bytes, no newline, not complete JSON"
+    assert_equal "$(stats_field <(printf '%s\n' "$stderr") torn)" 1
+    assert_equal "$(stats_field <(printf '%s\n' "$stderr") out)" 2
+    # complete JSON without a newline stays a record; --input reads a file
+    printf '{"n":1}\n{"n":2}' >"$BATS_TEST_TMPDIR/in"
+    run --separate-stderr timeout 30 json2mqtt -p "$port" -t torn/x -q 1 \
+        --input "$BATS_TEST_TMPDIR/in" --stats 0 </dev/null
+    assert_success
+    assert_equal "$(stats_field <(printf '%s\n' "$stderr") out)" 2
+    assert_equal "$(stats_field <(printf '%s\n' "$stderr") torn)" null
+}
+
 @test "--durable at QoS 1: 10000 messages published while mqtt2json was stopped all arrive" {
     local port id=durable-$$ n=10000
     port=$(port_of plain)

@@ -63,7 +63,8 @@ read_all(struct ndjson_reader *r, struct events *e)
 		assert_true(e->n < sizeof(e->ev) / sizeof(e->ev[0]));
 		e->ev[e->n].st = st;
 		e->ev[e->n].text = NULL;
-		if (st == NDJSON_LINE || st == NDJSON_TOOLONG) {
+		if (st == NDJSON_LINE || st == NDJSON_TOOLONG ||
+		    st == NDJSON_TORN) {
 			e->ev[e->n].text = malloc(ln.len + 1);
 			assert_non_null(e->ev[e->n].text);
 			memcpy(e->ev[e->n].text, ln.line, ln.len);
@@ -267,15 +268,15 @@ test_last_line_without_newline(void **state)
 	struct events e = {0};
 
 	(void)state;
-	read_bytes("a\nb", 3, 64, &e);
+	read_bytes("a\n2", 3, 64, &e);
 	assert_int_equal(e.n, 3);
 	assert_event(&e, 0, NDJSON_LINE, "a", 1);
-	assert_event(&e, 1, NDJSON_LINE, "b", 2);
+	assert_event(&e, 1, NDJSON_LINE, "2", 2);
 	assert_event(&e, 2, NDJSON_EOF, NULL, 0);
 	events_free(&e);
 
-	read_bytes("a\nb\r", 4, 64, &e);
-	assert_event(&e, 1, NDJSON_LINE, "b", 2);
+	read_bytes("a\n2\r", 4, 64, &e);
+	assert_event(&e, 1, NDJSON_LINE, "2", 2);
 	assert_event(&e, 2, NDJSON_EOF, NULL, 0);
 	events_free(&e);
 
@@ -296,7 +297,7 @@ test_last_line_without_newline(void **state)
 
 	/* EOF is sticky */
 	{
-		int fd = temp_fd("x", 1);
+		int fd = temp_fd("7", 1);
 		struct ndjson_reader *r = ndjson_reader_new(fd, 8);
 		struct ndjson_line ln;
 
@@ -306,6 +307,101 @@ test_last_line_without_newline(void **state)
 		ndjson_reader_free(r);
 		close(fd);
 	}
+}
+
+/* A last line without '\n' that is not a complete JSON value is torn: what
+ * a writer killed mid-line leaves, no record. */
+static void
+test_torn_last_line(void **state)
+{
+	static const char torn[] = "{\"a\":1}\n{\"vin\":\"WB\",\"speed\":8";
+	struct events e = {0};
+
+	(void)state;
+	read_bytes(torn, sizeof(torn) - 1, 64, &e);
+	assert_int_equal(e.n, 3);
+	assert_event(&e, 0, NDJSON_LINE, "{\"a\":1}", 1);
+	assert_event(&e, 1, NDJSON_TORN, "{\"vin\":\"WB\",\"speed\":8", 2);
+	assert_int_equal(e.ev[1].total, 21);
+	assert_event(&e, 2, NDJSON_EOF, NULL, 0);
+	events_free(&e);
+
+	/* the same cut across reads */
+	read_chunked(torn, sizeof(torn) - 1, 3, 64, &e);
+	assert_event(&e, 1, NDJSON_TORN, "{\"vin\":\"WB\",\"speed\":8", 2);
+	events_free(&e);
+
+	/* a CR before the end does not make it whole */
+	read_bytes("[1,2\r", 5, 64, &e);
+	assert_event(&e, 0, NDJSON_TORN, "[1,2", 1);
+	events_free(&e);
+
+	/* complete JSON without '\n' stays a record: a value of each kind,
+	 * with a byte order mark and surrounding blanks */
+	read_bytes("{\"a\":[1,{}]}", 12, 64, &e);
+	assert_event(&e, 0, NDJSON_LINE, "{\"a\":[1,{}]}", 1);
+	events_free(&e);
+	read_bytes("\"s\"", 3, 64, &e);
+	assert_event(&e, 0, NDJSON_LINE, "\"s\"", 1);
+	events_free(&e);
+	read_bytes("true", 4, 64, &e);
+	assert_event(&e, 0, NDJSON_LINE, "true", 1);
+	events_free(&e);
+	read_bytes("\xEF\xBB\xBF{} ", 6, 64, &e);
+	assert_event(&e, 0, NDJSON_LINE, "\xEF\xBB\xBF{} ", 1);
+	events_free(&e);
+
+	/* cut numbers, literals and escapes are torn; a cut inside a
+	 * UTF-8 sequence too */
+	read_bytes("tru", 3, 64, &e);
+	assert_event(&e, 0, NDJSON_TORN, "tru", 1);
+	events_free(&e);
+	read_bytes("[\"a\\", 4, 64, &e);
+	assert_event(&e, 0, NDJSON_TORN, "[\"a\\", 1);
+	events_free(&e);
+	read_bytes("\"\xC3", 2, 64, &e);
+	assert_event(&e, 0, NDJSON_TORN, "\"\xC3", 1);
+	events_free(&e);
+
+	/* only the last line: a broken line with its '\n' is a record (a
+	 * reject for the program), and a torn one over max_line is too long */
+	read_bytes("{x\n{\"a\"", 7, 64, &e);
+	assert_event(&e, 0, NDJSON_LINE, "{x", 1);
+	assert_event(&e, 1, NDJSON_TORN, "{\"a\"", 2);
+	events_free(&e);
+	read_bytes("[1,2,3,4,5,6,7,8,9", 18, 16, &e);
+	assert_int_equal(e.ev[0].st, NDJSON_TOOLONG);
+	events_free(&e);
+}
+
+/* At each end of input the same rule: a --follow reader moving to the
+ * next writer's fd drops what the last one tore, and the line count goes
+ * on. */
+static void
+test_torn_each_reopen(void **state)
+{
+	int fd1 = temp_fd("{\"a\":1}\n{\"b\":", 13);
+	int fd2 = temp_fd("{\"c\":3}\n{\"d\":4}", 15);
+	struct ndjson_reader *r = ndjson_reader_new(fd1, 64);
+	struct ndjson_line ln;
+
+	(void)state;
+	assert_int_equal(ndjson_read(r, &ln), NDJSON_LINE);
+	assert_int_equal(ndjson_read(r, &ln), NDJSON_TORN);
+	assert_int_equal(ln.lineno, 2);
+	assert_int_equal(ln.total, 5);
+	assert_int_equal(ndjson_read(r, &ln), NDJSON_EOF);
+	ndjson_reader_set_fd(r, fd2);
+	assert_int_equal(ndjson_read(r, &ln), NDJSON_LINE);
+	assert_int_equal(ln.lineno, 3);
+	assert_int_equal(ln.len, 7);
+	assert_memory_equal(ln.line, "{\"c\":3}", 7);
+	assert_int_equal(ndjson_read(r, &ln), NDJSON_LINE);
+	assert_int_equal(ln.lineno, 4);
+	assert_int_equal(ndjson_read(r, &ln), NDJSON_EOF);
+	ndjson_reader_free(r);
+	close(fd1);
+	close(fd2);
 }
 
 static void
@@ -436,7 +532,7 @@ test_split_reads_equivalent(void **state)
 static void
 test_split_writes_forked_writer(void **state)
 {
-	static const char in[] = "{\"a\":1}\r\n\n{\"b\":[1,2,3]}\nlast";
+	static const char in[] = "{\"a\":1}\r\n\n{\"b\":[1,2,3]}\n\"last\"";
 	struct events e = {0};
 	int p[2], status;
 	pid_t pid;
@@ -470,7 +566,7 @@ test_split_writes_forked_writer(void **state)
 	assert_int_equal(e.n, 4);
 	assert_event(&e, 0, NDJSON_LINE, "{\"a\":1}", 1);
 	assert_event(&e, 1, NDJSON_LINE, "{\"b\":[1,2,3]}", 3);
-	assert_event(&e, 2, NDJSON_LINE, "last", 4);
+	assert_event(&e, 2, NDJSON_LINE, "\"last\"", 4);
 	assert_event(&e, 3, NDJSON_EOF, NULL, 0);
 	events_free(&e);
 }
@@ -966,6 +1062,162 @@ test_writer_second_signal(void **state)
 	close(p[1]);
 }
 
+/* A fifo in a fresh directory; the path is static storage until the next
+ * call.  rm_fifo() removes both. */
+static const char *
+temp_fifo(void)
+{
+	static char dir[64], path[72];
+
+	snprintf(dir, sizeof(dir), "/tmp/test_ndjson_fifo.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/f", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	return path;
+}
+
+static void
+rm_fifo(const char *path)
+{
+	char dir[72];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = '\0';
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Read what fd has until end of input into b. */
+static void
+slurp(int fd, struct buf *b)
+{
+	char chunk[4096];
+	ssize_t n;
+
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_add(b, chunk, (size_t)n);
+}
+
+/* --follow: each writer's end of input is followed by the next writer;
+ * the torn line the first one left is dropped, nothing else. */
+static void
+test_reader_follow(void **state)
+{
+	const char *path = temp_fifo();
+	struct ndjson_reader *r;
+	struct ndjson_line ln;
+	int fd, w;
+
+	(void)state;
+	fd = ndjson_open_input(path, true);
+	assert_true(fd >= 0);
+	r = ndjson_reader_new(fd, 64);
+	ndjson_reader_follow(r, path);
+	ndjson_reader_set_timeout(r, 0);
+	/* no writer yet: nothing to read, and no end of input either */
+	assert_int_equal(ndjson_read(r, &ln), NDJSON_AGAIN);
+	w = open(path, O_WRONLY);
+	assert_true(w >= 0);
+	assert_int_equal(write(w, "{\"a\":1}\n{\"b\":", 13), 13);
+	close(w);
+	ndjson_reader_set_timeout(r, 1000);
+	assert_int_equal(ndjson_read(r, &ln), NDJSON_LINE);
+	assert_int_equal(ndjson_read(r, &ln), NDJSON_TORN);
+	assert_int_equal(ln.lineno, 2);
+	/* reopened: waits for the next writer */
+	ndjson_reader_set_timeout(r, 0);
+	assert_int_equal(ndjson_read(r, &ln), NDJSON_AGAIN);
+	assert_true(ndjson_reader_fd(r) >= 0);
+	w = open(path, O_WRONLY);
+	assert_true(w >= 0);
+	assert_int_equal(write(w, "{\"c\":3}\n", 8), 8);
+	close(w);
+	ndjson_reader_set_timeout(r, 1000);
+	assert_int_equal(ndjson_read(r, &ln), NDJSON_LINE);
+	assert_int_equal(ln.lineno, 3);
+	assert_memory_equal(ln.line, "{\"c\":3}", 7);
+	ndjson_reader_set_timeout(r, 0);
+	assert_int_equal(ndjson_read(r, &ln), NDJSON_AGAIN);
+	ndjson_reader_free(r); /* closes the fd it owns */
+	rm_fifo(path);
+}
+
+/* --output on a fifo: the reader goes away mid-stream; the writer waits
+ * for the next one and goes on from the first byte not written, so the
+ * two readers together get every record once, whole. */
+static void
+test_writer_reopen(void **state)
+{
+	const char *path = temp_fifo();
+	struct ndjson_writer *w;
+	struct buf got = BUF_INIT, want = BUF_INIT;
+	int rd, st, p2c[2];
+	pid_t pid;
+	size_t i;
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < 40000; i++)
+		buf_printf(&want, "{\"n\":%zu}\n", i);
+	assert_int_equal(pipe(p2c), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* the readers: the first takes a little and dies; the second
+		 * comes after a while and reads to the end */
+		struct buf b = BUF_INIT;
+		char head[100];
+		int fd = open(path, O_RDONLY);
+
+		if (fd < 0 || read(fd, head, sizeof(head)) <= 0)
+			_exit(1);
+		close(fd);
+		usleep(200000);
+		if ((fd = open(path, O_RDONLY)) < 0)
+			_exit(1);
+		slurp(fd, &b);
+		if (write(p2c[1], b.data, b.len) != (ssize_t)b.len)
+			_exit(1);
+		_exit(0);
+	}
+	close(p2c[1]);
+	w = ndjson_writer_open(path, 5);
+	assert_non_null(w);
+	for (i = 0; i < 40000; i++) {
+		buf_printf(ndjson_writer_buf(w), "{\"n\":%zu}", i);
+		assert_int_equal(ndjson_writer_commit(w), 0);
+	}
+	assert_int_equal(ndjson_writer_flush(w), 0);
+	assert_int_equal(ndjson_writer_reopens(w), 1);
+	ndjson_writer_free(w); /* closes the fifo: the reader's end */
+	slurp(p2c[0], &got);
+	close(p2c[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* the first reader took the first 100 bytes; the rest came whole */
+	assert_int_equal(got.len, want.len - 100);
+	assert_memory_equal(got.data, want.data + 100, got.len);
+	buf_free(&got);
+	buf_free(&want);
+
+	/* no reader within the timeout: an error that says so */
+	rd = open(path, O_RDONLY | O_NONBLOCK);
+	assert_true(rd >= 0);
+	w = ndjson_writer_open(path, 0.1);
+	assert_non_null(w);
+	close(rd);
+	buf_adds(ndjson_writer_buf(w), "{}");
+	assert_int_equal(ndjson_writer_commit(w), 0);
+	assert_int_equal(ndjson_writer_flush(w), -1);
+	assert_false(ndjson_writer_gone(w));
+	assert_int_equal(ndjson_writer_error(w), ETIMEDOUT);
+	assert_string_equal(
+	    ndjson_writer_strerror(w), "no new reader within --reopen-timeout");
+	ndjson_writer_free(w);
+	rm_fifo(path);
+}
+
 int
 main(void)
 {
@@ -974,6 +1226,8 @@ main(void)
 	    cmocka_unit_test(test_crlf_blank_lines),
 	    cmocka_unit_test(test_blank),
 	    cmocka_unit_test(test_last_line_without_newline),
+	    cmocka_unit_test(test_torn_last_line),
+	    cmocka_unit_test(test_torn_each_reopen),
 	    cmocka_unit_test(test_max_line_boundary),
 	    cmocka_unit_test(test_toolong_resync),
 	    cmocka_unit_test(test_split_reads_equivalent),
@@ -991,6 +1245,8 @@ main(void)
 	    cmocka_unit_test(test_writer_epipe),
 	    cmocka_unit_test(test_writer_other_error),
 	    cmocka_unit_test(test_writer_second_signal),
+	    cmocka_unit_test(test_reader_follow),
+	    cmocka_unit_test(test_writer_reopen),
 	};
 
 	return cmocka_run_group_tests_name("ndjson", tests, NULL, NULL);
