@@ -39,6 +39,17 @@ static const struct opt_row rows[] = {
 };
 /* clang-format on */
 
+/* What --help says besides the options. */
+static const struct opt_help help = {
+    .about = "publish each line of an NDJSON stream as an MQTT message",
+    .env =
+	"MQTT_URL\tthe broker, as -L takes it: mqtt[s]://user@host:port/topic\n"
+	"MQTT_PASSWORD\tthe password (else --password-file)",
+    .examples =
+	"vsim | json2mqtt -t connectedcar/telemetry\n"
+	"json2mqtt -L mqtts://sim@broker.example --topic-template 'cars/{vin}' < docs.ndjson",
+};
+
 void
 opts_parse(int argc, char **argv, struct opts *o)
 {
@@ -52,6 +63,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 	mqtt_opts_init(&o->m);
 	o->window = WINDOW_DEFAULT;
 	opt_init(&p, "json2mqtt", rows, NULL, argc, argv);
+	p.help = &help;
 	while ((c = opt_next(&p)) != -1) {
 		if (common_opt_take(&p, &o->c) || mqtt_opt_take(&p, &o->m))
 			continue;

@@ -185,6 +185,17 @@ validate(struct kc_opts *o)
 	}
 }
 
+/* What --help says besides the options. */
+static const struct opt_help help = {
+    .about =
+	"read Kafka messages as NDJSON, committing only what was handed on",
+    .env = "KAFKA_BROKERS\tthe bootstrap brokers when -b is not given\n"
+	   "KAFKA_SASL_PASSWORD\tthe SASL password (else --password-file)",
+    .examples =
+	"kcons -b kafka1:9092 -t telemetry -o -10m -e\n"
+	"kcons -m -G indexer --acks acks telemetry | esbulk -i vehicles --acks acks",
+};
+
 void
 kc_parse_args(int argc, char **argv, struct kc_opts *o)
 {
@@ -200,6 +211,7 @@ kc_parse_args(int argc, char **argv, struct kc_opts *o)
 	o->flush_timeout = FLUSH_TIMEOUT_DEFAULT;
 	o->timeout_ms = (int)(TIMEOUT_DEFAULT * 1000);
 	opt_init(&p, "kcons", rows, "[topic ...]", argc, argv);
+	p.help = &help;
 	p.version_extra = kafka_version();
 	while ((c = opt_next(&p)) != -1) {
 		if (common_opt_take(&p, &o->c) || kafka_opt_take(&p, &o->k))

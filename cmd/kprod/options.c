@@ -82,6 +82,16 @@ parse_header(struct opts *o, const char *arg)
 	o->rec.headers = o->headers;
 }
 
+/* What --help says besides the options. */
+static const struct opt_help help = {
+    .about = "publish each line of an NDJSON stream as a Kafka message",
+    .env = "KAFKA_BROKERS\tthe bootstrap brokers when -b is not given\n"
+	   "KAFKA_SASL_PASSWORD\tthe SASL password (else --password-file)",
+    .examples =
+	"vnorm raw.ndjson | kprod -b kafka1:9092 -t telemetry --key-field vin\n"
+	"kprod -t telemetry --rejects failed.ndjson < docs.ndjson",
+};
+
 void
 kp_parse_args(int argc, char **argv, struct opts *o)
 {
@@ -99,6 +109,7 @@ kp_parse_args(int argc, char **argv, struct opts *o)
 	o->rec.partition = -1;
 	o->flush_timeout = FLUSH_TIMEOUT_DEFAULT;
 	opt_init(&p, "kprod", rows, NULL, argc, argv);
+	p.help = &help;
 	p.version_extra = kafka_version();
 	while ((c = opt_next(&p)) != -1) {
 		if (common_opt_take(&p, &o->c) || kafka_opt_take(&p, &o->k))

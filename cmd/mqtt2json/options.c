@@ -64,6 +64,17 @@ add_sub(struct opts *o, const char *arg)
 		usage_error("-t: %s", buf_cstr(&err));
 }
 
+/* What --help says besides the options. */
+static const struct opt_help help = {
+    .about = "subscribe to MQTT topics and write each message as one JSON line",
+    .env =
+	"MQTT_URL\tthe broker, as -L takes it: mqtt[s]://user@host:port/topic\n"
+	"MQTT_PASSWORD\tthe password (else --password-file)",
+    .examples =
+	"mqtt2json -m -t 'connectedcar/#' | vnorm | kprod -t telemetry\n"
+	"mqtt2json -t 'status/#' --retained-only -W 5",
+};
+
 void
 opts_parse(int argc, char **argv, struct opts *o)
 {
@@ -76,6 +87,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 	common_opts_init(&o->c);
 	mqtt_opts_init(&o->m);
 	opt_init(&p, "mqtt2json", rows, NULL, argc, argv);
+	p.help = &help;
 	while ((c = opt_next(&p)) != -1) {
 		if (common_opt_take(&p, &o->c) || mqtt_opt_take(&p, &o->m))
 			continue;
