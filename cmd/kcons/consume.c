@@ -195,6 +195,19 @@ message(struct kc_run *r, const rd_kafka_message_t *m)
 	p->eof = false;
 	km.headers = NULL;
 	km.nheaders = 0;
+	if (r->o->fmt.human != NULL) {
+		/* -f: a human view, bytes as they are, never a reject */
+		if (r->human_headers)
+			headers(r, m, &km);
+		kc_human(r->o->fmt.human, &km, &r->ob);
+		(*r->out)++;
+		p->store = m->offset + 1;
+		r->unstored = true;
+		if (r->o->count > 0 && *r->in >= r->o->count)
+			r->stop = true;
+		stats_tick(r->st);
+		return;
+	}
 	if (r->o->fmt.metadata)
 		headers(r, m, &km);
 	arena_reset(r->arena);
@@ -558,6 +571,8 @@ kc_consume(struct kc_run *r, rd_kafka_t *rk)
 	r->q = rd_kafka_queue_get_consumer(rk);
 	r->arena = arena_new();
 	r->st = stats_new("kcons");
+	r->human_headers =
+	    o->fmt.human != NULL && kc_human_headers(o->fmt.human);
 	stats_configure(r->st, o->c.stats_interval, o->c.stats, o->c.progress);
 	r->in = stats_counter(r->st, "in");
 	r->out = stats_counter(r->st, "out");

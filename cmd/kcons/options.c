@@ -39,6 +39,9 @@ static const struct opt_row rows[] = {
 	    "stop once every assigned partition is at its end"),
 	OPT_FLAG('m', "metadata",
 	    "put the message's coordinates in front of each record"),
+	OPT_FLAG('J', NULL, "the same as -m: kcat's JSON envelope"),
+	OPT_ARG('f', "format", "format", NULL,
+	    "a human view: kcat's %t %p %o %k %s %T %h ..., not NDJSON"),
 	OPT_ARG('c', "count", "count", NULL, "stop after count messages"),
 	OPT_ARG('G', "group", "group", NULL,
 	    "join the consumer group; the topics are the operands"),
@@ -61,7 +64,7 @@ static const struct opt_row rows[] = {
 	OPT_FLAG(OPT_LIST, "list",
 	    "print the brokers and partitions as NDJSON and exit"),
 	OPT_ARG(OPT_RESET_OFFSETS, "reset-offsets", "to", NULL,
-	    "commit earliest, latest or a time's offsets for -G and exit"),
+	    "commit earliest (beginning), latest (end) or a time's offsets"),
 	OPT_ARG(OPT_TIMEOUT, "timeout", "seconds", "10",
 	    "how long metadata, offset and group requests may take"),
 	OPT_SET(opt_rows_basic),
@@ -174,6 +177,9 @@ validate(struct kc_opts *o)
 	if (o->has_start && o->start.kind == OFF_STORED && o->group == NULL &&
 	    !kafka_opts_has(&o->k, "group.id"))
 		usage_error("-o stored needs -G group (or -X group.id)");
+	if (o->fmt.human != NULL && (o->fmt.metadata || o->acks != NULL))
+		usage_error("-f excludes -m, -J and --acks (it writes a human "
+			    "view, not NDJSON)");
 	if (o->acks != NULL) {
 		if (o->group == NULL)
 			usage_error("--acks needs -G group: offsets are "
@@ -230,7 +236,13 @@ kc_parse_args(int argc, char **argv, struct kc_opts *o)
 				opt_error(&p, "empty group");
 			o->group = p.arg;
 			break;
+		case 'f':
+			if ((errstr = kc_human_check(p.arg)) != NULL)
+				opt_error(&p, "%s", errstr);
+			o->fmt.human = p.arg;
+			break;
 		case 'm':
+		case 'J':
 			o->fmt.metadata = true;
 			break;
 		case 'o':
@@ -268,9 +280,15 @@ kc_parse_args(int argc, char **argv, struct kc_opts *o)
 			o->list = true;
 			break;
 		case OPT_RESET_OFFSETS:
-			o->reset_to = p.arg;
-			if (strcmp(p.arg, "earliest") != 0 &&
-			    strcmp(p.arg, "latest") != 0) {
+			/* -o's words too: beginning, end */
+			if (strcmp(p.arg, "beginning") == 0)
+				o->reset_to = "earliest";
+			else if (strcmp(p.arg, "end") == 0)
+				o->reset_to = "latest";
+			else
+				o->reset_to = p.arg;
+			if (strcmp(o->reset_to, "earliest") != 0 &&
+			    strcmp(o->reset_to, "latest") != 0) {
 				int64_t ms;
 
 				if (offspec_time(

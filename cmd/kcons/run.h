@@ -42,6 +42,7 @@ struct kc_run {
 	rd_kafka_t *rk;
 	rd_kafka_queue_t *q;
 	struct arena *arena;
+	bool human_headers; /* -f uses %h: read the headers */
 	struct reject_stream *rej;
 	bool rejects_stdout;
 	struct stats *st;

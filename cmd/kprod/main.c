@@ -622,6 +622,9 @@ main(int argc, char **argv)
 	r.dr_arena = arena_new();
 	r.st = stats_new("kprod");
 	stats_configure(r.st, o.c.stats_interval, o.c.stats, o.c.progress);
+	/* --progress: a percentage when stdin is a regular file */
+	stats_set_total(r.st, stats_file_size(STDIN_FILENO), NULL, NULL);
+	stats_set_input(r.st, STDIN_FILENO, 0);
 	r.in = stats_counter(r.st, "in");
 	r.out = stats_counter(r.st, "out");
 	r.rejected = stats_counter(r.st, "rejected");

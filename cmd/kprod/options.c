@@ -21,6 +21,7 @@ enum {
 	OPT_KEY_FIELD,
 	OPT_RECEIPTS,
 	OPT_TIMESTAMP_FIELD,
+	OPT_RAW,
 };
 
 /* clang-format off */
@@ -45,6 +46,8 @@ static const struct opt_row rows[] = {
 	    "write one line per acknowledged message to path"),
 	OPT_ARG(OPT_TIMESTAMP_FIELD, "timestamp-field", "path", NULL,
 	    "take each message's timestamp from the field at path"),
+	OPT_FLAG(OPT_RAW, "raw",
+	    "publish each line as it is, JSON or not (needs -t)"),
 	OPT_SET(opt_rows_basic),
 	OPT_SET(kafka_opt_rows),
 	OPT_SET(common_opt_rows),
@@ -169,6 +172,9 @@ kp_parse_args(int argc, char **argv, struct opts *o)
 		case OPT_TIMESTAMP_FIELD:
 			o->rec.ts_field = p.arg;
 			break;
+		case OPT_RAW:
+			o->rec.raw = true;
+			break;
 		default:
 			opt_unhandled(&p);
 		}
@@ -179,6 +185,12 @@ kp_parse_args(int argc, char **argv, struct opts *o)
 		usage_error("unexpected operand '%s' (kprod reads the standard "
 			    "input)",
 		    argv[first]);
+	if (o->rec.raw && o->rec.topic == NULL)
+		usage_error("--raw needs -t topic (a raw line has no "
+			    "@metadata.kafka.topic)");
+	if (o->rec.raw && (o->rec.key_field != NULL || o->rec.ts_field != NULL))
+		usage_error("--raw excludes --key-field and --timestamp-field "
+			    "(a raw line has no fields); use -k for a key");
 	if (o->receipts != NULL && o->c.rejects != NULL &&
 	    strcmp(o->receipts, o->c.rejects) == 0 &&
 	    strcmp(o->receipts, "-") != 0)

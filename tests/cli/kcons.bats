@@ -218,3 +218,19 @@ print(s.getsockname()[1], flush=True); time.sleep(300)' >"$TMP/port" &
     assert_output --partial 'at-least-once'
     assert_output --partial 'EXIT STATUS'
 }
+
+@test "-J is -m (kcat's JSON envelope); --reset-offsets takes -o's beginning and end" {
+    run --separate-stderr kcons --print-config -b b:1 -J -t t
+    assert_success
+    run --separate-stderr kcons --print-config -b b:1 -m -t t
+    local with_m=$output
+    run --separate-stderr kcons --print-config -b b:1 -J -t t
+    assert_equal "$output" "$with_m"
+    # beginning and end pass the option check as earliest and latest do
+    for to in beginning end earliest latest; do
+        run --separate-stderr kcons --print-config -b h:1 -G g --reset-offsets "$to" t
+        assert_success
+    done
+    usage_fails -b h:1 -G g --reset-offsets someday t
+    assert_equal "$ERR" "kcons: --reset-offsets: 'someday' is not a time (epoch milliseconds, RFC 3339, or -N followed by s, m, h or d) (or earliest, latest)"
+}

@@ -410,3 +410,12 @@ sigterm_300() {
     assert_output 0
     [[ $(stats_field "$TMP/err" out) == 3 && $(stats_field "$TMP/err" rejected) == 2 ]]
 }
+
+@test "--raw needs -t and excludes --key-field and --timestamp-field" {
+    run --separate-stderr "$IOTPIPE_BUILD/kprod" --raw </dev/null
+    assert_failure 2
+    [[ $stderr == *"--raw needs -t topic"* ]]
+    run --separate-stderr "$IOTPIPE_BUILD/kprod" --raw -t x --key-field vin </dev/null
+    assert_failure 2
+    [[ $stderr == *"--raw excludes --key-field"* ]]
+}

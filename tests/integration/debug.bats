@@ -1,0 +1,134 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# The debugging moves of kcat and mosquitto users, against a real
+# mosquitto and a real Kafka broker (tests/services): json2mqtt -m and
+# --raw, kprod --raw.
+
+load ../lib/common
+
+bats_require_minimum_version 1.5.0
+
+# shellcheck source=tests/services/mosquitto.sh
+source "$IOTPIPE_SRC/tests/services/mosquitto.sh"
+# shellcheck source=tests/services/kafka.sh
+source "$IOTPIPE_SRC/tests/services/kafka.sh"
+
+setup_file() {
+    unset MQTT_URL MQTT_PASSWORD KAFKA_BROKERS KAFKA_SASL_PASSWORD
+    services_init
+    TID=${IOTPIPE_RUN_DIR##*.}
+    export TID=${TID,,}
+    local jvm
+    started kafka kafka_start &
+    jvm=$!
+    mosquitto_start plain >/dev/null
+    wait "$jvm"
+}
+
+setup() {
+    unset MQTT_URL MQTT_PASSWORD KAFKA_BROKERS KAFKA_SASL_PASSWORD
+    T=$BATS_TEST_TMPDIR
+}
+
+teardown() {
+    services_teardown
+}
+
+teardown_file() {
+    services_cleanup debug
+}
+
+mqtt_port() {
+    svc_env_get "$(svc_instance_dir mosquitto plain)" MQTT_SVC_PORT
+}
+
+# msub TOPIC COUNT: mosquitto_sub in the background for COUNT messages,
+# topic and payload to $T/sub; returns once it is subscribed.  Sets SUB.
+msub() {
+    # line-buffered: -d's SUBACK line tells it is subscribed
+    timeout 20 stdbuf -oL mosquitto_sub -h 127.0.0.1 -p "$(mqtt_port)" -t "$1" \
+        -C "$2" -v -d >"$T/sub.raw" 2>&1 &
+    SUB=$!
+    local i
+    for ((i = 0; i < 100; i++)); do
+        grep -qs 'SUBACK' "$T/sub.raw" && return 0
+        sleep 0.05
+    done
+    fail "mosquitto_sub did not subscribe: $(cat "$T/sub.raw")"
+}
+
+# sub_lines: once msub's mosquitto_sub is done, the "topic payload"
+# lines it printed (-v), without -d's lines
+sub_lines() {
+    grep -v '^Client \|^Subscribed' "$T/sub.raw"
+}
+
+# sub_done: wait for msub's mosquitto_sub (it exits after its -C count)
+sub_done() {
+    wait "$SUB" || fail "mosquitto_sub: $(cat "$T/sub.raw")"
+}
+
+@test "json2mqtt --raw: each line is the payload, JSON or not (echo ON | json2mqtt --raw -t cmd/light)" {
+    msub 'cmd/#' 3
+    run --separate-stderr json2mqtt -p "$(mqtt_port)" --raw -t cmd/light \
+        --stats 0 < <(printf 'ON\n{"@metadata":{"x":1},"a":1}\nnot json at all\n')
+    assert_success
+    sub_done
+    run sub_lines
+    assert_line --index 0 'cmd/light ON'
+    assert_line --index 1 'cmd/light {"@metadata":{"x":1},"a":1}'
+    assert_line --index 2 'cmd/light not json at all'
+}
+
+@test "json2mqtt -m: one message, as it is, then exit; without -t a usage error" {
+    msub 'cmd/#' 1
+    run --separate-stderr json2mqtt -p "$(mqtt_port)" -t cmd/fan -m 'OFF now'
+    assert_success
+    sub_done
+    run sub_lines
+    assert_output 'cmd/fan OFF now'
+    run --separate-stderr json2mqtt -p "$(mqtt_port)" -m OFF
+    assert_failure 2
+    [[ $stderr == *"-m needs -t topic"* ]]
+}
+
+@test "kprod --raw: echo hello | kprod --raw -t x; the line is the value, byte for byte" {
+    need kafka kafka_use
+    local topic=raw-$TID
+    kafka_topic_create "$topic" 1
+    run --separate-stderr kprod -b "$KAFKA_SVC_BOOTSTRAP" --raw -t "$topic" -k k1 \
+        --stats 0 < <(printf 'hello\n{"@metadata":{"kafka":{"topic":"elsewhere"}},"a":1}\n')
+    assert_success
+    [[ $(stats_field <(printf '%s\n' "$stderr") out) == 2 ]]
+    run kcat -b "$KAFKA_SVC_BOOTSTRAP" -C -t "$topic" -e -q -f '%k|%s\n'
+    assert_success
+    assert_line --index 0 'k1|hello'
+    assert_line --index 1 'k1|{"@metadata":{"kafka":{"topic":"elsewhere"}},"a":1}'
+}
+
+@test "kcons -J is -m; --reset-offsets beginning and end as -o takes them" {
+    need kafka kafka_use
+    local topic=reset-$TID group=g-$TID
+    kafka_topic_create "$topic" 1
+    printf '{"n":1}\n{"n":2}\n{"n":3}\n' | kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic"
+    run --separate-stderr kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" -e -J
+    assert_success
+    assert_line --index 2 "{\"@metadata\":{\"kafka\":{\"topic\":\"$topic\",\"partition\":0,\"offset\":2,\"key\":null,\"timestamp\":$(jq -r '.["@metadata"].kafka.timestamp' <<<"${lines[2]}")}},\"n\":3}"
+    # the group reads all, then is reset to the beginning and reads all again
+    run --separate-stderr kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -G "$group" -e "$topic"
+    assert_success
+    [[ ${#lines[@]} == 3 ]]
+    run --separate-stderr kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -G "$group" \
+        --reset-offsets beginning "$topic"
+    assert_success
+    run --separate-stderr kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -G "$group" -e "$topic"
+    assert_success
+    [[ ${#lines[@]} == 3 ]]
+    run --separate-stderr kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -G "$group" \
+        --reset-offsets end "$topic"
+    assert_success
+    printf '{"n":4}\n' | kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic"
+    run --separate-stderr kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -G "$group" -e "$topic"
+    assert_success
+    assert_output '{"n":4}'
+}
