@@ -36,6 +36,7 @@ struct run {
 	const struct opts *o;
 	struct mqtt_conn conn;
 	struct topic_fields *tf;
+	bool human_time; /* -F needs the receive time */
 	struct arena *arena;
 	struct ndjson_writer *w;
 	struct reject_stream *rej;
@@ -182,10 +183,28 @@ on_message(struct mosquitto *mosq, void *obj,
 	m.len = msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0;
 	m.qos = msg->qos;
 	m.retain = msg->retain;
+	if (o->fmt.received) {
+		struct timespec now;
+
+		if (clock_gettime(CLOCK_REALTIME, &now) == 0)
+			m.received_ms =
+			    (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	}
 	take_props(r, props);
 	m.props = r->props;
 	m.nprops = r->nprops;
-	if (m.len > (size_t)o->c.max_line)
+	if (o->fmt.human != NULL) {
+		/* -F: a human view, bytes as they are, never a reject */
+		struct timespec when = {0, 0};
+		struct buf *b = ndjson_writer_buf(r->w);
+
+		if (r->human_time && clock_gettime(CLOCK_REALTIME, &when) < 0)
+			when.tv_sec = time(NULL);
+		m2j_human(o->fmt.human, &m, &when, b);
+		(*r->out)++;
+		if (ndjson_writer_commit(r->w) < 0)
+			r->stop = r->unwritten = true;
+	} else if (m.len > (size_t)o->c.max_line)
 		reject(r, &m, "payload too long");
 	else {
 		arena_reset(r->arena);
@@ -359,6 +378,7 @@ main(int argc, char **argv)
 	mosquitto_message_v5_callback_set(r.conn.mosq, on_message);
 	mosquitto_subscribe_v5_callback_set(r.conn.mosq, on_subscribe);
 	r.arena = arena_new();
+	r.human_time = o.fmt.human != NULL && m2j_human_time(o.fmt.human);
 	r.w = ndjson_writer_new(STDOUT_FILENO);
 	r.st = stats_new("mqtt2json");
 	stats_configure(r.st, o.c.stats_interval, o.c.stats, o.c.progress);

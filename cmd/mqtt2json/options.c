@@ -23,6 +23,7 @@ enum {
 	OPT_BINARY,
 	OPT_IDLE,
 	OPT_TOPIC_FIELDS,
+	OPT_RECEIVED,
 };
 
 /* clang-format off */
@@ -30,6 +31,8 @@ static const struct opt_row rows[] = {
 	OPT_FLAG('m', "metadata",
 	    "add each message's topic, QoS and retain flag as @metadata.mqtt"),
 	OPT_FLAG('R', "no-retained", "leave out retained messages"),
+	OPT_ARG('F', "format", "format", NULL,
+	    "a human view as mosquitto_sub -F: %t %p %j %I ..., not NDJSON"),
 	OPT_ARG('C', "count", "count", NULL, "exit after count messages"),
 	OPT_ARG('T', "filter-out", "filter", NULL,
 	    "leave out messages whose topic matches filter; may be repeated"),
@@ -46,6 +49,8 @@ static const struct opt_row rows[] = {
 	    "a payload that is not UTF-8: reject or base64"),
 	OPT_ARG(OPT_IDLE, "idle-timeout", "seconds", NULL,
 	    "exit when no message came for seconds"),
+	OPT_FLAG(OPT_RECEIVED, "received",
+	    "add the receive time, epoch ms, as @metadata.mqtt.received (-m)"),
 	OPT_ARG(OPT_TOPIC_FIELDS, "topic-fields", "pattern", NULL,
 	    "copy levels of each message's topic into fields"),
 	OPT_SET(opt_rows_basic_mqtt),
@@ -97,6 +102,15 @@ opts_parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'R':
 			o->no_retained = true;
+			break;
+		case OPT_RECEIVED:
+			o->fmt.received = true;
+			o->fmt.metadata = true;
+			break;
+		case 'F':
+			if ((errstr = m2j_human_check(p.arg)) != NULL)
+				opt_error(&p, "%s", errstr);
+			o->fmt.human = p.arg;
 			break;
 		case 'C':
 			if (parse_uint_range(
@@ -165,4 +179,8 @@ opts_parse(int argc, char **argv, struct opts *o)
 		usage_error("-x needs --durable");
 	if (o->retained_only && o->no_retained)
 		usage_error("--retained-only and -R exclude each other");
+	if (o->fmt.human != NULL &&
+	    (o->fmt.metadata || o->topic_fields != NULL))
+		usage_error("-F excludes -m and --topic-fields (it writes a "
+			    "human view, not NDJSON)");
 }

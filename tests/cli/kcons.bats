@@ -234,3 +234,12 @@ print(s.getsockname()[1], flush=True); time.sleep(300)' >"$TMP/port" &
     usage_fails -b h:1 -G g --reset-offsets someday t
     assert_equal "$ERR" "kcons: --reset-offsets: 'someday' is not a time (epoch milliseconds, RFC 3339, or -N followed by s, m, h or d) (or earliest, latest)"
 }
+
+@test "-f: kcat's letters are checked before connecting; -f excludes -m, -J and --acks" {
+    usage_fails -b h:1 -t t -f '%t %y'
+    [[ $ERR == "kcons: -f: unknown %-letter"* ]]
+    usage_fails -b h:1 -t t -f 'a\q'
+    [[ $ERR == "kcons: -f: unknown escape"* ]]
+    usage_fails -b h:1 -t t -f '%s' -J
+    assert_equal "$ERR" "kcons: -f excludes -m, -J and --acks (it writes a human view, not NDJSON)"
+}

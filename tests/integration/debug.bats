@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The debugging moves of kcat and mosquitto users, against a real
 # mosquitto and a real Kafka broker (tests/services): json2mqtt -m and
-# --raw, kprod --raw.
+# --raw, mqtt2json -F, kprod --raw, kcons -J, -f and --reset-offsets
+# beginning|end.
 
 load ../lib/common
 
@@ -36,6 +37,11 @@ teardown() {
 
 teardown_file() {
     services_cleanup debug
+}
+
+# pub ARGS...: mosquitto_pub on the broker
+pub() {
+    timeout 10 mosquitto_pub -h 127.0.0.1 -p "$(mqtt_port)" "$@"
 }
 
 mqtt_port() {
@@ -131,4 +137,62 @@ sub_done() {
     run --separate-stderr kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -G "$group" -e "$topic"
     assert_success
     assert_output '{"n":4}'
+}
+
+@test "kcons -f: kcat's format letters give the same text as kcat -f" {
+    need kafka kafka_use
+    local topic=fmt-$TID fmt='%t|%p|%o|%k|%K|%s|%S|%T|%h\n'
+    kafka_topic_create "$topic" 1
+    printf 'k1:{"a":1}\n:plain text\n' |
+        kcat -b "$KAFKA_SVC_BOOTSTRAP" -P -t "$topic" -K: -H src=test -H n=2
+    run --separate-stderr kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" -e -f "$fmt"
+    assert_success
+    local ours=$output
+    run kcat -b "$KAFKA_SVC_BOOTSTRAP" -C -t "$topic" -e -q -f "$fmt"
+    assert_success
+    assert_equal "$ours" "$output"
+    [[ ${#lines[@]} == 2 ]]
+    [[ ${lines[0]} == "$topic|0|0|k1|2|{\"a\":1}|7|"*"|src=test,n=2" ]]
+    # a tab and %% as well
+    run --separate-stderr kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" -e -c 1 -f '%o\t100%%\n'
+    assert_output "$(printf '0\t100%%')"
+}
+
+@test "mqtt2json -F: mosquitto_sub's sequences, as mosquitto_sub -F prints them" {
+    local port fmt='%t|%p|%q|%r|%l|%x|%%\t.'
+    port=$(mqtt_port)
+    pub -t dbg/ret -r -q 1 -m 'kept'
+    # the retained one, then a live one; mosquitto_sub alongside
+    timeout 20 mosquitto_sub -h 127.0.0.1 -p "$port" -t 'dbg/#' -q 1 -C 2 -F "$fmt" >"$T/peer" &
+    local peer=$!
+    run --separate-stderr timeout 20 mqtt2json -p "$port" -t 'dbg/#' -C 2 -F "$fmt" \
+        < <(sleep 2; pub -t dbg/live -q 0 -m 'héllo'; sleep 5)
+    assert_success
+    wait "$peer"
+    assert_equal "$output" "$(cat "$T/peer")"
+    assert_line --index 0 "$(printf 'dbg/ret|kept|1|1|4|6b657074|%%\t.')"
+    # %j and %I: the receive time; %j parses as JSON
+    pub -t dbg/ret -r -q 1 -m 'a "quoted" one'
+    run --separate-stderr timeout 20 mqtt2json -p "$port" -t dbg/ret -C 1 -F '%j'
+    assert_success
+    run jq -r '[.topic, .qos, .retain, .payload, (.tst | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{6}[+-][0-9]{4}$"))] | @tsv' <<<"$output"
+    assert_output "$(printf 'dbg/ret\t1\t1\ta "quoted" one\ttrue')"
+    run --separate-stderr timeout 20 mqtt2json -p "$port" -t dbg/ret -C 1 -F '%I'
+    assert_success
+    [[ $output =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}[+-][0-9]{4}$ ]]
+    pub -t dbg/ret -r -n
+}
+
+@test "mqtt2json --received: the receive time in @metadata.mqtt, epoch ms; -m implied" {
+    local before after got
+    pub -t dbg/rcv -r -q 1 -m '{"a":1}'
+    before=$(date +%s%3N)
+    run --separate-stderr timeout 20 mqtt2json -p "$(mqtt_port)" -t dbg/rcv -C 1 --received
+    assert_success
+    after=$(date +%s%3N)
+    got=$(jq -r '.["@metadata"].mqtt.received' <<<"$output")
+    ((got >= before && got <= after)) || fail "received $got not in [$before, $after]: $output"
+    [[ $(jq -c '.["@metadata"].mqtt | [.topic, .retain]' <<<"$output") == '["dbg/rcv",true]' ]]
+    [[ $(jq -c 'del(.["@metadata"])' <<<"$output") == '{"a":1}' ]]
+    pub -t dbg/rcv -r -n
 }
