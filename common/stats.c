@@ -58,6 +58,8 @@ struct stats {
 	void *done_arg;
 	int in_fd; /* or: input bytes done, the offset of in_fd ... */
 	uint64_t in_base; /* ... plus what came before it */
+	void (*refresh)(void *); /* stats_set_refresh() */
+	void *refresh_arg;
 	struct buf line;
 	struct buf bar; /* the progress line */
 };
@@ -241,6 +243,8 @@ add_progress(struct stats *s, double now)
 	uint64_t done;
 	double rate, pct;
 
+	if (s->refresh != NULL)
+		s->refresh(s->refresh_arg);
 	/* The rate of the last second or so; the average until then. */
 	if (now - s->win_t >= RATE_WINDOW) {
 		s->rate = (double)(*s->in - s->win_in) / (now - s->win_t);
@@ -286,6 +290,8 @@ add_json(struct stats *s, double now, bool final)
 	struct counter *c;
 	double rate = now > 0 ? (double)*s->in / now : 0;
 
+	if (s->refresh != NULL)
+		s->refresh(s->refresh_arg);
 	buf_adds(&s->line, "{\"tool\":");
 	jsonx_emit_string(&s->line, s->tool, strlen(s->tool));
 	buf_printf(&s->line, ",\"elapsed_s\":%.3f", now > 0 ? now : 0);
@@ -402,6 +408,13 @@ stats_set_total(
 	s->total = total;
 	s->done = done;
 	s->done_arg = arg;
+}
+
+void
+stats_set_refresh(struct stats *s, void (*fn)(void *), void *arg)
+{
+	s->refresh = fn;
+	s->refresh_arg = arg;
 }
 
 void

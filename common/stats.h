@@ -42,6 +42,12 @@ void stats_configure(
  */
 void stats_set_total(
     struct stats *s, uint64_t total, uint64_t (*done)(void *), void *arg);
+/*
+ * fn(arg) runs before each stats line and progress redraw (never per
+ * record): a program brings counters that cost a look-up, such as a
+ * consumer's lag, up to date there, and may call stats_set_total().
+ */
+void stats_set_refresh(struct stats *s, void (*fn)(void *), void *arg);
 /* The input now being read is fd, after base bytes of earlier inputs. */
 void stats_set_input(struct stats *s, int fd, uint64_t base);
 /* The size of fd when it is a regular file, else 0 (unknown). */

@@ -32,6 +32,7 @@ struct ppart {
 	char *topic;
 	int32_t partition;
 	int64_t store; /* offset to store once the output is written; -1 */
+	int64_t first, next; /* the first offset read, the next; -1 none */
 	bool eof; /* -e: at the end */
 	bool done; /* e@: at the end time */
 };
@@ -47,6 +48,7 @@ struct kc_run {
 	bool rejects_stdout;
 	struct stats *st;
 	uint64_t *in, *out, *rejected, *acked, *ack_unknown;
+	uint64_t *lag; /* --stats, --progress: behind the high watermarks */
 
 	/* the output: lines not written yet are ob[ooff..len) */
 	struct buf ob;

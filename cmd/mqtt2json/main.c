@@ -42,6 +42,7 @@ struct run {
 	struct reject_stream *rej;
 	struct stats *st;
 	uint64_t *in, *out, *rejected, *filtered, *reconnects;
+	uint64_t *removed; /* --remove-retained only */
 	struct buf meta;
 	struct m2j_userprop *props;
 	size_t nprops, props_cap;
@@ -70,6 +71,9 @@ on_up(struct mqtt_conn *c)
 		return;
 	if (o->durable && o->m.version == MQTT_PROTOCOL_V5)
 		opt = MQTT_SUB_OPT_SEND_RETAIN_NEW;
+	/* --remove-retained: not our own empty messages back */
+	if (o->remove_retained && o->m.version == MQTT_PROTOCOL_V5)
+		opt |= MQTT_SUB_OPT_NO_LOCAL;
 	subs_subscribe(r->subs, c->mosq, o->m.qos, opt);
 }
 
@@ -142,6 +146,21 @@ reject(struct run *r, const struct m2j_msg *m, const char *reason)
 		log_err("rejects: %s", strerror(errno));
 		r->failed = r->stop = true;
 	}
+}
+
+/* --remove-retained: an empty retained message clears topic's. */
+static void
+remove_retained(struct run *r, const char *topic)
+{
+	int rc;
+
+	rc = mosquitto_publish_v5(
+	    r->conn.mosq, NULL, topic, 0, NULL, 1, true, NULL);
+	if (rc != MOSQ_ERR_SUCCESS)
+		log_warn("%s: removing the retained message: %s", topic,
+		    mosquitto_strerror(rc));
+	else
+		(*r->removed)++;
 }
 
 static bool
@@ -219,6 +238,10 @@ on_message(struct mosquitto *mosq, void *obj,
 		}
 	}
 	drop_props(r);
+	/* handed on (or to the rejects): clear it, as mosquitto_sub does */
+	if (o->remove_retained && msg->retain && msg->payloadlen > 0 &&
+	    !r->unwritten)
+		remove_retained(r, msg->topic);
 	if (o->count > 0 && *r->in >= o->count)
 		r->stop = true;
 	stats_tick(r->st);
@@ -386,6 +409,8 @@ main(int argc, char **argv)
 	r.out = stats_counter(r.st, "out");
 	r.rejected = stats_counter(r.st, "rejected");
 	r.filtered = stats_counter(r.st, "filtered");
+	if (o.remove_retained)
+		r.removed = stats_counter(r.st, "removed");
 	r.reconnects = stats_counter(r.st, "reconnects");
 
 	loop(&r);

@@ -24,6 +24,7 @@ enum {
 	OPT_IDLE,
 	OPT_TOPIC_FIELDS,
 	OPT_RECEIVED,
+	OPT_REMOVE_RETAINED,
 };
 
 /* clang-format off */
@@ -49,6 +50,8 @@ static const struct opt_row rows[] = {
 	    "a payload that is not UTF-8: reject or base64"),
 	OPT_ARG(OPT_IDLE, "idle-timeout", "seconds", NULL,
 	    "exit when no message came for seconds"),
+	OPT_FLAG(OPT_REMOVE_RETAINED, "remove-retained",
+	    "clear each retained message received (as mosquitto_sub)"),
 	OPT_FLAG(OPT_RECEIVED, "received",
 	    "add the receive time, epoch ms, as @metadata.mqtt.received (-m)"),
 	OPT_ARG(OPT_TOPIC_FIELDS, "topic-fields", "pattern", NULL,
@@ -102,6 +105,9 @@ opts_parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'R':
 			o->no_retained = true;
+			break;
+		case OPT_REMOVE_RETAINED:
+			o->remove_retained = true;
 			break;
 		case OPT_RECEIVED:
 			o->fmt.received = true;
@@ -177,6 +183,9 @@ opts_parse(int argc, char **argv, struct opts *o)
 				 "QoS 0 message for a subscriber that is away");
 	} else if (o->expiry_set)
 		usage_error("-x needs --durable");
+	if (o->remove_retained && o->no_retained)
+		usage_error("--remove-retained and -R exclude each other (-R "
+			    "leaves retained messages out)");
 	if (o->retained_only && o->no_retained)
 		usage_error("--retained-only and -R exclude each other");
 	if (o->fmt.human != NULL &&

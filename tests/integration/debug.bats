@@ -196,3 +196,35 @@ sub_done() {
     [[ $(jq -c 'del(.["@metadata"])' <<<"$output") == '{"a":1}' ]]
     pub -t dbg/rcv -r -n
 }
+
+@test "mqtt2json --remove-retained: each retained message is written, then cleared; -R excludes it" {
+    pub -t dbg/rm/a -r -q 1 -m '{"a":1}'
+    pub -t dbg/rm/b -r -q 1 -m '{"b":2}'
+    run --separate-stderr timeout 20 mqtt2json -p "$(mqtt_port)" -t 'dbg/rm/#' \
+        --retained-only --remove-retained -W 3 --stats 0
+    assert_success
+    assert_line '{"a":1}'
+    assert_line '{"b":2}'
+    [[ ${#lines[@]} == 2 ]]
+    [[ $(stats_field <(printf '%s\n' "$stderr") removed) == 2 ]]
+    # nothing retained is left
+    run --separate-stderr timeout 20 mqtt2json -p "$(mqtt_port)" -t 'dbg/rm/#' \
+        --retained-only -W 2
+    assert_success
+    assert_output ''
+    run --separate-stderr mqtt2json -t a --remove-retained -R
+    assert_failure 2
+}
+
+@test "kcons --stats gains the lag: what the partitions hold past what was read" {
+    need kafka kafka_use
+    local topic=lag-$TID
+    kafka_topic_create "$topic" 1
+    printf '{"n":1}\n{"n":2}\n{"n":3}\n{"n":4}\n' | kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic"
+    run --separate-stderr kcons -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" -c 1 --stats 0
+    assert_success
+    [[ $(stats_field <(printf '%s\n' "$stderr") lag) == 3 ]] || fail "$stderr"
+    run --separate-stderr kcons -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" -e --stats 0
+    assert_success
+    [[ $(stats_field <(printf '%s\n' "$stderr") lag) == 0 ]] || fail "$stderr"
+}
