@@ -14,8 +14,8 @@
 
 struct kc_conf {
 	bool metadata; /* -m: add @metadata.kafka */
-	const char *human; /* -f FORMAT: kcat's format, not NDJSON */
 	enum payload_binary binary;
+	const char *human; /* -f FORMAT: kcat's format, not NDJSON */
 };
 
 /* A consumed message: its coordinates (the members of kafkameta) and

@@ -228,3 +228,32 @@ sub_done() {
     assert_success
     [[ $(stats_field <(printf '%s\n' "$stderr") lag) == 0 ]] || fail "$stderr"
 }
+
+# bash_complete WORD...: what completions/bash/kcons offers for the command
+# line WORD... (the last word is the one being completed)
+bash_complete() {
+    bash --norc --noprofile -c '
+        source "$1"; shift
+        COMP_WORDS=("$@") COMP_CWORD=$(($# - 1))
+        COMP_LINE="$*" COMP_POINT=${#COMP_LINE}
+        _kcons "$1" "${COMP_WORDS[-1]}" "${COMP_WORDS[-2]}" 2>/dev/null
+        printf "%s\n" "${COMPREPLY[@]}"' _ "$IOTPIPE_SRC/completions/bash/kcons" "$@"
+}
+
+@test "kcons completions: topics from the broker (kcons --list), bounded in time" {
+    need kafka kafka_use
+    local topic=compl-$TID t0
+    kafka_topic_create "$topic" 1
+    run bash_complete kcons -b "$KAFKA_SVC_BOOTSTRAP" -t compl-
+    assert_success
+    assert_line "$topic"
+    # an operand with -G
+    run bash_complete kcons -b "$KAFKA_SVC_BOOTSTRAP" -G g compl-
+    assert_line "$topic"
+    # nothing listens: no topics, in about 2 s
+    t0=$SECONDS
+    run bash_complete kcons -b 127.0.0.1:1 -t ""
+    assert_success
+    assert_output ''
+    ((SECONDS - t0 <= 4)) || fail "took $((SECONDS - t0)) s"
+}
