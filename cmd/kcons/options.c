@@ -40,6 +40,8 @@ static const struct opt_row rows[] = {
 	OPT_FLAG('m', "metadata",
 	    "put the message's coordinates in front of each record"),
 	OPT_FLAG('J', NULL, "the same as -m: kcat's JSON envelope"),
+	OPT_FLAG('Q', "query",
+	    "print the offset of each -t topic:partition:time and exit"),
 	OPT_ARG('f', "format", "format", NULL,
 	    "a human view: kcat's %t %p %o %k %s %T %h ..., not NDJSON"),
 	OPT_ARG('c', "count", "count", NULL, "stop after count messages"),
@@ -151,16 +153,61 @@ seconds(const struct opt_parser *p, double min)
 	return v;
 }
 
+/* -Q: each -t is topic:partition:time (a topic has no ':'; the time
+ * may: RFC 3339). */
+static void
+add_queries(struct kc_opts *o)
+{
+	const char *t, *c1, *c2, *errstr;
+	unsigned long long part;
+	struct buf err = BUF_INIT;
+	struct kc_commit *q;
+	char num[16];
+	size_t i;
+
+	for (i = 0; i < o->ntopics; i++) {
+		t = o->topics[i];
+		if ((c1 = strchr(t, ':')) == NULL ||
+		    (c2 = strchr(c1 + 1, ':')) == NULL || c1 == t ||
+		    (size_t)(c2 - c1 - 1) >= sizeof(num))
+			usage_error(
+			    "-Q: '%s': expected topic:partition:time", t);
+		snprintf(num, sizeof(num), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+		if (parse_uint_range(num, 0, INT32_MAX, &part, &errstr) < 0)
+			usage_error("-Q: '%s': %s partition", t, errstr);
+		o->queries = xreallocarray(
+		    o->queries, o->nqueries + 1, sizeof(*o->queries));
+		q = &o->queries[o->nqueries++];
+		q->topic = xmalloc((size_t)(c1 - t) + 1);
+		memcpy(q->topic, t, (size_t)(c1 - t));
+		q->topic[c1 - t] = '\0';
+		q->partition = (int32_t)part;
+		if (offspec_time(c2 + 1, kc_now_ms(), &q->offset, &err) < 0)
+			usage_error("-Q: %s", buf_cstr(&err));
+	}
+	buf_free(&err);
+}
+
 static void
 validate(struct kc_opts *o)
 {
-	int admin = o->list + (o->reset_to != NULL) + (o->ncommits > 0);
+	int admin =
+	    o->list + (o->reset_to != NULL) + (o->ncommits > 0) + o->query;
 	struct stat st;
 	size_t i;
 
+	if (admin > 1 && o->query)
+		usage_error("--list, --reset-offsets, --commit and -Q exclude "
+			    "each other");
 	if (admin > 1)
 		usage_error("--list, --reset-offsets and --commit exclude each "
 			    "other");
+	if (o->query) {
+		if (o->ntopics == 0)
+			usage_error("-Q needs -t topic:partition:time");
+		add_queries(o);
+		return;
+	}
 	if ((o->reset_to != NULL || o->ncommits > 0) && o->group == NULL)
 		usage_error("%s needs -G group",
 		    o->reset_to != NULL ? "--reset-offsets" : "--commit");
@@ -235,6 +282,9 @@ kc_parse_args(int argc, char **argv, struct kc_opts *o)
 			if (*p.arg == '\0')
 				opt_error(&p, "empty group");
 			o->group = p.arg;
+			break;
+		case 'Q':
+			o->query = true;
 			break;
 		case 'f':
 			if ((errstr = kc_human_check(p.arg)) != NULL)
@@ -321,6 +371,9 @@ kc_opts_free(struct kc_opts *o)
 	for (i = 0; i < o->ncommits; i++)
 		free(o->commits[i].topic);
 	free(o->commits);
+	for (i = 0; i < o->nqueries; i++)
+		free(o->queries[i].topic);
+	free(o->queries);
 	free(o->topics);
 	free(o->partitions);
 	kafka_opts_free(&o->k);

@@ -35,7 +35,8 @@ dead_port() {
     run --separate-stderr kcons --help
     assert_success
     assert_equal "$stderr" ''
-    assert_line --index 0 --regexp '^usage: kcons \[-ehmqVv\] '
+    # -J and -Q (kcat's letters) joined the group of flags
+    assert_line --index 0 --regexp '^usage: kcons \[-ehJmQqVv\] '
     assert_output --partial '[--acks fifo]'
 }
 
@@ -242,4 +243,17 @@ print(s.getsockname()[1], flush=True); time.sleep(300)' >"$TMP/port" &
     [[ $ERR == "kcons: -f: unknown escape"* ]]
     usage_fails -b h:1 -t t -f '%s' -J
     assert_equal "$ERR" "kcons: -f excludes -m, -J and --acks (it writes a human view, not NDJSON)"
+}
+
+@test "-Q takes -t topic:partition:time, checked before connecting" {
+    usage_fails -b h:1 -Q
+    assert_equal "$ERR" "kcons: -Q needs -t topic:partition:time"
+    usage_fails -b h:1 -Q -t telemetry
+    assert_equal "$ERR" "kcons: -Q: 'telemetry': expected topic:partition:time"
+    usage_fails -b h:1 -Q -t t:x:1
+    assert_equal "$ERR" "kcons: -Q: 't:x:1': invalid partition"
+    usage_fails -b h:1 -Q -t t:0:someday
+    [[ $ERR == "kcons: -Q: 'someday' is not a time"* ]]
+    usage_fails -b h:1 -Q --list -t t:0:1
+    assert_equal "$ERR" "kcons: --list, --reset-offsets, --commit and -Q exclude each other"
 }

@@ -257,3 +257,24 @@ bash_complete() {
     assert_output ''
     ((SECONDS - t0 <= 4)) || fail "took $((SECONDS - t0)) s"
 }
+
+@test "kcons -Q: offsets for times, as kcat -Q" {
+    need kafka kafka_use
+    local topic=query-$TID t1
+    kafka_topic_create "$topic" 1
+    printf '{"n":1}\n{"n":2}\n' | kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic"
+    sleep 1
+    t1=$(date +%s%3N)
+    sleep 0.2
+    printf '{"n":3}\n' | kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic"
+    run --separate-stderr kcons -b "$KAFKA_SVC_BOOTSTRAP" -Q -t "$topic:0:0" \
+        -t "$topic:0:$t1" -t "$topic:0:$((t1 + 3600000))"
+    assert_success
+    assert_line --index 0 "{\"topic\":\"$topic\",\"partition\":0,\"time\":0,\"offset\":0}"
+    assert_line --index 1 "{\"topic\":\"$topic\",\"partition\":0,\"time\":$t1,\"offset\":2}"
+    assert_line --index 2 "{\"topic\":\"$topic\",\"partition\":0,\"time\":$((t1 + 3600000)),\"offset\":-1}"
+    # the same offsets as kcat -Q
+    run kcat -b "$KAFKA_SVC_BOOTSTRAP" -Q -t "$topic:0:$t1"
+    assert_success
+    [[ $output == *"offset 2"* ]] || fail "kcat: $output"
+}
