@@ -167,11 +167,14 @@ add_queries(struct kc_opts *o)
 
 	for (i = 0; i < o->ntopics; i++) {
 		t = o->topics[i];
-		if ((c1 = strchr(t, ':')) == NULL ||
-		    (c2 = strchr(c1 + 1, ':')) == NULL || c1 == t ||
-		    (size_t)(c2 - c1 - 1) >= sizeof(num))
+		c1 = strchr(t, ':');
+		c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
+		if (c1 == NULL || c2 == NULL || c1 == t ||
+		    (size_t)(c2 - c1 - 1) >= sizeof(num)) {
 			usage_error(
 			    "-Q: '%s': expected topic:partition:time", t);
+			continue; /* not reached */
+		}
 		snprintf(num, sizeof(num), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
 		if (parse_uint_range(num, 0, INT32_MAX, &part, &errstr) < 0)
 			usage_error("-Q: '%s': %s partition", t, errstr);
