@@ -225,7 +225,7 @@ DEB_PKGS := build-essential pkg-config librdkafka-dev libjansson-dev \
 	mosquitto-clients kcat jq openssl curl bats bats-support bats-assert \
 	bats-file mandoc shellcheck cppcheck clang clang-format \
 	libclang-rt-14-dev zsh bash-completion default-jdk-headless maven procps \
-	time util-linux python3 unzip
+	time util-linux python3 unzip tmux
 deps:
 	@missing=; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Program name, verbosity and "prog: message" lines on stderr. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,6 +15,18 @@
 
 static const char *progname = "iotpipe";
 static int verbosity;
+/*
+ * The status line on screen (with STATUS_ERASE in front), and room to
+ * write a line around it; under status_lock, as librdkafka logs from its
+ * own threads.
+ */
+static pthread_mutex_t status_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *status;
+static size_t status_len, status_cap;
+static char *around;
+static size_t around_cap;
+
+#define STATUS_ERASE "\r\033[K" /* column 0, erase to the end of line */
 
 void
 log_init(const char *argv0)
@@ -48,8 +61,8 @@ log_verbosity(void)
 	return verbosity;
 }
 
-int
-log_raw(const char *p, size_t n)
+static int
+write_all(const char *p, size_t n)
 {
 	ssize_t w;
 
@@ -64,6 +77,64 @@ log_raw(const char *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+/* Make *p hold at least n bytes; false when memory runs out (no
+ * xmalloc here: its message would come back to this lock). */
+static bool
+room(char **p, size_t *cap, size_t n)
+{
+	char *q;
+
+	if (n <= *cap)
+		return true;
+	if ((q = realloc(*p, n)) == NULL)
+		return false;
+	*p = q;
+	*cap = n;
+	return true;
+}
+
+int
+log_raw(const char *p, size_t n)
+{
+	size_t e = sizeof(STATUS_ERASE) - 1, need;
+	int rc, saved;
+
+	pthread_mutex_lock(&status_lock);
+	need = e + n + status_len;
+	if (status_len == 0 || !room(&around, &around_cap, need)) {
+		rc = write_all(p, n);
+	} else {
+		memcpy(around, STATUS_ERASE, e);
+		memcpy(around + e, p, n);
+		memcpy(around + e + n, status, status_len);
+		rc = write_all(around, need);
+	}
+	saved = errno;
+	pthread_mutex_unlock(&status_lock);
+	errno = saved;
+	return rc;
+}
+
+void
+log_status(const char *text, size_t n)
+{
+	size_t e = sizeof(STATUS_ERASE) - 1;
+
+	pthread_mutex_lock(&status_lock);
+	if (n == 0 || !room(&status, &status_cap, e + n)) {
+		if (status_len > 0)
+			(void)write_all(STATUS_ERASE, e);
+		status_len = 0;
+	} else {
+		/* kept with the erase in front: one write draws it */
+		memcpy(status, STATUS_ERASE, e);
+		memcpy(status + e, text, n);
+		status_len = e + n;
+		(void)write_all(status, status_len);
+	}
+	pthread_mutex_unlock(&status_lock);
 }
 
 /*

@@ -49,4 +49,14 @@ _Noreturn void usage_error(const char *fmt, ...) LOG_PRINTF(1, 2);
  */
 int log_raw(const char *p, size_t n);
 
+/*
+ * The status line (--progress) at the bottom of stderr: text[0..n),
+ * without a newline, replaces the one on screen; n 0 erases it.  While
+ * one is on screen every other write to stderr through this module
+ * (messages, log_raw) erases it first and draws it again after, in the
+ * same write(2), so no message is glued onto it.  The caller fits it to
+ * the terminal's width.
+ */
+void log_status(const char *text, size_t n);
+
 #endif

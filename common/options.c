@@ -217,7 +217,8 @@ opt_next(struct opt_parser *p)
 			print_exit(&b);
 		}
 		if (p->row->flags & OPT_DO_HELP) {
-			opt_usage(&b, p->prog, p->table, p->operands);
+			opt_help_text(
+			    &b, p->prog, p->table, p->operands, p->help);
 			print_exit(&b);
 		}
 		if (p->row->flags & OPT_DO_VERSION) {
@@ -393,6 +394,149 @@ opt_usage(struct buf *b, const char *prog, const struct opt_row *table,
 	buf_addc(b, '\n');
 	buf_free(&word);
 	free(all);
+}
+
+/* ------------------------------------------------------------- help */
+
+#define HELP_COL 30 /* where the help texts of options start */
+#define HELP_WIDTH 80
+
+/* Append text word by word from column col, wrapping under indent. */
+static void
+add_wrapped(struct buf *b, size_t col, size_t indent, const char *text)
+{
+	const char *p = text, *e;
+	size_t n, i;
+	bool first = true;
+
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		for (e = p; *e != '\0' && *e != ' '; e++)
+			;
+		n = (size_t)(e - p);
+		if (!first && col + 1 + n > HELP_WIDTH) {
+			buf_addc(b, '\n');
+			for (i = 0; i < indent; i++)
+				buf_addc(b, ' ');
+			col = indent;
+		} else if (!first) {
+			buf_addc(b, ' ');
+			col++;
+		}
+		buf_add(b, p, n);
+		col += n;
+		first = false;
+		p = e;
+	}
+	buf_addc(b, '\n');
+}
+
+/* "  -t, --topic filter" and the like, the left column of an option. */
+static void
+option_label(const struct opt_row *r, struct buf *b)
+{
+	buf_adds(b, "  ");
+	if (is_letter(r->id))
+		buf_printf(b, "-%c%s", r->id, r->name != NULL ? ", " : "");
+	else
+		buf_adds(b, "    ");
+	if (r->name != NULL)
+		buf_printf(b, "--%s", r->name);
+	if (r->has_arg == required_argument)
+		buf_printf(b, " %s", r->arg);
+	else if (r->has_arg == optional_argument)
+		buf_printf(b, r->name != NULL ? "[=%s]" : " [%s]", r->arg);
+}
+
+static void
+add_options(struct buf *b, const struct opt_row *table)
+{
+	const struct opt_row **all;
+	struct buf line = BUF_INIT, text = BUF_INIT;
+	size_t i, n;
+
+	all = rows_of(table, &n);
+	qsort(all, n, sizeof(*all), cmp_row);
+	buf_adds(b, "\nOptions:\n");
+	for (i = 0; i < n; i++) {
+		const struct opt_row *r = all[i];
+
+		if (r->flags & OPT_HIDDEN)
+			continue;
+		buf_reset(&line);
+		buf_reset(&text);
+		option_label(r, &line);
+		if (line.len + 2 > HELP_COL) {
+			buf_addc(&line, '\n');
+			buf_add(b, line.data, line.len);
+			buf_reset(&line);
+		}
+		while (line.len < HELP_COL)
+			buf_addc(&line, ' ');
+		buf_add(b, line.data, line.len);
+		buf_adds(&text, r->help != NULL ? r->help : "");
+		if (r->def != NULL)
+			buf_printf(&text, " (default: %s)", r->def);
+		add_wrapped(b, HELP_COL, HELP_COL, buf_cstr(&text));
+	}
+	buf_free(&line);
+	buf_free(&text);
+	free(all);
+}
+
+/* Lines of text, '\n' between them, each indented; "NAME\twhat" lines
+ * have what in the help column. */
+static void
+add_lines(struct buf *b, const char *title, const char *text)
+{
+	const char *p = text, *e, *tab;
+	struct buf one = BUF_INIT;
+	size_t col;
+
+	buf_printf(b, "\n%s:\n", title);
+	while (*p != '\0') {
+		e = strchr(p, '\n');
+		if (e == NULL)
+			e = p + strlen(p);
+		buf_reset(&one);
+		buf_add(&one, p, (size_t)(e - p));
+		tab = strchr(buf_cstr(&one), '\t');
+		buf_adds(b, "  ");
+		if (tab == NULL) {
+			buf_adds(b, buf_cstr(&one));
+			buf_addc(b, '\n');
+		} else {
+			buf_add(b, one.data, (size_t)(tab - one.data));
+			col = 2 + (size_t)(tab - one.data);
+			if (col + 2 > HELP_COL) {
+				buf_addc(b, '\n');
+				col = 0;
+			}
+			for (; col < HELP_COL; col++)
+				buf_addc(b, ' ');
+			add_wrapped(b, HELP_COL, HELP_COL, tab + 1);
+		}
+		p = *e == '\n' ? e + 1 : e;
+	}
+	buf_free(&one);
+}
+
+void
+opt_help_text(struct buf *b, const char *prog, const struct opt_row *table,
+    const char *operands, const struct opt_help *help)
+{
+	opt_usage(b, prog, table, operands);
+	if (help != NULL && help->about != NULL)
+		buf_printf(b, "\n%s: %s\n", prog, help->about);
+	add_options(b, table);
+	if (help != NULL && help->env != NULL)
+		add_lines(b, "Environment", help->env);
+	if (help != NULL && help->examples != NULL)
+		add_lines(b, "Examples", help->examples);
+	buf_printf(b, "\nSee %s(1) and iotpipe(7).\n", prog);
 }
 
 void

@@ -99,8 +99,21 @@ extern const struct opt_row opt_rows_basic[];
  */
 extern const struct opt_row opt_rows_basic_mqtt[];
 
+/*
+ * What --help says besides the options: what the program does (one
+ * line), the environment variables it reads ("NAME\twhat it is" lines,
+ * '\n' between them), and examples (command lines, '\n' between them).
+ * Set p->help after opt_init(); NULL members are left out.
+ */
+struct opt_help {
+	const char *about;
+	const char *env;
+	const char *examples;
+};
+
 struct opt_parser {
 	const char *prog;
+	const struct opt_help *help; /* for --help, or NULL */
 	const struct opt_row *table;
 	const char *operands; /* for the usage: "[file ...]", or NULL */
 	const char *version_extra; /* after --version's text, or NULL */
@@ -166,6 +179,16 @@ void opt_row_label(const struct opt_row *r, struct buf *b);
  */
 void opt_usage(struct buf *b, const char *prog, const struct opt_row *table,
     const char *operands);
+
+/*
+ * The whole --help text: the usage as opt_usage() makes it, a blank
+ * line, help->about, then each option that is not hidden with its help
+ * text and default ("  -t, --topic filter   what (default: X)"), the
+ * environment, the examples and "See prog(1) and iotpipe(7)."; help
+ * may be NULL.  Appended to b.
+ */
+void opt_help_text(struct buf *b, const char *prog, const struct opt_row *table,
+    const char *operands, const struct opt_help *help);
 
 /*
  * What --list-options prints, for completions and tests: one line per

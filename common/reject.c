@@ -231,7 +231,11 @@ reject_write(struct reject_stream *r, const struct reject *rec)
 	const char *reason = rec->reason != NULL ? rec->reason : "rejected";
 
 	if (r->target == T_LOG) {
-		if (rec->line > 0)
+		if (rec->file != NULL && rec->line > 0)
+			log_warn("%s:%llu: %s", rec->file, rec->line, reason);
+		else if (rec->file != NULL)
+			log_warn("%s: %s", rec->file, reason);
+		else if (rec->line > 0)
 			log_warn("line %llu: %s", rec->line, reason);
 		else
 			log_warn("%s", reason);
@@ -248,6 +252,10 @@ reject_write(struct reject_stream *r, const struct reject *rec)
 	buf_add(b, r->tool_json.data, r->tool_json.len);
 	buf_adds(b, ",\"reason\":");
 	add_string(b, reason, strlen(reason));
+	if (rec->file != NULL) {
+		buf_adds(b, ",\"file\":");
+		add_string(b, rec->file, strlen(rec->file));
+	}
 	if (rec->line > 0)
 		buf_printf(b, ",\"line\":%llu", rec->line);
 	add_extras(b, rec);

@@ -41,6 +41,7 @@ struct reject {
 	const char *meta; /* "@metadata": one JSON value, copied verbatim */
 	size_t meta_len; /* 0: no "@metadata" */
 	const char *reason; /* NULL: "rejected" */
+	const char *file; /* NULL: no "file" (one input, or not a file) */
 	unsigned long long line; /* 0: no "line" (a message, not a line) */
 	const char *input; /* the record as received, or its first bytes */
 	size_t input_len;

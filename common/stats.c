@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Record counters, the --stats JSON lines and the --progress status line. */
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -48,8 +52,16 @@ struct stats {
 	uint64_t win_in; /* ... and "in" then */
 	double rate; /* rate of the last complete window */
 	bool have_rate;
-	size_t drawn; /* columns of the progress line on screen, 0 none */
+	bool shown; /* a progress line is on screen */
+	uint64_t total; /* --progress: the size of the work, 0 unknown */
+	uint64_t (*done)(void *); /* ... and how much of it is done */
+	void *done_arg;
+	int in_fd; /* or: input bytes done, the offset of in_fd ... */
+	uint64_t in_base; /* ... plus what came before it */
+	void (*refresh)(void *); /* stats_set_refresh() */
+	void *refresh_arg;
 	struct buf line;
+	struct buf bar; /* the progress line */
 };
 
 static const double never = 1e300;
@@ -126,6 +138,7 @@ stats_new(const char *tool)
 	if (clock_gettime(CLOCK_TICK, &s->start_tick) < 0)
 		s->start_tick = (struct timespec){0, 0};
 	s->due = never;
+	s->in_fd = -1;
 	return s;
 }
 
@@ -142,6 +155,7 @@ stats_free(struct stats *s)
 		free(c);
 	}
 	buf_free(&s->line);
+	buf_free(&s->bar);
 	free(s->tool);
 	free(s);
 }
@@ -174,27 +188,63 @@ stats_configure(struct stats *s, double interval_s, bool enabled, bool progress)
 	schedule(s);
 }
 
-/* Blank out the progress line, leaving the cursor at column 0. */
+/* Erase the progress line. */
 static void
-add_clear(struct stats *s)
+clear_progress(struct stats *s)
 {
-	size_t i;
-
-	if (s->drawn == 0)
+	if (!s->shown)
 		return;
-	buf_addc(&s->line, '\r');
-	for (i = 0; i < s->drawn; i++)
-		buf_addc(&s->line, ' ');
-	buf_addc(&s->line, '\r');
-	s->drawn = 0;
+	log_status(NULL, 0);
+	s->shown = false;
+}
+
+/* The columns of the terminal on stderr, 0 when unknown. */
+static size_t
+term_width(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) < 0)
+		return 0;
+	return ws.ws_col;
+}
+
+/* How much of s->total is done, or 0 when nobody said. */
+static uint64_t
+work_done(const struct stats *s)
+{
+	off_t off;
+
+	if (s->done != NULL)
+		return s->done(s->done_arg);
+	if (s->in_fd >= 0 && (off = lseek(s->in_fd, 0, SEEK_CUR)) >= 0)
+		return s->in_base + (uint64_t)off;
+	return s->in_base;
+}
+
+/* "1:02" or "3:01:02". */
+static void
+add_duration(struct buf *b, double secs)
+{
+	unsigned long long t =
+	    secs > 0 && secs < 1e9 ? (unsigned long long)secs : 0;
+
+	if (t >= 3600)
+		buf_printf(
+		    b, "%llu:%02llu:%02llu", t / 3600, t / 60 % 60, t % 60);
+	else
+		buf_printf(b, "%llu:%02llu", t / 60, t % 60);
 }
 
 static void
 add_progress(struct stats *s, double now)
 {
-	size_t start, len, old = s->drawn;
-	double rate;
+	size_t width;
+	uint64_t done;
+	double rate, pct;
 
+	if (s->refresh != NULL)
+		s->refresh(s->refresh_arg);
 	/* The rate of the last second or so; the average until then. */
 	if (now - s->win_t >= RATE_WINDOW) {
 		s->rate = (double)(*s->in - s->win_in) / (now - s->win_t);
@@ -206,16 +256,32 @@ add_progress(struct stats *s, double now)
 		rate = s->rate;
 	else
 		rate = now > 0 ? (double)*s->in / now : 0;
-	buf_addc(&s->line, '\r');
-	start = s->line.len;
-	buf_printf(&s->line,
-	    "%s: in %" PRIu64 " out %" PRIu64 " rejected %" PRIu64 "  %.0f/s",
-	    s->tool, *s->in, *s->out, *s->rejected, rate);
-	len = s->line.len - start;
-	/* Blank the tail of a longer previous line. */
-	for (; old > len; old--)
-		buf_addc(&s->line, ' ');
-	s->drawn = len;
+	buf_reset(&s->bar);
+	buf_printf(&s->bar, "%s: ", s->tool);
+	/* What matters most first, as a narrow terminal cuts the end. */
+	if (s->total > 0) {
+		done = work_done(s);
+		if (done > s->total)
+			done = s->total;
+		pct = 100.0 * (double)done / (double)s->total;
+		buf_printf(
+		    &s->bar, "%.0f%% ", pct < 100 && pct > 99.5 ? 99 : pct);
+		if (done > 0 && done < s->total) {
+			buf_adds(&s->bar, "ETA ");
+			add_duration(&s->bar,
+			    now * (double)(s->total - done) / (double)done);
+			buf_addc(&s->bar, ' ');
+		}
+	}
+	buf_printf(&s->bar,
+	    "in %" PRIu64 " out %" PRIu64 " rejected %" PRIu64 "  %.0f/s",
+	    *s->in, *s->out, *s->rejected, rate);
+	/* Never wrap: a wrapped line leaves a stray line per redraw. */
+	width = term_width();
+	if (width > 1 && s->bar.len > width - 1)
+		s->bar.len = width - 1;
+	log_status(s->bar.data, s->bar.len);
+	s->shown = true;
 }
 
 static void
@@ -224,6 +290,8 @@ add_json(struct stats *s, double now, bool final)
 	struct counter *c;
 	double rate = now > 0 ? (double)*s->in / now : 0;
 
+	if (s->refresh != NULL)
+		s->refresh(s->refresh_arg);
 	buf_adds(&s->line, "{\"tool\":");
 	jsonx_emit_string(&s->line, s->tool, strlen(s->tool));
 	buf_printf(&s->line, ",\"elapsed_s\":%.3f", now > 0 ? now : 0);
@@ -260,15 +328,13 @@ stats_check(struct stats *s)
 			s->next_line += s->interval;
 	}
 	if (line) {
-		add_clear(s);
 		add_json(s, now, false);
+		flush_line(s);
 	}
-	if (s->progress && (line || now >= s->next_draw)) {
+	if (s->progress && now >= s->next_draw) {
 		add_progress(s, now);
 		s->next_draw = now + PROGRESS_PERIOD;
 	}
-	if (s->line.len > 0)
-		flush_line(s);
 	schedule(s);
 }
 
@@ -304,25 +370,68 @@ stats_print(struct stats *s)
 	if (s == NULL)
 		return;
 	now = elapsed(s);
-	add_clear(s);
 	add_json(s, now, false);
-	if (s->progress && !s->finished)
-		add_progress(s, now);
 	flush_line(s);
 }
 
 void
 stats_final(struct stats *s)
 {
+	double now;
+
 	if (s == NULL || s->finished)
 		return;
 	s->finished = true;
-	add_clear(s);
+	clear_progress(s);
+	now = elapsed(s);
+	if (s->progress) {
+		/* the run in one line, left on screen */
+		buf_printf(&s->line,
+		    "%s: in %" PRIu64 " out %" PRIu64 " rejected %" PRIu64
+		    " in ",
+		    s->tool, *s->in, *s->out, *s->rejected);
+		add_duration(&s->line, now);
+		buf_printf(&s->line, " (%.0f/s)\n",
+		    now > 0 ? (double)*s->in / now : 0);
+	}
 	if (s->enabled)
-		add_json(s, elapsed(s), true);
+		add_json(s, now, true);
 	if (s->line.len > 0)
 		flush_line(s);
 	schedule(s);
+}
+
+void
+stats_set_total(
+    struct stats *s, uint64_t total, uint64_t (*done)(void *), void *arg)
+{
+	s->total = total;
+	s->done = done;
+	s->done_arg = arg;
+}
+
+void
+stats_set_refresh(struct stats *s, void (*fn)(void *), void *arg)
+{
+	s->refresh = fn;
+	s->refresh_arg = arg;
+}
+
+void
+stats_set_input(struct stats *s, int fd, uint64_t base)
+{
+	s->in_fd = fd;
+	s->in_base = base;
+}
+
+uint64_t
+stats_file_size(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)
+		return 0;
+	return (uint64_t)st.st_size;
 }
 
 void

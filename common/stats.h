@@ -35,6 +35,25 @@ void stats_configure(
     struct stats *s, double interval_s, bool enabled, bool progress);
 
 /*
+ * For --progress: the size of the work (total units, 0 unknown), for a
+ * percentage and an ETA, and done(arg), the units done, asked at each
+ * redraw only.  With done NULL, the units are input bytes: the offset of
+ * the fd of stats_set_input() plus its base.
+ */
+void stats_set_total(
+    struct stats *s, uint64_t total, uint64_t (*done)(void *), void *arg);
+/*
+ * fn(arg) runs before each stats line and progress redraw (never per
+ * record): a program brings counters that cost a look-up, such as a
+ * consumer's lag, up to date there, and may call stats_set_total().
+ */
+void stats_set_refresh(struct stats *s, void (*fn)(void *), void *arg);
+/* The input now being read is fd, after base bytes of earlier inputs. */
+void stats_set_input(struct stats *s, int fd, uint64_t base);
+/* The size of fd when it is a regular file, else 0 (unknown). */
+uint64_t stats_file_size(int fd);
+
+/*
  * Call once per record.  Cheap: one coarse clock read, and a line or a
  * progress redraw (at most 4 per second) only when one is due.
  */
@@ -77,8 +96,9 @@ int stats_finish(struct stats *s, struct reject_stream *rej, bool strict,
     uint64_t rejected, int rc);
 
 /*
- * At exit: clear the progress line, then print the line with
- * "final":true added when enabled.  Later ticks print nothing; a second
+ * At exit: clear the progress line and leave a one-line summary in its
+ * place ("vnorm: in 10 out 9 rejected 1 in 0:02 (5/s)"), then print the
+ * line with "final":true added when enabled.  Later ticks print nothing; a second
  * call does nothing.
  */
 void stats_final(struct stats *s);

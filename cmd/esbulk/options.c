@@ -266,6 +266,18 @@ settle_auth(struct opts *o, bool auth_given, const char *password_file)
 	buf_free(&err);
 }
 
+/* What --help says besides the options. */
+static const struct opt_help help = {
+    .about = "index an NDJSON stream into Elasticsearch or OpenSearch",
+    .env = "ELASTICSEARCH_URL\tthe cluster when -u is not given\n"
+	   "ELASTICSEARCH_PASSWORD\tthe password of the user of the URL\n"
+	   "ELASTICSEARCH_API_KEY\tan API key, sent as Authorization: ApiKey\n"
+	   "ELASTICSEARCH_BEARER_TOKEN\ta token, sent as Authorization: Bearer",
+    .examples =
+	"vnorm raw.ndjson | esbulk -u http://localhost:9200 -i 'vehicles-%Y.%m.%d'\n"
+	"kcons -m -G indexer --acks acks telemetry | esbulk -i vehicles --acks acks",
+};
+
 void
 opts_parse(int argc, char **argv, struct opts *o)
 {
@@ -290,6 +302,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 	o->backoff_max_s = 30;
 	o->acks_timeout_s = 60;
 	opt_init(&p, "esbulk", rows, "[file ...]", argc, argv);
+	p.help = &help;
 	while ((c = opt_next(&p)) != -1) {
 		if (common_opt_take(&p, &o->c) || io_opt_take(&p, &o->io))
 			continue;

@@ -302,6 +302,24 @@ stdin_nonblock(void)
 	return fl;
 }
 
+/* -m: the message becomes the only line of stdin, through a pipe (it
+ * fits the pipe's buffer: options.c bounds it). */
+static void
+message_as_stdin(const char *msg)
+{
+	int fds[2];
+	size_t n = strlen(msg);
+
+	if (pipe(fds) < 0)
+		fatal("pipe: %s", strerror(errno));
+	if (write(fds[1], msg, n) != (ssize_t)n || write(fds[1], "\n", 1) != 1)
+		fatal("-m: pipe: %s", strerror(errno));
+	close(fds[1]);
+	if (dup2(fds[0], STDIN_FILENO) < 0)
+		fatal("dup2: %s", strerror(errno));
+	close(fds[0]);
+}
+
 static int
 finish(struct run *r)
 {
@@ -359,7 +377,9 @@ main(int argc, char **argv)
 	mosquitto_int_option(r.conn.mosq, MOSQ_OPT_SEND_MAXIMUM, (int)o.window);
 	r.inflight = inflight_new();
 	r.arena = arena_new();
-	if (ndjson_input_on_stdin(o.io.input, o.io.follow) < 0)
+	if (o.message != NULL)
+		message_as_stdin(o.message);
+	else if (ndjson_input_on_stdin(o.io.input, o.io.follow) < 0)
 		fatal("%s: %s", o.io.input, strerror(errno));
 	r.stdin_flags = stdin_nonblock();
 	r.rd = ndjson_reader_new(STDIN_FILENO, (size_t)o.c.max_line);
@@ -370,6 +390,9 @@ main(int argc, char **argv)
 	}
 	r.st = stats_new("json2mqtt");
 	stats_configure(r.st, o.c.stats_interval, o.c.stats, o.c.progress);
+	/* --progress: a percentage when stdin is a regular file */
+	stats_set_total(r.st, stats_file_size(STDIN_FILENO), NULL, NULL);
+	stats_set_input(r.st, STDIN_FILENO, 0);
 	r.in = stats_counter(r.st, "in");
 	r.out = stats_counter(r.st, "out");
 	r.rejected = stats_counter(r.st, "rejected");

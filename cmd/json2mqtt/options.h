@@ -15,6 +15,7 @@ struct opts {
 	struct mqtt_opts m;
 	struct j2m_conf rec;
 	const char *template;
+	const char *message; /* -m: publish this, not stdin */
 	bool retain;
 	unsigned long long window;
 };

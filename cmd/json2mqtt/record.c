@@ -177,6 +177,12 @@ j2m_prepare(const struct j2m_conf *c, struct arena *a, const char *line,
 	const char *reason;
 	bool none;
 
+	if (c->raw) {
+		pub->topic = c->topic;
+		pub->payload = line;
+		pub->len = len;
+		return 0;
+	}
 	if (len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
 		line += 3;
 		len -= 3;

@@ -32,6 +32,7 @@ int topic_tmpl_expand(const struct topic_tmpl *t, const struct jval *root,
 struct j2m_conf {
 	const char *topic; /* -t, or NULL */
 	const struct topic_tmpl *tmpl; /* --topic-template, or NULL */
+	bool raw; /* --raw, -m: the line is the payload, JSON or not */
 };
 
 /* What to publish for one line; pointers borrowed from the line, the
@@ -47,7 +48,7 @@ struct j2m_pub {
  * and work out its publish: the topic from -t, else the template, else
  * the record's @metadata.mqtt.topic; the payload is the line as it came,
  * or, when the record has "@metadata", the record re-emitted compact
- * without it.  tbuf and pbuf are the caller's scratch space.  0, or -1
+ * without it; with c->raw, the line as it is to c->topic.  tbuf and pbuf are the caller's scratch space.  0, or -1
  * with the reject reason appended to why.
  */
 int j2m_prepare(const struct j2m_conf *c, struct arena *a, const char *line,

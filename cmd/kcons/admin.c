@@ -466,3 +466,46 @@ out:
 	buf_free(&err);
 	return rc;
 }
+
+int
+kc_query(const struct kc_opts *o, rd_kafka_t *rk)
+{
+	rd_kafka_topic_partition_list_t *l;
+	const rd_kafka_topic_partition_t *p;
+	struct buf b = BUF_INIT;
+	rd_kafka_resp_err_t e;
+	size_t i;
+	int rc = 0;
+
+	/* one request each: a list that names a partition twice would
+	 * get one answer for both */
+	for (i = 0; i < o->nqueries && rc == 0; i++) {
+		l = rd_kafka_topic_partition_list_new(1);
+		rd_kafka_topic_partition_list_add(
+		    l, o->queries[i].topic, o->queries[i].partition)
+		    ->offset = o->queries[i].offset;
+		e = rd_kafka_offsets_for_times(rk, l, o->timeout_ms);
+		p = &l->elems[0];
+		if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+			e = p->err;
+		if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			log_err("topic %s [%d]: offsets for times: %s",
+			    o->queries[i].topic, (int)o->queries[i].partition,
+			    rd_kafka_err2str(e));
+			rc = 1;
+		} else {
+			/* -1: no message at or after the time (as kcat) */
+			buf_adds(&b, "{\"topic\":");
+			add_str(&b, p->topic);
+			buf_printf(&b,
+			    ",\"partition\":%d,\"time\":%lld,\"offset\":%lld}\n",
+			    (int)p->partition, (long long)o->queries[i].offset,
+			    (long long)p->offset);
+		}
+		rd_kafka_topic_partition_list_destroy(l);
+	}
+	if (emit(&b) < 0)
+		rc = 1;
+	buf_free(&b);
+	return rc;
+}

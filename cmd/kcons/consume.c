@@ -159,6 +159,41 @@ headers(struct kc_run *r, const rd_kafka_message_t *m, struct kc_msg *km)
 	km->nheaders = i;
 }
 
+/*
+ * Before a stats line or a redraw: the lag, what the assigned partitions
+ * hold past what was read, from librdkafka's cached high watermarks (no
+ * request); and, for -e, how far along the way to those ends the run is.
+ */
+static void
+refresh_lag(void *arg)
+{
+	struct kc_run *r = arg;
+	uint64_t lag = 0, total = 0, done = 0;
+	int64_t lo, hi, from;
+	size_t i;
+
+	for (i = 0; i < r->nparts; i++) {
+		struct ppart *p = &r->parts[i];
+
+		if (rd_kafka_get_watermark_offsets(r->rk, p->topic,
+			p->partition, &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+		    hi < 0)
+			continue;
+		from = p->next >= 0 ? p->next : lo;
+		if (hi > from)
+			lag += (uint64_t)(hi - from);
+		if (p->first >= 0 && hi > p->first) {
+			total += (uint64_t)(hi - p->first);
+			done += (uint64_t)(p->next - p->first);
+		}
+	}
+	*r->lag = lag;
+	if (r->o->exit_eof) {
+		stats_set_total(r->st, total, NULL, NULL);
+		stats_set_input(r->st, -1, done);
+	}
+}
+
 static void
 message(struct kc_run *r, const rd_kafka_message_t *m)
 {
@@ -193,8 +228,24 @@ message(struct kc_run *r, const rd_kafka_message_t *m)
 	}
 	(*r->in)++;
 	p->eof = false;
+	if (p->first < 0)
+		p->first = m->offset;
+	p->next = m->offset + 1;
 	km.headers = NULL;
 	km.nheaders = 0;
+	if (r->o->fmt.human != NULL) {
+		/* -f: a human view, bytes as they are, never a reject */
+		if (r->human_headers)
+			headers(r, m, &km);
+		kc_human(r->o->fmt.human, &km, &r->ob);
+		(*r->out)++;
+		p->store = m->offset + 1;
+		r->unstored = true;
+		if (r->o->count > 0 && *r->in >= r->o->count)
+			r->stop = true;
+		stats_tick(r->st);
+		return;
+	}
 	if (r->o->fmt.metadata)
 		headers(r, m, &km);
 	arena_reset(r->arena);
@@ -558,10 +609,16 @@ kc_consume(struct kc_run *r, rd_kafka_t *rk)
 	r->q = rd_kafka_queue_get_consumer(rk);
 	r->arena = arena_new();
 	r->st = stats_new("kcons");
+	r->human_headers =
+	    o->fmt.human != NULL && kc_human_headers(o->fmt.human);
 	stats_configure(r->st, o->c.stats_interval, o->c.stats, o->c.progress);
 	r->in = stats_counter(r->st, "in");
 	r->out = stats_counter(r->st, "out");
 	r->rejected = stats_counter(r->st, "rejected");
+	if (o->c.stats || o->c.progress) {
+		r->lag = stats_counter(r->st, "lag");
+		stats_set_refresh(r->st, refresh_lag, r);
+	}
 	if (r->acks != NULL) {
 		r->acked = stats_counter(r->st, "acked");
 		r->ack_unknown = stats_counter(r->st, "acks_ignored");

@@ -15,6 +15,7 @@
 struct kc_conf {
 	bool metadata; /* -m: add @metadata.kafka */
 	enum payload_binary binary;
+	const char *human; /* -f FORMAT: kcat's format, not NDJSON */
 };
 
 /* A consumed message: its coordinates (the members of kafkameta) and
@@ -48,6 +49,24 @@ struct kc_msg {
  */
 const char *kc_format(const struct kc_conf *c, struct arena *a,
     const struct kc_msg *m, struct buf *out);
+
+/*
+ * Check a -f FORMAT (kcat's letters: %t topic, %p partition, %o offset,
+ * %k key, %K key length, %s payload, %S payload length, %T timestamp in
+ * ms, %h headers as name=value,..., %% a '%'; \n, \t, \r and \\
+ * escapes).  Returns NULL, or what is wrong (static text).
+ */
+const char *kc_human_check(const char *fmt);
+
+/*
+ * Append m through the checked format fmt to out, bytes as they are
+ * (-f's human view: no JSON, no rejects).  A missing key or payload is
+ * empty, its length -1; no timestamp is -1.
+ */
+void kc_human(const char *fmt, const struct kc_msg *m, struct buf *out);
+
+/* Whether fmt uses the headers (%h): they are read only then. */
+bool kc_human_headers(const char *fmt);
 
 /*
  * {"kafka":{"topic":..,"partition":..,"offset":..,"key":..,"timestamp":..

@@ -47,6 +47,9 @@ struct kc_opts {
 	const char *reset_to; /* --reset-offsets */
 	struct kc_commit *commits; /* --commit; owned */
 	size_t ncommits;
+	bool query; /* -Q: the -t are topic:partition:time */
+	struct kc_commit *queries; /* -Q: offset is the time, epoch ms */
+	size_t nqueries;
 };
 
 /* Epoch milliseconds now. */
@@ -90,5 +93,7 @@ void kc_run_free(struct kc_run *r); /* NULL is a no-op */
 int kc_list(const struct kc_opts *o, rd_kafka_t *rk);
 int kc_commit(const struct kc_opts *o, rd_kafka_t *rk);
 int kc_reset(const struct kc_opts *o, rd_kafka_t *rk);
+/* -Q: the offset of each topic:partition:time; exit status. */
+int kc_query(const struct kc_opts *o, rd_kafka_t *rk);
 
 #endif

@@ -131,7 +131,7 @@ main(int argc, char **argv)
 		kc_opts_free(&o);
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
-	if (o.list || o.reset_to != NULL || o.ncommits > 0) {
+	if (o.list || o.reset_to != NULL || o.ncommits > 0 || o.query) {
 		/* one request after another, each up to --timeout: a signal
 		 * ends the command there (a commit sent is the broker's) */
 		if (sig_default_stop() < 0)
@@ -141,6 +141,8 @@ main(int argc, char **argv)
 		rk = consumer(conf);
 		if (o.list)
 			rc = kc_list(&o, rk);
+		else if (o.query)
+			rc = kc_query(&o, rk);
 		else if (o.reset_to != NULL)
 			rc = kc_reset(&o, rk);
 		else

@@ -41,6 +41,11 @@ static const struct opt_row rows[] = {
 	    "stop once every assigned partition is at its end"),
 	OPT_FLAG('m', "metadata",
 	    "put the message's coordinates in front of each record"),
+	OPT_FLAG('J', NULL, "the same as -m: kcat's JSON envelope"),
+	OPT_FLAG('Q', "query",
+	    "print the offset of each -t topic:partition:time and exit"),
+	OPT_ARG('f', "format", "format", NULL,
+	    "a human view: kcat's %t %p %o %k %s %T %h ..., not NDJSON"),
 	OPT_ARG('c', "count", "count", NULL, "stop after count messages"),
 	OPT_ARG('G', "group", "group", NULL,
 	    "join the consumer group; the topics are the operands"),
@@ -65,7 +70,7 @@ static const struct opt_row rows[] = {
 	OPT_FLAG(OPT_LIST, "list",
 	    "print the brokers and partitions as NDJSON and exit"),
 	OPT_ARG(OPT_RESET_OFFSETS, "reset-offsets", "to", NULL,
-	    "commit earliest, latest or a time's offsets for -G and exit"),
+	    "commit earliest (beginning), latest (end) or a time's offsets"),
 	OPT_ARG(OPT_TIMEOUT, "timeout", "seconds", "10",
 	    "how long metadata, offset and group requests may take"),
 	OPT_SET(opt_rows_basic),
@@ -153,16 +158,64 @@ seconds(const struct opt_parser *p, double min)
 	return v;
 }
 
+/* -Q: each -t is topic:partition:time (a topic has no ':'; the time
+ * may: RFC 3339). */
+static void
+add_queries(struct kc_opts *o)
+{
+	const char *t, *c1, *c2, *errstr;
+	unsigned long long part;
+	struct buf err = BUF_INIT;
+	struct kc_commit *q;
+	char num[16];
+	size_t i;
+
+	for (i = 0; i < o->ntopics; i++) {
+		t = o->topics[i];
+		c1 = strchr(t, ':');
+		c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
+		if (c1 == NULL || c2 == NULL || c1 == t ||
+		    (size_t)(c2 - c1 - 1) >= sizeof(num)) {
+			usage_error(
+			    "-Q: '%s': expected topic:partition:time", t);
+			continue; /* not reached */
+		}
+		snprintf(num, sizeof(num), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+		if (parse_uint_range(num, 0, INT32_MAX, &part, &errstr) < 0)
+			usage_error("-Q: '%s': %s partition", t, errstr);
+		o->queries = xreallocarray(
+		    o->queries, o->nqueries + 1, sizeof(*o->queries));
+		q = &o->queries[o->nqueries++];
+		q->topic = xmalloc((size_t)(c1 - t) + 1);
+		memcpy(q->topic, t, (size_t)(c1 - t));
+		q->topic[c1 - t] = '\0';
+		q->partition = (int32_t)part;
+		if (offspec_time(c2 + 1, kc_now_ms(), &q->offset, &err) < 0)
+			usage_error("-Q: %s", buf_cstr(&err));
+	}
+	buf_free(&err);
+}
+
 static void
 validate(struct kc_opts *o)
 {
-	int admin = o->list + (o->reset_to != NULL) + (o->ncommits > 0);
+	int admin =
+	    o->list + (o->reset_to != NULL) + (o->ncommits > 0) + o->query;
 	struct stat st;
 	size_t i;
 
+	if (admin > 1 && o->query)
+		usage_error("--list, --reset-offsets, --commit and -Q exclude "
+			    "each other");
 	if (admin > 1)
 		usage_error("--list, --reset-offsets and --commit exclude each "
 			    "other");
+	if (o->query) {
+		if (o->ntopics == 0)
+			usage_error("-Q needs -t topic:partition:time");
+		add_queries(o);
+		return;
+	}
 	if ((o->reset_to != NULL || o->ncommits > 0) && o->group == NULL)
 		usage_error("%s needs -G group",
 		    o->reset_to != NULL ? "--reset-offsets" : "--commit");
@@ -179,6 +232,9 @@ validate(struct kc_opts *o)
 	if (o->has_start && o->start.kind == OFF_STORED && o->group == NULL &&
 	    !kafka_opts_has(&o->k, "group.id"))
 		usage_error("-o stored needs -G group (or -X group.id)");
+	if (o->fmt.human != NULL && (o->fmt.metadata || o->acks != NULL))
+		usage_error("-f excludes -m, -J and --acks (it writes a human "
+			    "view, not NDJSON)");
 	if (o->acks != NULL) {
 		if (o->group == NULL)
 			usage_error("--acks needs -G group: offsets are "
@@ -189,6 +245,17 @@ validate(struct kc_opts *o)
 		o->fmt.metadata = true;
 	}
 }
+
+/* What --help says besides the options. */
+static const struct opt_help help = {
+    .about =
+	"read Kafka messages as NDJSON, committing only what was handed on",
+    .env = "KAFKA_BROKERS\tthe bootstrap brokers when -b is not given\n"
+	   "KAFKA_SASL_PASSWORD\tthe SASL password (else --password-file)",
+    .examples =
+	"kcons -b kafka1:9092 -t telemetry -o -10m -e\n"
+	"kcons -m -G indexer --acks acks telemetry | esbulk -i vehicles --acks acks",
+};
 
 void
 kc_parse_args(int argc, char **argv, struct kc_opts *o)
@@ -207,6 +274,7 @@ kc_parse_args(int argc, char **argv, struct kc_opts *o)
 	o->acks_timeout = ACKS_TIMEOUT_DEFAULT;
 	o->timeout_ms = (int)(TIMEOUT_DEFAULT * 1000);
 	opt_init(&p, "kcons", rows, "[topic ...]", argc, argv);
+	p.help = &help;
 	p.version_extra = kafka_version();
 	while ((c = opt_next(&p)) != -1) {
 		if (common_opt_take(&p, &o->c) || io_opt_take(&p, &o->io) ||
@@ -226,7 +294,16 @@ kc_parse_args(int argc, char **argv, struct kc_opts *o)
 				opt_error(&p, "empty group");
 			o->group = p.arg;
 			break;
+		case 'Q':
+			o->query = true;
+			break;
+		case 'f':
+			if ((errstr = kc_human_check(p.arg)) != NULL)
+				opt_error(&p, "%s", errstr);
+			o->fmt.human = p.arg;
+			break;
 		case 'm':
+		case 'J':
 			o->fmt.metadata = true;
 			break;
 		case 'o':
@@ -267,9 +344,15 @@ kc_parse_args(int argc, char **argv, struct kc_opts *o)
 			o->list = true;
 			break;
 		case OPT_RESET_OFFSETS:
-			o->reset_to = p.arg;
-			if (strcmp(p.arg, "earliest") != 0 &&
-			    strcmp(p.arg, "latest") != 0) {
+			/* -o's words too: beginning, end */
+			if (strcmp(p.arg, "beginning") == 0)
+				o->reset_to = "earliest";
+			else if (strcmp(p.arg, "end") == 0)
+				o->reset_to = "latest";
+			else
+				o->reset_to = p.arg;
+			if (strcmp(o->reset_to, "earliest") != 0 &&
+			    strcmp(o->reset_to, "latest") != 0) {
 				int64_t ms;
 
 				if (offspec_time(
@@ -302,6 +385,9 @@ kc_opts_free(struct kc_opts *o)
 	for (i = 0; i < o->ncommits; i++)
 		free(o->commits[i].topic);
 	free(o->commits);
+	for (i = 0; i < o->nqueries; i++)
+		free(o->queries[i].topic);
+	free(o->queries);
 	free(o->topics);
 	free(o->partitions);
 	kafka_opts_free(&o->k);

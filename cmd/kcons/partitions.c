@@ -54,6 +54,7 @@ parts_add(struct kc_run *r, const char *topic, int32_t partition)
 		p->partition = partition;
 	}
 	p->store = -1;
+	p->first = p->next = -1;
 	p->eof = p->done = false;
 }
 

@@ -32,6 +32,7 @@ struct ppart {
 	char *topic;
 	int32_t partition;
 	int64_t store; /* offset to store once the output is written; -1 */
+	int64_t first, next; /* the first offset read, the next; -1 none */
 	bool eof; /* -e: at the end */
 	bool done; /* e@: at the end time */
 };
@@ -42,10 +43,12 @@ struct kc_run {
 	rd_kafka_t *rk;
 	rd_kafka_queue_t *q;
 	struct arena *arena;
+	bool human_headers; /* -f uses %h: read the headers */
 	struct reject_stream *rej;
 	bool rejects_stdout;
 	struct stats *st;
 	uint64_t *in, *out, *rejected, *acked, *ack_unknown;
+	uint64_t *lag; /* --stats, --progress: behind the high watermarks */
 
 	/* the output: lines not written yet are ob[ooff..len) */
 	struct buf ob;

@@ -222,6 +222,20 @@ elasticsearch(struct opts *o)
 	buf_free(&err);
 }
 
+/* What --help says besides the options. */
+static const struct opt_help help = {
+    .about = "create the vehicle dashboard in Kibana or OpenSearch Dashboards",
+    .env = "KIBANA_URL\tKibana when -u is not given\n"
+	   "KIBANA_USER\tthe user for basic authentication\n"
+	   "KIBANA_PASSWORD\tthat user's password\n"
+	   "KIBANA_API_KEY\tan API key, sent as Authorization: ApiKey\n"
+	   "ELASTICSEARCH_URL\tthe cluster, for --check\n"
+	   "ELASTICSEARCH_PASSWORD\tits password\n"
+	   "ELASTICSEARCH_API_KEY\tits API key",
+    .examples = "kibana-dash -u http://localhost:5601 --wait 120\n"
+		"kibana-dash --output vehicles.ndjson",
+};
+
 void
 opts_parse(int argc, char **argv, struct opts *o)
 {
@@ -235,6 +249,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 	kd_conf_init(&o->kd);
 	o->timeout_s = 30;
 	opt_init(&p, "kibana-dash", rows, NULL, argc, argv);
+	p.help = &help;
 	while ((c = opt_next(&p)) != -1) {
 		switch (c) {
 		case 'u':

@@ -628,14 +628,17 @@ main(int argc, char **argv)
 	rd_kafka_queue_io_event_enable(mq, r.evfd[1], "r", 1);
 	r.arena = arena_new();
 	r.dr_arena = arena_new();
+	if (ndjson_input_on_stdin(o.io.input, o.io.follow) < 0)
+		fatal("%s: %s", o.io.input, strerror(errno));
 	r.st = stats_new("kprod");
 	stats_configure(r.st, o.c.stats_interval, o.c.stats, o.c.progress);
+	/* --progress: a percentage when the input is a regular file */
+	stats_set_total(r.st, stats_file_size(STDIN_FILENO), NULL, NULL);
+	stats_set_input(r.st, STDIN_FILENO, 0);
 	r.in = stats_counter(r.st, "in");
 	r.out = stats_counter(r.st, "out");
 	r.rejected = stats_counter(r.st, "rejected");
 	r.undelivered = stats_counter(r.st, "undelivered");
-	if (ndjson_input_on_stdin(o.io.input, o.io.follow) < 0)
-		fatal("%s: %s", o.io.input, strerror(errno));
 	r.rd = ndjson_reader_new(STDIN_FILENO, (size_t)o.c.max_line);
 	if (o.io.follow)
 		ndjson_reader_follow(r.rd, o.io.input);

@@ -21,6 +21,7 @@ enum {
 	OPT_KEY_FIELD,
 	OPT_RECEIPTS,
 	OPT_TIMESTAMP_FIELD,
+	OPT_RAW,
 };
 
 /* clang-format off */
@@ -45,6 +46,8 @@ static const struct opt_row rows[] = {
 	    "write one line per acknowledged message to path"),
 	OPT_ARG(OPT_TIMESTAMP_FIELD, "timestamp-field", "path", NULL,
 	    "take each message's timestamp from the field at path"),
+	OPT_FLAG(OPT_RAW, "raw",
+	    "publish each line as it is, JSON or not (needs -t)"),
 	OPT_SET(opt_rows_basic),
 	OPT_SET(kafka_opt_rows),
 	OPT_SET(common_opt_rows),
@@ -83,6 +86,16 @@ parse_header(struct opts *o, const char *arg)
 	o->rec.headers = o->headers;
 }
 
+/* What --help says besides the options. */
+static const struct opt_help help = {
+    .about = "publish each line of an NDJSON stream as a Kafka message",
+    .env = "KAFKA_BROKERS\tthe bootstrap brokers when -b is not given\n"
+	   "KAFKA_SASL_PASSWORD\tthe SASL password (else --password-file)",
+    .examples =
+	"vnorm raw.ndjson | kprod -b kafka1:9092 -t telemetry --key-field vin\n"
+	"kprod -t telemetry --rejects failed.ndjson < docs.ndjson",
+};
+
 void
 kp_parse_args(int argc, char **argv, struct opts *o)
 {
@@ -101,6 +114,7 @@ kp_parse_args(int argc, char **argv, struct opts *o)
 	o->rec.partition = -1;
 	o->flush_timeout = FLUSH_TIMEOUT_DEFAULT;
 	opt_init(&p, "kprod", rows, NULL, argc, argv);
+	p.help = &help;
 	p.version_extra = kafka_version();
 	while ((c = opt_next(&p)) != -1) {
 		if (common_opt_take(&p, &o->c) || io_opt_take(&p, &o->io) ||
@@ -161,6 +175,9 @@ kp_parse_args(int argc, char **argv, struct opts *o)
 		case OPT_TIMESTAMP_FIELD:
 			o->rec.ts_field = p.arg;
 			break;
+		case OPT_RAW:
+			o->rec.raw = true;
+			break;
 		default:
 			opt_unhandled(&p);
 		}
@@ -172,6 +189,12 @@ kp_parse_args(int argc, char **argv, struct opts *o)
 			    "input)",
 		    argv[first]);
 	io_check_follow(&o->io, o->io.input);
+	if (o->rec.raw && o->rec.topic == NULL)
+		usage_error("--raw needs -t topic (a raw line has no "
+			    "@metadata.kafka.topic)");
+	if (o->rec.raw && (o->rec.key_field != NULL || o->rec.ts_field != NULL))
+		usage_error("--raw excludes --key-field and --timestamp-field "
+			    "(a raw line has no fields); use -k for a key");
 	if (o->receipts != NULL && o->c.rejects != NULL &&
 	    strcmp(o->receipts, o->c.rejects) == 0 &&
 	    strcmp(o->receipts, "-") != 0)

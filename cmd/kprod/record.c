@@ -208,6 +208,19 @@ kp_prepare(const struct kp_conf *c, struct arena *a, const char *line,
 
 	memset(m, 0, sizeof(*m));
 	m->partition = -1;
+	if (c->raw) {
+		m->topic = c->topic;
+		m->partition = c->partition;
+		m->key = c->key;
+		m->keylen = c->keylen;
+		m->value = line;
+		m->vlen = len;
+		m->value_is_line = true;
+		m->borrowed = true;
+		m->headers = c->headers;
+		m->nheaders = c->nheaders;
+		return NULL;
+	}
 	if (len >= 3 && memcmp(line, BOM, 3) == 0) {
 		line += 3;
 		len -= 3;

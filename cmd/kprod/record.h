@@ -29,6 +29,7 @@ struct kp_conf {
 	const char *ts_field; /* --timestamp-field PATH, or NULL */
 	const struct kp_header *headers; /* -H, in order */
 	size_t nheaders;
+	bool raw; /* --raw: the line is the value, JSON or not */
 };
 
 /* One message ready for rd_kafka_producev(); pointers borrow from the
@@ -65,6 +66,8 @@ struct kp_msg {
  *   headers    @metadata.kafka.headers ([[name, value], ...] or
  *              {name: value, ...}; a value is a string, null or
  *              {"base64":...}), then -H.
+ * With --raw (c->raw) the line is the value byte for byte, JSON or not,
+ * and topic, partition, key and headers come from the flags only.
  * The @metadata.kafka members are read by common/kafkameta.h.  A leading
  * UTF-8 byte order mark is dropped.  Returns NULL, or the
  * reason for a reject with its text in why (borrowed from why).  Values

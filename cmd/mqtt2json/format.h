@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "common/arena.h"
 #include "common/buf.h"
@@ -15,6 +17,8 @@ struct m2j_conf {
 	bool metadata; /* -m: add @metadata.mqtt */
 	enum payload_binary binary;
 	const struct topic_fields *tf; /* --topic-fields, or NULL */
+	const char *human; /* -F FORMAT: mosquitto_sub's format */
+	bool received; /* --received: the receive time in @metadata.mqtt */
 };
 
 struct m2j_userprop {
@@ -28,6 +32,7 @@ struct m2j_msg {
 	size_t len;
 	int qos;
 	bool retain;
+	int64_t received_ms; /* --received: epoch ms; 0: not asked */
 	const struct m2j_userprop *props; /* MQTT 5 user properties */
 	size_t nprops;
 };
@@ -48,6 +53,27 @@ struct m2j_msg {
  */
 const char *m2j_format(const struct m2j_conf *conf, struct arena *a,
     const struct m2j_msg *m, struct buf *out);
+
+/*
+ * Check a -F FORMAT, mosquitto_sub's sequences: %t topic, %p payload,
+ * %q QoS, %r retain (0 or 1), %l payload length, %x/%X payload in hex,
+ * %j a JSON object {"tst","topic","qos","retain","payload"} with the
+ * payload as a string, %I the receive time in ISO 8601, %U as Unix
+ * seconds with nanoseconds, %% a '%'; \\ \n \t \r \0 \a \e escapes.
+ * Returns NULL, or what is wrong (static text).
+ */
+const char *m2j_human_check(const char *fmt);
+
+/* Whether fmt needs the receive time (%I, %U, %j). */
+bool m2j_human_time(const char *fmt);
+
+/*
+ * Append m through the checked format fmt to out, received at *when
+ * (CLOCK_REALTIME; read only when m2j_human_time()), bytes as they are;
+ * the caller adds the newline.
+ */
+void m2j_human(const char *fmt, const struct m2j_msg *m,
+    const struct timespec *when, struct buf *out);
 
 /* {"mqtt":{"topic":..,"qos":..,"retain":..[,"user_properties":[[k,v],..]]}}
  * appended to out: the "@metadata" of a reject. */

@@ -36,11 +36,13 @@ struct run {
 	const struct opts *o;
 	struct mqtt_conn conn;
 	struct topic_fields *tf;
+	bool human_time; /* -F needs the receive time */
 	struct arena *arena;
 	struct ndjson_writer *w;
 	struct reject_stream *rej;
 	struct stats *st;
 	uint64_t *in, *out, *rejected, *filtered, *reconnects;
+	uint64_t *removed; /* --remove-retained only */
 	struct buf meta;
 	struct m2j_userprop *props;
 	size_t nprops, props_cap;
@@ -69,6 +71,9 @@ on_up(struct mqtt_conn *c)
 		return;
 	if (o->durable && o->m.version == MQTT_PROTOCOL_V5)
 		opt = MQTT_SUB_OPT_SEND_RETAIN_NEW;
+	/* --remove-retained: not our own empty messages back */
+	if (o->remove_retained && o->m.version == MQTT_PROTOCOL_V5)
+		opt |= MQTT_SUB_OPT_NO_LOCAL;
 	subs_subscribe(r->subs, c->mosq, o->m.qos, opt);
 }
 
@@ -143,6 +148,21 @@ reject(struct run *r, const struct m2j_msg *m, const char *reason)
 	}
 }
 
+/* --remove-retained: an empty retained message clears topic's. */
+static void
+remove_retained(struct run *r, const char *topic)
+{
+	int rc;
+
+	rc = mosquitto_publish_v5(
+	    r->conn.mosq, NULL, topic, 0, NULL, 1, true, NULL);
+	if (rc != MOSQ_ERR_SUCCESS)
+		log_warn("%s: removing the retained message: %s", topic,
+		    mosquitto_strerror(rc));
+	else
+		(*r->removed)++;
+}
+
 static bool
 skipped(const struct run *r, const struct mosquitto_message *msg)
 {
@@ -182,10 +202,28 @@ on_message(struct mosquitto *mosq, void *obj,
 	m.len = msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0;
 	m.qos = msg->qos;
 	m.retain = msg->retain;
+	if (o->fmt.received) {
+		struct timespec now;
+
+		if (clock_gettime(CLOCK_REALTIME, &now) == 0)
+			m.received_ms =
+			    (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	}
 	take_props(r, props);
 	m.props = r->props;
 	m.nprops = r->nprops;
-	if (m.len > (size_t)o->c.max_line)
+	if (o->fmt.human != NULL) {
+		/* -F: a human view, bytes as they are, never a reject */
+		struct timespec when = {0, 0};
+		struct buf *b = ndjson_writer_buf(r->w);
+
+		if (r->human_time && clock_gettime(CLOCK_REALTIME, &when) < 0)
+			when.tv_sec = time(NULL);
+		m2j_human(o->fmt.human, &m, &when, b);
+		(*r->out)++;
+		if (ndjson_writer_commit(r->w) < 0)
+			r->stop = r->unwritten = true;
+	} else if (m.len > (size_t)o->c.max_line)
 		reject(r, &m, "payload too long");
 	else {
 		arena_reset(r->arena);
@@ -200,6 +238,10 @@ on_message(struct mosquitto *mosq, void *obj,
 		}
 	}
 	drop_props(r);
+	/* handed on (or to the rejects): clear it, as mosquitto_sub does */
+	if (o->remove_retained && msg->retain && msg->payloadlen > 0 &&
+	    !r->unwritten)
+		remove_retained(r, msg->topic);
 	if (o->count > 0 && *r->in >= o->count)
 		r->stop = true;
 	stats_tick(r->st);
@@ -361,6 +403,7 @@ main(int argc, char **argv)
 	mosquitto_message_v5_callback_set(r.conn.mosq, on_message);
 	mosquitto_subscribe_v5_callback_set(r.conn.mosq, on_subscribe);
 	r.arena = arena_new();
+	r.human_time = o.fmt.human != NULL && m2j_human_time(o.fmt.human);
 	if ((r.w = ndjson_writer_open(o.io.output, o.io.reopen_timeout)) ==
 	    NULL)
 		fatal("%s: %s", o.io.output, strerror(errno));
@@ -370,6 +413,8 @@ main(int argc, char **argv)
 	r.out = stats_counter(r.st, "out");
 	r.rejected = stats_counter(r.st, "rejected");
 	r.filtered = stats_counter(r.st, "filtered");
+	if (o.remove_retained)
+		r.removed = stats_counter(r.st, "removed");
 	r.reconnects = stats_counter(r.st, "reconnects");
 
 	loop(&r);

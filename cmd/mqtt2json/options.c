@@ -23,6 +23,8 @@ enum {
 	OPT_BINARY,
 	OPT_IDLE,
 	OPT_TOPIC_FIELDS,
+	OPT_RECEIVED,
+	OPT_REMOVE_RETAINED,
 };
 
 /* clang-format off */
@@ -30,6 +32,8 @@ static const struct opt_row rows[] = {
 	OPT_FLAG('m', "metadata",
 	    "add each message's topic, QoS and retain flag as @metadata.mqtt"),
 	OPT_FLAG('R', "no-retained", "leave out retained messages"),
+	OPT_ARG('F', "format", "format", NULL,
+	    "a human view as mosquitto_sub -F: %t %p %j %I ..., not NDJSON"),
 	OPT_ARG('C', "count", "count", NULL, "exit after count messages"),
 	OPT_ARG('T', "filter-out", "filter", NULL,
 	    "leave out messages whose topic matches filter; may be repeated"),
@@ -46,6 +50,10 @@ static const struct opt_row rows[] = {
 	    "a payload that is not UTF-8: reject or base64"),
 	OPT_ARG(OPT_IDLE, "idle-timeout", "seconds", NULL,
 	    "exit when no message came for seconds"),
+	OPT_FLAG(OPT_REMOVE_RETAINED, "remove-retained",
+	    "clear each retained message received (as mosquitto_sub)"),
+	OPT_FLAG(OPT_RECEIVED, "received",
+	    "add the receive time, epoch ms, as @metadata.mqtt.received (-m)"),
 	OPT_ARG(OPT_TOPIC_FIELDS, "topic-fields", "pattern", NULL,
 	    "copy levels of each message's topic into fields"),
 	OPT_SET(opt_rows_basic_mqtt),
@@ -65,6 +73,17 @@ add_sub(struct opts *o, const char *arg)
 		usage_error("-t: %s", buf_cstr(&err));
 }
 
+/* What --help says besides the options. */
+static const struct opt_help help = {
+    .about = "subscribe to MQTT topics and write each message as one JSON line",
+    .env =
+	"MQTT_URL\tthe broker, as -L takes it: mqtt[s]://user@host:port/topic\n"
+	"MQTT_PASSWORD\tthe password (else --password-file)",
+    .examples =
+	"mqtt2json -m -t 'connectedcar/#' | vnorm | kprod -t telemetry\n"
+	"mqtt2json -t 'status/#' --retained-only -W 5",
+};
+
 void
 opts_parse(int argc, char **argv, struct opts *o)
 {
@@ -78,6 +97,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 	io_opts_init(&o->io);
 	mqtt_opts_init(&o->m);
 	opt_init(&p, "mqtt2json", rows, NULL, argc, argv);
+	p.help = &help;
 	while ((c = opt_next(&p)) != -1) {
 		if (common_opt_take(&p, &o->c) || io_opt_take(&p, &o->io) ||
 		    mqtt_opt_take(&p, &o->m))
@@ -88,6 +108,18 @@ opts_parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'R':
 			o->no_retained = true;
+			break;
+		case OPT_REMOVE_RETAINED:
+			o->remove_retained = true;
+			break;
+		case OPT_RECEIVED:
+			o->fmt.received = true;
+			o->fmt.metadata = true;
+			break;
+		case 'F':
+			if ((errstr = m2j_human_check(p.arg)) != NULL)
+				opt_error(&p, "%s", errstr);
+			o->fmt.human = p.arg;
 			break;
 		case 'C':
 			if (parse_uint_range(
@@ -154,6 +186,13 @@ opts_parse(int argc, char **argv, struct opts *o)
 				 "QoS 0 message for a subscriber that is away");
 	} else if (o->expiry_set)
 		usage_error("-x needs --durable");
+	if (o->remove_retained && o->no_retained)
+		usage_error("--remove-retained and -R exclude each other (-R "
+			    "leaves retained messages out)");
 	if (o->retained_only && o->no_retained)
 		usage_error("--retained-only and -R exclude each other");
+	if (o->fmt.human != NULL &&
+	    (o->fmt.metadata || o->topic_fields != NULL))
+		usage_error("-F excludes -m and --topic-fields (it writes a "
+			    "human view, not NDJSON)");
 }

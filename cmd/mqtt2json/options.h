@@ -16,6 +16,7 @@ struct opts {
 	struct mqtt_opts m;
 	struct subs subs;
 	bool no_retained, retained_only, durable;
+	bool remove_retained; /* --remove-retained */
 	unsigned long long count, expiry;
 	bool expiry_set;
 	double timeout_s, idle_s;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,8 @@ struct run {
 	struct buf scratch;
 	bool stop; /* downstream gone or output error */
 	bool rejects_stdout; /* --rejects - : rejects share stdout */
+	const char *file; /* with several inputs: the one being read */
+	uint64_t done_bytes; /* --progress: the sizes of inputs read */
 };
 
 static void
@@ -44,7 +47,10 @@ on_warning(void *arg, const char *msg)
 	struct run *r = arg;
 
 	(*r->warnings)++;
-	log_info("line %llu: %s", r->lineno, msg);
+	if (r->file != NULL)
+		log_info("%s:%llu: %s", r->file, r->lineno, msg);
+	else
+		log_info("line %llu: %s", r->lineno, msg);
 }
 
 static void
@@ -94,6 +100,7 @@ reject(struct run *r, const struct vdoc *doc, const char *reason,
 	struct reject rec;
 
 	reject_init(&rec, reason, r->lineno, line, len);
+	rec.file = r->file;
 	if (doc != NULL)
 		reject_with_meta(&rec, doc->meta.text, doc->meta.len);
 	put_reject(r, &rec);
@@ -168,6 +175,7 @@ run_input(struct run *r, const char *path)
 
 	if ((fd = open_input(r, path)) < 0)
 		return sig_stop && errno == EINTR ? 0 : -1;
+	stats_set_input(r->st, fd, r->done_bytes);
 	rd = ndjson_reader_new(fd, (size_t)o->c.max_line);
 	if (o->io.follow)
 		ndjson_reader_follow(rd, path);
@@ -206,6 +214,7 @@ run_input(struct run *r, const char *path)
 
 			(*r->in)++;
 			reject_init(&rec, NULL, ln.lineno, ln.line, ln.len);
+			rec.file = r->file;
 			reject_too_long(&rec, ln.total);
 			put_reject(r, &rec);
 		} else {
@@ -213,11 +222,32 @@ run_input(struct run *r, const char *path)
 		}
 		stats_tick(r->st);
 	}
+	r->done_bytes += o->io.follow ? 0 : stats_file_size(fd);
+	stats_set_input(r->st, -1, r->done_bytes);
 	/* a --follow reader owns its fd */
 	if (!o->io.follow && fd > STDIN_FILENO)
 		close(fd);
 	ndjson_reader_free(rd);
 	return rc;
+}
+
+/* The bytes of all inputs when each is a regular file, else 0. */
+static uint64_t
+inputs_size(char **inputs)
+{
+	struct stat st;
+	uint64_t total = 0;
+	int i;
+
+	for (i = 0; inputs[i] != NULL; i++) {
+		if (strcmp(inputs[i], "-") == 0 ? fstat(STDIN_FILENO, &st) < 0
+						: stat(inputs[i], &st) < 0)
+			return 0;
+		if (!S_ISREG(st.st_mode))
+			return 0;
+		total += (uint64_t)st.st_size;
+	}
+	return total;
 }
 
 int
@@ -267,9 +297,16 @@ main(int argc, char **argv)
 	}
 	r.warnings = stats_counter(r.st, "warnings");
 
-	for (i = 0; inputs[i] != NULL && !r.stop && !sig_stop; i++)
+	if (o.c.progress)
+		stats_set_total(r.st, inputs_size(inputs), NULL, NULL);
+	for (i = 0; inputs[i] != NULL && !r.stop && !sig_stop; i++) {
+		/* several inputs: messages name the file, as a compiler does */
+		if (inputs[1] != NULL)
+			r.file =
+			    strcmp(inputs[i], "-") == 0 ? "stdin" : inputs[i];
 		if (run_input(&r, inputs[i]) < 0)
 			rc = 1;
+	}
 
 	if (r.merger != NULL && !r.stop)
 		merger_finish(r.merger);

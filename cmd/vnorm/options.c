@@ -36,6 +36,14 @@ static const struct opt_row rows[] = {
 };
 /* clang-format on */
 
+/* What --help says besides the options. */
+static const struct opt_help help = {
+    .about = "normalize vehicle telemetry in an NDJSON stream",
+    .examples =
+	"vnorm --rejects rejects.ndjson raw.ndjson > docs.ndjson\n"
+	"mqtt2json -m -t 'connectedcar/#' | vnorm --merge | kprod -t telemetry",
+};
+
 void
 opts_parse(int argc, char **argv, struct opts *o)
 {
@@ -48,6 +56,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 	common_opts_init(&o->c);
 	io_opts_init(&o->io);
 	opt_init(&p, "vnorm", rows, "[file ...]", argc, argv);
+	p.help = &help;
 	while ((c = opt_next(&p)) != -1) {
 		if (common_opt_take(&p, &o->c) || io_opt_take(&p, &o->io))
 			continue;

@@ -110,6 +110,13 @@ set_pacing(struct opts *o, enum pacing p, const char *name, const char **seen)
 	o->pacing = p;
 }
 
+/* What --help says besides the options. */
+static const struct opt_help help = {
+    .about = "simulate a fleet of vehicles and write their telemetry as NDJSON",
+    .examples = "vsim -n 5 --speedup 30 --duration 30m | json2mqtt -t cars\n"
+		"vsim -n 100 --fast --duration 1d --seed 7 > day.ndjson",
+};
+
 void
 vsim_parse_args(int argc, char **argv, struct opts *o)
 {
@@ -128,6 +135,7 @@ vsim_parse_args(int argc, char **argv, struct opts *o)
 	o->pacing = PACE_REAL;
 	o->speedup = 1;
 	opt_init(&p, "vsim", rows, NULL, argc, argv);
+	p.help = &help;
 	p.version_extra = notice;
 	while ((c = opt_next(&p)) != -1) {
 		if (common_opt_take(&p, &o->c) || io_opt_take(&p, &o->io))

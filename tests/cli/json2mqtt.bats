@@ -109,3 +109,18 @@ usage_fails() {
     assert_output --partial 'EXIT STATUS'
     assert_output --partial 'acknowledged'
 }
+
+@test "--raw and -m need a topic; -m takes one line, not empty" {
+    run --separate-stderr "$IOTPIPE_BUILD/json2mqtt" --raw </dev/null
+    assert_failure 2
+    [[ $stderr == *"--raw needs -t topic"* ]]
+    run --separate-stderr "$IOTPIPE_BUILD/json2mqtt" -m ON </dev/null
+    assert_failure 2
+    [[ $stderr == *"-m needs -t topic"* ]]
+    run --separate-stderr "$IOTPIPE_BUILD/json2mqtt" -t a -m "$(printf 'a\nb')"
+    assert_failure 2
+    [[ $stderr == *"one line"* ]]
+    run --separate-stderr "$IOTPIPE_BUILD/json2mqtt" -t a -m ''
+    assert_failure 2
+    [[ $stderr == *"empty message"* ]]
+}

@@ -35,7 +35,8 @@ dead_port() {
     run --separate-stderr kcons --help
     assert_success
     assert_equal "$stderr" ''
-    assert_line --index 0 --regexp '^usage: kcons \[-ehmqVv\] '
+    # -J and -Q (kcat's letters) joined the group of flags
+    assert_line --index 0 --regexp '^usage: kcons \[-ehJmQqVv\] '
     assert_output --partial '[--acks fifo]'
 }
 
@@ -217,4 +218,42 @@ print(s.getsockname()[1], flush=True); time.sleep(300)' >"$TMP/port" &
     assert_success
     assert_output --partial 'at-least-once'
     assert_output --partial 'EXIT STATUS'
+}
+
+@test "-J is -m (kcat's JSON envelope); --reset-offsets takes -o's beginning and end" {
+    run --separate-stderr kcons --print-config -b b:1 -J -t t
+    assert_success
+    run --separate-stderr kcons --print-config -b b:1 -m -t t
+    local with_m=$output
+    run --separate-stderr kcons --print-config -b b:1 -J -t t
+    assert_equal "$output" "$with_m"
+    # beginning and end pass the option check as earliest and latest do
+    for to in beginning end earliest latest; do
+        run --separate-stderr kcons --print-config -b h:1 -G g --reset-offsets "$to" t
+        assert_success
+    done
+    usage_fails -b h:1 -G g --reset-offsets someday t
+    assert_equal "$ERR" "kcons: --reset-offsets: 'someday' is not a time (epoch milliseconds, RFC 3339, or -N followed by s, m, h or d) (or earliest, latest)"
+}
+
+@test "-f: kcat's letters are checked before connecting; -f excludes -m, -J and --acks" {
+    usage_fails -b h:1 -t t -f '%t %y'
+    [[ $ERR == "kcons: -f: unknown %-letter"* ]]
+    usage_fails -b h:1 -t t -f 'a\q'
+    [[ $ERR == "kcons: -f: unknown escape"* ]]
+    usage_fails -b h:1 -t t -f '%s' -J
+    assert_equal "$ERR" "kcons: -f excludes -m, -J and --acks (it writes a human view, not NDJSON)"
+}
+
+@test "-Q takes -t topic:partition:time, checked before connecting" {
+    usage_fails -b h:1 -Q
+    assert_equal "$ERR" "kcons: -Q needs -t topic:partition:time"
+    usage_fails -b h:1 -Q -t telemetry
+    assert_equal "$ERR" "kcons: -Q: 'telemetry': expected topic:partition:time"
+    usage_fails -b h:1 -Q -t t:x:1
+    assert_equal "$ERR" "kcons: -Q: 't:x:1': invalid partition"
+    usage_fails -b h:1 -Q -t t:0:someday
+    [[ $ERR == "kcons: -Q: 'someday' is not a time"* ]]
+    usage_fails -b h:1 -Q --list -t t:0:1
+    assert_equal "$ERR" "kcons: --list, --reset-offsets, --commit and -Q exclude each other"
 }

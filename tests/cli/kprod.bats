@@ -469,3 +469,12 @@ sigterm_300() {
     [[ $(stats_field "$TMP/err" torn) == 1 ]]
     [[ $(stats_field "$TMP/err" in) == 3 ]]
 }
+
+@test "--raw needs -t and excludes --key-field and --timestamp-field" {
+    run --separate-stderr "$IOTPIPE_BUILD/kprod" --raw </dev/null
+    assert_failure 2
+    [[ $stderr == *"--raw needs -t topic"* ]]
+    run --separate-stderr "$IOTPIPE_BUILD/kprod" --raw -t x --key-field vin </dev/null
+    assert_failure 2
+    [[ $stderr == *"--raw excludes --key-field"* ]]
+}

@@ -187,3 +187,15 @@ usage_fails() {
     assert_output --partial 'EXIT STATUS'
     assert_output --partial 'at most once'
 }
+
+@test "-F: mosquitto_sub's sequences are checked before connecting; -F excludes -m" {
+    run --separate-stderr "$IOTPIPE_BUILD/mqtt2json" -t a -F '%t %z'
+    assert_failure 2
+    [[ $stderr == *"-F: unknown %-letter"* ]]
+    run --separate-stderr "$IOTPIPE_BUILD/mqtt2json" -t a -F 'x\q'
+    assert_failure 2
+    [[ $stderr == *"-F: unknown escape"* ]]
+    run --separate-stderr "$IOTPIPE_BUILD/mqtt2json" -t a -F '%t %p' -m
+    assert_failure 2
+    [[ $stderr == *"-F excludes -m"* ]]
+}

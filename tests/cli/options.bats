@@ -345,3 +345,82 @@ synopsis_opts() {
     done
     report
 }
+
+# The variables a page's ENVIRONMENT section names in its .It lines.
+man_env() {
+    sed -n '/^\.Sh ENVIRONMENT/,/^\.Sh /p' "$1" |
+        sed -n -E 's/^\.(It )?Ev ([A-Z_][A-Z0-9_]*).*/\2/p' | LC_ALL=C sort -u
+}
+
+# The variables the Environment part of --help names.
+help_env() {
+    help_of "$1" | awk '/^Environment:$/ { e = 1; next } e && /^$/ { exit }
+        e && /^  [A-Z_]/ { print $1 }' | LC_ALL=C sort -u
+}
+
+@test "--help says what the program does, each option with its help and default, the environment, examples and the page" {
+    local t help line short long text def
+    for t in $(tools); do
+        help=$(help_of "$t")
+        grep -qE "^$t: [a-z].{15,}" <<<"$help" ||
+            problem "$t --help: no '$t: what it does' line"
+        grep -qx 'Options:' <<<"$help" || problem "$t --help: no Options:"
+        grep -qx 'Examples:' <<<"$help" || problem "$t --help: no Examples:"
+        awk '/^Examples:$/ { e = 1; next } e && /^$/ { exit } e { print }' \
+            <<<"$help" | grep -qw -- "$t" ||
+            problem "$t --help: no example runs $t"
+        grep -qx "See $t(1) and iotpipe(7)." <<<"$help" ||
+            problem "$t --help: no 'See $t(1)'"
+        [[ $(help_env "$t") == "$(man_env "$MAN_DIR/$t.1")" ]] ||
+            problem "$t --help: Environment '$(help_env "$t" | tr '\n' ' ')' but man/$t.1 ENVIRONMENT '$(man_env "$MAN_DIR/$t.1" | tr '\n' ' ')'"
+        # every row of the table: its label, its help and its default
+        while IFS=$'\037' read -r short long _ text; do
+            def=
+            [[ $text == *' (default: '*')' ]] && def=${text##* (default: }
+            text=${text%% (default: *}
+            if [[ -n $short && -n $long ]]; then
+                grep -qE -- "^  $short, $long([ =[]|\$)" <<<"$help" ||
+                    problem "$t --help: no line for $short, $long"
+            elif [[ -n $long ]]; then
+                grep -qE -- "^      $long([ =[]|\$)" <<<"$help" ||
+                    problem "$t --help: no line for $long"
+            fi
+            # the help text, rewrapped: compare with spaces squeezed
+            tr -s ' \n' '  ' <<<"$help" | grep -qF -- "$text" ||
+                problem "$t --help: lacks '$text'"
+            [[ -z $def ]] || tr -s ' \n' '  ' <<<"$help" |
+                grep -qF -- "(default: ${def%)})" ||
+                problem "$t --help: lacks the default of ${long:-$short}"
+        done < <(rows_of "$t" | tr '\t' '\037')
+    done
+    report
+}
+
+@test "every option in the man page's options list is in --help" {
+    local t o help n
+    for t in $(tools); do
+        help=$(help_of "$t")
+        n=$(grep -c '^\.It Fl ' "$MAN_DIR/$t.1")
+        ((n > 0)) || problem "man/$t.1: no '.It Fl' entries"
+        # .It Fl x ... or .It Fl \-name ... in DESCRIPTION
+        while read -r o; do
+            [[ $o == '\-'* ]] && o="--${o#\\-}" || o="-$o"
+            grep -qE -- "(^|[ ,])$o([ ,=[]|\$)" <<<"$help" ||
+                problem "man/$t.1: $o is not in $t --help"
+        done < <(sed -n '/^\.Sh DESCRIPTION/,/^\.Sh /p' "$MAN_DIR/$t.1" |
+            sed -n 's/^\.It Fl \([^ ]*\).*/\1/p' | sort -u)
+    done
+    report
+}
+
+@test "iotpipe(7) lists every program in cmd/ as existing, none as planned" {
+    local d t
+    for d in "$IOTPIPE_SRC"/cmd/*/; do
+        t=$(basename "$d")
+        grep -qx "\.It Xr $t 1" "$MAN_DIR/iotpipe.7" ||
+            problem "man/iotpipe.7: the list of programs lacks '.It Xr $t 1'"
+    done
+    run grep -niE 'planned|not yet (written|available|implemented)|will (exist|come)' "$MAN_DIR/iotpipe.7"
+    ((status != 0)) || problem "man/iotpipe.7: $output"
+    report
+}

@@ -1295,3 +1295,26 @@ EOF
     assert_equal "$status" 1
     assert_equal "${stderr_lines[-1]}" "vnorm: $T/o: no new reader within --reopen-timeout"
 }
+
+@test "several files: each reject and each message names its file and line, like a compiler" {
+    printf '{"a":1}\n' >"$T/a.ndjson"
+    printf '{}\nnot json\n' >"$T/b.ndjson"
+    run --separate-stderr "$IOTPIPE_BUILD/vnorm" --rejects "$T/rej" \
+        "$T/a.ndjson" "$T/b.ndjson"
+    assert_success
+    run jq -c '.error | [.file, .line, .reason]' "$T/rej"
+    assert_line --index 0 "[\"$T/a.ndjson\",1,\"missing vin\"]"
+    assert_line --index 1 "[\"$T/b.ndjson\",1,\"missing vin\"]"
+    assert_line --index 2 --regexp "^\[\"$T/b.ndjson\",2,\"invalid JSON"
+    # without --rejects: "vnorm: FILE:LINE: reason" on stderr
+    run --separate-stderr "$IOTPIPE_BUILD/vnorm" "$T/a.ndjson" - \
+        <"$T/b.ndjson"
+    assert_success
+    [[ ${stderr_lines[0]} == "vnorm: $T/a.ndjson:1: missing vin" ]]
+    [[ ${stderr_lines[1]} == "vnorm: stdin:1: missing vin" ]]
+    [[ ${stderr_lines[2]} == "vnorm: stdin:2: invalid JSON"* ]]
+    # one input: no "file", as before
+    run --separate-stderr "$IOTPIPE_BUILD/vnorm" --rejects - "$T/b.ndjson"
+    assert_success
+    [[ $(jq -c '.error | has("file")' <<<"${lines[0]}") == false ]]
+}

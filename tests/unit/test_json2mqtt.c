@@ -49,7 +49,7 @@ prep(const struct j2m_conf *c, const char *line)
 static void
 test_fixed_topic(void **state)
 {
-	struct j2m_conf c = {"cars/t", NULL};
+	struct j2m_conf c = {"cars/t", NULL, false};
 
 	(void)state;
 	/* the line as it came: spaces, escapes and numbers untouched */
@@ -70,7 +70,7 @@ test_fixed_topic(void **state)
 static void
 test_metadata_topic(void **state)
 {
-	struct j2m_conf c = {NULL, NULL};
+	struct j2m_conf c = {NULL, NULL, false};
 
 	(void)state;
 	assert_string_equal(
@@ -95,7 +95,7 @@ test_metadata_topic(void **state)
 static void
 test_unwrap(void **state)
 {
-	struct j2m_conf c = {NULL, NULL};
+	struct j2m_conf c = {NULL, NULL, false};
 
 	(void)state;
 	assert_string_equal(prep(&c,
@@ -127,7 +127,7 @@ test_template(void **state)
 	struct buf err = BUF_INIT;
 	struct topic_tmpl *t =
 	    topic_tmpl_new("connectedcar/{kind}/{car.vin}/{{x}}", &err);
-	struct j2m_conf c = {NULL, t};
+	struct j2m_conf c = {NULL, t, false};
 
 	(void)state;
 	assert_non_null(t);

@@ -434,7 +434,7 @@ test_format_payloads(void **state)
 	    {NULL, "{'value':null}"},
 	    {"\xEF\xBB\xBF{'bom':1}", "{'bom':1}"},
 	};
-	struct kc_conf c = {false, PAYLOAD_BINARY_REJECT};
+	struct kc_conf c = {false, PAYLOAD_BINARY_REJECT, NULL};
 	struct buf b = BUF_INIT;
 	size_t i, n = sizeof(cases) / sizeof(cases[0]);
 	int nfail = 0;
@@ -464,7 +464,7 @@ test_format_payloads(void **state)
 static void
 test_format_binary(void **state)
 {
-	struct kc_conf c = {false, PAYLOAD_BINARY_REJECT};
+	struct kc_conf c = {false, PAYLOAD_BINARY_REJECT, NULL};
 	struct buf b = BUF_INIT;
 	struct kc_msg m = msg("\xff\xfe");
 
@@ -483,7 +483,7 @@ test_format_binary(void **state)
 static void
 test_format_depth(void **state)
 {
-	struct kc_conf c = {false, PAYLOAD_BINARY_REJECT};
+	struct kc_conf c = {false, PAYLOAD_BINARY_REJECT, NULL};
 	struct buf b = BUF_INIT, text = BUF_INIT;
 	struct kc_msg m;
 	struct jval *v;
@@ -510,7 +510,7 @@ test_format_depth(void **state)
 static void
 expect_meta_line(struct kc_msg *m, const char *want)
 {
-	struct kc_conf c = {true, PAYLOAD_BINARY_BASE64};
+	struct kc_conf c = {true, PAYLOAD_BINARY_BASE64, NULL};
 	struct buf b = BUF_INIT;
 	struct jval *v;
 
@@ -603,6 +603,38 @@ teardown(void **state)
 	return arena_teardown(state);
 }
 
+/* -f: kcat's letters and escapes; a missing key is empty, length -1. */
+static void
+test_human(void **state)
+{
+	struct kafkameta_header h[2] = {{"src", "vsim", 4}, {"n", NULL, 0}};
+	struct kc_msg m = msg("{\"a\":1}");
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	assert_null(kc_human_check("%t %p %o %k %K %s %S %T %h %%\\n\\t"));
+	assert_non_null(kc_human_check("%y"));
+	assert_non_null(kc_human_check("%"));
+	assert_non_null(kc_human_check("\\q"));
+	assert_false(kc_human_headers("%s\\n"));
+	assert_false(kc_human_headers("%%h"));
+	assert_true(kc_human_headers("%s %h"));
+	m.headers = h;
+	m.nheaders = 2;
+	kc_human("%t|%p|%o|%k|%K|%s|%S|%h|%%\\t\\n", &m, &b);
+	assert_string_equal(
+	    buf_cstr(&b), "t|3|41||-1|{\"a\":1}|7|src=vsim,n=|%\t\n");
+	buf_reset(&b);
+	m.key = "k1";
+	m.keylen = 2;
+	m.payload = NULL;
+	kc_human("%k %K %s %S %T", &m, &b);
+	buf_reset(&b);
+	kc_human("%k %K %S", &m, &b);
+	assert_string_equal(buf_cstr(&b), "k1 2 -1");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -627,6 +659,7 @@ main(void)
 	    cmocka_unit_test(test_format_metadata_merged),
 	    cmocka_unit_test(test_format_metadata_wrapped),
 	    cmocka_unit_test(test_reject_metadata),
+	    cmocka_unit_test(test_human),
 	};
 
 	return cmocka_run_group_tests_name(

@@ -57,7 +57,7 @@ fmt(const struct m2j_conf *c, const char *topic, const char *p, size_t n)
 static void
 test_objects(void **state)
 {
-	struct m2j_conf c = {false, PAYLOAD_BINARY_REJECT, NULL};
+	struct m2j_conf c = {false, PAYLOAD_BINARY_REJECT, NULL, NULL, false};
 
 	(void)state;
 	/* compact objects pass byte for byte, numbers included */
@@ -77,7 +77,7 @@ test_objects(void **state)
 static void
 test_wrapping(void **state)
 {
-	struct m2j_conf c = {false, PAYLOAD_BINARY_REJECT, NULL};
+	struct m2j_conf c = {false, PAYLOAD_BINARY_REJECT, NULL, NULL, false};
 
 	(void)state;
 	assert_string_equal(F(&c, "t", "42"), "{\"value\":42}");
@@ -114,7 +114,7 @@ test_wrapping(void **state)
 static void
 test_binary(void **state)
 {
-	struct m2j_conf c = {false, PAYLOAD_BINARY_REJECT, NULL};
+	struct m2j_conf c = {false, PAYLOAD_BINARY_REJECT, NULL, NULL, false};
 
 	(void)state;
 	assert_string_equal(fmt(&c, "t", "\xff\xfe\x00\x01", 4),
@@ -134,7 +134,7 @@ test_binary(void **state)
 static void
 test_metadata(void **state)
 {
-	struct m2j_conf c = {true, PAYLOAD_BINARY_REJECT, NULL};
+	struct m2j_conf c = {true, PAYLOAD_BINARY_REJECT, NULL, NULL, false};
 	struct m2j_userprop props[] = {{"k", "v"}, {"k", "w\"2"}};
 	struct m2j_msg m;
 
@@ -178,7 +178,7 @@ test_topic_fields_format(void **state)
 	struct buf err = BUF_INIT;
 	struct topic_fields *tf =
 	    topic_fields_new("connectedcar/+kind/+vin", &err);
-	struct m2j_conf c = {false, PAYLOAD_BINARY_REJECT, tf};
+	struct m2j_conf c = {false, PAYLOAD_BINARY_REJECT, tf, NULL, false};
 
 	(void)state;
 	assert_non_null(tf);
@@ -287,6 +287,38 @@ test_subs(void **state)
 	buf_free(&err);
 }
 
+/* -F: mosquitto_sub's sequences; %j is JSON with the payload a string. */
+static void
+test_human(void **state)
+{
+	struct m2j_msg m;
+	struct timespec when = {1700000000, 123456789};
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.topic = "cars/1";
+	m.payload = "a\"b";
+	m.len = 3;
+	m.qos = 1;
+	m.retain = true;
+	assert_null(m2j_human_check("%t %p %q %r %l %x %X %j %I %U %% \\n\\0"));
+	assert_non_null(m2j_human_check("%J"));
+	assert_non_null(m2j_human_check("\\z"));
+	assert_false(m2j_human_time("%t %p %%I"));
+	assert_true(m2j_human_time("%t %U"));
+	m2j_human("%t %p %q %r %l %x %X %U %%\\t.", &m, &when, &b);
+	assert_string_equal(buf_cstr(&b),
+	    "cars/1 a\"b 1 1 3 612262 612262 1700000000.123456789 %\t.");
+	buf_reset(&b);
+	m2j_human("%j", &m, &when, &b);
+	assert_non_null(strstr(buf_cstr(&b),
+	    "\",\"topic\":\"cars/1\",\"qos\":1,\"retain\":1,"
+	    "\"payload\":\"a\\\"b\"}"));
+	assert_true(strncmp(buf_cstr(&b), "{\"tst\":\"20", 10) == 0);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -298,6 +330,7 @@ main(void)
 	    cmocka_unit_test(test_topic_fields_format),
 	    cmocka_unit_test(test_topic_fields_match),
 	    cmocka_unit_test(test_subs),
+	    cmocka_unit_test(test_human),
 	};
 
 	return cmocka_run_group_tests(tests, arena_setup, teardown);

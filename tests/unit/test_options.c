@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -67,6 +68,58 @@ test_usage_order(void **state)
 	    "usage: tool [-dRv] [--help] [--quiet] [--version] [--zeta] "
 	    "[-C n] [-t topic]\n"
 	    "            [--alpha x] [--mode[=m]] [file ...]\n");
+	buf_free(&b);
+}
+
+static void
+test_help_text(void **state)
+{
+	static const struct opt_help help = {
+	    .about = "do one thing well",
+	    .env = "TOOL_URL\tthe server\nA_VERY_LONG_VARIABLE_NAME_HERE\tits "
+		   "text",
+	    .examples = "tool -t a\ntool --zeta",
+	};
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	opt_help_text(&b, "tool", tool_rows, "[file ...]", &help);
+	assert_string_equal(buf_cstr(&b),
+	    "usage: tool [-dRv] [--help] [--quiet] [--version] [--zeta] "
+	    "[-C n] [-t topic]\n"
+	    "            [--alpha x] [--mode[=m]] [file ...]\n"
+	    "\n"
+	    "tool: do one thing well\n"
+	    "\n"
+	    "Options:\n"
+	    "  -C, --count n               stop after n\n"
+	    "  -d, --debug                 print debug messages (as -vv)\n"
+	    "  -R, --no-retained           leave out retained messages\n"
+	    "  -t, --topic topic           the topic\n"
+	    "  -v, --verbose               say more on stderr; repeat for more\n"
+	    "      --alpha x               the first option (default: 1)\n"
+	    "      --help                  print the usage and exit\n"
+	    "      --mode[=m]              a mode, or the default\n"
+	    "      --quiet                 print errors only, no warnings\n"
+	    "      --version               print the version and exit\n"
+	    "      --zeta                  the last flag\n"
+	    "\n"
+	    "Environment:\n"
+	    "  TOOL_URL                    the server\n"
+	    "  A_VERY_LONG_VARIABLE_NAME_HERE\n"
+	    "                              its text\n"
+	    "\n"
+	    "Examples:\n"
+	    "  tool -t a\n"
+	    "  tool --zeta\n"
+	    "\n"
+	    "See tool(1) and iotpipe(7).\n");
+	/* no help: the usage, the options and the page all the same */
+	buf_reset(&b);
+	opt_help_text(&b, "tool", tool_rows, NULL, NULL);
+	assert_non_null(strstr(buf_cstr(&b), "\nOptions:\n"));
+	assert_null(strstr(buf_cstr(&b), "Environment"));
+	assert_non_null(strstr(buf_cstr(&b), "See tool(1)"));
 	buf_free(&b);
 }
 
@@ -194,6 +247,8 @@ in_child(int *status, const struct opt_row *rows, int argc, char **argv)
 	return strdup(buf);
 }
 
+static bool expect_prefix; /* expect(): want is what the output starts with */
+
 static void
 expect(const struct opt_row *rows, int want_status, const char *want, ...)
 {
@@ -208,6 +263,8 @@ expect(const struct opt_row *rows, int want_status, const char *want, ...)
 	va_end(ap);
 	argv[argc] = NULL;
 	out = in_child(&status, rows, argc, argv);
+	if (expect_prefix && strlen(out) > strlen(want))
+		out[strlen(want)] = '\0';
 	assert_string_equal(out, want);
 	assert_int_equal(status, want_status);
 	free(out);
@@ -227,13 +284,16 @@ test_exits_and_messages(void **state)
 	(void)state;
 	log_init("tool");
 	child_what = "path";
+	/* --help starts with the usage, then a blank line (opt_help_text) */
+	expect_prefix = true;
 	expect(tool_rows, 0,
 	    "usage: tool [-dRv] [--help] [--quiet] [--version] [--zeta] "
 	    "[-C n] [-t topic]\n"
-	    "            [--alpha x] [--mode[=m]] [file ...]\n",
+	    "            [--alpha x] [--mode[=m]] [file ...]\n\n",
 	    "--help", (char *)NULL);
-	expect(basic, 0, "usage: tool [-hqVv] [-C n] [file ...]\n", "-h",
+	expect(basic, 0, "usage: tool [-hqVv] [-C n] [file ...]\n\n", "-h",
 	    (char *)NULL);
+	expect_prefix = false;
 	expect(basic, 0, "tool " IOTPIPE_VERSION " (iotpipe) librdkafka 9.9\n",
 	    "-V", (char *)NULL);
 	expect(tool_rows, 2, "tool: unknown option '--bogus'\n" TRY, "--bogus",
@@ -339,6 +399,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_usage_order),
+	    cmocka_unit_test(test_help_text),
 	    cmocka_unit_test(test_parse_loop),
 	    cmocka_unit_test(test_exits_and_messages),
 	    cmocka_unit_test(test_duplicates_are_fatal),

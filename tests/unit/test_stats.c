@@ -2,6 +2,8 @@
 /* Unit tests for common/stats: counters, JSON stats lines, --progress. */
 #define _XOPEN_SOURCE 700 /* posix_openpt() and friends */
 
+#include <sys/ioctl.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -21,6 +23,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "common/log.h"
 #include "common/stats.h"
 #include "tests/unit/capture.h"
 
@@ -378,17 +381,21 @@ drain_pty(int master, char *buf, size_t cap, int ms)
 	return len;
 }
 
+#define ERASE "\r\033[K"
+#define starts(s, lit) (strncmp((s), (lit), sizeof(lit) - 1) == 0)
+
 static void
 test_progress_on_tty(void **state)
 {
 	struct stats *s;
 	struct termios t;
-	char buf[4096], want[256], *nl;
+	char buf[4096], *nl;
 	const char *name;
 	int master, slave, saved;
 	size_t len;
 
 	(void)state;
+	log_init("vnorm");
 	master = posix_openpt(O_RDWR | O_NOCTTY);
 	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
 	    (name = ptsname(master)) == NULL)
@@ -410,36 +417,100 @@ test_progress_on_tty(void **state)
 	*stats_counter(s, "out") = 6;
 	*stats_counter(s, "rejected") = 1;
 	stats_tick(s); /* within 250 ms: no redraw */
+	/* Each draw erases the line first ("\r" and erase to its end). */
 	len = drain_pty(master, buf, sizeof(buf), 500);
-	assert_string_equal(buf, "\rvnorm: in 0 out 0 rejected 0  0/s");
+	assert_string_equal(buf, ERASE "vnorm: in 0 out 0 rejected 0  0/s");
 
 	sleep_ms(300);
 	stats_tick(s);
 	len = drain_pty(master, buf, sizeof(buf), 500);
 	assert_true(len > 0);
-	assert_true(strncmp(buf, "\rvnorm: in 7 out 6 rejected 1  ", 31) == 0);
+	assert_true(starts(buf, ERASE "vnorm: in 7 out 6 rejected 1  "));
 	assert_true(strcmp(buf + len - 2, "/s") == 0);
 
-	/* SIGUSR1 line: clear, JSON line, progress drawn again. */
+	/* SIGUSR1 line: erase, JSON line, progress drawn again. */
 	stats_print(s);
 	len = drain_pty(master, buf, sizeof(buf), 500);
-	assert_int_equal(buf[0], '\r');
+	assert_true(starts(buf, ERASE "{\"tool\":\"vnorm\""));
 	nl = strchr(buf, '\n');
 	assert_non_null(nl);
-	assert_non_null(strstr(buf, "\r{\"tool\":\"vnorm\""));
-	assert_true(
-	    strncmp(nl + 1, "\rvnorm: in 7 out 6 rejected 1  ", 31) == 0);
+	assert_true(starts(nl + 1, ERASE "vnorm: in 7 out 6 rejected 1  "));
 
-	/* Final: the progress line is wiped before the final JSON line. */
-	len = strlen(nl + 2);
+	/* Any other message erases the line and draws it again after. */
+	log_warn("line 3: invalid JSON");
+	drain_pty(master, buf, sizeof(buf), 500);
+	assert_true(starts(buf, ERASE "vnorm: line 3: invalid JSON\n"));
+	assert_non_null(strstr(buf, "\n" ERASE "vnorm: in 7 out 6"));
+
+	/* Final: the line is erased, a summary is left, then the JSON. */
 	stats_final(s);
 	drain_pty(master, buf, sizeof(buf), 500);
-	memset(want, ' ', len);
-	want[len] = '\0';
-	assert_true(strncmp(buf, "\r", 1) == 0);
-	assert_true(strncmp(buf + 1, want, len) == 0);
-	assert_true(strncmp(buf + 1 + len, "\r{\"tool\":\"vnorm\"", 16) == 0);
+	assert_true(
+	    starts(buf, ERASE "vnorm: in 7 out 6 rejected 1 in 0:00 ("));
+	nl = strchr(buf, '\n');
+	assert_non_null(nl);
+	assert_true(starts(nl + 1, "{\"tool\":\"vnorm\""));
 	assert_non_null(strstr(buf, ",\"final\":true}\n"));
+	/* erased once: nothing after the final line */
+	log_warn("after");
+	drain_pty(master, buf, sizeof(buf), 500);
+	assert_string_equal(buf, "vnorm: after\n");
+
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(slave);
+	close(master);
+	stats_free(s);
+}
+
+static uint64_t
+half_done(void *arg)
+{
+	return *(uint64_t *)arg;
+}
+
+/* A 30-column terminal and known work: percent and ETA first, the line cut
+ * to 29 columns so it never wraps. */
+static void
+test_progress_fits_and_percent(void **state)
+{
+	struct stats *s;
+	struct termios t;
+	struct winsize ws = {.ws_row = 24, .ws_col = 30};
+	char buf[4096];
+	const char *name;
+	int master, slave, saved;
+	uint64_t done = 50;
+
+	(void)state;
+	log_init("vnorm");
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
+	    (name = ptsname(master)) == NULL)
+		skip();
+	slave = open(name, O_RDWR | O_NOCTTY);
+	assert_true(slave >= 0);
+	assert_int_equal(tcgetattr(slave, &t), 0);
+	t.c_oflag &= ~(tcflag_t)OPOST;
+	assert_int_equal(tcsetattr(slave, TCSANOW, &t), 0);
+	assert_int_equal(ioctl(slave, TIOCSWINSZ, &ws), 0);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(slave, STDERR_FILENO);
+
+	s = stats_new("vnorm");
+	stats_configure(s, 0, false, true);
+	stats_set_total(s, 100, half_done, &done);
+	*stats_counter(s, "in") = 123456789;
+	sleep_ms(20);
+	stats_tick(s);
+	drain_pty(master, buf, sizeof(buf), 500);
+	assert_true(starts(buf, ERASE "vnorm: 50% ETA 0:00 in 1234"));
+	assert_int_equal(strlen(buf), sizeof(ERASE) - 1 + 29);
+	stats_final(s);
+	drain_pty(master, buf, sizeof(buf), 500);
+	assert_true(
+	    starts(buf, ERASE "vnorm: in 123456789 out 0 rejected 0 in "));
 
 	dup2(saved, STDERR_FILENO);
 	close(saved);
@@ -461,6 +532,7 @@ main(void)
 	    cmocka_unit_test(test_stats_check_when_idle),
 	    cmocka_unit_test(test_progress_needs_tty),
 	    cmocka_unit_test(test_progress_on_tty),
+	    cmocka_unit_test(test_progress_fits_and_percent),
 	};
 
 	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
