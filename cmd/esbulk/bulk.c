@@ -694,6 +694,16 @@ bulk_verdict(const struct bulk_result *r, enum bulk_op op)
 	/* create: the document is there already, as a retry may find it */
 	if (r->status == 409 && op == BULK_OP_CREATE)
 		return BULK_DONE;
+	/* Two requests in flight that bring the same new field, one as a
+	 * whole number and one as a fraction, race to map it: the loser's
+	 * documents get a 400 although the field is mapped now and they
+	 * fit it.  Sent again they are indexed, or refused for a reason of
+	 * their own. */
+	if (r->status == 400 && r->type != NULL &&
+	    strcmp(r->type, "illegal_argument_exception") == 0 &&
+	    r->reason != NULL &&
+	    strstr(r->reason, "cannot be changed from type") != NULL)
+		return BULK_RETRY;
 	switch (retry_classify(&o)) {
 	case RETRY_DONE:
 		return BULK_DONE;

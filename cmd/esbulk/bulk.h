@@ -132,12 +132,14 @@ int bulk_parse_response(struct arena *a, const char *body, size_t len, size_t n,
 
 enum bulk_verdict {
 	BULK_DONE, /* indexed (or, for create, already there: 409) */
-	BULK_RETRY, /* 429, 5xx, 408: send the item again */
+	BULK_RETRY, /* 429, 5xx, 408, a mapping race: send it again */
 	BULK_REJECT, /* the server will never take it as it is */
 };
 
 /* The verdict on one item: retry_classify() (common/retry.h) on its
- * status, and 409 to a create is done. */
+ * status; 409 to a create is done, and a 400 for a field that another
+ * request in flight mapped first ("mapper [f] cannot be changed from type
+ * [long] to [float]") is retried. */
 enum bulk_verdict bulk_verdict(const struct bulk_result *r, enum bulk_op op);
 
 /*

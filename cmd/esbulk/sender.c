@@ -457,7 +457,10 @@ items_done(struct sender *s, struct slot *sl, struct bulk_batch *b)
 				again->attempt = b->attempt;
 				again->first_fail = b->first_fail;
 				again->born = b->born;
-				o.status = r->status;
+				/* the wait of the first item's status; a
+				 * mapping race (a 400 that bulk_verdict()
+				 * retries) waits as for a busy server */
+				o.status = r->status == 400 ? 503 : r->status;
 				buf_reset(&s->why);
 				buf_printf(&s->why, "HTTP %d", r->status);
 				if (r->type != NULL)

@@ -47,6 +47,10 @@ struct run {
 	unsigned long long acks; /* acknowledgements since the last loss */
 	unsigned stalls; /* connections lost in a row without one */
 	int stdin_flags; /* to restore, or -1 */
+	/* The reader has handed out every whole line it holds: only then
+	 * is stdin's readiness the sign of more input.  Lines left in its
+	 * buffer (a read stopped by a full window) make no poll event. */
+	bool drained;
 	bool eof, failed;
 };
 
@@ -197,14 +201,18 @@ read_input(struct run *r)
 	enum ndjson_status s;
 	int i;
 
+	/* stopped short of NDJSON_AGAIN: lines may wait in the reader */
+	r->drained = false;
 	for (i = 0; i < READ_BUDGET && !sig_stop; i++) {
 		/* the connection may have gone in this round's socket read */
 		if (inflight_count(r->inflight) >= r->o->window ||
 		    r->conn.state != MQTT_UP)
 			return;
 		s = ndjson_read(r->rd, &ln);
-		if (s == NDJSON_AGAIN)
+		if (s == NDJSON_AGAIN) {
+			r->drained = true;
 			return;
+		}
 		if (s == NDJSON_EOF) {
 			r->eof = true;
 			return;
@@ -239,7 +247,7 @@ static void
 loop(struct run *r)
 {
 	struct pollfd pfd[3];
-	bool reading;
+	bool reading, ready;
 	int n, timeout;
 
 	for (;;) {
@@ -257,10 +265,15 @@ loop(struct run *r)
 		n = stats_next_ms(r->st);
 		if (n >= 0 && n < timeout)
 			timeout = n;
+		/* lines already in the reader's buffer: no waiting for
+		 * stdin, which may stay silent until EOF */
+		if (reading && !r->drained)
+			timeout = 0;
 		pfd[0].fd = sig_fd();
 		pfd[0].events = POLLIN;
 		pfd[1].fd = mqtt_conn_pollfd(&r->conn, &pfd[1].events);
-		pfd[2].fd = reading ? ndjson_reader_fd(r->rd) : -1;
+		pfd[2].fd =
+		    reading && r->drained ? ndjson_reader_fd(r->rd) : -1;
 		pfd[2].events = POLLIN;
 		n = poll(pfd, 3, timeout);
 		if (n < 0 && errno != EINTR) {
@@ -275,8 +288,10 @@ loop(struct run *r)
 		if (n > 0 && pfd[1].fd >= 0 &&
 		    (pfd[1].revents & (POLLIN | POLLERR | POLLHUP)))
 			mqtt_conn_read(&r->conn, READ_BUDGET, NULL);
-		if ((n > 0 && pfd[2].fd >= 0 && pfd[2].revents) ||
-		    (!reading && can_read(r)))
+		/* at QoS 0 the window opens in the write below, once the
+		 * messages are on the socket: the next round reads on */
+		ready = n > 0 && pfd[2].fd >= 0 && pfd[2].revents;
+		if (can_read(r) && (ready || !r->drained))
 			read_input(r);
 		mqtt_conn_write(&r->conn);
 		stats_check(r->st);
@@ -382,6 +397,7 @@ main(int argc, char **argv)
 	else if (ndjson_input_on_stdin(o.io.input, o.io.follow) < 0)
 		fatal("%s: %s", o.io.input, strerror(errno));
 	r.stdin_flags = stdin_nonblock();
+	r.drained = true; /* the first read waits for stdin */
 	r.rd = ndjson_reader_new(STDIN_FILENO, (size_t)o.c.max_line);
 	if (o.io.follow) {
 		/* the loop polls the reader's fd: no wait in the reader */

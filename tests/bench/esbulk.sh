@@ -189,7 +189,7 @@ count() {
 # "seconds-less-its-closing-steps count docs" to $tmp/miku-core and the
 # closing steps' seconds to $tmp/miku-extra.
 run() {
-    local tool=$1 r=$2 index=bench-$1-$2 t0 t1 tl='' c st=0 wall
+    local tool=$1 r=$2 index=bench-$1-$2 t0 t1 tl='' c st=0 wall kept
     fresh "$index"
     t0=$EPOCHREALTIME
     if [[ $tool == esbulk ]]; then
@@ -219,6 +219,9 @@ run() {
     if [[ $c != "$ndocs" ]]; then
         printf '  %s run %d: _count %s, expected %s; the end of its stderr:\n' "$tool" "$r" "$c" "$ndocs"
         grep -v '^stamp ' "$tmp/run.err" | tail -n 3 | cut -c1-300 | sed 's/^/    /'
+        # the whole stderr (esbulk's rejects and why) outlives the run
+        kept=$(mktemp "${TMPDIR:-/tmp}/esbulk-bench-short-$tool-$r.XXXXXX.err") &&
+            cp "$tmp/run.err" "$kept" && printf '    stderr kept in %s\n' "$kept"
         short=1
     fi
     read -r cpu rss < <(awk '{ printf "%.2f %s\n", $1 + $2, $3 }' "$tmp/time")

@@ -142,6 +142,99 @@ roundtrip() {
     roundtrip 2
 }
 
+# burst_input FIRST LAST FILE: lines FIRST..LAST, different, under 70 bytes
+burst_input() {
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        for (i = a; i <= b; i++)
+            printf "{\"vin\":\"1FTEW1EP%09d\",\"seq\":%d,\"speed\":80.3,\"note\":\"burst\"}\n", i % 1000, i
+    }' >"$3"
+}
+
+# burst Q: bursts of 800 lines (under 56,000 bytes, within a pipe's 64 KiB) into
+# json2mqtt at QoS Q through a fifo that stays open, each written while
+# json2mqtt is stopped so that one read takes it whole.  The lines beyond
+# the in-flight window (100) once stayed in the reader's buffer, where no
+# poll of stdin sees them, until EOF: each burst must arrive while the
+# input is still open, and SIGUSR1's stats count every line.
+burst() {
+    local q=$1 rounds=6 per=800 t=$BATS_TEST_TMPDIR port pid i k n got
+    n=$((rounds * per))
+    port=$(port_of plain)
+    sub "$t/out" "$t/m2j.err" -p "$port" -t "burst/q$q" -q "$q" -C "$n" \
+        --stats 0
+    mkfifo "$t/fifo"
+    json2mqtt -p "$port" -t "burst/q$q" -q "$q" --stats 0 <"$t/fifo" \
+        2>"$t/j2m.err" &
+    pid=$!
+    exec 7>"$t/fifo"
+    : >"$t/in"
+    for ((k = 1; k <= rounds; k++)); do
+        burst_input $(((k - 1) * per + 1)) $((k * per)) "$t/burst"
+        (($(wc -c <"$t/burst") < 65536)) || fail "a burst must fit a pipe"
+        cat "$t/burst" >>"$t/in"
+        kill -STOP "$pid"
+        for ((i = 0; i < 100; i++)); do
+            [[ $(awk '{ print $3 }' "/proc/$pid/stat") == T ]] && break
+            sleep 0.01
+        done
+        cat "$t/burst" >&7
+        kill -CONT "$pid"
+        for ((i = 0; i < 300; i++)); do
+            (($(wc -l <"$t/out") >= k * per)) && break
+            sleep 0.1
+        done
+        got=$(wc -l <"$t/out")
+        if ((got < k * per)); then
+            exec 7>&-
+            reap "$pid"
+            fail "burst $k: $got of $((k * per)) arrived in 30 s with stdin open; then EOF: $(cat "$t/j2m.err")"
+        fi
+    done
+    reap "$SUB"
+    assert_equal "$ST" 0
+    cmp "$t/in" "$t/out"
+    kill -USR1 "$pid"
+    for ((i = 0; i < 100; i++)); do
+        grep -q '^{"tool"' "$t/j2m.err" && break
+        sleep 0.05
+    done
+    assert_equal "$(stat "$t/j2m.err" in)" "$n"
+    assert_equal "$(stat "$t/j2m.err" out)" "$n"
+    assert_equal "$(stat "$t/j2m.err" rejected)" 0
+    exec 7>&-
+    reap "$pid"
+    [[ $ST == 0 ]] || fail "json2mqtt exited $ST: $(cat "$t/j2m.err")"
+    assert_equal "$(stat "$t/j2m.err" out)" "$n"
+}
+
+@test "bursts at QoS 0 with stdin held open: every message arrives before EOF" {
+    burst 0
+}
+
+@test "bursts at QoS 1 with stdin held open: every message arrives before EOF" {
+    burst 1
+}
+
+# The input ends right after a burst: the messages still on their way to
+# the socket leave before json2mqtt exits (QoS 0 has no acknowledgement
+# to wait for, only the socket to flush).
+@test "a burst at QoS 0 then EOF: the last messages are sent before the exit" {
+    local n=5000 t=$BATS_TEST_TMPDIR port
+    port=$(port_of plain)
+    burst_input 1 "$n" "$t/in"
+    sub "$t/out" "$t/m2j.err" -p "$port" -t burst/eof -q 0 -C "$n" -W 60 \
+        --stats 0
+    # through a pipe, as in a shell pipeline
+    run --separate-stderr json2mqtt -p "$port" -t burst/eof -q 0 --stats 0 \
+        < <(cat "$t/in")
+    assert_success
+    printf '%s\n' "$stderr" >"$t/j2m.err"
+    assert_equal "$(stat "$t/j2m.err" out)" "$n"
+    reap "$SUB"
+    assert_equal "$ST" 0
+    cmp "$t/in" "$t/out"
+}
+
 # ---- TLS, mutual TLS, passwords
 
 @test "TLS: both tools with the private CA; the name is checked; plain MQTT fails" {

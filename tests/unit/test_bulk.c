@@ -408,6 +408,23 @@ test_response_filtered(void **state)
 	      "'For input string: \\'fast\\''}"));
 	buf_free(&reason);
 	bulk_error_free(&e);
+
+	/* a new field mapped first by another request in flight: the
+	 * document fits the mapping now, so it is sent again; any other
+	 * 400 stays a reject */
+	assert_int_equal(parse(J("{'errors':true,'items':["
+				 "{'index':{'status':400,'error':{'type':"
+				 "'illegal_argument_exception','reason':"
+				 "'mapper [brake] cannot be changed from type "
+				 "[float] to [long]'}}},"
+				 "{'index':{'status':400,'error':{'type':"
+				 "'illegal_argument_exception','reason':"
+				 "'Limit of total fields [1000] has been "
+				 "exceeded'}}}]}"),
+			     2, res, &err),
+	    0);
+	assert_int_equal(bulk_verdict(&res[0], BULK_OP_INDEX), BULK_RETRY);
+	assert_int_equal(bulk_verdict(&res[1], BULK_OP_INDEX), BULK_REJECT);
 	buf_free(&err);
 }
 
