@@ -196,7 +196,32 @@ const struct opt_row common_opt_rows[] = {
 	OPT_FLAG(OPT_STRICT, "strict", "exit 3 if any record was rejected"),
 	OPT_END,
 };
+
+const struct opt_row connect_opt_rows[] = {
+	OPT_ARG(OPT_CONNECT_TIMEOUT, "connect-timeout", "seconds", "10",
+	    "exit 1 if the server never answered within seconds"),
+	OPT_END,
+};
 /* clang-format on */
+
+bool
+connect_opt_take(const struct opt_parser *p, double *seconds)
+{
+	const char *errstr = "invalid";
+	char hint[64];
+
+	if (p->row->id != OPT_CONNECT_TIMEOUT)
+		return false;
+	if (parse_seconds(
+		p->arg, 0.001, CONNECT_TIMEOUT_MAX, seconds, &errstr) < 0) {
+		if (strcmp(errstr, "invalid") == 0)
+			opt_bad_value(p, NULL, "duration", NULL);
+		(void)snprintf(
+		    hint, sizeof(hint), "0.001 to %.0f", CONNECT_TIMEOUT_MAX);
+		opt_error(p, "duration '%s' is %s (%s)", p->arg, errstr, hint);
+	}
+	return true;
+}
 
 bool
 common_opt_take(const struct opt_parser *p, struct common_opts *o)

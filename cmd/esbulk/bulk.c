@@ -689,7 +689,7 @@ bulk_parse_response(struct arena *a, const char *body, size_t len, size_t n,
 enum bulk_verdict
 bulk_verdict(const struct bulk_result *r, enum bulk_op op)
 {
-	struct retry_outcome o = {RETRY_ITEM, CURLE_OK, r->status, -1};
+	struct retry_outcome o = {RETRY_ITEM, CURLE_OK, r->status, -1, false};
 
 	/* create: the document is there already, as a retry may find it */
 	if (r->status == 409 && op == BULK_OP_CREATE)

@@ -426,6 +426,7 @@ main(int argc, char **argv)
 	sc.workers = (unsigned)o.workers;
 	retry_policy_init(
 	    &sc.retry, o.max_retry_s, o.backoff_max_s, o.timeout_s);
+	sc.retry.connect_s = o.connect_timeout;
 	sc.op = o.bulk.op;
 	cb.arg = &r;
 	cb.indexed = on_indexed;

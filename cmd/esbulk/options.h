@@ -32,6 +32,8 @@ struct opts {
 	unsigned compat; /* --compat N, 0: none */
 	unsigned long long size, batch_bytes, workers;
 	double linger_s, timeout_s, max_retry_s, backoff_max_s;
+	double
+	    connect_timeout; /* --connect-timeout: the server's first answer */
 	bool follow;
 	char **inputs; /* operands, or {"-", NULL} */
 };

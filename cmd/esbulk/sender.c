@@ -422,7 +422,7 @@ static void
 items_done(struct sender *s, struct slot *sl, struct bulk_batch *b)
 {
 	struct bulk_batch *again = NULL;
-	struct retry_outcome o = {RETRY_ITEM, CURLE_OK, 0, -1};
+	struct retry_outcome o = {RETRY_ITEM, CURLE_OK, 0, -1, false};
 	struct retry_decision d;
 	double now;
 	size_t i;
@@ -485,7 +485,7 @@ static void
 finished(struct sender *s, struct slot *sl, CURLcode rc)
 {
 	struct bulk_batch *b = sl->b, *lo, *hi;
-	struct retry_outcome o = {RETRY_REQUEST, rc, 0, sl->retry_after};
+	struct retry_outcome o = {RETRY_REQUEST, rc, 0, sl->retry_after, false};
 	struct retry_decision d;
 	double now = mono_now(), lat = now - sl->t0;
 
@@ -532,6 +532,7 @@ finished(struct sender *s, struct slot *sl, CURLcode rc)
 			    &s->err, false);
 		}
 		break;
+	case RETRY_UNREACHED: /* not for requests that follow an answer */
 	case RETRY_FAIL_ALL:
 		/* wrong credentials, certificates or URL */
 		buf_reset(&s->reason);

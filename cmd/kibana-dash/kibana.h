@@ -90,6 +90,7 @@ struct kb_conf {
 	enum http_auth auth;
 	const char *user, *secret;
 	long timeout_ms;
+	long connect_timeout_ms; /* --connect-timeout; 0: libcurl's */
 };
 
 struct kb;

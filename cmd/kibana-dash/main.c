@@ -18,6 +18,7 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/retry.h"
 #include "common/stats.h"
 #include "common/xalloc.h"
 #include "kibana.h"
@@ -142,6 +143,11 @@ connect_kibana(struct run *r)
 			if (o->wait_s > 0)
 				fatal("%s: Kibana not ready after %.0f s: %s",
 				    r->o->url.base, o->wait_s, buf_cstr(&why));
+			if (cls != KB_OK && r->a.rc != CURLE_OK)
+				/* never reached: say what to check */
+				fatal("%s: %s: %s check -u / KIBANA_URL",
+				    r->o->url.base, buf_cstr(&why),
+				    retry_unreached_hint(r->a.rc));
 			fatal("%s: %s%s", r->o->url.base, buf_cstr(&why),
 			    cls == KB_OK ? " (give --wait SECONDS)" : "");
 		}
@@ -416,7 +422,8 @@ main(int argc, char **argv)
 		    .auth = o.auth,
 		    .user = o.user,
 		    .secret = o.secret,
-		    .timeout_ms = (long)(o.timeout_s * 1000)};
+		    .timeout_ms = (long)(o.timeout_s * 1000),
+		    .connect_timeout_ms = (long)(o.connect_timeout * 1000)};
 
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			fatal("libcurl could not start");
