@@ -76,8 +76,9 @@ reach_hint(const struct mqtt_conn *c, int rc, int saved_errno)
 static void
 never_reached(struct mqtt_conn *c, const char *why, const char *hint)
 {
-	log_err("%s: never connected%s%s: %s", ep(c), why[0] ? ": " : "", why,
-	    hint);
+	log_err("%s: never connected%s%s (gave up after %llu attempt%s): %s",
+	    ep(c), why[0] ? ": " : "", why, c->failures,
+	    c->failures == 1 ? "" : "s", hint);
 	c->fatal = true;
 	c->state = MQTT_DOWN;
 }
@@ -199,6 +200,7 @@ on_disconnect(
 	    closed_early(rc, saved)) {
 		/* a port that is not MQTT, or TLS spoken to in plain text:
 		 * said once, at once */
+		c->failures++;
 		never_reached(c, "the connection closed before CONNACK",
 		    reach_hint(c, rc, saved));
 	} else if (was == MQTT_CONNECTING && never_up(c) &&
@@ -272,6 +274,7 @@ mqtt_conn_tick(struct mqtt_conn *c)
 	if (c->state == MQTT_CONNECTING && never_up(c) && !c->fatal &&
 	    !c->closing && mono_now() >= c->first_deadline + CONNACK_GRACE_S) {
 		/* no CONNACK in time: the port answers, but not as MQTT */
+		c->failures++;
 		never_reached(c, "no answer to CONNECT",
 		    "is it an MQTT port, or a TLS one? check -p / -L / "
 		    "MQTT_URL, --cafile, --connect-timeout");

@@ -167,6 +167,14 @@ process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
 		reject_with_meta(&rec, r->ref.meta.data, r->ref.meta.len);
 		reject(r, &rec);
 		ack(r, r->ref.kafka.data, r->ref.kafka.len);
+		if (r->ref.config) {
+			/* every record like it would be refused: stop here,
+			 * once; what was read before is still sent */
+			log_err("line %llu: no index: give -i INDEX, or an "
+				"@metadata.es._index in every record",
+			    ln->lineno);
+			r->eof = r->failed = true;
+		}
 		return;
 	}
 	if (r->b->n == 1)
@@ -267,6 +275,8 @@ read_input(struct run *r)
 		}
 		process(r, s, &ln);
 		stats_tick(r->st);
+		if (r->eof)
+			return;
 	}
 }
 

@@ -417,6 +417,27 @@ retry_later(struct sender *s, struct bulk_batch *b,
 	enqueue(s, b);
 }
 
+/* Every item of b refused for good, with one error type that is not the
+ * documents' own (bulk_refusal_not_docs()). */
+static bool
+all_refused_alike(const struct sender *s, const struct bulk_batch *b)
+{
+	const char *type = s->res[0].type;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		const struct bulk_result *r = &s->res[i];
+
+		if (bulk_verdict(r, s->c.op) != BULK_REJECT ||
+		    !bulk_refusal_not_docs(r))
+			return false;
+		if ((type == NULL) != (r->type == NULL) ||
+		    (type != NULL && strcmp(type, r->type) != 0))
+			return false;
+	}
+	return b->n > 0;
+}
+
 /* A 2xx answer: every item's outcome. */
 static void
 items_done(struct sender *s, struct slot *sl, struct bulk_batch *b)
@@ -440,6 +461,22 @@ items_done(struct sender *s, struct slot *sl, struct bulk_batch *b)
 		now = mono_now();
 		d = decide(s, b, &o, now);
 		retry_later(s, b, &d, now, buf_cstr(&s->why), true);
+		return;
+	}
+	if (all_refused_alike(s, b)) {
+		/* not the documents' fault: every batch would fare the same,
+		 * so stop with the server's message, once */
+		const struct bulk_result *r = &s->res[0];
+
+		buf_reset(&s->reason);
+		bulk_result_reject(r, &s->reason, &s->err);
+		if (!s->fatal)
+			log_err("POST /_bulk: every document refused: %s "
+				"(check -i, the index and the rights of the "
+				"user)",
+			    buf_cstr(&s->reason));
+		s->fatal = true;
+		refuse_all(s, b, buf_cstr(&s->reason), &s->err, false);
 		return;
 	}
 	for (i = 0; i < b->n; i++) {

@@ -164,9 +164,18 @@ process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
 	}
 	arena_reset(r->arena);
 	buf_reset(&r->why);
-	if (j2m_prepare(&o->rec, r->arena, ln->line, ln->len, &r->tbuf,
-		&r->pbuf, &pub, &r->why) < 0) {
+	if ((rc = j2m_prepare(&o->rec, r->arena, ln->line, ln->len, &r->tbuf,
+		 &r->pbuf, &pub, &r->why)) < 0) {
 		reject(r, buf_cstr(&r->why), ln->lineno, ln->line, ln->len);
+		if (rc == -2) {
+			/* every record like it would be refused: stop here,
+			 * once */
+			log_err("line %llu: no topic: give -t TOPIC or "
+				"--topic-template, or an @metadata.mqtt.topic "
+				"in every record",
+			    ln->lineno);
+			r->eof = r->failed = true;
+		}
 		return;
 	}
 	rc = mosquitto_publish_v5(r->conn.mosq, &mid, pub.topic, (int)pub.len,

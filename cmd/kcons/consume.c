@@ -107,9 +107,26 @@ event(struct kc_run *r, const rd_kafka_message_t *m)
 	case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
 	case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
 	case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+		if (r->o->group != NULL &&
+		    m->err != RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
+			/* a subscribed topic that does not exist (and that the
+			 * broker does not create): no partition will ever come,
+			 * so say so and stop, as kcat -G does */
+			if (topic != NULL)
+				log_err("topic %s: %s: does it exist? (kcons "
+					"--list names the topics)",
+				    topic, rd_kafka_message_errstr(m));
+			else
+				log_err("%s", rd_kafka_message_errstr(m));
+			r->failed = r->stop = true;
+			return;
+		}
 		if (r->o->group != NULL) {
-			log_warn("%s%s%s", topic ? "topic " : "",
-			    topic ? topic : "", rd_kafka_message_errstr(m));
+			if (topic != NULL)
+				log_warn("topic %s: %s", topic,
+				    rd_kafka_message_errstr(m));
+			else
+				log_warn("%s", rd_kafka_message_errstr(m));
 			return;
 		}
 		/* FALLTHROUGH */

@@ -430,6 +430,14 @@ process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
 	if (why != NULL) {
 		reject_init(&rec, why, ln->lineno, ln->line, ln->len);
 		reject(r, &rec, true);
+		if (why == kp_no_topic) {
+			/* not the record's fault: every record like it would
+			 * be refused, so stop here, once */
+			log_err("line %llu: no topic: give -t TOPIC, or an "
+				"@metadata.kafka.topic in every record",
+			    ln->lineno);
+			r->stop_reading = r->failed = true;
+		}
 		return;
 	}
 	produce(r, &m, ln->lineno, ln->line, ln->len);
@@ -670,7 +678,7 @@ main(int argc, char **argv)
 	loop(&r);
 	drain(&r);
 	/* an end without a broker ever reached is not a success */
-	while (!r.reached && !r.kc.fatal && !sig_stop)
+	while (!r.reached && !r.kc.fatal && !sig_stop && !r.failed)
 		service(&r, 100);
 
 	if (*r.undelivered > 0) {

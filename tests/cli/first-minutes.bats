@@ -148,7 +148,8 @@ says() {
     port=$(dead_port)
     IN=$TMP/one.ndjson timed 15 json2mqtt -p "$port" -t a/b
     assert_equal "$status" 1
-    says "never connected: connect: Connection refused: nothing listens there: is the broker running?"
+    says "never connected: connect: Connection refused (gave up after"
+    says "nothing listens there: is the broker running?"
     timed 15 json2mqtt -p "$port" -t a/b
     assert_equal "$status" 1
     says "never connected"
@@ -196,4 +197,29 @@ says() {
         assert_equal "$status" 2
         [[ $stderr == *"--connect-timeout: invalid duration 'x'"* ]] || fail "$p: $stderr"
     done
+}
+
+# ---- a configuration error is not a reject per line
+
+@test "kprod with no -t: the first record without a topic stops it, exit 1, said once" {
+    seq 1 1000 | sed 's/.*/{"n":&}/' >"$TMP/k1000.ndjson"
+    IN=$TMP/k1000.ndjson timed 15 kprod -b "127.0.0.1:$(dead_port)" --stats 0
+    assert_equal "$status" 1
+    [[ $(grep -c 'give -t TOPIC' <<<"$stderr") == 1 ]] || fail "$stderr"
+    says "line 1: no topic"
+    # one reject, not 1000: the rest is not read
+    [[ $stderr == *'"in":1,"out":0,"rejected":1'* ]] || fail "$stderr"
+}
+
+@test "esbulk -i with a name the server refuses: a usage error before any document" {
+    local i
+    for i in Vehicles 'a b' _x 'veh:1' 'Veh-%Y.%m'; do
+        IN=$TMP/one.ndjson timed 5 esbulk -u "http://127.0.0.1:$(dead_port)" -i "$i"
+        assert_equal "$status" 2
+        says "-i: invalid index name"
+    done
+    IN=$TMP/one.ndjson timed 5 esbulk -u "http://127.0.0.1:$(dead_port)" -i _x
+    says "must not be . or .. nor start with -, _ or +"
+    IN=$TMP/one.ndjson timed 5 esbulk -u "http://127.0.0.1:$(dead_port)" -i Vehicles
+    says "-i: invalid index name 'Vehicles': index names must be lowercase"
 }

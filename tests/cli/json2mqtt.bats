@@ -81,7 +81,7 @@ usage_fails() {
     assert_equal "$status" 1
     assert_equal "$output" ''
     # never connected: the cause and what to check, in one line
-    assert_equal "${stderr_lines[0]}" "json2mqtt: mqtt://127.0.0.1:1: never connected: connect: Connection refused: nothing listens there: is the broker running? check -h, -p / -L / MQTT_URL"
+    assert_equal "${stderr_lines[0]}" "json2mqtt: mqtt://127.0.0.1:1: never connected: connect: Connection refused (gave up after 1 attempt): nothing listens there: is the broker running? check -h, -p / -L / MQTT_URL"
     assert_regex "${stderr_lines[1]}" '^\{"tool":"json2mqtt",.*"in":0,"out":0,"rejected":0,.*"final":true\}$'
 }
 

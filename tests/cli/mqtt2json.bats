@@ -129,7 +129,7 @@ usage_fails() {
     assert_equal "$status" 1
     assert_equal "$output" ''
     # never connected: the cause and what to check, in one line
-    assert_equal "$stderr" "mqtt2json: mqtt://127.0.0.1:1: never connected: connect: Connection refused: nothing listens there: is the broker running? check -h, -p / -L / MQTT_URL"
+    assert_equal "$stderr" "mqtt2json: mqtt://127.0.0.1:1: never connected: connect: Connection refused (gave up after 1 attempt): nothing listens there: is the broker running? check -h, -p / -L / MQTT_URL"
     run --separate-stderr mqtt2json -h 127.0.0.1 -p 1 -t x --retries 2 --stats 0
     assert_equal "$status" 1
     assert_equal "${#stderr_lines[@]}" 4
@@ -137,7 +137,7 @@ usage_fails() {
     assert_regex "${stderr_lines[3]}" '^\{"tool":"mqtt2json",.*"in":0,"out":0,"rejected":0,.*"final":true\}$'
     run --separate-stderr mqtt2json --unix "$TMP/no.sock" -t x --retries 0
     assert_equal "$status" 1
-    assert_equal "$stderr" "mqtt2json: unix:$TMP/no.sock: never connected: connect: No such file or directory: is the broker running? check --unix"
+    assert_equal "$stderr" "mqtt2json: unix:$TMP/no.sock: never connected: connect: No such file or directory (gave up after 1 attempt): is the broker running? check --unix"
 }
 
 @test "-P warns that ps shows it; no secret appears anywhere" {

@@ -674,3 +674,16 @@ lines_at_least() {
     # assigned once: the member never left the group before the end
     [[ $(grep -c 'kcons: assigned:' <<<"$stderr") == 1 ]]
 }
+
+@test "kcons -G on a topic that does not exist: exit 1 at once, the topic named, with or without -e" {
+    local t0
+    t0=$SECONDS
+    run --separate-stderr timeout 60 kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "nosuch-$TID" -e "nosuchtopic-$TID"
+    assert_equal "$status" 1
+    assert_equal "$output" ''
+    [[ $stderr == *"topic nosuchtopic-$TID: "*"does it exist? (kcons --list names the topics)"* ]] ||
+        fail "$stderr"
+    run --separate-stderr timeout 60 kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "nosuch-$TID" "nosuchtopic-$TID"
+    assert_equal "$status" 1
+    ((SECONDS - t0 < 30)) || fail "took $((SECONDS - t0)) s"
+}
