@@ -48,6 +48,7 @@ struct run {
 	unsigned stalls; /* connections lost in a row without one */
 	int stdin_flags; /* to restore, or -1 */
 	bool eof, failed;
+	bool no_topic; /* a record with no topic and no -t: exit 1 at the end */
 };
 
 /* Count a reject and write it. */
@@ -174,7 +175,7 @@ process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
 				"--topic-template, or an @metadata.mqtt.topic "
 				"in every record",
 			    ln->lineno);
-			r->eof = r->failed = true;
+			r->eof = r->no_topic = true;
 		}
 		return;
 	}
@@ -225,6 +226,8 @@ read_input(struct run *r)
 		}
 		process(r, s, &ln);
 		stats_tick(r->st);
+		if (r->eof)
+			return;
 	}
 }
 
@@ -308,7 +311,7 @@ finish(struct run *r)
 {
 	struct pending *p;
 	size_t lost = inflight_count(r->inflight);
-	int rc = r->failed || r->conn.fatal ? 1 : 0;
+	int rc = r->failed || r->conn.fatal || r->no_topic ? 1 : 0;
 
 	if (lost == 0)
 		mqtt_conn_close(&r->conn, 2000);
