@@ -266,6 +266,18 @@ mqtt_conn_free(struct mqtt_conn *c)
 	buf_free(&c->cause);
 }
 
+bool
+mqtt_conn_never_up(struct mqtt_conn *c)
+{
+	if (c->fatal || !never_up(c))
+		return c->fatal;
+	never_reached(c,
+	    c->cause.len > 0 ? buf_cstr(&c->cause)
+			     : "ended before the broker answered",
+	    reach_hint(c, c->cause_rc, c->cause_errno));
+	return true;
+}
+
 void
 mqtt_conn_tick(struct mqtt_conn *c)
 {

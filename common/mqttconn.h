@@ -73,6 +73,14 @@ void mqtt_conn_free(struct mqtt_conn *c);
  */
 void mqtt_conn_tick(struct mqtt_conn *c);
 
+/*
+ * At the end of a run that was not stopped by a signal (-W, -C,
+ * --idle-timeout, end of input): a broker never reached is an error, exit
+ * 1, never 0.  Says so (the cause and the fix) and sets c->fatal when no
+ * CONNACK ever came; returns c->fatal.
+ */
+bool mqtt_conn_never_up(struct mqtt_conn *c);
+
 /* Milliseconds the poll loop may sleep for the connection's sake. */
 int mqtt_conn_timeout_ms(const struct mqtt_conn *c);
 

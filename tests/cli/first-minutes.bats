@@ -223,3 +223,12 @@ says() {
     IN=$TMP/one.ndjson timed 5 esbulk -u "http://127.0.0.1:$(dead_port)" -i Vehicles
     says "-i: invalid index name 'Vehicles': index names must be lowercase"
 }
+
+@test "mqtt2json -W or --idle-timeout before the broker ever answered: exit 1, not 0" {
+    timed 8 mqtt2json -p "$(dead_port)" -t 'a/#' -W 2
+    assert_equal "$status" 1
+    says "never connected: connect: Connection refused"
+    timed 8 mqtt2json -p "$(dead_port)" -t 'a/#' --idle-timeout 2
+    assert_equal "$status" 1
+    says "is the broker running?"
+}

@@ -676,6 +676,7 @@ lines_at_least() {
 }
 
 @test "kcons -G on a topic that does not exist: exit 1 at once, the topic named, with or without -e" {
+    need kafka kafka_use
     local t0
     t0=$SECONDS
     run --separate-stderr timeout 60 kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "nosuch-$TID" -e "nosuchtopic-$TID"
