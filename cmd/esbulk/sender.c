@@ -471,10 +471,11 @@ items_done(struct sender *s, struct slot *sl, struct bulk_batch *b)
 		buf_reset(&s->reason);
 		bulk_result_reject(r, &s->reason, &s->err);
 		if (!s->fatal)
-			log_err("POST /_bulk: every document refused: %s "
+			log_err("POST /_bulk: every document refused: %s%s%s "
 				"(check -i, the index and the rights of the "
 				"user)",
-			    buf_cstr(&s->reason));
+			    r->type != NULL ? r->type : "",
+			    r->type != NULL ? ": " : "", buf_cstr(&s->reason));
 		s->fatal = true;
 		refuse_all(s, b, buf_cstr(&s->reason), &s->err, false);
 		return;
