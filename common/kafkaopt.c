@@ -468,7 +468,6 @@ kafka_await_broker(
     rd_kafka_t *rk, struct kafka_client *kc, double timeout_s, struct buf *err)
 {
 	const struct rd_kafka_metadata *md;
-	rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
 	double end = mono_now() + timeout_s, left;
 	int slice;
 
@@ -476,8 +475,8 @@ kafka_await_broker(
 	kc->last_reason[0] = '\0';
 	while ((left = end - mono_now()) > 0 && !kc->fatal) {
 		slice = left < 0.25 ? (int)(left * 1000) + 1 : 250;
-		e = rd_kafka_metadata(rk, 0, NULL, &md, slice);
-		if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (rd_kafka_metadata(rk, 0, NULL, &md, slice) ==
+		    RD_KAFKA_RESP_ERR_NO_ERROR) {
 			rd_kafka_metadata_destroy(md);
 			return 0;
 		}
@@ -489,7 +488,6 @@ kafka_await_broker(
 		if (sig_stop)
 			break;
 	}
-	(void)e;
 	kafka_unreached_text(kc, timeout_s, err);
 	return -1;
 }

@@ -344,6 +344,17 @@ start(struct kc_run *r)
 		    o->timeout_ms, &err);
 	}
 	if (rc < 0) {
+		rd_kafka_message_t *m;
+
+		/* the cause librdkafka knows, at the default verbosity: its
+		 * error_cb records it (a refused connection, "connecting to
+		 * a SSL listener?") when the queue is served */
+		while ((m = rd_kafka_consumer_poll(r->rk, 0)) != NULL)
+			rd_kafka_message_destroy(m);
+		if (r->kc.last_reason[0] != '\0') {
+			buf_adds(&err, ": ");
+			kafka_unreached_text(&r->kc, 0, &err);
+		}
 		log_err("%s", buf_cstr(&err));
 		goto out;
 	}

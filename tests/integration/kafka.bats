@@ -688,3 +688,15 @@ lines_at_least() {
     assert_equal "$status" 1
     ((SECONDS - t0 < 30)) || fail "took $((SECONDS - t0)) s"
 }
+
+@test "plain Kafka client on the SASL_SSL listener: the TLS hint at the default verbosity, exit 1" {
+    need kafka kafka_use
+    [[ -n ${KAFKA_SVC_SASL_BOOTSTRAP:-} ]] || skip "no SASL_SSL listener"
+    run --separate-stderr timeout 60 kcons -q -b "$KAFKA_SVC_SASL_BOOTSTRAP" -t "t-$TID" -e --timeout 5
+    assert_equal "$status" 1
+    [[ $stderr == *"SSL"* && $stderr == *"does the listener speak TLS or SASL? check security.protocol"* ]] ||
+        fail "$stderr"
+    run --separate-stderr timeout 60 kcons -q -b "$KAFKA_SVC_SASL_BOOTSTRAP" -G "g-$TID" -e "t-$TID" --connect-timeout 5
+    assert_equal "$status" 1
+    [[ $stderr == *"does the listener speak TLS or SASL?"* ]] || fail "$stderr"
+}
