@@ -14,9 +14,12 @@
 #include <librdkafka/rdkafka.h>
 
 #include "buf.h"
+#include "clock.h"
+#include "compat.h"
 #include "env.h"
 #include "kafkaopt.h"
 #include "log.h"
+#include "sig.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -26,6 +29,7 @@ void
 kafka_opts_init(struct kafka_opts *o)
 {
 	memset(o, 0, sizeof(*o));
+	o->connect_timeout = CONNECT_TIMEOUT_DEFAULT;
 }
 
 void
@@ -256,6 +260,7 @@ const struct opt_row kafka_opt_rows[] = {
 	    "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; turns SASL over TLS on"),
 	OPT_ARG(KAFKA_OPT_SASL_USER, "sasl-user", "user", NULL,
 	    "the SASL user; the password from KAFKA_SASL_PASSWORD"),
+	OPT_SET(connect_opt_rows),
 	OPT_END,
 };
 /* clang-format on */
@@ -266,6 +271,8 @@ kafka_opt_take(const struct opt_parser *p, struct kafka_opts *o)
 	struct buf err = BUF_INIT;
 	int rc;
 
+	if (connect_opt_take(p, &o->connect_timeout))
+		return true;
 	if ((rc = kafka_opt_handle(o, p->row->id, p->arg, &err)) < 0)
 		usage_error("%s", buf_cstr(&err));
 	buf_free(&err);
@@ -403,6 +410,14 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
 	(void)rk;
 	scrub(&b, reason, kc->secret);
+	if (err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+	    err == RD_KAFKA_RESP_ERR__RESOLVE ||
+	    err == RD_KAFKA_RESP_ERR__SSL ||
+	    err == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+		kc->last_err = err;
+		(void)strlcpy(
+		    kc->last_reason, buf_cstr(&b), sizeof(kc->last_reason));
+	}
 	if (err == RD_KAFKA_RESP_ERR__FATAL) {
 		kc->fatal = 1;
 		fatal[0] = '\0';
@@ -426,6 +441,76 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		log_info("kafka: %s: %s", rd_kafka_err2str(err), buf_cstr(&b));
 	}
 	buf_free(&b);
+}
+
+/* ------------------------------------------------ the first connection */
+
+/* What to check, for the cause librdkafka gave. */
+static const char *
+reach_hint(int err, const char *reason)
+{
+	if (err == RD_KAFKA_RESP_ERR__RESOLVE)
+		return "is the host name right? check -b / KAFKA_BROKERS";
+	if (err == RD_KAFKA_RESP_ERR__SSL || strstr(reason, "SSL") != NULL ||
+	    strstr(reason, "security.protocol") != NULL)
+		return "does the listener speak TLS or SASL? check "
+		       "security.protocol (-X), --cafile, --sasl-user";
+	if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION)
+		return "check --sasl-user and KAFKA_SASL_PASSWORD / "
+		       "--password-file";
+	if (strstr(reason, "Disconnected") != NULL)
+		return "is it a Kafka listener? check -b / KAFKA_BROKERS";
+	return "is the broker running? check -b / KAFKA_BROKERS";
+}
+
+int
+kafka_await_broker(
+    rd_kafka_t *rk, struct kafka_client *kc, double timeout_s, struct buf *err)
+{
+	const struct rd_kafka_metadata *md;
+	double end = mono_now() + timeout_s, left;
+	int slice;
+
+	kc->last_err = 0;
+	kc->last_reason[0] = '\0';
+	while ((left = end - mono_now()) > 0 && !kc->fatal) {
+		slice = left < 0.25 ? (int)(left * 1000) + 1 : 250;
+		if (rd_kafka_metadata(rk, 0, NULL, &md, slice) ==
+		    RD_KAFKA_RESP_ERR_NO_ERROR) {
+			rd_kafka_metadata_destroy(md);
+			return 0;
+		}
+		/* error_cb records the cause */
+		rd_kafka_poll(rk, 0);
+		/* a name that does not resolve will not resolve in 10 s */
+		if (kc->last_err == RD_KAFKA_RESP_ERR__RESOLVE)
+			break;
+		if (sig_stop)
+			break;
+	}
+	kafka_unreached_text(kc, timeout_s, err);
+	return -1;
+}
+
+void
+kafka_unreached_text(
+    const struct kafka_client *kc, double timeout_s, struct buf *err)
+{
+	if (kc->last_reason[0] != '\0')
+		buf_printf(err, "no Kafka broker answered: %s: %s",
+		    kc->last_reason, reach_hint(kc->last_err, kc->last_reason));
+	else
+		buf_printf(err,
+		    "no Kafka broker answered within %g s: is the broker "
+		    "running? check -b / KAFKA_BROKERS, --connect-timeout",
+		    timeout_s);
+}
+
+bool
+kafka_reached(rd_kafka_t *rk)
+{
+	/* known once a broker answered a metadata request */
+	return rd_kafka_controllerid(rk, 0) >= 0;
 }
 
 /* ---------------------------------------------------------- building */

@@ -36,7 +36,7 @@ enum {
 	KAFKA_OPT_END
 };
 
-/* -b -d -F -X and the TLS and SASL flags, for a tool's table (OPT_SET). */
+/* -b -d -F -X, the TLS and SASL flags and --connect-timeout, for a tool's table (OPT_SET). */
 extern const struct opt_row kafka_opt_rows[];
 
 /* One librdkafka property from -F or -X, in command-line order. */
@@ -57,6 +57,7 @@ struct kafka_opts {
 	bool insecure;
 	bool print_config; /* --print-config or -X dump */
 	bool list; /* -X list */
+	double connect_timeout; /* --connect-timeout */
 	struct kafka_prop *props; /* owned */
 	size_t nprops, cap;
 };
@@ -100,6 +101,9 @@ struct kafka_client {
 	 * refused login, a broker certificate that does not verify */
 	volatile sig_atomic_t fatal;
 	volatile sig_atomic_t all_down; /* all brokers down right now */
+	/* the last transport error error_cb saw, for kafka_await_broker() */
+	int last_err;
+	char last_reason[512];
 };
 
 /*
@@ -117,6 +121,26 @@ struct kafka_client {
 int kafka_conf_build(const struct kafka_opts *o,
     const struct kafka_default *defaults, struct kafka_client *kc, void *opaque,
     rd_kafka_conf_t **out, struct buf *err);
+
+/*
+ * The first connection, bounded: wait up to timeout_s (--connect-timeout)
+ * for a broker to answer a metadata request, serving rk's main queue
+ * (call it before rd_kafka_poll_set_consumer()).  A name that does not
+ * resolve ends the wait at once.  Returns 0 when a broker answered, or -1
+ * with the cause and the fix appended to err ("127.0.0.1:59999: Connect
+ * ... refused: is the broker running? check -b / KAFKA_BROKERS"): never
+ * reached is a configuration mistake, exit 1.
+ */
+int kafka_await_broker(
+    rd_kafka_t *rk, struct kafka_client *kc, double timeout_s, struct buf *err);
+
+/* The message of kafka_await_broker() for a broker never reached in
+ * timeout_s, for a tool that watches the time itself; appended to err. */
+void kafka_unreached_text(
+    const struct kafka_client *kc, double timeout_s, struct buf *err);
+
+/* True once some broker answered rk (without waiting). */
+bool kafka_reached(rd_kafka_t *rk);
 
 /* Wipe and free the secret; kc stays usable. */
 void kafka_client_clear(struct kafka_client *kc);

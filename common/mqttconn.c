@@ -18,18 +18,104 @@
 #include "mqttopt.h"
 #include "banned.h"
 
+/* The answer to the last CONNECT tried at the end of --connect-timeout
+ * gets this long. */
+#define CONNACK_GRACE_S 1.0
+
 static const char *
 ep(const struct mqtt_conn *c)
 {
 	return c->endpoint.data;
 }
 
-/* A failed attempt: schedule the next one, or give up. */
+/* Connected once: the retries ride out an outage.  Never: a setting. */
+static bool
+never_up(const struct mqtt_conn *c)
+{
+	return c->connects == 0;
+}
+
+/*
+ * The connection closed, or was garbled, between CONNECT and CONNACK: a
+ * TLS listener spoken to in plain text closes it, an HTTP server answers
+ * what libmosquitto cannot read.  No retry mends that.
+ */
+static bool
+closed_early(int rc, int saved_errno)
+{
+	return rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_PROTOCOL ||
+	    rc == MOSQ_ERR_MALFORMED_PACKET || rc == MOSQ_ERR_UNKNOWN ||
+	    (rc == MOSQ_ERR_ERRNO && saved_errno == 0);
+}
+
+/* What to check when the broker never answered, for the cause rc. */
+static const char *
+reach_hint(const struct mqtt_conn *c, int rc, int saved_errno)
+{
+	if (c->o->unix_path != NULL)
+		return "is the broker running? check --unix";
+	if (rc == MOSQ_ERR_EAI)
+		return "is the host name right? check -h / -L / MQTT_URL";
+	if (rc == MOSQ_ERR_ERRNO && saved_errno == ECONNREFUSED)
+		return "nothing listens there: is the broker running? "
+		       "check -h, -p / -L / MQTT_URL";
+	if (closed_early(rc, saved_errno) && !c->o->tls)
+		return "something listens there, but it does not speak MQTT "
+		       "in plain text: is it a TLS port (mqtts://, --cafile), "
+		       "or another protocol's? check -p / -L / MQTT_URL";
+	if (closed_early(rc, saved_errno))
+		return "something listens there, but it does not answer as an "
+		       "MQTT broker: check -p / -L / MQTT_URL";
+	if (rc == MOSQ_ERR_TLS)
+		return "the TLS handshake failed: is it a TLS port? check "
+		       "--cafile, --insecure";
+	return "is the broker running? check -h, -p / -L / MQTT_URL";
+}
+
+/* Give up on a broker that never answered: the cause and the fix, once. */
 static void
-fail(struct mqtt_conn *c, const char *what, const char *why)
+never_reached(struct mqtt_conn *c, const char *why, const char *hint)
+{
+	log_err("%s: never connected%s%s (gave up after %llu attempt%s): %s",
+	    ep(c), why[0] ? ": " : "", why, c->failures,
+	    c->failures == 1 ? "" : "s", hint);
+	c->fatal = true;
+	c->state = MQTT_DOWN;
+}
+
+/* A failed attempt: schedule the next one, or give up.  rc and saved
+ * errno name the cause for the first connection's hint. */
+static void
+fail_rc(struct mqtt_conn *c, const char *what, const char *why, int rc,
+    int saved_errno)
 {
 	unsigned ms;
 
+	if (never_up(c)) {
+		buf_reset(&c->cause);
+		buf_printf(&c->cause, "%s: %s", what, why);
+		/* libmosquitto's texts end in a full stop */
+		if (c->cause.len > 0 && c->cause.data[c->cause.len - 1] == '.')
+			c->cause.data[--c->cause.len] = '\0';
+		c->cause_rc = rc;
+		c->cause_errno = saved_errno;
+		ms = backoff_next_ms(&c->bo);
+		c->failures++;
+		/* a name that does not resolve now will not in a moment */
+		if (rc == MOSQ_ERR_EAI || mono_now() >= c->first_deadline ||
+		    (!c->o->retries_forever && c->failures > c->o->retries)) {
+			never_reached(c, buf_cstr(&c->cause),
+			    reach_hint(c, rc, saved_errno));
+			return;
+		}
+		/* the last try at the end of --connect-timeout */
+		c->next_attempt = mono_now() + ms / 1000.0;
+		if (c->next_attempt > c->first_deadline)
+			c->next_attempt = c->first_deadline;
+		log_warn("%s: %s: %s; retrying in %.1fs", ep(c), what, why,
+		    c->next_attempt - mono_now());
+		return;
+	}
 	c->failures++;
 	if (!c->o->retries_forever && c->failures > c->o->retries) {
 		log_err("%s: %s: %s (gave up after %llu attempt%s)", ep(c),
@@ -41,6 +127,12 @@ fail(struct mqtt_conn *c, const char *what, const char *why)
 	c->next_attempt = mono_now() + ms / 1000.0;
 	log_warn(
 	    "%s: %s: %s; retrying in %.1fs", ep(c), what, why, ms / 1000.0);
+}
+
+static void
+fail(struct mqtt_conn *c, const char *what, const char *why)
+{
+	fail_rc(c, what, why, MOSQ_ERR_SUCCESS, 0);
 }
 
 /* The text of a disconnect code: a MOSQ_ERR_* or an MQTT 5 reason code
@@ -104,6 +196,16 @@ on_disconnect(
 		log_err("%s: %s: another client connected with our client id",
 		    ep(c), mosquitto_reason_string(rc));
 		c->fatal = true;
+	} else if (was == MQTT_CONNECTING && never_up(c) &&
+	    closed_early(rc, saved)) {
+		/* a port that is not MQTT, or TLS spoken to in plain text:
+		 * said once, at once */
+		c->failures++;
+		never_reached(c, "the connection closed before CONNACK",
+		    reach_hint(c, rc, saved));
+	} else if (was == MQTT_CONNECTING && never_up(c) &&
+	    rc != MOSQ_ERR_TLS) {
+		fail_rc(c, "connect", down_text(rc, saved), rc, saved);
 	} else if (was == MQTT_CONNECTING && rc == MOSQ_ERR_TLS) {
 		/* the handshake failed after connect() returned (a busy
 		 * broker): a certificate, so the next try fails alike */
@@ -161,6 +263,19 @@ mqtt_conn_free(struct mqtt_conn *c)
 	c->mosq = NULL;
 	mosquitto_property_free_all(&c->props);
 	buf_free(&c->endpoint);
+	buf_free(&c->cause);
+}
+
+bool
+mqtt_conn_never_up(struct mqtt_conn *c)
+{
+	if (c->fatal || !never_up(c))
+		return c->fatal;
+	never_reached(c,
+	    c->cause.len > 0 ? buf_cstr(&c->cause)
+			     : "ended before the broker answered",
+	    reach_hint(c, c->cause_rc, c->cause_errno));
+	return true;
 }
 
 void
@@ -168,9 +283,20 @@ mqtt_conn_tick(struct mqtt_conn *c)
 {
 	int rc;
 
+	if (c->state == MQTT_CONNECTING && never_up(c) && !c->fatal &&
+	    !c->closing && mono_now() >= c->first_deadline + CONNACK_GRACE_S) {
+		/* no CONNACK in time: the port answers, but not as MQTT */
+		c->failures++;
+		never_reached(c, "no answer to CONNECT",
+		    "is it an MQTT port, or a TLS one? check -p / -L / "
+		    "MQTT_URL, --cafile, --connect-timeout");
+		return;
+	}
 	if (c->state != MQTT_DOWN || c->fatal || c->closing ||
 	    mono_now() < c->next_attempt)
 		return;
+	if (!c->started)
+		c->first_deadline = mono_now() + c->o->connect_timeout;
 	errno = 0;
 	if (c->started)
 		rc = mosquitto_reconnect(c->mosq);
@@ -188,18 +314,24 @@ mqtt_conn_tick(struct mqtt_conn *c)
 		c->fatal = true;
 		return;
 	}
-	fail(c, "connect",
-	    rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+	fail_rc(c, "connect",
+	    rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc), rc,
+	    errno);
 }
 
 int
 mqtt_conn_timeout_ms(const struct mqtt_conn *c)
 {
-	double left;
+	double left, wake;
 
-	if (c->state != MQTT_DOWN || c->fatal)
+	if (c->fatal)
 		return 1000;
-	left = c->next_attempt - mono_now();
+	/* wake for --connect-timeout too, whatever the state */
+	wake = c->state == MQTT_DOWN ? c->next_attempt : mono_now() + 1.0;
+	if (c->started && never_up(c) &&
+	    c->first_deadline + CONNACK_GRACE_S < wake)
+		wake = c->first_deadline + CONNACK_GRACE_S;
+	left = wake - mono_now();
 	if (left <= 0)
 		return 0;
 	return left > 1.0 ? 1000 : (int)(left * 1000.0) + 1;

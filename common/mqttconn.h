@@ -35,6 +35,11 @@ struct mqtt_conn {
 	bool started; /* the first connect call was made */
 	bool session_present; /* of the last CONNACK */
 	double next_attempt; /* mono_now() time of the next connect */
+	/* until the first CONNACK: when --connect-timeout ends (0 before
+	 * the first try), and why the last try failed */
+	double first_deadline;
+	struct buf cause;
+	int cause_rc, cause_errno;
 	unsigned long long failures; /* failed attempts in a row */
 	unsigned long long reconnects; /* connections after the first */
 	unsigned long long connects;
@@ -61,9 +66,20 @@ void mqtt_conn_free(struct mqtt_conn *c);
 /*
  * When down and the backoff has passed: connect.  A failure is logged
  * with the retry it leads to; after --retries failures in a row, or on a
- * refusal that retrying cannot fix, c->fatal is set.
+ * refusal that retrying cannot fix, c->fatal is set.  A broker that never
+ * answered is a configuration mistake, not an outage: when
+ * --connect-timeout passes before the first CONNACK, or the host name
+ * does not resolve, c->fatal is set with the cause and what to check.
  */
 void mqtt_conn_tick(struct mqtt_conn *c);
+
+/*
+ * At the end of a run that was not stopped by a signal (-W, -C,
+ * --idle-timeout, end of input): a broker never reached is an error, exit
+ * 1, never 0.  Says so (the cause and the fix) and sets c->fatal when no
+ * CONNACK ever came; returns c->fatal.
+ */
+bool mqtt_conn_never_up(struct mqtt_conn *c);
 
 /* Milliseconds the poll loop may sleep for the connection's sake. */
 int mqtt_conn_timeout_ms(const struct mqtt_conn *c);

@@ -59,6 +59,7 @@ const struct opt_row mqtt_opt_rows[] = {
 	    "failed connects in a row before giving up (or forever)"),
 	OPT_ARG('q', "qos", "qos", "1",
 	    "the QoS to publish or subscribe with: 0, 1 or 2"),
+	OPT_SET(connect_opt_rows),
 	OPT_END,
 };
 /* clang-format on */
@@ -221,6 +222,7 @@ mqtt_opts_init(struct mqtt_opts *o)
 	o->keepalive = MQTT_KEEPALIVE;
 	o->retries = MQTT_RETRIES_DEFAULT;
 	o->qos = 1;
+	o->connect_timeout = CONNECT_TIMEOUT_DEFAULT;
 }
 
 void
@@ -258,6 +260,8 @@ mqtt_opt_take(const struct opt_parser *p, struct mqtt_opts *o)
 	unsigned long long v;
 	int rc;
 
+	if (connect_opt_take(p, &o->connect_timeout))
+		return true;
 	if (p->row->id == 'q') {
 		if (parse_uint_range(p->arg, 0, 2, &v, NULL) < 0)
 			opt_bad_value(p, NULL, "QoS", "0, 1 or 2");

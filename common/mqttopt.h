@@ -82,6 +82,7 @@ struct mqtt_opts {
 	unsigned long long
 	    retries; /* failed connects in a row before giving up */
 	bool retries_forever;
+	double connect_timeout; /* --connect-timeout: the first CONNACK */
 	int qos; /* -q: the QoS of publishes or subscriptions */
 
 	/* bookkeeping */

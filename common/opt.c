@@ -198,6 +198,12 @@ const struct opt_row common_opt_rows[] = {
 	OPT_FLAG(OPT_STRICT, "strict", "exit 3 if any record was rejected"),
 	OPT_END,
 };
+
+const struct opt_row connect_opt_rows[] = {
+	OPT_ARG(OPT_CONNECT_TIMEOUT, "connect-timeout", "seconds", "10",
+	    "exit 1 if the server never answered within seconds"),
+	OPT_END,
+};
 /* clang-format on */
 
 void
@@ -288,6 +294,25 @@ io_inputs(const struct io_opts *o, char **operands, int n)
 		one[0] = n > 0 ? operands[0] : dash;
 	io_check_follow(o, one[0]);
 	return n > 1 ? operands : one;
+}
+
+bool
+connect_opt_take(const struct opt_parser *p, double *seconds)
+{
+	const char *errstr = "invalid";
+	char hint[64];
+
+	if (p->row->id != OPT_CONNECT_TIMEOUT)
+		return false;
+	if (parse_seconds(
+		p->arg, 0.001, CONNECT_TIMEOUT_MAX, seconds, &errstr) < 0) {
+		if (strcmp(errstr, "invalid") == 0)
+			opt_bad_value(p, NULL, "duration", NULL);
+		(void)snprintf(
+		    hint, sizeof(hint), "0.001 to %.0f", CONNECT_TIMEOUT_MAX);
+		opt_error(p, "duration '%s' is %s (%s)", p->arg, errstr, hint);
+	}
+	return true;
 }
 
 bool

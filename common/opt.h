@@ -125,4 +125,23 @@ void io_check_follow(const struct io_opts *o, const char *input);
  */
 char **io_inputs(const struct io_opts *o, char **operands, int n);
 
+/*
+ * --connect-timeout SECONDS, the one bound every program that talks to a
+ * server puts on its first connection: a server that never answered is a
+ * configuration mistake (exit 1 with the cause and the fix), not an
+ * outage to ride out.  Once it has answered, the program's own retries
+ * take over.
+ */
+#define CONNECT_TIMEOUT_DEFAULT 10.0
+#define CONNECT_TIMEOUT_MAX 3600.0
+
+enum { OPT_CONNECT_TIMEOUT = 0x1f00 };
+
+/* The --connect-timeout row, for a program's table (OPT_SET). */
+extern const struct opt_row connect_opt_rows[];
+
+/* Take --connect-timeout into *seconds: true; false when p's option is
+ * another one.  A bad value is a usage error (exit 2). */
+bool connect_opt_take(const struct opt_parser *p, double *seconds);
+
 #endif

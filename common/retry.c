@@ -78,6 +78,46 @@ retry_classify(const struct retry_outcome *o)
 	return RETRY_FAIL;
 }
 
+/* Outcomes that another try in a few seconds does not mend when the
+ * server never answered: no such name, or not an HTTP server there. */
+static bool
+not_reachable(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_GOT_NOTHING:
+	case CURLE_WEIRD_SERVER_REPLY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+const char *
+retry_unreached_hint(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return "is the host name right?";
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return "is the proxy's name right? check https_proxy";
+	case CURLE_COULDNT_CONNECT:
+		return "nothing listens there: is the server running?";
+	case CURLE_GOT_NOTHING:
+	case CURLE_WEIRD_SERVER_REPLY:
+		return "it does not answer HTTP: is it the right port, or "
+		       "one for https://?";
+	case CURLE_SSL_CONNECT_ERROR:
+		return "the TLS handshake failed: is it a port for http://?";
+	case CURLE_OPERATION_TIMEDOUT:
+		return "no answer: is the host right, or a firewall in the "
+		       "way?";
+	default:
+		return "is the server running, at that address?";
+	}
+}
+
 double
 retry_bound_s(const struct retry_policy *p, double elapsed_s)
 {
@@ -102,6 +142,17 @@ retry_decide(const struct retry_policy *p, const struct retry_outcome *o,
 	if (d.cls != RETRY_AGAIN)
 		return d;
 	left = p->max_s - elapsed_s;
+	if (o->level == RETRY_REQUEST && o->never_answered &&
+	    o->rc != CURLE_OK) {
+		/* never reached: a setting to fix, not an outage */
+		if (not_reachable(o->rc) ||
+		    (p->connect_s > 0 && elapsed_s >= p->connect_s)) {
+			d.cls = RETRY_UNREACHED;
+			return d;
+		}
+		if (p->connect_s > 0 && p->connect_s - elapsed_s < left)
+			left = p->connect_s - elapsed_s;
+	}
 	if (left <= 0) {
 		d.cls = RETRY_GIVE_UP;
 		return d;

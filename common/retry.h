@@ -35,6 +35,9 @@ struct retry_outcome {
 	CURLcode rc; /* CURLE_OK when the server answered (requests) */
 	long status; /* the HTTP status; 0 when there was none */
 	double retry_after_s; /* Retry-After, in seconds from now; < 0: none */
+	bool never_answered; /* requests: no server answered this process
+			      * yet, so a failure to reach one is a setting,
+			      * not an outage (see retry_decide()) */
 };
 
 enum retry_class {
@@ -46,6 +49,9 @@ enum retry_class {
 			 * TLS, URL and protocol errors */
 	RETRY_GIVE_UP, /* from retry_decide(): worth another try, but the
 			* retry time is over */
+	RETRY_UNREACHED, /* from retry_decide(): the server never answered
+			  * within the connect time, its name does not
+			  * resolve, or it does not speak HTTP */
 };
 
 /* The settings; esbulk's come from its options. */
@@ -54,11 +60,14 @@ struct retry_policy {
 	double timeout_s; /* --timeout: the longest one try takes; 0: none */
 	unsigned base_ms; /* ceiling of the first backoff wait */
 	unsigned cap_ms; /* --backoff-max: no backoff wait is longer */
+	double connect_s; /* --connect-timeout: how long a server that never
+			   * answered is tried; 0: as long as max_s */
 };
 
 /*
  * Fill p from the options: waits start at 100 ms, or at backoff_max_s
- * when that is shorter, and double up to backoff_max_s.
+ * when that is shorter, and double up to backoff_max_s.  connect_s is 0:
+ * the caller sets it.
  */
 void retry_policy_init(struct retry_policy *p, double max_retry_s,
     double backoff_max_s, double timeout_s);
@@ -88,10 +97,24 @@ struct retry_decision {
  * outcome when nothing is left of max_s is RETRY_GIVE_UP.  So the last
  * try starts at the end of the retry time at the latest and takes
  * RETRY_MIN_TRY_S at most.
+ *
+ * Never connected is not an outage: a request outcome with
+ * never_answered and no answer at all is RETRY_UNREACHED at once when the
+ * name does not resolve or the server does not speak HTTP (an empty or
+ * garbled reply), and once elapsed_s reaches connect_s otherwise; until
+ * then its waits end by connect_s.  The long retries of max_s are for a
+ * server that answered once and went away.
  */
 struct retry_decision retry_decide(const struct retry_policy *p,
     const struct retry_outcome *o, unsigned attempt, double elapsed_s,
     uint64_t rnd);
+
+/*
+ * For RETRY_UNREACHED: what to check, for curl's result rc ("nothing
+ * listens there: is the server running?"); static storage.  The caller
+ * adds which option or variable sets the URL.
+ */
+const char *retry_unreached_hint(CURLcode rc);
 
 /*
  * The longest a try may take when it starts elapsed_s into the retry

@@ -17,6 +17,54 @@
 
 /* ---------------------------------------------------------------- dates */
 
+/*
+ * The rules Elasticsearch and OpenSearch have for an index name, checked
+ * once at start rather than refused for every document: lowercase, none
+ * of \ / * ? " < > | , # : or a space, not starting with - _ +, not . or
+ * .., at most 255 bytes.  A pattern's conversions give digits.
+ */
+static int
+index_name_check(const char *pattern, struct buf *err)
+{
+	const char *p;
+	size_t n = 0;
+
+	if (strcmp(pattern, ".") == 0 || strcmp(pattern, "..") == 0 ||
+	    strchr("-_+", pattern[0]) != NULL) {
+		buf_printf(err,
+		    "invalid index name '%s': it must not be . or .. nor start "
+		    "with -, _ or +",
+		    pattern);
+		return -1;
+	}
+	for (p = pattern; *p != '\0'; p++, n++) {
+		if (*p == '%') {
+			p++; /* checked above: a conversion, or %% */
+			continue;
+		}
+		if (*p >= 'A' && *p <= 'Z') {
+			buf_printf(err,
+			    "invalid index name '%s': index names must be "
+			    "lowercase",
+			    pattern);
+			return -1;
+		}
+		if (strchr("\\/*?\"<>|,#: ", *p) != NULL) {
+			buf_printf(err,
+			    "invalid index name '%s': '%c' is not allowed in "
+			    "an index name",
+			    pattern, *p);
+			return -1;
+		}
+	}
+	if (n > 255) {
+		buf_printf(
+		    err, "invalid index name: longer than 255 bytes (%zu)", n);
+		return -1;
+	}
+	return 0;
+}
+
 int
 bulk_index_check(const char *pattern, bool *dated, struct buf *err)
 {
@@ -43,7 +91,7 @@ bulk_index_check(const char *pattern, bool *dated, struct buf *err)
 		}
 		*dated = true;
 	}
-	return 0;
+	return index_name_check(pattern, err);
 }
 
 static int
@@ -307,9 +355,11 @@ doc_index(const struct bulk_conf *c, const struct jval *root,
 		buf_add(index, p, n);
 		return 0;
 	}
-	if (c->index == NULL)
+	if (c->index == NULL) {
+		r->config = true;
 		return refuse(
 		    r, "no index: no -i and no @metadata.es._index", NULL);
+	}
 	if (!c->index_dated) {
 		buf_adds(index, c->index);
 		return 0;
@@ -479,6 +529,7 @@ bulk_add_line(const struct bulk_conf *c, struct bulk_batch *b, struct arena *a,
 	buf_reset(&r->reason);
 	buf_reset(&r->meta);
 	buf_reset(&r->kafka);
+	r->config = false;
 	arena_reset(a);
 	if (jsonx_parse(a, line, len, &root, &err) != JSONX_OK) {
 		jsonx_error_text(&err, &r->reason);
@@ -686,10 +737,34 @@ bulk_parse_response(struct arena *a, const char *body, size_t len, size_t n,
 	return 0;
 }
 
+bool
+bulk_refusal_not_docs(const struct bulk_result *r)
+{
+	static const char *const types[] = {
+	    "invalid_index_name_exception",
+	    "index_closed_exception",
+	    "index_not_found_exception",
+	    "cluster_block_exception",
+	    "security_exception",
+	    "authorization_exception",
+	    NULL,
+	};
+	size_t i;
+
+	if (r->status == 401 || r->status == 403)
+		return true;
+	if (r->type == NULL)
+		return false;
+	for (i = 0; types[i] != NULL; i++)
+		if (strcmp(r->type, types[i]) == 0)
+			return true;
+	return false;
+}
+
 enum bulk_verdict
 bulk_verdict(const struct bulk_result *r, enum bulk_op op)
 {
-	struct retry_outcome o = {RETRY_ITEM, CURLE_OK, r->status, -1};
+	struct retry_outcome o = {RETRY_ITEM, CURLE_OK, r->status, -1, false};
 
 	/* create: the document is there already, as a retry may find it */
 	if (r->status == 409 && op == BULK_OP_CREATE)

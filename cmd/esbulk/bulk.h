@@ -81,6 +81,7 @@ struct bulk_refusal {
 	struct buf reason;
 	struct buf meta; /* the line's "@metadata" as JSON; empty if none */
 	struct buf kafka; /* its "@metadata.kafka" as JSON; empty if none */
+	bool config; /* not the record's fault: no -i, and no _index in it */
 };
 
 void bulk_refusal_free(struct bulk_refusal *r);
@@ -141,6 +142,16 @@ enum bulk_verdict {
  * request in flight mapped first ("mapper [f] cannot be changed from type
  * [long] to [float]") is retried. */
 enum bulk_verdict bulk_verdict(const struct bulk_result *r, enum bulk_op op);
+
+/*
+ * True when item r was refused for a reason that is not the document's
+ * own, so that every document sent the same way is refused alike: the
+ * index name, a closed or missing index the request may not create, a
+ * block on the cluster or index, or the credentials' rights (401, 403).
+ * A batch whose every item is refused so, with one error type, ends
+ * esbulk with the server's message once (exit 1).
+ */
+bool bulk_refusal_not_docs(const struct bulk_result *r);
 
 /*
  * What a server said when it refused: the "error" members of the reject

@@ -168,6 +168,14 @@ process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
 		reject_with_meta(&rec, r->ref.meta.data, r->ref.meta.len);
 		reject(r, &rec);
 		ack(r, r->ref.kafka.data, r->ref.kafka.len);
+		if (r->ref.config) {
+			/* every record like it would be refused: stop here,
+			 * once; what was read before is still sent */
+			log_err("line %llu: no index: give -i INDEX, or an "
+				"@metadata.es._index in every record",
+			    ln->lineno);
+			r->eof = r->failed = true;
+		}
 		return;
 	}
 	if (r->b->n == 1)
@@ -280,6 +288,8 @@ read_input(struct run *r)
 		}
 		process(r, s, &ln);
 		stats_tick(r->st);
+		if (r->eof)
+			return;
 	}
 }
 
@@ -472,6 +482,7 @@ main(int argc, char **argv)
 	sc.workers = (unsigned)o.workers;
 	retry_policy_init(
 	    &sc.retry, o.max_retry_s, o.backoff_max_s, o.timeout_s);
+	sc.retry.connect_s = o.connect_timeout;
 	sc.op = o.bulk.op;
 	cb.arg = &r;
 	cb.indexed = on_indexed;

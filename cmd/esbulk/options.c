@@ -101,6 +101,7 @@ static const struct opt_row rows[] = {
 	OPT_ARG(OPT_USER, "user", "name", NULL,
 	    "the user for basic authentication"),
 	OPT_SET(opt_rows_basic),
+	OPT_SET(connect_opt_rows),
 	OPT_SET(common_opt_rows),
 	OPT_SET(io_input_rows),
 	OPT_END,
@@ -301,10 +302,12 @@ opts_parse(int argc, char **argv, struct opts *o)
 	o->max_retry_s = 300;
 	o->backoff_max_s = 30;
 	o->acks_timeout_s = 60;
+	o->connect_timeout = CONNECT_TIMEOUT_DEFAULT;
 	opt_init(&p, "esbulk", rows, "[file ...]", argc, argv);
 	p.help = &help;
 	while ((c = opt_next(&p)) != -1) {
-		if (common_opt_take(&p, &o->c) || io_opt_take(&p, &o->io))
+		if (common_opt_take(&p, &o->c) || io_opt_take(&p, &o->io) ||
+		    connect_opt_take(&p, &o->connect_timeout))
 			continue;
 		switch (c) {
 		case 'i':

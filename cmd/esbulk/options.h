@@ -34,6 +34,8 @@ struct opts {
 	double linger_s, timeout_s, max_retry_s, backoff_max_s;
 	double acks_timeout_s; /* --acks: for kcons to open the fifo */
 	struct io_opts io; /* --input, --follow */
+	double
+	    connect_timeout; /* --connect-timeout: the server's first answer */
 	char **inputs; /* operands, or {"-", NULL} */
 };
 

@@ -417,12 +417,33 @@ retry_later(struct sender *s, struct bulk_batch *b,
 	enqueue(s, b);
 }
 
+/* Every item of b refused for good, with one error type that is not the
+ * documents' own (bulk_refusal_not_docs()). */
+static bool
+all_refused_alike(const struct sender *s, const struct bulk_batch *b)
+{
+	const char *type = s->res[0].type;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		const struct bulk_result *r = &s->res[i];
+
+		if (bulk_verdict(r, s->c.op) != BULK_REJECT ||
+		    !bulk_refusal_not_docs(r))
+			return false;
+		if ((type == NULL) != (r->type == NULL) ||
+		    (type != NULL && strcmp(type, r->type) != 0))
+			return false;
+	}
+	return b->n > 0;
+}
+
 /* A 2xx answer: every item's outcome. */
 static void
 items_done(struct sender *s, struct slot *sl, struct bulk_batch *b)
 {
 	struct bulk_batch *again = NULL;
-	struct retry_outcome o = {RETRY_ITEM, CURLE_OK, 0, -1};
+	struct retry_outcome o = {RETRY_ITEM, CURLE_OK, 0, -1, false};
 	struct retry_decision d;
 	double now;
 	size_t i;
@@ -440,6 +461,23 @@ items_done(struct sender *s, struct slot *sl, struct bulk_batch *b)
 		now = mono_now();
 		d = decide(s, b, &o, now);
 		retry_later(s, b, &d, now, buf_cstr(&s->why), true);
+		return;
+	}
+	if (all_refused_alike(s, b)) {
+		/* not the documents' fault: every batch would fare the same,
+		 * so stop with the server's message, once */
+		const struct bulk_result *r = &s->res[0];
+
+		buf_reset(&s->reason);
+		bulk_result_reject(r, &s->reason, &s->err);
+		if (!s->fatal)
+			log_err("POST /_bulk: every document refused: %s%s%s "
+				"(check -i, the index and the rights of the "
+				"user)",
+			    r->type != NULL ? r->type : "",
+			    r->type != NULL ? ": " : "", buf_cstr(&s->reason));
+		s->fatal = true;
+		refuse_all(s, b, buf_cstr(&s->reason), &s->err, false);
 		return;
 	}
 	for (i = 0; i < b->n; i++) {
@@ -488,7 +526,7 @@ static void
 finished(struct sender *s, struct slot *sl, CURLcode rc)
 {
 	struct bulk_batch *b = sl->b, *lo, *hi;
-	struct retry_outcome o = {RETRY_REQUEST, rc, 0, sl->retry_after};
+	struct retry_outcome o = {RETRY_REQUEST, rc, 0, sl->retry_after, false};
 	struct retry_decision d;
 	double now = mono_now(), lat = now - sl->t0;
 
@@ -535,6 +573,7 @@ finished(struct sender *s, struct slot *sl, CURLcode rc)
 			    &s->err, false);
 		}
 		break;
+	case RETRY_UNREACHED: /* not for requests that follow an answer */
 	case RETRY_FAIL_ALL:
 		/* wrong credentials, certificates or URL */
 		buf_reset(&s->reason);

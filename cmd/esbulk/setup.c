@@ -45,6 +45,9 @@ nap_until(double t)
  * the class of the last answer (RETRY_GIVE_UP when the time was over);
  * -1 when stopped by a signal, said on stderr.
  */
+/* Some request of this process got an HTTP answer. */
+static bool server_answered;
+
 static int
 setup_request(const struct setup *r, const char *method, const char *path,
     const char *body, size_t len, long *status, struct buf *resp,
@@ -63,11 +66,23 @@ setup_request(const struct setup *r, const char *method, const char *path,
 		(void)sender_request(
 		    r->snd, method, path, body, len, timeout, &out, resp, err);
 		*status = out.status;
+		/* until the server first answers, not reaching it is a
+		 * setting to fix (--connect-timeout), not an outage */
+		out.never_answered = !server_answered;
+		if (out.rc == CURLE_OK)
+			server_answered = true;
 		now = mono_now();
 		d = retry_decide(
 		    p, &out, attempt, now - t0, backoff_random(&rng));
 		if (d.cls == RETRY_GIVE_UP)
 			buf_printf(err, ": gave up after %.1f s", now - t0);
+		if (d.cls == RETRY_UNREACHED)
+			buf_printf(err, ": %s check -u / ELASTICSEARCH_URL%s",
+			    retry_unreached_hint(out.rc),
+			    out.rc == CURLE_COULDNT_CONNECT ||
+				    out.rc == CURLE_OPERATION_TIMEDOUT
+				? ", --connect-timeout"
+				: "");
 		if (d.cls != RETRY_AGAIN)
 			return (int)d.cls;
 		log_warn("%s: retry in %.1f s%s", buf_cstr(err), d.wait_s,

@@ -52,6 +52,7 @@ struct run {
 	 * buffer (a read stopped by a full window) make no poll event. */
 	bool drained;
 	bool eof, failed;
+	bool no_topic; /* a record with no topic and no -t: exit 1 at the end */
 };
 
 /* Count a reject and write it. */
@@ -168,9 +169,18 @@ process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
 	}
 	arena_reset(r->arena);
 	buf_reset(&r->why);
-	if (j2m_prepare(&o->rec, r->arena, ln->line, ln->len, &r->tbuf,
-		&r->pbuf, &pub, &r->why) < 0) {
+	if ((rc = j2m_prepare(&o->rec, r->arena, ln->line, ln->len, &r->tbuf,
+		 &r->pbuf, &pub, &r->why)) < 0) {
 		reject(r, buf_cstr(&r->why), ln->lineno, ln->line, ln->len);
+		if (rc == -2) {
+			/* every record like it would be refused: stop here,
+			 * once */
+			log_err("line %llu: no topic: give -t TOPIC or "
+				"--topic-template, or an @metadata.mqtt.topic "
+				"in every record",
+			    ln->lineno);
+			r->eof = r->no_topic = true;
+		}
 		return;
 	}
 	rc = mosquitto_publish_v5(r->conn.mosq, &mid, pub.topic, (int)pub.len,
@@ -232,6 +242,8 @@ read_input(struct run *r)
 		}
 		process(r, s, &ln);
 		stats_tick(r->st);
+		if (r->eof)
+			return;
 	}
 }
 
@@ -340,7 +352,7 @@ finish(struct run *r)
 {
 	struct pending *p;
 	size_t lost = inflight_count(r->inflight);
-	int rc = r->failed || r->conn.fatal ? 1 : 0;
+	int rc = r->failed || r->conn.fatal || r->no_topic ? 1 : 0;
 
 	if (lost == 0)
 		mqtt_conn_close(&r->conn, 2000);

@@ -206,7 +206,7 @@ j2m_prepare(const struct j2m_conf *c, struct arena *a, const char *line,
 			buf_adds(why,
 			    "no topic: no -t or --topic-template, "
 			    "and no @metadata.mqtt.topic");
-			return -1;
+			return v == NULL ? -2 : -1;
 		}
 		if (check_topic(v->u.s, v->len, why) < 0)
 			return -1;

@@ -48,8 +48,11 @@ struct j2m_pub {
  * and work out its publish: the topic from -t, else the template, else
  * the record's @metadata.mqtt.topic; the payload is the line as it came,
  * or, when the record has "@metadata", the record re-emitted compact
- * without it; with c->raw, the line as it is to c->topic.  tbuf and pbuf are the caller's scratch space.  0, or -1
- * with the reject reason appended to why.
+ * without it; with c->raw, the line as it is to c->topic.  tbuf and pbuf
+ * are the caller's scratch space.  0, or -1 with the reject reason
+ * appended to why; -2 (reason in why too) for a record with no topic
+ * while neither -t nor a template gives one: a configuration mistake, not
+ * the record's.
  */
 int j2m_prepare(const struct j2m_conf *c, struct arena *a, const char *line,
     size_t len, struct buf *tbuf, struct buf *pbuf, struct j2m_pub *pub,

@@ -107,9 +107,26 @@ event(struct kc_run *r, const rd_kafka_message_t *m)
 	case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
 	case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
 	case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+		if (r->o->group != NULL &&
+		    m->err != RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
+			/* a subscribed topic that does not exist (and that the
+			 * broker does not create): no partition will ever come,
+			 * so say so and stop, as kcat -G does */
+			if (topic != NULL)
+				log_err("topic %s: %s: does it exist? (kcons "
+					"--list names the topics)",
+				    topic, rd_kafka_message_errstr(m));
+			else
+				log_err("%s", rd_kafka_message_errstr(m));
+			r->failed = r->stop = true;
+			return;
+		}
 		if (r->o->group != NULL) {
-			log_warn("%s%s%s", topic ? "topic " : "",
-			    topic ? topic : "", rd_kafka_message_errstr(m));
+			if (topic != NULL)
+				log_warn("topic %s: %s", topic,
+				    rd_kafka_message_errstr(m));
+			else
+				log_warn("%s", rd_kafka_message_errstr(m));
 			return;
 		}
 		/* FALLTHROUGH */
@@ -378,6 +395,17 @@ start(struct kc_run *r)
 		    o->timeout_ms, &err);
 	}
 	if (rc < 0) {
+		rd_kafka_message_t *m;
+
+		/* the cause librdkafka knows, at the default verbosity: its
+		 * error_cb records it (a refused connection, "connecting to
+		 * a SSL listener?") when the queue is served */
+		while ((m = rd_kafka_consumer_poll(r->rk, 0)) != NULL)
+			rd_kafka_message_destroy(m);
+		if (r->kc.last_reason[0] != '\0') {
+			buf_adds(&err, ": ");
+			kafka_unreached_text(&r->kc, 0, &err);
+		}
 		log_err("%s", buf_cstr(&err));
 		goto out;
 	}

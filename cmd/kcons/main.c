@@ -75,9 +75,16 @@ configure(struct kc_opts *o, struct kafka_client *kc, void *opaque)
 	return conf;
 }
 
+/*
+ * The handle; exits 2 on a configuration error.  With timeout_s > 0, once
+ * a broker answered (--connect-timeout), else exit 1: never reached is a
+ * mistake to report, not an outage to wait out.  The admin modes and a
+ * consumer without -G pass 0: their requests have --timeout already.
+ */
 static rd_kafka_t *
-consumer(rd_kafka_conf_t *conf)
+consumer(rd_kafka_conf_t *conf, struct kafka_client *kc, double timeout_s)
 {
+	struct buf err = BUF_INIT;
 	char errstr[512];
 	rd_kafka_t *rk;
 
@@ -86,6 +93,13 @@ consumer(rd_kafka_conf_t *conf)
 		rd_kafka_conf_destroy(conf);
 		usage_error("configuration: %s", errstr);
 	}
+	if (timeout_s > 0 && kafka_await_broker(rk, kc, timeout_s, &err) < 0) {
+		log_err("%s", buf_cstr(&err));
+		rd_kafka_destroy_flags(
+		    rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+		exit(1);
+	}
+	buf_free(&err);
 	return rk;
 }
 
@@ -138,7 +152,7 @@ main(int argc, char **argv)
 			fatal("signals: %s", strerror(errno));
 		memset(&kc, 0, sizeof(kc));
 		conf = configure(&o, &kc, &kc);
-		rk = consumer(conf);
+		rk = consumer(conf, &kc, 0);
 		if (o.list)
 			rc = kc_list(&o, rk);
 		else if (o.query)
@@ -168,7 +182,10 @@ main(int argc, char **argv)
 	r = kc_run_new(&o);
 	conf = configure(&o, kc_run_client(r), r);
 	kc_run_configure(r, conf);
-	rk = consumer(conf);
+	/* a group member waits for its coordinator forever: bound the first
+	 * connection; without -G, the metadata request has --timeout */
+	rk = consumer(
+	    conf, kc_run_client(r), o.group != NULL ? o.k.connect_timeout : 0);
 	rc = kc_consume(r, rk);
 	if (destroy_would_abort(rk, r)) {
 		log_debug("librdkafka %s: handle left to the exit "

@@ -345,6 +345,9 @@ kb_new(const struct kb_conf *c)
 	if ((k->h = curl_easy_init()) == NULL)
 		xdie_oom();
 	http_easy_setup(k->h, c->tls, c->timeout_ms, "kibana-dash");
+	if (c->connect_timeout_ms > 0)
+		curl_easy_setopt(
+		    k->h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		if ((k->headers = curl_slist_append(k->headers, fixed[i])) ==
 		    NULL)
@@ -426,7 +429,7 @@ enum kb_class
 kb_request(struct kb *k, const char *method, const char *path, bool space,
     curl_mime *mime, struct kb_answer *a)
 {
-	struct retry_outcome o = {RETRY_REQUEST, CURLE_OK, 0, -1};
+	struct retry_outcome o = {RETRY_REQUEST, CURLE_OK, 0, -1, false};
 	struct buf url = BUF_INIT;
 
 	buf_reset(&a->body);

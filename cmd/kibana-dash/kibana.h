@@ -98,6 +98,7 @@ struct kb_conf {
 	 */
 	int (*tick)(void *arg, bool sent);
 	void *tick_arg;
+	long connect_timeout_ms; /* --connect-timeout; 0: libcurl's */
 };
 
 struct kb;

@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/sig.h"
+#include "common/retry.h"
 #include "common/stats.h"
 #include "common/xalloc.h"
 #include "kibana.h"
@@ -219,6 +220,11 @@ connect_kibana(struct run *r)
 			if (o->wait_s > 0)
 				log_err("%s: Kibana not ready after %.0f s: %s",
 				    r->o->url.base, o->wait_s, buf_cstr(&why));
+			else if (cls != KB_OK && r->a.rc != CURLE_OK)
+				/* never reached: say what to check */
+				log_err("%s: %s: %s check -u / KIBANA_URL",
+				    r->o->url.base, buf_cstr(&why),
+				    retry_unreached_hint(r->a.rc));
 			else
 				log_err("%s: %s%s", r->o->url.base,
 				    buf_cstr(&why),
@@ -562,6 +568,7 @@ main(int argc, char **argv)
 		    .user = o.user,
 		    .secret = o.secret,
 		    .timeout_ms = (long)(o.timeout_s * 1000),
+		    .connect_timeout_ms = (long)(o.connect_timeout * 1000),
 		    .tick = tick,
 		    .tick_arg = &r};
 

@@ -94,6 +94,7 @@ static const struct opt_row rows[] = {
 	OPT_ARG(OPT_WAIT, "wait", "seconds", "0",
 	    "wait up to seconds for Kibana to be ready"),
 	OPT_SET(opt_rows_basic),
+	OPT_SET(connect_opt_rows),
 	OPT_END,
 };
 /* clang-format on */
@@ -248,9 +249,12 @@ opts_parse(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	kd_conf_init(&o->kd);
 	o->timeout_s = 30;
+	o->connect_timeout = CONNECT_TIMEOUT_DEFAULT;
 	opt_init(&p, "kibana-dash", rows, NULL, argc, argv);
 	p.help = &help;
 	while ((c = opt_next(&p)) != -1) {
+		if (connect_opt_take(&p, &o->connect_timeout))
+			continue;
 		switch (c) {
 		case 'u':
 			kibana_url = p.arg;

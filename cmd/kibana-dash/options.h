@@ -27,6 +27,7 @@ struct opts {
 	char *secret; /* secret_free() */
 	double wait_s; /* --wait SECONDS, 0: one try */
 	double timeout_s; /* --timeout SECONDS per request */
+	double connect_timeout; /* --connect-timeout SECONDS */
 	double stats_interval;
 	bool stats;
 	int verbosity;

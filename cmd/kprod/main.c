@@ -76,6 +76,8 @@ struct run {
 	int evfd[2]; /* librdkafka writes here when a report is ready */
 	bool eof, failed, keep_lines;
 	bool stop_reading; /* -c reached, receipts' reader gone */
+	bool reached; /* a broker answered once */
+	double connect_deadline; /* --connect-timeout, from the start */
 };
 
 /* Count a reject and write it, with the line's @metadata if asked. */
@@ -187,6 +189,34 @@ reopen_receipts(struct run *r)
 		close(fd);
 }
 
+/*
+ * Never reached is a configuration mistake, not an outage: when no broker
+ * answered within --connect-timeout, say why and what to check, and end
+ * as on a fatal error, without the wait of --flush-timeout (what is in
+ * flight is purged and listed as not delivered).
+ */
+static void
+check_reached(struct run *r)
+{
+	struct buf err = BUF_INIT;
+
+	if (r->reached || r->kc.fatal)
+		return;
+	if (*r->out > 0 || kafka_reached(r->rk)) {
+		r->reached = true;
+		return;
+	}
+	/* a name that does not resolve will not in a moment */
+	if (mono_now() < r->connect_deadline &&
+	    r->kc.last_err != RD_KAFKA_RESP_ERR__RESOLVE)
+		return;
+	kafka_unreached_text(&r->kc, r->o->k.connect_timeout, &err);
+	log_err("%s", buf_cstr(&err));
+	buf_free(&err);
+	r->kc.fatal = 1;
+	r->deadline = mono_now();
+}
+
 /* Serve delivery reports, waiting up to ms for the first one. */
 static void
 service(struct run *r, int ms)
@@ -194,6 +224,7 @@ service(struct run *r, int ms)
 	char junk[64];
 
 	rd_kafka_poll(r->rk, ms);
+	check_reached(r);
 	while (read(r->evfd[0], junk, sizeof(junk)) > 0)
 		;
 	if (sig_hup)
@@ -399,6 +430,14 @@ process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
 	if (why != NULL) {
 		reject_init(&rec, why, ln->lineno, ln->line, ln->len);
 		reject(r, &rec, true);
+		if (why == kp_no_topic) {
+			/* not the record's fault: every record like it would
+			 * be refused, so stop here, once */
+			log_err("line %llu: no topic: give -t TOPIC, or an "
+				"@metadata.kafka.topic in every record",
+			    ln->lineno);
+			r->stop_reading = r->failed = true;
+		}
 		return;
 	}
 	produce(r, &m, ln->lineno, ln->line, ln->len);
@@ -612,6 +651,7 @@ main(int argc, char **argv)
 	r.receipts_fd = -1;
 	r.keep_lines = o.c.rejects != NULL;
 	r.rk = client(&r, &o);
+	r.connect_deadline = mono_now() + o.k.connect_timeout;
 
 	if ((r.rej = reject_open(o.c.rejects, "kprod", &err)) == NULL)
 		fatal("%s", buf_cstr(&err));
@@ -652,6 +692,9 @@ main(int argc, char **argv)
 
 	loop(&r);
 	drain(&r);
+	/* an end without a broker ever reached is not a success */
+	while (!r.reached && !r.kc.fatal && !sig_stop && !r.failed)
+		service(&r, 100);
 
 	if (*r.undelivered > 0) {
 		log_err("%llu message%s not delivered%s",

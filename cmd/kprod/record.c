@@ -89,6 +89,8 @@ headers(const struct kp_conf *c, struct arena *a, const struct jval *k,
 	return true;
 }
 
+const char kp_no_topic[] = "no topic: neither -t nor @metadata.kafka.topic";
+
 static const char *
 fail(struct buf *why, const char *reason)
 {
@@ -260,9 +262,7 @@ kp_prepare(const struct kp_conf *c, struct arena *a, const char *line,
 		if (kafkameta_partition(kafka, &m->partition) < 0)
 			return fail(why, "bad @metadata.kafka.partition");
 	} else {
-		return fail(why,
-		    "no topic: neither -t nor "
-		    "@metadata.kafka.topic");
+		return kp_no_topic;
 	}
 	if (c->partition >= 0)
 		m->partition = c->partition;

@@ -70,9 +70,12 @@ struct kp_msg {
  * and topic, partition, key and headers come from the flags only.
  * The @metadata.kafka members are read by common/kafkameta.h.  A leading
  * UTF-8 byte order mark is dropped.  Returns NULL, or the
- * reason for a reject with its text in why (borrowed from why).  Values
- * live in arena a until the caller resets it.
+ * reason for a reject with its text in why (borrowed from why), or
+ * kp_no_topic itself for a record with no topic while no -t gives one
+ * (a configuration mistake, not the record's).  Values live in arena a
+ * until the caller resets it.
  */
+extern const char kp_no_topic[];
 const char *kp_prepare(const struct kp_conf *c, struct arena *a,
     const char *line, size_t len, struct kp_msg *m, struct buf *why);
 

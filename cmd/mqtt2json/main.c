@@ -331,7 +331,8 @@ loop(struct run *r)
 		mqtt_conn_write(&r->conn);
 		stats_check(r->st);
 	}
-	if (r->conn.fatal)
+	/* an end without the broker ever reached is not a success */
+	if (r->conn.fatal || (!sig_stop && mqtt_conn_never_up(&r->conn)))
 		r->failed = true;
 	if (w_timeout && o->count > 0 && *r->in < o->count) {
 		log_err("-W %g: timed out after %llu of %llu messages",

@@ -80,7 +80,8 @@ usage_fails() {
     run --separate-stderr json2mqtt -h 127.0.0.1 -p 1 -t x --retries 0 --stats 0 <<<'{"a":1}'
     assert_equal "$status" 1
     assert_equal "$output" ''
-    assert_equal "${stderr_lines[0]}" "json2mqtt: mqtt://127.0.0.1:1: connect: Connection refused (gave up after 1 attempt)"
+    # never connected: the cause and what to check, in one line
+    assert_equal "${stderr_lines[0]}" "json2mqtt: mqtt://127.0.0.1:1: never connected: connect: Connection refused (gave up after 1 attempt): nothing listens there: is the broker running? check -h, -p / -L / MQTT_URL"
     assert_regex "${stderr_lines[1]}" '^\{"tool":"json2mqtt",.*"in":0,"out":0,"rejected":0,.*"final":true\}$'
 }
 

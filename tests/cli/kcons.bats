@@ -207,8 +207,9 @@ print(s.getsockname()[1], flush=True); time.sleep(300)' >"$TMP/port" &
     port=$(dead_port)
     KAFKA_SASL_PASSWORD=sekrit-value run kcons -b "127.0.0.1:$port" -G g \
         --sasl-mechanism PLAIN --sasl-user u -X security.protocol=sasl_plaintext \
-        -d all -vv --idle-timeout 2 t
-    assert_success
+        -d all -vv --idle-timeout 2 --connect-timeout 2 t
+    # never connected is exit 1 (it was 0 before --connect-timeout)
+    assert_failure 1
     assert_output --partial 'sasl.password = [redacted]'
     refute_output --partial sekrit
 }

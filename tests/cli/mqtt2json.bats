@@ -128,7 +128,8 @@ usage_fails() {
     run --separate-stderr mqtt2json -h 127.0.0.1 -p 1 -t x --retries 0
     assert_equal "$status" 1
     assert_equal "$output" ''
-    assert_equal "$stderr" "mqtt2json: mqtt://127.0.0.1:1: connect: Connection refused (gave up after 1 attempt)"
+    # never connected: the cause and what to check, in one line
+    assert_equal "$stderr" "mqtt2json: mqtt://127.0.0.1:1: never connected: connect: Connection refused (gave up after 1 attempt): nothing listens there: is the broker running? check -h, -p / -L / MQTT_URL"
     run --separate-stderr mqtt2json -h 127.0.0.1 -p 1 -t x --retries 2 --stats 0
     assert_equal "$status" 1
     assert_equal "${#stderr_lines[@]}" 4
@@ -136,7 +137,7 @@ usage_fails() {
     assert_regex "${stderr_lines[3]}" '^\{"tool":"mqtt2json",.*"in":0,"out":0,"rejected":0,.*"final":true\}$'
     run --separate-stderr mqtt2json --unix "$TMP/no.sock" -t x --retries 0
     assert_equal "$status" 1
-    assert_equal "$stderr" "mqtt2json: unix:$TMP/no.sock: connect: No such file or directory (gave up after 1 attempt)"
+    assert_equal "$stderr" "mqtt2json: unix:$TMP/no.sock: never connected: connect: No such file or directory (gave up after 1 attempt): is the broker running? check --unix"
 }
 
 @test "-P warns that ps shows it; no secret appears anywhere" {

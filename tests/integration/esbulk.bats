@@ -277,6 +277,36 @@ bad_docs() {
     assert_output --partial compat
 }
 
+@test "OpenSearch: a closed index refuses every document alike: exit 1, the server's message once" {
+    need opensearch opensearch_use
+    curl -fsS -XPUT "$OS_SVC_URL/closed-fast" >/dev/null
+    curl -fsS -XPOST "$OS_SVC_URL/closed-fast/_close" >/dev/null
+    head -n 2500 "$DOCS" >"$BATS_TEST_TMPDIR/in"
+    esb -u "$OS_SVC_URL" -i closed-fast --stats 0 --workers 1 "$BATS_TEST_TMPDIR/in"
+    assert_equal "$status" 1
+    [[ $(grep -c 'every document refused' <<<"$stderr") == 1 ]] || fail "$stderr"
+    [[ $stderr == *"index_closed_exception"* ]] || fail "$stderr"
+    # one batch refused, not the whole stream: in = out + rejected
+    local in rej
+    in=$(stats_field "$BATS_TEST_TMPDIR/err" in)
+    rej=$(stats_field "$BATS_TEST_TMPDIR/err" rejected)
+    ((in < 2500)) || fail "read the whole stream: $in"
+    [[ $(stats_field "$BATS_TEST_TMPDIR/err" out) == 0 && $rej -le $in ]] || fail "$stderr"
+}
+
+@test "OpenSearch: no -i: records with their own _index go in; the first without one stops it, exit 1" {
+    need opensearch opensearch_use
+    printf '%s\n' '{"@metadata":{"es":{"_index":"noi-fast"}},"n":1}' '{"n":2}' \
+        '{"@metadata":{"es":{"_index":"noi-fast"}},"n":3}' >"$BATS_TEST_TMPDIR/in"
+    esb -u "$OS_SVC_URL" --stats 0 "$BATS_TEST_TMPDIR/in"
+    assert_equal "$status" 1
+    [[ $(grep -c 'give -i INDEX' <<<"$stderr") == 1 ]] || fail "$stderr"
+    [[ $stderr == *"line 2: no index"* ]] || fail "$stderr"
+    [[ $(stats_field "$BATS_TEST_TMPDIR/err" in) == 2 ]] || fail "$stderr"
+    [[ $(stats_field "$BATS_TEST_TMPDIR/err" rejected) == 1 ]] || fail "$stderr"
+    assert_equal "$(count "$OS_SVC_URL" noi-fast)" 1
+}
+
 # ---- Elasticsearch 8
 
 @test "Elasticsearch 8: documents with the vehicles template, mapping errors as rejects, geotile_grid" {

@@ -674,3 +674,29 @@ lines_at_least() {
     # assigned once: the member never left the group before the end
     [[ $(grep -c 'kcons: assigned:' <<<"$stderr") == 1 ]]
 }
+
+@test "kcons -G on a topic that does not exist: exit 1 at once, the topic named, with or without -e" {
+    need kafka kafka_use
+    local t0
+    t0=$SECONDS
+    run --separate-stderr timeout 60 kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "nosuch-$TID" -e "nosuchtopic-$TID"
+    assert_equal "$status" 1
+    assert_equal "$output" ''
+    [[ $stderr == *"topic nosuchtopic-$TID: "*"does it exist? (kcons --list names the topics)"* ]] ||
+        fail "$stderr"
+    run --separate-stderr timeout 60 kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "nosuch-$TID" "nosuchtopic-$TID"
+    assert_equal "$status" 1
+    ((SECONDS - t0 < 30)) || fail "took $((SECONDS - t0)) s"
+}
+
+@test "plain Kafka client on the SASL_SSL listener: the TLS hint at the default verbosity, exit 1" {
+    need kafka kafka_use
+    [[ -n ${KAFKA_SVC_SASL_BOOTSTRAP:-} ]] || skip "no SASL_SSL listener"
+    run --separate-stderr timeout 60 kcons -q -b "$KAFKA_SVC_SASL_BOOTSTRAP" -t "t-$TID" -e --timeout 5
+    assert_equal "$status" 1
+    [[ $stderr == *"SSL"* && $stderr == *"does the listener speak TLS or SASL? check security.protocol"* ]] ||
+        fail "$stderr"
+    run --separate-stderr timeout 60 kcons -q -b "$KAFKA_SVC_SASL_BOOTSTRAP" -G "g-$TID" -e "t-$TID" --connect-timeout 5
+    assert_equal "$status" 1
+    [[ $stderr == *"does the listener speak TLS or SASL?"* ]] || fail "$stderr"
+}

@@ -255,6 +255,29 @@ burst() {
     run --separate-stderr timeout 20 json2mqtt -h 127.0.0.1 -p "$port" -t x --retries 0 </dev/null
     assert_equal "$status" 1
     assert_regex "$stderr" "gave up after 1 attempt"
+    # said once, and it says TLS, with the default --retries too
+    run --separate-stderr timeout 20 mqtt2json -h 127.0.0.1 -p "$port" -t x
+    assert_equal "$status" 1
+    assert_equal "${#stderr_lines[@]}" 1
+    [[ $stderr == *"never connected: the connection closed before CONNACK (gave up after 1 attempt): "*"is it a TLS port (mqtts://, --cafile)"* ]] ||
+        fail "$stderr"
+}
+
+@test "json2mqtt with no -t: records with their own topic go out; the first without one stops it, exit 1, said once" {
+    mosquitto_use plain
+    local port=$MQTT_SVC_PORT
+    sub "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" -h 127.0.0.1 -p "$port" \
+        -t 'notopic/#' -C 1 -W 20
+    printf '%s\n' '{"@metadata":{"mqtt":{"topic":"notopic/a"}},"n":1}' '{"n":2}' \
+        '{"@metadata":{"mqtt":{"topic":"notopic/a"}},"n":3}' >"$BATS_TEST_TMPDIR/in"
+    run --separate-stderr json2mqtt -h 127.0.0.1 -p "$port" --stats 0 <"$BATS_TEST_TMPDIR/in"
+    assert_equal "$status" 1
+    [[ $(grep -c 'give -t TOPIC or --topic-template' <<<"$stderr") == 1 ]] || fail "$stderr"
+    [[ $stderr == *"line 2: no topic"* ]] || fail "$stderr"
+    # in = out + rejected: the third line was not read
+    [[ $stderr == *'"in":2,"out":1,"rejected":1'* ]] || fail "$stderr"
+    reap "$SUB"
+    assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" '{"n":1}'
 }
 
 @test "mutual TLS: the client certificate is needed" {

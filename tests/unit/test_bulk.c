@@ -237,6 +237,18 @@ test_dated_index(void **state)
 	assert_true(dated);
 	assert_int_equal(bulk_index_check("plain", &dated, &err), 0);
 	assert_false(dated);
+	/* the server's rules for names, checked before the first document */
+	buf_reset(&err);
+	assert_int_equal(bulk_index_check("Vehicles", &dated, &err), -1);
+	assert_string_equal(buf_cstr(&err),
+	    "invalid index name 'Vehicles': index names must be lowercase");
+	assert_int_equal(bulk_index_check("veh-%Y.%m", &dated, &err), 0);
+	assert_int_equal(bulk_index_check("Veh-%Y", &dated, &err), -1);
+	assert_int_equal(bulk_index_check("a b", &dated, &err), -1);
+	assert_int_equal(bulk_index_check("a:b", &dated, &err), -1);
+	assert_int_equal(bulk_index_check("_x", &dated, &err), -1);
+	assert_int_equal(bulk_index_check("..", &dated, &err), -1);
+	assert_int_equal(bulk_index_check(".kibana-x", &dated, &err), 0);
 	buf_free(&err);
 }
 

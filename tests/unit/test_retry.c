@@ -28,7 +28,7 @@ static const struct retry_policy esbulk_defaults = {
 static enum retry_class
 request(CURLcode rc, long status)
 {
-	struct retry_outcome o = {RETRY_REQUEST, rc, status, -1};
+	struct retry_outcome o = {RETRY_REQUEST, rc, status, -1, false};
 
 	return retry_classify(&o);
 }
@@ -36,7 +36,7 @@ request(CURLcode rc, long status)
 static enum retry_class
 item(long status)
 {
-	struct retry_outcome o = {RETRY_ITEM, CURLE_OK, status, -1};
+	struct retry_outcome o = {RETRY_ITEM, CURLE_OK, status, -1, false};
 
 	return retry_classify(&o);
 }
@@ -110,7 +110,8 @@ test_policy_init(void **state)
 static void
 test_backoff_waits(void **state)
 {
-	struct retry_outcome o = {RETRY_REQUEST, CURLE_COULDNT_CONNECT, 0, -1};
+	struct retry_outcome o = {
+	    RETRY_REQUEST, CURLE_COULDNT_CONNECT, 0, -1, false};
 	struct retry_decision d;
 
 	(void)state;
@@ -143,7 +144,7 @@ test_backoff_waits(void **state)
 static void
 test_retry_after(void **state)
 {
-	struct retry_outcome o = {RETRY_REQUEST, CURLE_OK, 503, 5};
+	struct retry_outcome o = {RETRY_REQUEST, CURLE_OK, 503, 5, false};
 	struct retry_decision d;
 
 	(void)state;
@@ -191,7 +192,7 @@ test_retry_time_bounds_the_wait(void **state)
 {
 	struct retry_policy p = {
 	    .max_s = 10, .timeout_s = 60, .base_ms = 100, .cap_ms = 30000};
-	struct retry_outcome o = {RETRY_REQUEST, CURLE_OK, 503, 3600};
+	struct retry_outcome o = {RETRY_REQUEST, CURLE_OK, 503, 3600, false};
 	struct retry_decision d;
 
 	(void)state;
@@ -217,7 +218,8 @@ test_give_up(void **state)
 {
 	struct retry_policy p = {
 	    .max_s = 10, .timeout_s = 60, .base_ms = 100, .cap_ms = 30000};
-	struct retry_outcome o = {RETRY_REQUEST, CURLE_COULDNT_CONNECT, 0, -1};
+	struct retry_outcome o = {
+	    RETRY_REQUEST, CURLE_COULDNT_CONNECT, 0, -1, false};
 	struct retry_decision d;
 
 	(void)state;
@@ -327,6 +329,47 @@ test_retry_after_dates(void **state)
 	    -1);
 }
 
+/* Never connected is a setting to fix, not an outage to ride out. */
+static void
+test_never_answered(void **state)
+{
+	struct retry_policy p = esbulk_defaults;
+	struct retry_outcome o = {
+	    RETRY_REQUEST, CURLE_COULDNT_CONNECT, 0, -1, true};
+	struct retry_decision d;
+
+	(void)state;
+	p.connect_s = 10;
+	/* refused: tried until --connect-timeout, the waits end by then */
+	d = retry_decide(&p, &o, 5, 9.5, 30000);
+	assert_int_equal(d.cls, RETRY_AGAIN);
+	assert_true(d.wait_s <= 0.5 + 1e-9);
+	d = retry_decide(&p, &o, 9, 10, 0);
+	assert_int_equal(d.cls, RETRY_UNREACHED);
+	assert_non_null(strstr(retry_unreached_hint(o.rc), "nothing listens"));
+	/* a name that does not resolve, or no HTTP there: at once */
+	o.rc = CURLE_COULDNT_RESOLVE_HOST;
+	assert_int_equal(retry_decide(&p, &o, 1, 0, 0).cls, RETRY_UNREACHED);
+	o.rc = CURLE_GOT_NOTHING;
+	assert_int_equal(retry_decide(&p, &o, 1, 0, 0).cls, RETRY_UNREACHED);
+	assert_non_null(strstr(retry_unreached_hint(o.rc), "HTTP"));
+	/* once the server answered, the long retries are back */
+	o.never_answered = false;
+	assert_int_equal(retry_decide(&p, &o, 1, 0, 0).cls, RETRY_AGAIN);
+	o.rc = CURLE_COULDNT_CONNECT;
+	assert_int_equal(retry_decide(&p, &o, 9, 200, 0).cls, RETRY_AGAIN);
+	/* an answer is not "never answered", whatever the flag says */
+	o.never_answered = true;
+	o.rc = CURLE_OK;
+	o.status = 503;
+	assert_int_equal(retry_decide(&p, &o, 9, 200, 0).cls, RETRY_AGAIN);
+	/* no connect time: as before */
+	p.connect_s = 0;
+	o.rc = CURLE_COULDNT_CONNECT;
+	o.status = 0;
+	assert_int_equal(retry_decide(&p, &o, 9, 200, 0).cls, RETRY_AGAIN);
+}
+
 int
 main(void)
 {
@@ -339,6 +382,7 @@ main(void)
 	    cmocka_unit_test(test_retry_time_bounds_the_wait),
 	    cmocka_unit_test(test_give_up),
 	    cmocka_unit_test(test_bound),
+	    cmocka_unit_test(test_never_answered),
 	    cmocka_unit_test(test_retry_after_seconds),
 	    cmocka_unit_test(test_retry_after_dates),
 	};
