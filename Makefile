@@ -173,6 +173,11 @@ lint:
 	cppcheck --quiet --enable=warning,portability,performance --error-exitcode=1 \
 		--inline-suppr --std=c11 -I. common cmd tests/unit tests/fuzz
 	clang-format --dry-run --Werror common/*.[ch] cmd/*/*.[ch]
+	@# common/prelude.h (banned.h) is the first include of every .c file
+	@bad=$$(for f in common/*.c cmd/*/*.c; do \
+		grep -m1 '^#include' "$$f" | grep -q 'prelude\.h"' || echo "$$f"; \
+	done); if [ -n "$$bad" ]; then \
+		echo "lint: prelude.h is not the first include of:" $$bad; exit 1; fi
 
 # ---- fuzz: libFuzzer (clang), time-boxed; FUZZ_SECONDS per target
 FUZZ_SECONDS ?= 60

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The --acks fifo: made atomically, checked, opened without blocking. */
+#include "prelude.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -12,7 +14,6 @@
 #include "acksfifo.h"
 #include "clock.h"
 #include "sig.h"
-#include "banned.h"
 
 #define RETRY_MS 20 /* between two tries of a writer's open */
 

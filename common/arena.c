@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The arena: blocks of 64 KiB, the first kept across resets. */
+#include "prelude.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 

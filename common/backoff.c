@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Capped exponential backoff with full jitter, for reconnects and retries. */
+#include "prelude.h"
+
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "backoff.h"
-#include "banned.h"
 
 /* xorshift64*: small, fast, and good enough to spread reconnects. */
 uint64_t

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Standard base64 (RFC 4648, with padding): encode and strict decode. */
+#include "prelude.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "base64.h"
 #include "buf.h"
-#include "banned.h"
 
 static const char alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

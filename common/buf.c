@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A growable byte buffer for building output lines. */
+#include "prelude.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>

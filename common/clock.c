@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Time for deadlines and intervals. */
+#include "prelude.h"
+
 #include <time.h>
 
 #include "clock.h"
-#include "banned.h"
 
 double
 mono_now(void)

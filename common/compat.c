@@ -2,11 +2,12 @@
 /* BSD functions that Debian 12's glibc (2.36) does not have yet, and
  * system-specific calls behind one portable name. */
 #define _GNU_SOURCE /* F_SETPIPE_SZ */
+#include "prelude.h"
+
 #include <fcntl.h>
 #include <string.h>
 
 #include "compat.h"
-#include "banned.h"
 
 #ifdef IOTPIPE_NEED_STRLCPY
 size_t

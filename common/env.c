@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Environment lookups, secrets from a file or the environment, URL redaction. */
+#include "prelude.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -14,7 +16,6 @@
 #include "env.h"
 #include "log.h"
 #include "xalloc.h"
-#include "banned.h"
 
 const char *
 env_get(const char *name)

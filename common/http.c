@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* HTTP helpers over libcurl: URLs, authentication, options, messages. */
+#include "prelude.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,6 @@
 #include "env.h"
 #include "http.h"
 #include "xalloc.h"
-#include "banned.h"
 
 static bool
 host_is_loopback(const char *h, size_t n)

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Strict JSON parser into an arena and a compact, number-preserving emitter. */
+#include "prelude.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The Kafka coordinates in "@metadata":{"kafka":{...}}: write, read back. */
+#include "prelude.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -9,7 +11,6 @@
 #include "common/jsonx.h"
 #include "common/kafkameta.h"
 #include "common/timefmt.h"
-#include "common/banned.h"
 
 /* ---------------------------------------------------------------- writing */
 

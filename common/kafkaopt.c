@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The Kafka tools' shared option layer: -b -X -F, SASL/TLS, secrets. */
+#include "prelude.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -21,7 +23,6 @@
 #include "log.h"
 #include "sig.h"
 #include "xalloc.h"
-#include "banned.h"
 
 #define CONFFILE_MAX (1024 * 1024) /* a -F file larger than this is wrong */
 

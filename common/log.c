@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Program name, verbosity and "prog: message" lines on stderr. */
+#include "prelude.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -11,7 +13,6 @@
 
 #include "log.h"
 #include "xalloc.h"
-#include "banned.h"
 
 static const char *progname = "iotpipe";
 static int verbosity;

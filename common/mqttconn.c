@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The MQTT connection: connect, reconnect with backoff, the poll service. */
+#include "prelude.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -16,7 +18,6 @@
 #include "log.h"
 #include "mqttconn.h"
 #include "mqttopt.h"
-#include "banned.h"
 
 /* The answer to the last CONNECT tried at the end of --connect-timeout
  * gets this long. */

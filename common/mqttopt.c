@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The MQTT tools' shared options: rows, the URL, secrets, client setup. */
+#include "prelude.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -18,7 +20,6 @@
 #include "mqttopt.h"
 #include "opt.h"
 #include "xalloc.h"
-#include "banned.h"
 
 /* clang-format off */
 const struct opt_row mqtt_opt_rows[] = {

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* NDJSON line reader with a bounded buffer, and the record writer. */
+#include "prelude.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>

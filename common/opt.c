@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Number parsing and the options every iotpipe filter shares. */
+#include "prelude.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -11,7 +13,6 @@
 
 #include "log.h"
 #include "opt.h"
-#include "banned.h"
 
 static int
 fail(const char **errstr, const char *why)

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Option tables: the parser, the usage generator, the shared basic rows. */
+#include "prelude.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,7 +12,6 @@
 #include "log.h"
 #include "options.h"
 #include "xalloc.h"
-#include "banned.h"
 
 /* clang-format off */
 const struct opt_row opt_rows_basic[] = {

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A message's payload as one NDJSON record: the payload rules. */
+#include "prelude.h"
+
 #include <stdbool.h>
 #include <string.h>
 
@@ -8,7 +10,6 @@
 #include "common/jsonx.h"
 #include "common/log.h"
 #include "common/payload.h"
-#include "common/banned.h"
 
 #define BOM "\xEF\xBB\xBF"
 

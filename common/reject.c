@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The reject stream: refused records as NDJSON lines, with the reason;
  * the reject record, its fillers and its one emitter. */
+#include "prelude.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -19,7 +21,6 @@
 #include "reject.h"
 #include "sig.h"
 #include "xalloc.h"
-#include "banned.h"
 
 /* What the reader keeps of a long line is what a reject shows of it. */
 _Static_assert(REJECT_KEEP == NDJSON_TOOLONG_KEEP, "REJECT_KEEP");

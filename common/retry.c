@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The retry policy: class of an outcome, wait, retry time, Retry-After. */
+#include "prelude.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,7 +14,6 @@
 #include "backoff.h"
 #include "retry.h"
 #include "timefmt.h"
-#include "banned.h"
 
 /* Retry-After beyond this is as good as never; keeps the sums finite. */
 #define RETRY_AFTER_MAX_S 31536000.0

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Signals as flags plus a self-pipe that a poll() loop can wait on. */
+#include "prelude.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include "sig.h"
-#include "banned.h"
 
 volatile sig_atomic_t sig_stop;
 volatile sig_atomic_t sig_hup;

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Record counters, the --stats JSON lines and the --progress status line. */
+#include "prelude.h"
+
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -20,7 +22,6 @@
 #include "sig.h"
 #include "stats.h"
 #include "xalloc.h"
-#include "banned.h"
 
 #define PROGRESS_PERIOD 0.25 /* seconds between redraws */
 #define RATE_WINDOW 1.0 /* seconds over which --progress takes a rate */

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Timestamps: every accepted form to epoch milliseconds and back. */
+#include "prelude.h"
+
 #include <stdbool.h>
 #include <string.h>
 

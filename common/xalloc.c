@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Allocators that die on out-of-memory. */
+#include "prelude.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The _bulk request builder and the per-item response parser. */
+#include "common/prelude.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,7 +15,6 @@
 #include "common/retry.h"
 #include "common/xalloc.h"
 #include "bulk.h"
-#include "common/banned.h"
 
 /* ---------------------------------------------------------------- dates */
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* esbulk: index NDJSON documents into Elasticsearch or OpenSearch (_bulk). */
+#include "common/prelude.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* esbulk's command line and environment, merged and checked. */
+#include "common/prelude.h"
+
 #include <sys/stat.h>
 
 #include <stdbool.h>
@@ -16,7 +18,6 @@
 #include "common/xalloc.h"
 #include "options.h"
 #include "server.h"
-#include "common/banned.h"
 
 enum {
 	OPT_ACKS = OPT_OWN,

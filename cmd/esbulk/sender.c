@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* _bulk requests in flight, per-item outcomes, retries and splits. */
+#include "common/prelude.h"
+
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,7 +23,6 @@
 #include "common/xalloc.h"
 #include "bulk.h"
 #include "sender.h"
-#include "common/banned.h"
 #include "common/clock.h"
 
 /* Response bodies beyond this are cut: no _bulk answer comes close. */

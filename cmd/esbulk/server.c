@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The server's root document, and the index template esbulk installs. */
+#include "common/prelude.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +10,6 @@
 #include "common/buf.h"
 #include "common/jsonx.h"
 #include "server.h"
-#include "common/banned.h"
 
 int
 server_parse_root(struct arena *a, const char *body, size_t len,

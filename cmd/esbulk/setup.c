@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* esbulk before the first batch: which server, the template, the headers. */
+#include "common/prelude.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Publishes not yet acknowledged, by message id, with their input lines. */
+#include "common/prelude.h"
+
 #include <stdlib.h>
 
 #include "common/buf.h"
 #include "common/xalloc.h"
 #include "inflight.h"
-#include "common/banned.h"
 
 #define NMIDS 65536
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* json2mqtt: publish each NDJSON line of the standard input to MQTT. */
+#include "common/prelude.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* json2mqtt's command line and MQTT_URL, checked. */
+#include "common/prelude.h"
+
 #include <stdbool.h>
 #include <string.h>
 
@@ -12,7 +14,6 @@
 #include "common/opt.h"
 #include "common/options.h"
 #include "options.h"
-#include "common/banned.h"
 
 #define WINDOW_DEFAULT 100ULL
 #define STR(x) #x

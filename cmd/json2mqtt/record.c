@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* One NDJSON line as one MQTT publish: its topic and its payload. */
+#include "common/prelude.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +11,6 @@
 #include "common/payload.h"
 #include "common/xalloc.h"
 #include "record.h"
-#include "common/banned.h"
 
 struct part {
 	bool field; /* a placeholder: text is the path */

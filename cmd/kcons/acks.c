@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* kcons --acks: the contiguous acknowledged prefix of each partition. */
+#include "common/prelude.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -7,7 +9,6 @@
 
 #include "acks.h"
 #include "common/xalloc.h"
-#include "common/banned.h"
 
 struct entry {
 	int64_t offset;

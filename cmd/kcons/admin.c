@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* kcons --list, --commit and --reset-offsets: look at and set offsets. */
+#include "common/prelude.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>

@@ -4,6 +4,8 @@
  * once its line is written (or, with --acks, acknowledged downstream),
  * pause partitions rather than stop polling while the output blocks.
  */
+#include "common/prelude.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>

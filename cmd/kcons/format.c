@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* One Kafka message as one NDJSON line: the payload rules of iotpipe(7). */
+#include "common/prelude.h"
+
 #include <stdbool.h>
 
 #include "common/buf.h"
@@ -7,7 +9,6 @@
 #include "common/kafkameta.h"
 #include "common/payload.h"
 #include "format.h"
-#include "common/banned.h"
 
 /* The members of @metadata.kafka for the kc_msg arg, without braces. */
 static void

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* kcons: Kafka messages as NDJSON lines, committed only once handed on. */
+#include "common/prelude.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* kcons -o: where to start (and stop) reading a partition. */
+#include "common/prelude.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -8,7 +10,6 @@
 #include "common/timefmt.h"
 #include "common/buf.h"
 #include "offspec.h"
-#include "common/banned.h"
 
 /* s is all decimal digits (at least one) and fits; *out set. */
 static bool

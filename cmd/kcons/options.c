@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* kcons's command line, checked. */
+#include "common/prelude.h"
+
 #include <sys/stat.h>
 
 #include <stdbool.h>
@@ -17,7 +19,6 @@
 #include "kcons.h"
 #include "offspec.h"
 #include "options.h"
-#include "common/banned.h"
 
 #define FLUSH_TIMEOUT_DEFAULT 10.0
 #define ACKS_TIMEOUT_DEFAULT 60.0

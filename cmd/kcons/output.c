@@ -3,6 +3,8 @@
  * kcons: the output side of a run: stdout written without blocking the
  * polling, offsets stored once their lines are written, and --acks.
  */
+#include "common/prelude.h"
+
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 

@@ -3,6 +3,8 @@
  * kcons: the partitions of a run, what happens to them in a rebalance
  * (what is written is committed before they go), and pauses.
  */
+#include "common/prelude.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>

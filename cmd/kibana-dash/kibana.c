@@ -3,6 +3,8 @@
  * kibana-dash's requests to Kibana and OpenSearch Dashboards, and the
  * reading of their answers (kibana-dash(1), DESCRIPTION and DIAGNOSTICS).
  */
+#include "common/prelude.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>

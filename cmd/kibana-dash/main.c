@@ -4,6 +4,8 @@
  * visualizations, one dashboard) in Kibana 7.10-9.x or OpenSearch
  * Dashboards 2.x, in one idempotent command; or the import file for it.
  */
+#include "common/prelude.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

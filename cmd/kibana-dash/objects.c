@@ -5,6 +5,8 @@
  * that 7.10 and OpenSearch Dashboards know, so later Kibanas migrate them
  * on import (kibana-dash(1), OBJECTS and COMPATIBILITY).
  */
+#include "common/prelude.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>

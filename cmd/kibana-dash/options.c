@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* kibana-dash's command line and environment, merged and checked. */
+#include "common/prelude.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +15,6 @@
 #include "common/options.h"
 #include "common/xalloc.h"
 #include "options.h"
-#include "common/banned.h"
 
 enum {
 	OPT_CAFILE = OPT_OWN,

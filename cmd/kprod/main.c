@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* kprod: publish each NDJSON line of the standard input to Kafka. */
+#include "common/prelude.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* kprod's command line. */
+#include "common/prelude.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +14,6 @@
 #include "common/options.h"
 #include "common/xalloc.h"
 #include "options.h"
-#include "common/banned.h"
 
 #define FLUSH_TIMEOUT_DEFAULT 10.0
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* One NDJSON line as one Kafka message: routing from flags and @metadata. */
+#include "common/prelude.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -10,7 +12,6 @@
 #include "common/payload.h"
 #include "common/timefmt.h"
 #include "record.h"
-#include "common/banned.h"
 
 #define BOM "\xEF\xBB\xBF"
 

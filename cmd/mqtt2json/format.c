@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* One MQTT message as one NDJSON line: the payload rules of iotpipe(7). */
+#include "common/prelude.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +12,6 @@
 #include "common/payload.h"
 #include "format.h"
 #include "topicfields.h"
-#include "common/banned.h"
 
 #define MAX_CAPS 32
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* mqtt2json: subscribe to MQTT topics and write each message as NDJSON. */
+#include "common/prelude.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>

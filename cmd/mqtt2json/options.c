@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* mqtt2json's command line and MQTT_URL, checked. */
+#include "common/prelude.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -13,7 +15,6 @@
 #include "common/payload.h"
 #include "options.h"
 #include "subs.h"
-#include "common/banned.h"
 
 #define EXPIRY_NEVER 4294967295ULL
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* mqtt2json's subscriptions: -t filters with their QoS, -T filters. */
+#include "common/prelude.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +12,6 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "subs.h"
-#include "common/banned.h"
 
 int
 subs_add(struct subs *s, const char *arg, struct buf *err)

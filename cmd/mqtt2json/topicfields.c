@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* --topic-fields: copy levels of an MQTT topic into record fields. */
+#include "common/prelude.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +9,6 @@
 #include "common/buf.h"
 #include "common/xalloc.h"
 #include "topicfields.h"
-#include "common/banned.h"
 
 enum lkind {
 	L_EXACT, /* the level must equal text */

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* vnorm: normalize raw vehicle telemetry NDJSON into uniform documents. */
+#include "common/prelude.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>

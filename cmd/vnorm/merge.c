@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* vnorm --merge: one snapshot document per vehicle and tick. */
+#include "common/prelude.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The vnorm transform: a raw vehicle message to one normalized document. */
+#include "common/prelude.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* vnorm's command line. */
+#include "common/prelude.h"
+
 #include <stdbool.h>
 #include <string.h>
 
@@ -7,7 +9,6 @@
 #include "common/opt.h"
 #include "common/options.h"
 #include "options.h"
-#include "common/banned.h"
 
 #define DEFAULT_MERGE_MS 1000
 

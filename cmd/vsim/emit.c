@@ -4,12 +4,13 @@
  * path, and every number must come out as the simulator wrote it
  * (vsim(1), "Messages" and "Numbers").
  */
+#include "common/prelude.h"
+
 #include <string.h>
 
 #include "common/timefmt.h"
 #include "emit.h"
 #include "numfmt.h"
-#include "common/banned.h"
 
 #define LIT(s) s, sizeof(s) - 1
 

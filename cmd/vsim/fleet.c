@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* vsim's fleet: who ticks when, and what each tick sends (vsim(1)). */
+#include "common/prelude.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/xalloc.h"
 #include "fleet.h"
-#include "common/banned.h"
 
 struct unit {
 	struct vehicle v;

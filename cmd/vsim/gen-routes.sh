@@ -21,6 +21,8 @@ BEGIN {
 	print " * Copyright Amazon.com, Inc. or its affiliates, licensed under the"
 	print " * Apache License, Version 2.0 (cmd/vsim/routes/LICENSE)."
 	print " */"
+	print "#include \"common/prelude.h\""
+	print ""
 	print "#include <stddef.h>"
 	print ""
 	print "#include \"routes.h\""

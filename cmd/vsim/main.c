@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* vsim: a simulated fleet of vehicles, their telemetry as NDJSON on stdout. */
+#include "common/prelude.h"
+
 #include <sys/random.h>
 
 #include <errno.h>

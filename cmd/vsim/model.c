@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* vsim's vehicle model: random streams and the dynamics of vsim(1). */
+#include "common/prelude.h"
+
 #include <math.h>
 #include <string.h>
 
 #include "model.h"
-#include "common/banned.h"
 
 #define DT (MODEL_STEP_MS / 1000.0) /* seconds per step */
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Numbers as vsim writes them: JavaScript's Number-to-text. */
+#include "common/prelude.h"
+
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -7,7 +9,6 @@
 #include <string.h>
 
 #include "numfmt.h"
-#include "common/banned.h"
 
 static const double pow10tab[] = {
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* vsim's command line: the option table, the usage, the checks. */
+#include "common/prelude.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +11,6 @@
 #include "common/options.h"
 #include "common/timefmt.h"
 #include "options.h"
-#include "common/banned.h"
 
 #define VEHICLES_MAX 1000000ULL
 #define INTERVAL_MIN 100LL /* the 17 stamps of a tick span up to 8 ms */

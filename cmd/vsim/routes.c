@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* vsim's routes: NDJSON route sets into geometry and trigger points. */
+#include "common/prelude.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -12,7 +14,6 @@
 #include "common/xalloc.h"
 #include "numfmt.h"
 #include "routes.h"
-#include "common/banned.h"
 
 #define EARTH_KM 6371.0088 /* mean radius */
 #define ROUTES_FILE_MAX (64 * 1024 * 1024)

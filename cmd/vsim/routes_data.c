@@ -7,6 +7,8 @@
  * Copyright Amazon.com, Inc. or its affiliates, licensed under the
  * Apache License, Version 2.0 (cmd/vsim/routes/LICENSE).
  */
+#include "common/prelude.h"
+
 #include <stddef.h>
 
 #include "routes.h"
