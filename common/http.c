@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "env.h"
 #include "http.h"
+#include "log.h"
 #include "xalloc.h"
 
 static bool
@@ -247,4 +248,48 @@ http_error_text(struct buf *b, CURLcode rc, long status, const char *errbuf)
 	} else {
 		buf_adds(b, curl_easy_strerror(rc));
 	}
+}
+
+/* ---- the TLS options ---- */
+
+/* clang-format off */
+const struct opt_row http_tls_rows[] = {
+	OPT_ARG(OPT_TLS_CAFILE, "cafile", "file", NULL,
+	    "verify the server with the CA certificates in file (PEM)"),
+	OPT_ARG(OPT_TLS_CERT, "cert", "file", NULL,
+	    "present the client certificate in file (PEM, with --key)"),
+	OPT_FLAG(OPT_TLS_INSECURE, "insecure",
+	    "do not verify the server's certificate or name"),
+	OPT_ARG(OPT_TLS_KEY, "key", "file", NULL,
+	    "the private key (PEM) of --cert"),
+	OPT_END,
+};
+/* clang-format on */
+
+bool
+http_tls_take(const struct opt_parser *p, struct http_tls *tls)
+{
+	switch (p->row->id) {
+	case OPT_TLS_CAFILE:
+		tls->cafile = p->arg;
+		return true;
+	case OPT_TLS_CERT:
+		tls->cert = p->arg;
+		return true;
+	case OPT_TLS_INSECURE:
+		tls->insecure = true;
+		return true;
+	case OPT_TLS_KEY:
+		tls->key = p->arg;
+		return true;
+	default:
+		return false;
+	}
+}
+
+void
+http_tls_check(const struct http_tls *tls)
+{
+	if ((tls->cert == NULL) != (tls->key == NULL))
+		usage_error("--cert and --key go together");
 }

@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "options.h"
 
 /* ---- URLs (pure) ---- */
 
@@ -74,6 +75,26 @@ struct http_tls {
 	const char *key; /* --key for it, or NULL */
 	bool insecure; /* --insecure: no verification at all */
 };
+
+/* Ids of the TLS options every HTTP client takes (esbulk, kibana-dash). */
+enum {
+	OPT_TLS_CAFILE = 0x1e00,
+	OPT_TLS_CERT,
+	OPT_TLS_INSECURE,
+	OPT_TLS_KEY,
+};
+
+/* --cafile, --cert, --insecure, --key: rows for a program's table. */
+extern const struct opt_row http_tls_rows[];
+
+/*
+ * Take p's option into tls when it is one of http_tls_rows: true; false
+ * for any other option.  The strings are borrowed from argv.
+ */
+bool http_tls_take(const struct opt_parser *p, struct http_tls *tls);
+
+/* Exit 2 (usage) when tls is not usable as given: --cert without --key. */
+void http_tls_check(const struct http_tls *tls);
 
 /*
  * Settings every request of a tool shares: TLS as in tls (borrowed: the

@@ -25,15 +25,11 @@ enum {
 	OPT_AUTH,
 	OPT_BACKOFF_MAX,
 	OPT_BATCH_BYTES,
-	OPT_CAFILE,
-	OPT_CERT,
 	OPT_COMPAT,
 	OPT_DATE_FIELD,
 	OPT_GZIP,
 	OPT_ID,
-	OPT_INSECURE,
 	OPT_KAFKA_ID,
-	OPT_KEY,
 	OPT_LINGER,
 	OPT_MAX_RETRY,
 	OPT_OP_TYPE,
@@ -65,10 +61,6 @@ static const struct opt_row rows[] = {
 	    "the longest wait between two tries"),
 	OPT_ARG(OPT_BATCH_BYTES, "batch-bytes", "bytes", "5M",
 	    "send a batch once its body holds this many bytes (1k to 1G)"),
-	OPT_ARG(OPT_CAFILE, "cafile", "file", NULL,
-	    "verify the server with the CA certificates in file"),
-	OPT_ARG(OPT_CERT, "cert", "file", NULL,
-	    "present the client certificate in file (with --key)"),
 	OPT_ARG(OPT_COMPAT, "compat", "version", NULL,
 	    "send Elasticsearch's compatibility headers for 7, 8 or 9"),
 	OPT_ARG(OPT_DATE_FIELD, "date-field", "field", "timestamp",
@@ -77,12 +69,8 @@ static const struct opt_row rows[] = {
 	    "compress request bodies: always, never or auto"),
 	OPT_ARG(OPT_ID, "id", "fields", NULL,
 	    "make each document's _id of these comma-separated fields"),
-	OPT_FLAG(OPT_INSECURE, "insecure",
-	    "do not verify the server's certificate or name"),
 	OPT_FLAG(OPT_KAFKA_ID, "kafka-id",
 	    "make each document's _id topic+partition+offset"),
-	OPT_ARG(OPT_KEY, "key", "file", NULL,
-	    "the private key (PEM) of --cert"),
 	OPT_ARG(OPT_LINGER, "linger-ms", "ms", "1000",
 	    "how long a batch that is not full waits for more documents"),
 	OPT_ARG(OPT_MAX_RETRY, "max-retry-time", "seconds", "300",
@@ -103,6 +91,7 @@ static const struct opt_row rows[] = {
 	    "the user for basic authentication"),
 	OPT_SET(opt_rows_basic),
 	OPT_SET(connect_opt_rows),
+	OPT_SET(http_tls_rows),
 	OPT_SET(common_opt_rows),
 	OPT_SET(io_input_rows),
 	OPT_END,
@@ -308,7 +297,8 @@ opts_parse(int argc, char **argv, struct opts *o)
 	p.help = &help;
 	while ((c = opt_next(&p)) != -1) {
 		if (common_opt_take(&p, &o->c) || io_opt_take(&p, &o->io) ||
-		    connect_opt_take(&p, &o->connect_timeout))
+		    connect_opt_take(&p, &o->connect_timeout) ||
+		    http_tls_take(&p, &o->tls))
 			continue;
 		switch (c) {
 		case 'i':
@@ -346,12 +336,6 @@ opts_parse(int argc, char **argv, struct opts *o)
 		case OPT_BATCH_BYTES:
 			number(&p, 1024, 1ULL << 30, &o->batch_bytes, true);
 			break;
-		case OPT_CAFILE:
-			o->tls.cafile = p.arg;
-			break;
-		case OPT_CERT:
-			o->tls.cert = p.arg;
-			break;
 		case OPT_COMPAT:
 			number(&p, 7, 9, &v, false);
 			o->compat = (unsigned)v;
@@ -378,14 +362,8 @@ opts_parse(int argc, char **argv, struct opts *o)
 			free_fields(o->id_fields);
 			o->id_fields = split_fields(p.arg);
 			break;
-		case OPT_INSECURE:
-			o->tls.insecure = true;
-			break;
 		case OPT_KAFKA_ID:
 			o->bulk.kafka_id = true;
-			break;
-		case OPT_KEY:
-			o->tls.key = p.arg;
 			break;
 		case OPT_LINGER:
 			number(&p, 0, 3600000, &v, false);
@@ -458,8 +436,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 	o->bulk.id_fields = (const char *const *)o->id_fields;
 	if (o->id_fields != NULL && o->bulk.kafka_id)
 		usage_error("--id and --kafka-id exclude each other");
-	if ((o->tls.cert == NULL) != (o->tls.key == NULL))
-		usage_error("--cert and --key go together");
+	http_tls_check(&o->tls);
 	if (o->template_name != NULL && o->template == NULL)
 		usage_error("--template-name needs --template");
 	if (o->template != NULL && o->template_name == NULL) {

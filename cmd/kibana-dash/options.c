@@ -17,16 +17,12 @@
 #include "options.h"
 
 enum {
-	OPT_CAFILE = OPT_OWN,
-	OPT_CERT,
-	OPT_CHECK,
+	OPT_CHECK = OPT_OWN,
 	OPT_DELETE,
 	OPT_FLAVOR,
 	OPT_FUEL_FIELD,
 	OPT_ID_PREFIX,
 	OPT_INDEX_PATTERN,
-	OPT_INSECURE,
-	OPT_KEY,
 	OPT_LOCATION_FIELD,
 	OPT_OUTPUT,
 	OPT_PASSWORD_FILE,
@@ -47,10 +43,6 @@ enum {
 static const struct opt_row rows[] = {
 	OPT_ARG('u', "kibana-url", "url", "http://localhost:5601",
 	    "Kibana or OpenSearch Dashboards (KIBANA_URL)"),
-	OPT_ARG(OPT_CAFILE, "cafile", "file",
-	    NULL, "verify the server with the CAs in file (PEM)"),
-	OPT_ARG(OPT_CERT, "cert", "file", NULL,
-	    "client certificate (PEM) for mutual TLS"),
 	OPT_FLAG(OPT_CHECK, "check",
 	    "read the objects back; check the data's mapping (ELASTICSEARCH_URL)"),
 	OPT_FLAG(OPT_DELETE, "delete",
@@ -63,9 +55,6 @@ static const struct opt_row rows[] = {
 	    "the objects' ids start with prefix-"),
 	OPT_ARG(OPT_INDEX_PATTERN, "index-pattern", "pattern", "vehicles-*",
 	    "the indices the dashboard reads"),
-	OPT_FLAG(OPT_INSECURE, "insecure",
-	    "do not verify the server's TLS certificate"),
-	OPT_ARG(OPT_KEY, "key", "file", NULL, "the private key of --cert"),
 	OPT_ARG(OPT_LOCATION_FIELD, "location-field", "field", "location",
 	    "the position field (a geo_point)"),
 	OPT_ARG(OPT_OUTPUT, "output", "file", NULL,
@@ -96,6 +85,7 @@ static const struct opt_row rows[] = {
 	    "wait up to seconds for Kibana to be ready"),
 	OPT_SET(opt_rows_basic),
 	OPT_SET(connect_opt_rows),
+	OPT_SET(http_tls_rows),
 	OPT_END,
 };
 /* clang-format on */
@@ -254,17 +244,12 @@ opts_parse(int argc, char **argv, struct opts *o)
 	opt_init(&p, "kibana-dash", rows, NULL, argc, argv);
 	p.help = &help;
 	while ((c = opt_next(&p)) != -1) {
-		if (connect_opt_take(&p, &o->connect_timeout))
+		if (connect_opt_take(&p, &o->connect_timeout) ||
+		    http_tls_take(&p, &o->tls))
 			continue;
 		switch (c) {
 		case 'u':
 			kibana_url = p.arg;
-			break;
-		case OPT_CAFILE:
-			o->tls.cafile = p.arg;
-			break;
-		case OPT_CERT:
-			o->tls.cert = p.arg;
 			break;
 		case OPT_CHECK:
 			o->check = true;
@@ -299,12 +284,6 @@ opts_parse(int argc, char **argv, struct opts *o)
 					    "quotes, '\\', '/', '?' or '#'",
 				    p.arg);
 			o->kd.index_pattern = p.arg;
-			break;
-		case OPT_INSECURE:
-			o->tls.insecure = true;
-			break;
-		case OPT_KEY:
-			o->tls.key = p.arg;
 			break;
 		case OPT_LOCATION_FIELD:
 			o->kd.f.location = field("--location-field", p.arg);
@@ -392,8 +371,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 	if (o->output != NULL && password_file != NULL)
 		usage_error("--password-file and --output: --output sends "
 			    "nothing");
-	if ((o->tls.cert == NULL) != (o->tls.key == NULL))
-		usage_error("--cert and --key go together");
+	http_tls_check(&o->tls);
 	if (o->check)
 		elasticsearch(o);
 	if (o->check && o->output != NULL && !o->es)
