@@ -97,16 +97,6 @@ never() {
     fi
 }
 
-# wait_for SECONDS CMD...: poll CMD every 50 ms, give up after SECONDS.
-wait_for() {
-    local end=$((SECONDS + $1 + 1))
-    shift
-    until "$@"; do
-        ((SECONDS < end)) || return 1
-        sleep 0.05
-    done
-}
-
 lines_are() { # FILE N
     [[ -f $1 ]] && (($(wc -l <"$1") == $2))
 }

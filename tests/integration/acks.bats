@@ -45,10 +45,7 @@ teardown() {
 }
 
 teardown_file() {
-    if [[ -n ${IOTPIPE_TEST_KAFKA:-} ]]; then
-        kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$IOTPIPE_TEST_KAFKA" \
-            --delete --if-exists --topic ".*-$TID" >/dev/null 2>&1 || true
-    fi
+    delete_test_topics
     if [[ -n ${IOTPIPE_TEST_OPENSEARCH:-} ]]; then
         curl -fsS -XDELETE "$IOTPIPE_TEST_OPENSEARCH/acks-*-$TID" >/dev/null 2>&1 || true
     fi

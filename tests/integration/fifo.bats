@@ -50,27 +50,11 @@ teardown() {
 }
 
 teardown_file() {
-    if [[ -n ${IOTPIPE_TEST_KAFKA:-} ]]; then
-        kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$IOTPIPE_TEST_KAFKA" \
-            --delete --if-exists --topic ".*-$TID" >/dev/null 2>&1 || true
-    fi
+    delete_test_topics
     services_cleanup fifo
 }
 
-# note TEXT: a TAP comment with a measured figure.
-note() {
-    printf '# %s\n' "$*" >&3
-}
 
-# wait_for SECONDS CMD...: poll CMD every 0.1 s.
-wait_for() {
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@"; do
-        ((SECONDS < deadline)) || return 1
-        sleep 0.1
-    done
-}
 
 # count_in FILE PATTERN: lines of FILE matching PATTERN (0 for no file).
 count_in() {

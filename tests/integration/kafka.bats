@@ -48,17 +48,10 @@ teardown() {
 }
 
 teardown_file() {
-    if [[ -n ${IOTPIPE_TEST_KAFKA:-} ]]; then
-        kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$IOTPIPE_TEST_KAFKA" \
-            --delete --if-exists --topic ".*-$TID" >/dev/null 2>&1 || true
-    fi
+    delete_test_topics
     services_cleanup kafka
 }
 
-# note TEXT: a TAP comment with a measured figure.
-note() {
-    printf '# %s\n' "$*" >&3
-}
 
 # gen FIRST COUNT: telemetry lines of about 400 bytes; vin = seq mod 97.
 gen() {
@@ -82,15 +75,6 @@ highs() {
         jq -r 'select(.topic) | "\(.partition) \(.high)"'
 }
 
-# wait_for SECONDS CMD...: poll CMD every 0.2 s.
-wait_for() {
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@"; do
-        ((SECONDS < deadline)) || return 1
-        sleep 0.2
-    done
-}
 
 lines_at_least() {
     [[ -f $1 && $(wc -l <"$1") -ge $2 ]]

@@ -62,10 +62,6 @@ teardown_file() {
     services_cleanup pipeline
 }
 
-# note TEXT: a TAP comment with a measured figure.
-note() {
-    printf '# %s\n' "$*" >&3
-}
 
 # counts: every stage's figures, as a TAP comment and in the test's log
 counts() {

@@ -52,10 +52,7 @@ teardown() {
 }
 
 teardown_file() {
-    if [[ -n ${IOTPIPE_TEST_KAFKA:-} ]]; then
-        kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$IOTPIPE_TEST_KAFKA" \
-            --delete --if-exists --topic ".*-$TID" >/dev/null 2>&1 || true
-    fi
+    delete_test_topics
     local kept=
     if [[ ${IOTPIPE_KEEP_LOGS:-0} == 1 || -f $IOTPIPE_RUN_DIR/failed ]]; then
         kept=1

@@ -62,10 +62,7 @@ teardown_file() {
     if [[ -n ${IOTPIPE_TEST_ELASTICSEARCH:-} ]]; then
         curl -sS --max-time 30 -XDELETE "${IOTPIPE_TEST_ELASTICSEARCH%/}/bulk-test-$TID,geo-test-$TID" >/dev/null || true
     fi
-    if [[ -n ${IOTPIPE_TEST_KAFKA:-} ]]; then
-        kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$IOTPIPE_TEST_KAFKA" \
-            --delete --if-exists --topic ".*-$TID" >/dev/null 2>&1 || true
-    fi
+    delete_test_topics
     services_cleanup services
 }
 

@@ -17,6 +17,30 @@ stats_field() {
     grep '^{"tool"' "$1" | tail -n 1 | jq -r ".$2"
 }
 
+# note TEXT: a TAP comment with a measured figure.
+note() {
+    printf '# %s\n' "$*" >&3
+}
+
+# wait_for SECONDS CMD...: run CMD every 0.1 s until it succeeds (0) or
+# SECONDS have passed (1).
+wait_for() {
+    local deadline=$((SECONDS + $1 + 1))
+    shift
+    until "$@"; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.1
+    done
+}
+
+# In teardown_file: delete the topics of this file's run (named *-$TID)
+# from the test broker, if one was started.
+delete_test_topics() {
+    [[ -n ${IOTPIPE_TEST_KAFKA:-} ]] || return 0
+    kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$IOTPIPE_TEST_KAFKA" \
+        --delete --if-exists --topic ".*-$TID" >/dev/null 2>&1 || true
+}
+
 # For integration tests that start servers in setup_file, in the
 # background, and check them in each test:
 #   started KEY CMD...    run CMD, keeping its output and status under KEY
