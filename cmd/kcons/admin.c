@@ -223,6 +223,70 @@ out:
 	return rc;
 }
 
+static int
+cmp_listing(const void *a, const void *b)
+{
+	return strcmp(rd_kafka_ConsumerGroupListing_group_id(
+			  *(const rd_kafka_ConsumerGroupListing_t *const *)a),
+	    rd_kafka_ConsumerGroupListing_group_id(
+		*(const rd_kafka_ConsumerGroupListing_t *const *)b));
+}
+
+/*
+ * The cluster's consumer groups, a line each, by name:
+ * {"group":"indexer","state":"Stable","simple":false}.  A cluster that
+ * will not list them (authorization) is a warning: the rest of --list
+ * still answers.
+ */
+static void
+list_groups(const struct kc_opts *o, rd_kafka_t *rk, struct buf *b)
+{
+	const rd_kafka_ListConsumerGroups_result_t *res;
+	const rd_kafka_ConsumerGroupListing_t **valid, **sorted;
+	rd_kafka_AdminOptions_t *opts;
+	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+	rd_kafka_event_t *ev;
+	char errstr[256];
+	size_t n, i;
+
+	opts =
+	    rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS);
+	(void)rd_kafka_AdminOptions_set_request_timeout(
+	    opts, o->timeout_ms, errstr, sizeof(errstr));
+	rd_kafka_ListConsumerGroups(rk, opts, q);
+	ev = rd_kafka_queue_poll(q, o->timeout_ms + 1000);
+	if (ev == NULL || rd_kafka_event_error(ev)) {
+		log_warn("consumer groups: %s",
+		    ev != NULL ? rd_kafka_event_error_string(ev) : "timed out");
+		goto out;
+	}
+	res = rd_kafka_event_ListConsumerGroups_result(ev);
+	valid = rd_kafka_ListConsumerGroups_result_valid(res, &n);
+	sorted = xcalloc(n ? n : 1, sizeof(*sorted));
+	for (i = 0; i < n; i++)
+		sorted[i] = valid[i];
+	qsort(sorted, n, sizeof(*sorted), cmp_listing);
+	for (i = 0; i < n; i++) {
+		buf_adds(b, "{\"group\":");
+		add_str(b, rd_kafka_ConsumerGroupListing_group_id(sorted[i]));
+		buf_adds(b, ",\"state\":");
+		add_str(b,
+		    rd_kafka_consumer_group_state_name(
+			rd_kafka_ConsumerGroupListing_state(sorted[i])));
+		buf_printf(b, ",\"simple\":%s}\n",
+		    rd_kafka_ConsumerGroupListing_is_simple_consumer_group(
+			sorted[i])
+			? "true"
+			: "false");
+	}
+	free(sorted);
+out:
+	if (ev != NULL)
+		rd_kafka_event_destroy(ev);
+	rd_kafka_AdminOptions_destroy(opts);
+	rd_kafka_queue_destroy(q);
+}
+
 int
 kc_list(const struct kc_opts *o, rd_kafka_t *rk)
 {
@@ -246,6 +310,8 @@ kc_list(const struct kc_opts *o, rd_kafka_t *rk)
 		add_str(&b, md->brokers[i].host);
 		buf_printf(&b, ",\"port\":%d}\n", md->brokers[i].port);
 	}
+	if (o->group == NULL && o->ntopics == 0)
+		list_groups(o, rk, &b);
 	for (i = 0; i < md->topic_cnt; i++)
 		if (wanted(o, md->topics[i].topic))
 			for (j = 0; j < md->topics[i].partition_cnt; j++)

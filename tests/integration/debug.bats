@@ -240,13 +240,24 @@ bash_complete() {
         printf "%s\n" "${COMPREPLY[@]}"' _ "$IOTPIPE_SRC/completions/bash/kcons" "$@"
 }
 
-@test "kcons completions: topics from the broker (kcons --list), bounded in time" {
+@test "kcons completions: topics and groups from the broker (kcons --list), bounded in time" {
     need kafka kafka_use
-    local topic=compl-$TID t0
+    local topic=compl-$TID group=complgroup-$TID t0
     kafka_topic_create "$topic" 1
+    printf '{"n":1}\n' | kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic"
+    run timeout 60 kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -G "$group" -e "$topic"
+    assert_success
+    assert_output '{"n":1}'
     run bash_complete kcons -b "$KAFKA_SVC_BOOTSTRAP" -t compl-
     assert_success
     assert_line "$topic"
+    # the group, from --list's group lines
+    run kcons -q -b "$KAFKA_SVC_BOOTSTRAP" --list
+    assert_success
+    assert_line --regexp "^\\{\"group\":\"$group\",\"state\":\"Empty\",\"simple\":false\\}\$"
+    run bash_complete kcons -b "$KAFKA_SVC_BOOTSTRAP" -G complgroup-
+    assert_success
+    assert_output "$group"
     # an operand with -G
     run bash_complete kcons -b "$KAFKA_SVC_BOOTSTRAP" -G g compl-
     assert_line "$topic"
