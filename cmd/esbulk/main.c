@@ -303,13 +303,26 @@ loop(struct run *r)
 	struct curl_waitfd fds[2];
 	unsigned nfds;
 	int timeout, n;
-	bool done, wait;
+	bool done, wait, told = false;
 
 	for (;;) {
 		stats_serve_signals(r->st, r->rej);
 		if (sig_stop >= 2 || sender_fatal(r->snd))
 			break;
 		done = r->eof || sig_stop;
+		if (sig_stop && !told) {
+			size_t batches = sender_pending(r->snd);
+			size_t unsent = r->b != NULL ? r->b->n : 0;
+
+			if (batches > 0 || unsent > 0)
+				log_warn("stopping: finishing what was read "
+					 "(%zu request%s in flight or to be "
+					 "retried, %zu document%s to send); a "
+					 "second signal stops at once",
+				    batches, batches == 1 ? "" : "s", unsent,
+				    unsent == 1 ? "" : "s");
+			told = true;
+		}
 		if (r->b != NULL && r->b->n > 0 && sender_has_room(r->snd) &&
 		    (done || batch_full(r) ||
 			mono_now() - r->b->born >= r->o->linger_s)) {

@@ -514,6 +514,9 @@ fake_gap() {
     assert_equal "$(stats_field "$err" out)" 5
     assert_equal "$(jq -r '.error.reason' "$rej" | grep -c '^gave up after')" 3
     grep -q 'POST /_bulk: gave up after' "$err" || fail "$(cat "$err")"
+    # and it said why it went on after the signal
+    grep -q 'stopping: finishing what was read (1 request in flight or to be retried, 0 documents to send); a second signal stops at once' "$err" ||
+        fail "$(cat "$err")"
 }
 
 @test "fake: slow answers: a partial batch goes out after --linger-ms; a full pipeline stops the reading" {
