@@ -497,6 +497,7 @@ main(int argc, char **argv)
 	r.rejected = stats_counter(r.st, "rejected");
 	r.conflicts = stats_counter(r.st, "conflicts");
 	r.snd = sender_new(&sc, &cb, r.st);
+	stats_metrics_file(r.st, o.c.metrics_file);
 	r.arena = arena_new();
 
 	su.o = &o;

@@ -96,6 +96,7 @@ static const struct opt_row rows[] = {
 	    "wait up to seconds for Kibana to be ready"),
 	OPT_SET(opt_rows_basic),
 	OPT_SET(connect_opt_rows),
+	OPT_SET(metrics_opt_rows),
 	OPT_END,
 };
 /* clang-format on */
@@ -254,7 +255,8 @@ opts_parse(int argc, char **argv, struct opts *o)
 	opt_init(&p, "kibana-dash", rows, NULL, argc, argv);
 	p.help = &help;
 	while ((c = opt_next(&p)) != -1) {
-		if (connect_opt_take(&p, &o->connect_timeout))
+		if (connect_opt_take(&p, &o->connect_timeout) ||
+		    metrics_opt_take(&p, &o->metrics_file))
 			continue;
 		switch (c) {
 		case 'u':

@@ -681,6 +681,7 @@ main(int argc, char **argv)
 	r.out = stats_counter(r.st, "out");
 	r.rejected = stats_counter(r.st, "rejected");
 	r.undelivered = stats_counter(r.st, "undelivered");
+	stats_metrics_file(r.st, o.c.metrics_file);
 	r.rd = ndjson_reader_new(STDIN_FILENO, (size_t)o.c.max_line);
 	if (o.io.follow)
 		ndjson_reader_follow(r.rd, o.io.input);
