@@ -40,6 +40,20 @@ dead_port() {
     assert_output --partial '[--acks fifo]'
 }
 
+@test "a unique prefix of a visible option is that option: --li is --list" {
+    # the parser's hidden --list-options starts with --li too
+    run --separate-stderr kcons --li --help
+    assert_success
+    assert_output --partial 'usage: kcons'
+    run --separate-stderr kcons --lis --list-o
+    assert_success
+    assert_output --partial $'\t--list\t'
+    # a prefix of two visible options names both
+    run -2 --separate-stderr kcons --re
+    assert_equal "${stderr_lines[0]}" \
+        "kcons: option '--re' is ambiguous: --reset-offsets, --rejects, --reopen-timeout"
+}
+
 @test "--version names librdkafka" {
     run kcons -V
     assert_success
