@@ -663,9 +663,16 @@ kc_consume(struct kc_run *r, rd_kafka_t *rk)
 		finish(r);
 	}
 	if (r->ogone)
-		log_info("stdout: the reader went away");
-	else if (r->oerr) {
-		log_err("stdout: %s", strerror(r->oerr));
+		log_info("%s: the reader went away",
+		    o->io.output != NULL ? o->io.output : "stdout");
+	else if (r->oerr == ETIMEDOUT && o->output_fifo) {
+		log_err("%s: no new reader within --reopen-timeout (%g s)",
+		    o->io.output, o->io.reopen_timeout);
+		rc = 1;
+	} else if (r->oerr) {
+		log_err("%s: %s",
+		    o->io.output != NULL ? o->io.output : "stdout",
+		    strerror(r->oerr));
 		rc = 1;
 	}
 	close_consumer(r);
