@@ -722,6 +722,27 @@ for i in range(6000):
     [[ $output != *"\"$topic\""* ]]
 }
 
+@test "--metrics-file: kprod and kcons leave their counts, kcons' lag a gauge (iotpipe(7), Metrics)" {
+    need kafka kafka_use
+    local topic=metrics-$TID
+    kafka_topic_create "$topic" 2
+    gen 0 300 | kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" --stats 0 \
+        --metrics-file "$T/kprod.prom" 2>"$T/kprod.err"
+    python3 "$IOTPIPE_SRC/tests/lib/promcheck.py" "$T/kprod.prom" kprod >"$T/kprod.s"
+    grep -qx 'iotpipe_out_total 300' "$T/kprod.s"
+    grep -qx 'iotpipe_undelivered_total 0' "$T/kprod.s"
+    grep -qx 'iotpipe_up 0' "$T/kprod.s"
+    kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -G "metrics-$TID" -e "$topic" \
+        --metrics-file "$T/kcons.prom" >/dev/null
+    python3 "$IOTPIPE_SRC/tests/lib/promcheck.py" "$T/kcons.prom" kcons >"$T/kcons.s"
+    grep -qx 'iotpipe_in_total 300' "$T/kcons.s"
+    grep -qx 'iotpipe_out_total 300' "$T/kcons.s"
+    grep -qx 'iotpipe_lag 0' "$T/kcons.s"
+    grep -qx '# TYPE iotpipe_lag gauge' "$T/kcons.prom"
+    run ls -A "$T"
+    [[ $output != *.tmp* ]]
+}
+
 @test "plain Kafka client on the SASL_SSL listener: the TLS hint at the default verbosity, exit 1" {
     need kafka kafka_use
     [[ -n ${KAFKA_SVC_SASL_BOOTSTRAP:-} ]] || skip "no SASL_SSL listener"
