@@ -428,10 +428,11 @@ input_watch(const struct opts *o, int *keep)
 static int
 open_acks(const struct opts *o, int *watch_fd)
 {
-	int fd, watch = input_watch(o, watch_fd);
+	int fd, watch;
 
 	if (strcmp(o->acks, "-") == 0)
 		return STDOUT_FILENO;
+	watch = input_watch(o, watch_fd);
 	switch (acksfifo_open_writer(o->acks, watch, o->acks_timeout_s, &fd)) {
 	case ACKSFIFO_OPEN:
 		break;
