@@ -156,7 +156,12 @@ main(int argc, char **argv)
 			fatal("signals: %s", strerror(errno));
 		memset(&kc, 0, sizeof(kc));
 		conf = configure(&o, &kc, &kc);
-		rk = consumer(conf, &kc, o.k.connect_timeout);
+		/* no request waits longer than --timeout, the first one
+		 * for a broker included */
+		rk = consumer(conf, &kc,
+		    o.timeout_ms / 1000.0 < o.k.connect_timeout
+			? o.timeout_ms / 1000.0
+			: o.k.connect_timeout);
 		if (o.list)
 			rc = kc_list(&o, rk);
 		else if (o.query)
