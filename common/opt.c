@@ -200,6 +200,12 @@ const struct opt_row common_opt_rows[] = {
 	OPT_END,
 };
 
+const struct opt_row metrics_opt_rows[] = {
+	OPT_ARG(OPT_METRICS_FILE, "metrics-file", "path", NULL,
+	    "keep the stats counters in path, a Prometheus textfile"),
+	OPT_END,
+};
+
 const struct opt_row connect_opt_rows[] = {
 	OPT_ARG(OPT_CONNECT_TIMEOUT, "connect-timeout", "seconds", "10",
 	    "exit 1 if the server never answered within seconds"),
@@ -317,6 +323,17 @@ connect_opt_take(const struct opt_parser *p, double *seconds)
 }
 
 bool
+metrics_opt_take(const struct opt_parser *p, const char **path)
+{
+	if (p->row->id != OPT_METRICS_FILE)
+		return false;
+	if (*p->arg == '\0')
+		opt_error(p, "empty path");
+	*path = p->arg;
+	return true;
+}
+
+bool
 common_opt_take(const struct opt_parser *p, struct common_opts *o)
 {
 	const char *errstr = "invalid";
@@ -356,6 +373,8 @@ common_opt_take(const struct opt_parser *p, struct common_opts *o)
 	case OPT_STRICT:
 		o->strict = true;
 		return true;
+	case OPT_METRICS_FILE:
+		return metrics_opt_take(p, &o->metrics_file);
 	default:
 		return false;
 	}

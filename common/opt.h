@@ -41,6 +41,7 @@ struct common_opts {
 	bool progress; /* --progress */
 	unsigned long long max_line; /* --max-line BYTES */
 	bool strict; /* --strict: exit 3 when records were rejected */
+	const char *metrics_file; /* --metrics-file PATH; borrowed from argv */
 	int verbosity; /* -v / -q: the tool's letters update it */
 };
 
@@ -63,6 +64,7 @@ enum {
 	OPT_IO_FOLLOW,
 	OPT_IO_OUTPUT,
 	OPT_IO_REOPEN_TIMEOUT,
+	OPT_METRICS_FILE,
 	OPT_COMMON_END
 };
 
@@ -76,6 +78,18 @@ extern const struct opt_row common_opt_rows[];
  * then.  The same convention as every *_opt_take().
  */
 bool common_opt_take(const struct opt_parser *p, struct common_opts *o);
+
+/*
+ * --metrics-file PATH, in every program's table (OPT_SET): the --stats
+ * counters as a Prometheus textfile, rewritten atomically (stats.h,
+ * stats_metrics_file()).  common_opt_take() takes it into
+ * common_opts.metrics_file; a program without common_opt_rows calls
+ * metrics_opt_take().
+ */
+extern const struct opt_row metrics_opt_rows[];
+
+/* Take --metrics-file into *path: true; false for another option. */
+bool metrics_opt_take(const struct opt_parser *p, const char **path);
 
 /*
  * Where a program's records come from and go to, besides stdin and stdout

@@ -197,6 +197,58 @@ row_of(const struct opt_parser *p, int c)
 	return c == OPT_ID_LIST_OPTIONS ? &list_row : NULL;
 }
 
+/*
+ * getopt_long() refused argv[optind - 1] as unknown or ambiguous.  When
+ * it is "--PREFIX[=value]" and PREFIX begins the name of one option that
+ * is not hidden, it is that one: hidden rows (--list-options) do not
+ * make a prefix ambiguous that --help shows as unique (kcons --li is
+ * --list).  Returns the row with p->arg set, or NULL; a prefix of
+ * several visible options is a usage error that names them.
+ */
+static const struct opt_row *
+visible_prefix(struct opt_parser *p)
+{
+	const struct opt_row *found = NULL;
+	const char *a, *eq;
+	struct buf b = BUF_INIT;
+	size_t i, n, matches = 0;
+
+	if (optopt != 0 || optind < 1 || optind > p->argc)
+		return NULL;
+	a = p->argv[optind - 1];
+	if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
+		return NULL;
+	a += 2;
+	n = (eq = strchr(a, '=')) != NULL ? (size_t)(eq - a) : strlen(a);
+	for (i = 0; i < p->nrows; i++) {
+		if (p->rows[i]->name == NULL ||
+		    (p->rows[i]->flags & OPT_HIDDEN) ||
+		    strncmp(p->rows[i]->name, a, n) != 0)
+			continue;
+		buf_printf(
+		    &b, "%s--%s", matches++ > 0 ? ", " : "", p->rows[i]->name);
+		found = p->rows[i];
+	}
+	if (matches > 1)
+		usage_error("option '--%.*s' is ambiguous: %s", (int)n, a,
+		    buf_cstr(&b));
+	buf_free(&b);
+	if (found == NULL)
+		return NULL;
+	if (eq != NULL) {
+		if (found->has_arg == no_argument)
+			usage_error(
+			    "option '--%s' takes no argument", found->name);
+		p->arg = eq + 1;
+	} else if (found->has_arg == required_argument) {
+		if (optind >= p->argc)
+			usage_error(
+			    "option '--%s' needs an argument", found->name);
+		p->arg = p->argv[optind++];
+	}
+	return found;
+}
+
 int
 opt_next(struct opt_parser *p)
 {
@@ -210,9 +262,11 @@ opt_next(struct opt_parser *p)
 		p->arg = NULL;
 		if (c == -1)
 			return -1;
-		if ((p->row = row_of(p, c)) == NULL)
-			missing_or_unknown(p, c);
 		p->arg = optarg;
+		if (c == '?' && (p->row = visible_prefix(p)) != NULL)
+			c = p->row->id;
+		else if ((p->row = row_of(p, c)) == NULL)
+			missing_or_unknown(p, c);
 		if (p->row == &list_row) {
 			opt_list(&b, p->table);
 			print_exit(&b);

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Record counters, the --stats JSON lines and the --progress status line. */
+/*
+ * Record counters, the --stats JSON lines, the --progress status line and
+ * the --metrics-file Prometheus textfile.
+ */
 #include "prelude.h"
 
 #include <sys/ioctl.h>
@@ -7,6 +10,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -35,6 +39,7 @@
 struct counter {
 	uint64_t value; /* stats_counter() hands out its address */
 	char *name;
+	bool gauge; /* stats_gauge(): may go down */
 	struct counter *next;
 };
 
@@ -63,6 +68,13 @@ struct stats {
 	void *refresh_arg;
 	struct buf line;
 	struct buf bar; /* the progress line */
+	char *metrics; /* --metrics-file, or NULL */
+	char *metrics_tmp; /* ... and the file written, then renamed */
+	double metrics_period; /* seconds between writes */
+	double next_metrics; /* elapsed seconds when a write is due */
+	double start_wall; /* CLOCK_REALTIME at stats_new(), seconds */
+	bool metrics_failed; /* the last write failed (warned once) */
+	struct buf prom; /* the text of the metrics file */
 };
 
 static const double never = 1e300;
@@ -109,6 +121,8 @@ schedule(struct stats *s)
 		s->due = s->next_line;
 	if (s->progress && s->next_draw < s->due)
 		s->due = s->next_draw;
+	if (s->metrics != NULL && s->next_metrics < s->due)
+		s->due = s->next_metrics;
 }
 
 static struct counter *
@@ -129,6 +143,7 @@ struct stats *
 stats_new(const char *tool)
 {
 	struct stats *s = xcalloc(1, sizeof(*s));
+	struct timespec wall;
 
 	s->tool = xstrdup(tool != NULL ? tool : "");
 	s->in = &add_counter(s, "in")->value;
@@ -138,6 +153,9 @@ stats_new(const char *tool)
 		s->start = (struct timespec){0, 0};
 	if (clock_gettime(CLOCK_TICK, &s->start_tick) < 0)
 		s->start_tick = (struct timespec){0, 0};
+	if (clock_gettime(CLOCK_REALTIME, &wall) == 0)
+		s->start_wall =
+		    (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
 	s->due = never;
 	s->in_fd = -1;
 	return s;
@@ -157,6 +175,9 @@ stats_free(struct stats *s)
 	}
 	buf_free(&s->line);
 	buf_free(&s->bar);
+	buf_free(&s->prom);
+	free(s->metrics);
+	free(s->metrics_tmp);
 	free(s->tool);
 	free(s);
 }
@@ -170,6 +191,18 @@ stats_counter(struct stats *s, const char *name)
 		if (strcmp(c->name, name) == 0)
 			return &c->value;
 	return &add_counter(s, name)->value;
+}
+
+uint64_t *
+stats_gauge(struct stats *s, const char *name)
+{
+	uint64_t *v = stats_counter(s, name);
+	struct counter *c;
+
+	for (c = s->head; c != NULL; c = c->next)
+		if (&c->value == v)
+			c->gauge = true;
+	return v;
 }
 
 void
@@ -307,6 +340,129 @@ add_json(struct stats *s, double now, bool final)
 	buf_adds(&s->line, "}\n");
 }
 
+/*
+ * The metrics file's text, Prometheus' text exposition format: each
+ * family's HELP and TYPE, then its one sample labelled with the program.
+ * HELP texts never name the program: node_exporter merges the files of
+ * a directory, and a family must say the same in each.
+ */
+static void
+add_prom(struct stats *s, bool up)
+{
+	struct counter *c;
+
+	buf_reset(&s->prom);
+	buf_printf(&s->prom,
+	    "# HELP iotpipe_up 1 while the program runs, 0 once it has exited.\n"
+	    "# TYPE iotpipe_up gauge\n"
+	    "iotpipe_up{program=\"%s\"} %d\n",
+	    s->tool, up ? 1 : 0);
+	buf_printf(&s->prom,
+	    "# HELP iotpipe_start_time_seconds When the program started, "
+	    "seconds since the Unix epoch.\n"
+	    "# TYPE iotpipe_start_time_seconds gauge\n"
+	    "iotpipe_start_time_seconds{program=\"%s\"} %.3f\n",
+	    s->tool, s->start_wall);
+	for (c = s->head; c != NULL; c = c->next) {
+		buf_printf(&s->prom,
+		    "# HELP iotpipe_%s%s The \"%s\" figure of --stats.\n"
+		    "# TYPE iotpipe_%s%s %s\n"
+		    "iotpipe_%s%s{program=\"%s\"} %" PRIu64 "\n",
+		    c->name, c->gauge ? "" : "_total", c->name, c->name,
+		    c->gauge ? "" : "_total", c->gauge ? "gauge" : "counter",
+		    c->name, c->gauge ? "" : "_total", s->tool, c->value);
+	}
+}
+
+/* Write all of b to fd: 0, or -1 with errno. */
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * The metrics file rewritten: the text to metrics_tmp, then renamed over
+ * the file.  No fsync: the file says what is true now and is rewritten
+ * within a period; after a crash a stale or empty one is no loss.  0, or
+ * -1 with errno and no temporary file left.
+ */
+static int
+write_metrics(struct stats *s, bool up)
+{
+	int fd, e;
+
+	add_prom(s, up);
+	fd = open(
+	    s->metrics_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, s->prom.data, s->prom.len) < 0) {
+		e = errno;
+		(void)close(fd);
+		(void)unlink(s->metrics_tmp);
+		errno = e;
+		return -1;
+	}
+	if (close(fd) < 0 || rename(s->metrics_tmp, s->metrics) < 0) {
+		e = errno;
+		(void)unlink(s->metrics_tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* A periodic write: a failure is warned about once, not fatal (the
+ * records matter more than their counters), and the next write tries
+ * again. */
+static void
+update_metrics(struct stats *s, bool up)
+{
+	if (write_metrics(s, up) < 0) {
+		if (!s->metrics_failed)
+			log_warn("--metrics-file: %s: %s", s->metrics,
+			    strerror(errno));
+		s->metrics_failed = true;
+		return;
+	}
+	if (s->metrics_failed)
+		log_info("--metrics-file: %s: written again", s->metrics);
+	s->metrics_failed = false;
+}
+
+void
+stats_metrics_file(struct stats *s, const char *path)
+{
+	struct buf tmp = BUF_INIT;
+
+	if (path == NULL)
+		return;
+	s->metrics = xstrdup(path);
+	buf_printf(&tmp, "%s.tmp", path);
+	s->metrics_tmp = xstrdup(buf_cstr(&tmp));
+	buf_free(&tmp);
+	s->metrics_period = s->interval > 0 ? s->interval : METRICS_PERIOD;
+	if (write_metrics(s, true) < 0)
+		fatal("--metrics-file: cannot write %s: %s (give a path in a "
+		      "directory this user can write, such as "
+		      "node_exporter's --collector.textfile.directory)",
+		    path, strerror(errno));
+	s->next_metrics = elapsed(s) + s->metrics_period;
+	schedule(s);
+}
+
 static void
 flush_line(struct stats *s)
 {
@@ -335,6 +491,13 @@ stats_check(struct stats *s)
 	if (s->progress && now >= s->next_draw) {
 		add_progress(s, now);
 		s->next_draw = now + PROGRESS_PERIOD;
+	}
+	if (s->metrics != NULL && now >= s->next_metrics) {
+		if (!line && s->refresh != NULL)
+			s->refresh(s->refresh_arg);
+		update_metrics(s, true);
+		while (s->next_metrics <= now)
+			s->next_metrics += s->metrics_period;
 	}
 	schedule(s);
 }
@@ -399,6 +562,11 @@ stats_final(struct stats *s)
 		add_json(s, now, true);
 	if (s->line.len > 0)
 		flush_line(s);
+	if (s->metrics != NULL) {
+		if (!s->enabled && s->refresh != NULL)
+			s->refresh(s->refresh_arg);
+		update_metrics(s, false);
+	}
 	schedule(s);
 }
 

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Record counters, the --stats JSON lines and the --progress status line. */
+/*
+ * Record counters, the --stats JSON lines, the --progress status line and
+ * the --metrics-file Prometheus textfile.
+ */
 #ifndef IOTPIPE_STATS_H
 #define IOTPIPE_STATS_H
 
@@ -27,12 +30,31 @@ void stats_free(struct stats *s);
 uint64_t *stats_counter(struct stats *s, const char *name);
 
 /*
+ * As stats_counter(), for a figure that goes down as well as up (a lag,
+ * a mean latency): the same in the JSON line, a gauge in the metrics
+ * file.
+ */
+uint64_t *stats_gauge(struct stats *s, const char *name);
+
+/*
  * enabled: print a JSON line every interval_s seconds (0: none) and a
  * final one.  progress: redraw a one-line status on stderr, only when
  * stderr is a terminal.
  */
 void stats_configure(
     struct stats *s, double interval_s, bool enabled, bool progress);
+
+/*
+ * --metrics-file path (NULL: none): the counters in Prometheus' text
+ * format, for node_exporter's textfile collector, written now (so a path
+ * that cannot be written is fatal() here, at start, with the fix), then
+ * at every --stats interval (every METRICS_PERIOD seconds without one)
+ * and at stats_final().  Each write goes to path.tmp, then rename(2):
+ * a reader sees the old file or the new one, never half of one.  Call it
+ * after stats_configure() and once the counters are registered.
+ */
+#define METRICS_PERIOD 10.0
+void stats_metrics_file(struct stats *s, const char *path);
 
 /*
  * For --progress: the size of the work (total units, 0 unknown), for a

@@ -406,6 +406,32 @@ finish(struct run *r)
 }
 
 /*
+ * What open_acks() watches for the end of the input: stdin, or the one
+ * input when it is a fifo (--input, or kcons --output's fifo as the only
+ * operand), opened without blocking: a reader end that sees a writer come
+ * and go.  *keep is that extra fd, open until exit so that the writer is
+ * never left without a reader before the loop opens the input; -1 for
+ * none.  A regular file never ends that way: nothing to watch.
+ */
+static int
+input_watch(const struct opts *o, int *keep)
+{
+	struct stat st;
+	int fd;
+
+	*keep = -1;
+	if (strcmp(o->inputs[0], "-") == 0)
+		return STDIN_FILENO;
+	if (o->inputs[1] != NULL || stat(o->inputs[0], &st) < 0 ||
+	    !S_ISFIFO(st.st_mode))
+		return -1;
+	if ((fd = open(o->inputs[0], O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return -1;
+	*keep = fd;
+	return fd;
+}
+
+/*
  * --acks: "-" is stdout, a regular file is appended to; else a fifo, made
  * if missing (never a regular file: kcons --acks may make the fifo at the
  * same moment), and opened once kcons has its end open.  A kcons that
@@ -413,11 +439,13 @@ finish(struct run *r)
  * is watched, and the wait is bounded, so neither hangs for the other.
  */
 static int
-open_acks(const struct opts *o)
+open_acks(const struct opts *o, int *watch_fd)
 {
-	int fd, watch = strcmp(o->inputs[0], "-") == 0 ? STDIN_FILENO : -1;
+	int fd, watch;
+
 	if (strcmp(o->acks, "-") == 0)
 		return STDOUT_FILENO;
+	watch = input_watch(o, watch_fd);
 	switch (acksfifo_open_writer(o->acks, watch, o->acks_timeout_s, &fd)) {
 	case ACKSFIFO_OPEN:
 		break;
@@ -454,7 +482,7 @@ main(int argc, char **argv)
 	struct es_server srv;
 	struct setup su;
 	struct buf err = BUF_INIT, path = BUF_INIT;
-	int rc, acks_fd = -1;
+	int rc, acks_fd = -1, watch_fd = -1;
 	bool gzip;
 
 	log_init(argv[0]);
@@ -469,7 +497,7 @@ main(int argc, char **argv)
 	if ((r.rej = reject_open(o.c.rejects, "esbulk", &err)) == NULL)
 		fatal("%s", buf_cstr(&err));
 	if (o.acks != NULL) {
-		acks_fd = open_acks(&o);
+		acks_fd = open_acks(&o, &watch_fd);
 		r.acks = ndjson_writer_new(acks_fd);
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -510,6 +538,7 @@ main(int argc, char **argv)
 	r.rejected = stats_counter(r.st, "rejected");
 	r.conflicts = stats_counter(r.st, "conflicts");
 	r.snd = sender_new(&sc, &cb, r.st);
+	stats_metrics_file(r.st, o.c.metrics_file);
 	r.arena = arena_new();
 
 	su.o = &o;
@@ -551,6 +580,8 @@ main(int argc, char **argv)
 			rc = 1;
 		}
 	}
+	if (watch_fd >= 0)
+		close(watch_fd);
 	stats_free(r.st);
 	arena_free(r.arena);
 	bulk_refusal_free(&r.ref);

@@ -93,6 +93,7 @@ static const struct opt_row rows[] = {
 	OPT_SET(connect_opt_rows),
 	OPT_SET(http_tls_rows),
 	OPT_SET(common_opt_rows),
+	OPT_SET(metrics_opt_rows),
 	OPT_SET(io_input_rows),
 	OPT_END,
 };

@@ -132,8 +132,8 @@ sender_new(const struct sender_conf *conf, const struct sender_cb *cb,
 	s->throttled = stats_counter(st, "throttled");
 	s->splits = stats_counter(st, "splits");
 	s->requests = stats_counter(st, "requests");
-	s->latency = stats_counter(st, "latency_ms");
-	s->latency_max = stats_counter(st, "latency_max_ms");
+	s->latency = stats_gauge(st, "latency_ms");
+	s->latency_max = stats_gauge(st, "latency_max_ms");
 	return s;
 }
 

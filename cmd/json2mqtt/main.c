@@ -427,6 +427,7 @@ main(int argc, char **argv)
 	r.out = stats_counter(r.st, "out");
 	r.rejected = stats_counter(r.st, "rejected");
 	r.reconnects = stats_counter(r.st, "reconnects");
+	stats_metrics_file(r.st, o.c.metrics_file);
 
 	loop(&r);
 	rc = finish(&r);

@@ -44,6 +44,7 @@ static const struct opt_row rows[] = {
 	OPT_SET(opt_rows_basic_mqtt),
 	OPT_SET(mqtt_opt_rows),
 	OPT_SET(common_opt_rows),
+	OPT_SET(metrics_opt_rows),
 	OPT_SET(io_input_rows),
 	OPT_END,
 };

@@ -645,14 +645,15 @@ kc_consume(struct kc_run *r, rd_kafka_t *rk)
 	r->in = stats_counter(r->st, "in");
 	r->out = stats_counter(r->st, "out");
 	r->rejected = stats_counter(r->st, "rejected");
-	if (o->c.stats || o->c.progress) {
-		r->lag = stats_counter(r->st, "lag");
+	if (o->c.stats || o->c.progress || o->c.metrics_file != NULL) {
+		r->lag = stats_gauge(r->st, "lag");
 		stats_set_refresh(r->st, refresh_lag, r);
 	}
 	if (r->acks != NULL) {
 		r->acked = stats_counter(r->st, "acked");
 		r->ack_unknown = stats_counter(r->st, "acks_ignored");
 	}
+	stats_metrics_file(r->st, o->c.metrics_file);
 	r->last_msg = mono_now();
 
 	if (start(r) < 0) {
@@ -662,9 +663,16 @@ kc_consume(struct kc_run *r, rd_kafka_t *rk)
 		finish(r);
 	}
 	if (r->ogone)
-		log_info("stdout: the reader went away");
-	else if (r->oerr) {
-		log_err("stdout: %s", strerror(r->oerr));
+		log_info("%s: the reader went away",
+		    o->io.output != NULL ? o->io.output : "stdout");
+	else if (r->oerr == ETIMEDOUT && o->output_fifo) {
+		log_err("%s: no new reader within --reopen-timeout (%g s)",
+		    o->io.output, o->io.reopen_timeout);
+		rc = 1;
+	} else if (r->oerr) {
+		log_err("%s: %s",
+		    o->io.output != NULL ? o->io.output : "stdout",
+		    strerror(r->oerr));
 		rc = 1;
 	}
 	close_consumer(r);

@@ -80,8 +80,10 @@ configure(struct kc_opts *o, struct kafka_client *kc, void *opaque)
 /*
  * The handle; exits 2 on a configuration error.  With timeout_s > 0, once
  * a broker answered (--connect-timeout), else exit 1: never reached is a
- * mistake to report, not an outage to wait out.  The admin modes and a
- * consumer without -G pass 0: their requests have --timeout already.
+ * mistake to report, not an outage to wait out.  A consumer without -G
+ * passes 0: its metadata request has --timeout already.  The admin modes
+ * bound it too: each of their requests has --timeout, but a commit tries
+ * again until librdkafka gives up, far past it.
  */
 static rd_kafka_t *
 consumer(rd_kafka_conf_t *conf, struct kafka_client *kc, double timeout_s)
@@ -154,7 +156,12 @@ main(int argc, char **argv)
 			fatal("signals: %s", strerror(errno));
 		memset(&kc, 0, sizeof(kc));
 		conf = configure(&o, &kc, &kc);
-		rk = consumer(conf, &kc, 0);
+		/* no request waits longer than --timeout, the first one
+		 * for a broker included */
+		rk = consumer(conf, &kc,
+		    o.timeout_ms / 1000.0 < o.k.connect_timeout
+			? o.timeout_ms / 1000.0
+			: o.k.connect_timeout);
 		if (o.list)
 			rc = kc_list(&o, rk);
 		else if (o.query)

@@ -77,6 +77,7 @@ static const struct opt_row rows[] = {
 	OPT_SET(opt_rows_basic),
 	OPT_SET(kafka_opt_rows),
 	OPT_SET(common_opt_rows),
+	OPT_SET(metrics_opt_rows),
 	OPT_SET(io_output_rows),
 	OPT_END,
 };

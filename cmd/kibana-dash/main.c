@@ -550,6 +550,7 @@ main(int argc, char **argv)
 	r.rejected = stats_counter(r.st, "rejected");
 	r.requests = stats_counter(r.st, "requests");
 	stats_configure(r.st, o.stats_interval, o.stats, false);
+	stats_metrics_file(r.st, o.metrics_file);
 	/* SIGINT/SIGTERM end the run with a message (kibana-dash(1),
 	 * SIGNALS); SIGUSR1 prints the stats line */
 	if (sig_init() < 0)

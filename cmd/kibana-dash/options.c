@@ -86,6 +86,7 @@ static const struct opt_row rows[] = {
 	OPT_SET(opt_rows_basic),
 	OPT_SET(connect_opt_rows),
 	OPT_SET(http_tls_rows),
+	OPT_SET(metrics_opt_rows),
 	OPT_END,
 };
 /* clang-format on */
@@ -245,7 +246,8 @@ opts_parse(int argc, char **argv, struct opts *o)
 	p.help = &help;
 	while ((c = opt_next(&p)) != -1) {
 		if (connect_opt_take(&p, &o->connect_timeout) ||
-		    http_tls_take(&p, &o->tls))
+		    http_tls_take(&p, &o->tls) ||
+		    metrics_opt_take(&p, &o->metrics_file))
 			continue;
 		switch (c) {
 		case 'u':

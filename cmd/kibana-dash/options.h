@@ -30,6 +30,7 @@ struct opts {
 	double connect_timeout; /* --connect-timeout SECONDS */
 	double stats_interval;
 	bool stats;
+	const char *metrics_file; /* --metrics-file PATH, or NULL */
 	int verbosity;
 	/* --check: ELASTICSEARCH_URL and its credentials, when given */
 	bool es;

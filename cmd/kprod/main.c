@@ -79,6 +79,11 @@ struct run {
 	bool eof, failed, keep_lines;
 	bool stop_reading; /* -c reached, receipts' reader gone */
 	bool reached; /* a broker answered once */
+	unsigned long long last_line; /* the line number last read */
+	/* check_config_error(): the error, and the first line read after
+	 * it was reported (0: none yet) */
+	rd_kafka_resp_err_t cfg_err;
+	unsigned long long cfg_after;
 	double connect_deadline; /* --connect-timeout, from the start */
 };
 
@@ -116,6 +121,56 @@ receipt(struct run *r, const rd_kafka_message_t *m, unsigned long long line)
 		r->stop_reading = true;
 }
 
+/*
+ * Line lineno, for the -t topic, failed with err.  Before any delivery
+ * succeeded, an error that every other record meets too (the topic does
+ * not exist and the broker does not create it, the partition of -p does
+ * not, the user may not write there) is a configuration mistake, not a
+ * bad record, once it persists: when a line read after the first such
+ * failure was reported fails the same way (one refused request, which
+ * a broker may answer once, is not that).  Then say it once with the fix
+ * and end as on a fatal error: what is in flight is purged and listed as
+ * not delivered, and nothing more is read.
+ */
+static void
+check_config_error(
+    struct run *r, rd_kafka_resp_err_t err, unsigned long long lineno)
+{
+	const char *fix;
+
+	if (r->kc.fatal || *r->out > 0)
+		return;
+	switch (err) {
+	case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+	case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+	case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+		fix = "the topic does not exist and the broker does not "
+		      "create it: create it, or check -t";
+		break;
+	case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+		fix = "the topic has no such partition: check -p";
+		break;
+	case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+		fix = "this user may not write to it: check --sasl-user and "
+		      "the topic's ACLs";
+		break;
+	default:
+		return;
+	}
+	if (r->cfg_after == 0 || err != r->cfg_err) {
+		r->cfg_err = err;
+		r->cfg_after = r->last_line + 1;
+		return;
+	}
+	if (lineno < r->cfg_after)
+		return;
+	log_err(
+	    "topic %s: %s: %s", r->o->rec.topic, rd_kafka_err2str(err), fix);
+	r->kc.fatal = 1;
+	r->deadline = mono_now();
+}
+
 static void
 on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -134,6 +189,8 @@ on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		return;
 	}
 	(*r->undelivered)++;
+	if (r->rkt != NULL && m->rkt == r->rkt)
+		check_config_error(r, m->err, lineno);
 	/* the line as read, or the value sent when that is the line */
 	if (pl != NULL)
 		reject_init(
@@ -311,10 +368,14 @@ produce_gathered(struct run *r)
 				continue;
 			if (b[i].err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
 				b[k++] = b[i]; /* again */
-			else
+			else {
+				/* the -t topic */
+				check_config_error(
+				    r, b[i].err, (uintptr_t)b[i]._private >> 1);
 				unsent(r, b[i].err,
 				    (uintptr_t)b[i]._private >> 1, b[i].payload,
 				    b[i].len);
+			}
 		}
 		if ((n = k) > 0 && !await_room(r)) {
 			for (i = 0; i < n; i++)
@@ -410,6 +471,8 @@ produce(struct run *r, const struct kp_msg *m, unsigned long long lineno,
 	if (hdrs != NULL)
 		rd_kafka_headers_destroy(hdrs);
 	free(pl);
+	if (rkt != NULL && rkt == r->rkt)
+		check_config_error(r, err, lineno);
 	unsent(r, err, lineno, line, len);
 }
 
@@ -507,6 +570,7 @@ read_lines(struct run *r)
 			ndjson_warn_torn(&ln);
 			continue;
 		}
+		r->last_line = ln.lineno;
 		process(r, s, &ln);
 		stats_tick(r->st);
 	}
@@ -681,6 +745,7 @@ main(int argc, char **argv)
 	r.out = stats_counter(r.st, "out");
 	r.rejected = stats_counter(r.st, "rejected");
 	r.undelivered = stats_counter(r.st, "undelivered");
+	stats_metrics_file(r.st, o.c.metrics_file);
 	r.rd = ndjson_reader_new(STDIN_FILENO, (size_t)o.c.max_line);
 	if (o.io.follow)
 		ndjson_reader_follow(r.rd, o.io.input);

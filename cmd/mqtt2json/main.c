@@ -419,6 +419,7 @@ main(int argc, char **argv)
 	if (o.remove_retained)
 		r.removed = stats_counter(r.st, "removed");
 	r.reconnects = stats_counter(r.st, "reconnects");
+	stats_metrics_file(r.st, o.c.metrics_file);
 
 	loop(&r);
 	rc = finish(&r);

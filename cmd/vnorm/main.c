@@ -298,6 +298,7 @@ main(int argc, char **argv)
 		r.merger = merger_new(o.merge_ms, on_merged, &r);
 	}
 	r.warnings = stats_counter(r.st, "warnings");
+	stats_metrics_file(r.st, o.c.metrics_file);
 
 	if (o.c.progress)
 		stats_set_total(r.st, inputs_size(inputs), NULL, NULL);

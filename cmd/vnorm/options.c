@@ -31,6 +31,7 @@ static const struct opt_row rows[] = {
 	    "take a missing VIN from the last segment of the MQTT topic"),
 	OPT_SET(opt_rows_basic),
 	OPT_SET(common_opt_rows),
+	OPT_SET(metrics_opt_rows),
 	OPT_SET(io_input_rows),
 	OPT_SET(io_output_rows),
 	OPT_END,

@@ -194,6 +194,7 @@ main(int argc, char **argv)
 	r.telemetry = stats_counter(r.st, "telemetry");
 	r.trip = stats_counter(r.st, "trip");
 	r.dtc = stats_counter(r.st, "dtc");
+	stats_metrics_file(r.st, o.c.metrics_file);
 	r.wall0 = mono_now();
 
 	run_ticks(&r);

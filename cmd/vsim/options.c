@@ -66,6 +66,7 @@ static const struct opt_row rows[] = {
 	    "draw a one-line live status on stderr if it is a terminal"),
 	OPT_SET(opt_rows_basic),
 	OPT_SET(io_output_rows),
+	OPT_SET(metrics_opt_rows),
 	OPT_END,
 };
 /* clang-format on */

@@ -81,6 +81,37 @@ EOF
     [[ $stderr == *"gave up after"* ]] || fail "$stderr"
 }
 
+@test "--acks watches an --input fifo as it watches stdin: its writer gone first, exit 1 at once" {
+    local T=$BATS_TEST_TMPDIR t0 pid
+    mkfifo "$T/in" "$T/acks"
+    # a writer that has the input open a second, then dies without a
+    # kcons ever opening the acks fifo (a kcons --output that failed)
+    bash -c 'exec 3>"$1"; sleep 1' _ "$T/in" &
+    pid=$!
+    t0=$SECONDS
+    run --separate-stderr timeout 30 esbulk -u "$DEAD" -i x --acks "$T/acks" \
+        --input "$T/in"
+    assert_equal "$status" 1
+    [[ $stderr == *"esbulk: --acks $T/acks: kcons never opened it: the input ended first"* ]] ||
+        fail "$stderr"
+    # not the --acks-timeout (60 s)
+    (( SECONDS - t0 < 10 ))
+    wait "$pid"
+    # the fifo as the only operand, likewise
+    bash -c 'exec 3>"$1"; sleep 1' _ "$T/in" &
+    pid=$!
+    run --separate-stderr timeout 30 esbulk -u "$DEAD" -i x --acks "$T/acks" "$T/in"
+    assert_equal "$status" 1
+    [[ $stderr == *"kcons never opened it: the input ended first"* ]] || fail "$stderr"
+    wait "$pid"
+    # a regular file never ends that way: bounded by --acks-timeout
+    : >"$T/file"
+    run --separate-stderr timeout 30 esbulk -u "$DEAD" -i x --acks "$T/acks" \
+        --acks-timeout 1 --input "$T/file"
+    assert_equal "$status" 1
+    [[ $stderr == *"kcons never opened it: waited 1 s (--acks-timeout)"* ]] || fail "$stderr"
+}
+
 @test "--max-retry-time is the bound it says: no wait runs past it" {
     local t0 t1
     # the default --backoff-max (30 s) draws waits far beyond 3 s

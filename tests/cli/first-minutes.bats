@@ -112,6 +112,23 @@ says() {
     says "no Kafka broker answered"
 }
 
+@test "kcons admin modes (--list, -Q, --reset-offsets, --commit) honour --connect-timeout" {
+    local port mode
+    port=$(dead_port)
+    # --commit alone used to retry for some 45 s, whatever the bounds
+    for mode in "--list" "-Q x:0:1700000000000" "--reset-offsets earliest -G g1 x" \
+        "--commit x:0:1 -G g1"; do
+        # shellcheck disable=SC2086 # the mode is words
+        timed 4 kcons -b "127.0.0.1:$port" --connect-timeout 2 $mode
+        assert_equal "$status" 1
+        assert_equal "$output" ''
+        says "no Kafka broker answered"
+        says "is the broker running? check -b / KAFKA_BROKERS"
+        awk -v e="$ELAPSED" 'BEGIN { exit !(e >= 1.9) }' ||
+            fail "$mode: gave up after $ELAPSED s, before --connect-timeout"
+    done
+}
+
 @test "kcons --idle-timeout never reached the broker: exit 1, not 0" {
     timed 15 kcons -b "127.0.0.1:$(dead_port)" --idle-timeout 5 -G g1 x
     assert_equal "$status" 1

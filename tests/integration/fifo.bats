@@ -217,3 +217,55 @@ term() {
     grep -q 'reader gone' "$T/m2j.err" || fail "mqtt2json never waited for a new vnorm"
     [[ $(count_in "$T/m2j.err" '^mqtt2json: subscribed to ') -ge 2 ]]
 }
+
+@test "kcons --output to a fifo whose reader goes and another comes: nothing lost, nothing twice; none comes: exit 1 after --reopen-timeout" {
+    need kafka kafka_use
+    local topic=fifo-kcons-$TID n=3000 k rc=0 t0
+    kafka_topic_create "$topic" 2
+    # some 3 MB: far more than a pipe holds (the programs make theirs
+    # hold 1 MiB), so kcons meets the reader gone with lines still to write
+    awk -v n="$n" 'BEGIN {
+        pad = sprintf("%1000s", ""); gsub(/ /, "x", pad)
+        for (i = 0; i < n; i++) printf "{\"seq\":%d,\"pad\":\"%s\"}\n", i, pad
+    }' |
+        kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic"
+    mkfifo "$T/out"
+    kcons -b "$KAFKA_SVC_BOOTSTRAP" -e --output "$T/out" --reopen-timeout 30 \
+        --stats 0 -v "$topic" 2>"$T/kc.err" &
+    k=$!
+    BG_PIDS+=("$k")
+    # the first reader takes 200 lines, one read(2) of a byte at a time
+    # (bash's read on a pipe), so it takes no more than it keeps, and goes
+    bash -c 'for ((i = 0; i < 200; i++)); do
+            IFS= read -r l || break
+            printf "%s\n" "$l"
+        done' <"$T/out" >"$T/got"
+    assert_equal "$(wc -l <"$T/got")" 200
+    # a while without a reader: kcons waits for the next one
+    sleep 2
+    kill -0 "$k" || fail "kcons ended: $(cat "$T/kc.err")"
+    cat <"$T/out" >>"$T/got"
+    wait "$k" || rc=$?
+    assert_equal "$rc" 0
+    grep -q 'reader gone; waiting up to 30 s' "$T/kc.err"
+    grep -q 'a new reader came' "$T/kc.err"
+    # every record once, in the order of its partition
+    assert_equal "$(wc -l <"$T/got")" "$n"
+    assert_equal "$(jq -r .seq "$T/got" | sort -n | uniq | wc -l)" "$n"
+    assert_equal "$(stats_field "$T/kc.err" out)" "$n"
+    # a reader that never comes back: kcons ends, exit 1, within the bound
+    rm -f "$T/out"
+    mkfifo "$T/out"
+    t0=$SECONDS
+    kcons -b "$KAFKA_SVC_BOOTSTRAP" -e --output "$T/out" --reopen-timeout 2 \
+        "$topic" 2>"$T/kc2.err" &
+    k=$!
+    BG_PIDS+=("$k")
+    head -c 100 <"$T/out" >/dev/null
+    rc=0
+    wait "$k" || rc=$?
+    assert_equal "$rc" 1
+    ((SECONDS - t0 < 20))
+    grep -q "$T/out: no new reader within --reopen-timeout (2 s)" "$T/kc2.err" ||
+        fail "$(cat "$T/kc2.err")"
+}

@@ -685,6 +685,60 @@ catches_term() {
     ((SECONDS - t0 < 30)) || fail "took $((SECONDS - t0)) s"
 }
 
+@test "kprod -t a topic that does not exist, the broker not creating it: exit 1 in seconds, said once with the fix, every line read listed" {
+    need kafka kafka_use
+    local topic=nosuch-prod-$TID pid t0
+    mkfifo "$T/fifo"
+    # a writer that would go on for a minute: kprod must not wait for it
+    python3 -c 'import sys, time
+for i in range(6000):
+    print("{\"seq\":%d}" % i, flush=True)
+    time.sleep(0.01)' >"$T/fifo" 2>/dev/null &
+    pid=$!
+    BG_PIDS=$pid
+    t0=$SECONDS
+    # the test broker creates topics; this client asks it not to
+    run --separate-stderr timeout 60 kprod -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" \
+        -X allow.auto.create.topics=false -X topic.metadata.propagation.max.ms=1000 \
+        --rejects "$T/rej" --stats 0 --input "$T/fifo"
+    assert_equal "$status" 1
+    ((SECONDS - t0 < 20)) || fail "took $((SECONDS - t0)) s"
+    printf '%s\n' "$stderr" >"$T/err"
+    assert_equal "$(grep -c "the topic does not exist and the broker does not create it: create it, or check -t" "$T/err")" 1
+    grep -q "^kprod: topic $topic: " "$T/err"
+    # nothing lost in silence: every line read is a reject, none delivered
+    local in
+    in=$(stats_field "$T/err" in)
+    assert_equal "$(stats_field "$T/err" out)" 0
+    assert_equal "$(stats_field "$T/err" rejected)" "$in"
+    assert_equal "$(wc -l <"$T/rej")" "$in"
+    ((in < 6000))
+    # and the topic was not made
+    run --separate-stderr kcons -q -b "$KAFKA_SVC_BOOTSTRAP" --list
+    [[ $output != *"\"$topic\""* ]]
+}
+
+@test "--metrics-file: kprod and kcons leave their counts, kcons' lag a gauge (iotpipe(7), Metrics)" {
+    need kafka kafka_use
+    local topic=metrics-$TID
+    kafka_topic_create "$topic" 2
+    gen 0 300 | kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t "$topic" --stats 0 \
+        --metrics-file "$T/kprod.prom" 2>"$T/kprod.err"
+    python3 "$IOTPIPE_SRC/tests/lib/promcheck.py" "$T/kprod.prom" kprod >"$T/kprod.s"
+    grep -qx 'iotpipe_out_total 300' "$T/kprod.s"
+    grep -qx 'iotpipe_undelivered_total 0' "$T/kprod.s"
+    grep -qx 'iotpipe_up 0' "$T/kprod.s"
+    kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -G "metrics-$TID" -e "$topic" \
+        --metrics-file "$T/kcons.prom" >/dev/null
+    python3 "$IOTPIPE_SRC/tests/lib/promcheck.py" "$T/kcons.prom" kcons >"$T/kcons.s"
+    grep -qx 'iotpipe_in_total 300' "$T/kcons.s"
+    grep -qx 'iotpipe_out_total 300' "$T/kcons.s"
+    grep -qx 'iotpipe_lag 0' "$T/kcons.s"
+    grep -qx '# TYPE iotpipe_lag gauge' "$T/kcons.prom"
+    run ls -A "$T"
+    [[ $output != *.tmp* ]]
+}
+
 @test "plain Kafka client on the SASL_SSL listener: the TLS hint at the default verbosity, exit 1" {
     need kafka kafka_use
     [[ -n ${KAFKA_SVC_SASL_BOOTSTRAP:-} ]] || skip "no SASL_SSL listener"

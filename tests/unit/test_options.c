@@ -373,6 +373,65 @@ test_list_options(void **state)
 	    "--list-options", (char *)NULL);
 }
 
+/*
+ * A prefix of one visible option and of hidden ones is the visible one:
+ * --li is --list although the parser's hidden --list-options starts so
+ * too; a prefix of two visible options is an error naming both.
+ */
+static void
+test_prefix_ignores_hidden(void **state)
+{
+	enum { OWN_LIST = OWN_SECRET + 1, OWN_ALPINE, OWN_SELECT };
+	static const struct opt_row rows[] = {
+	    OPT_FLAG(OWN_LIST, "list", "list them"),
+	    OPT_ARG(OWN_ALPHA, "alpha", "x", NULL, "the first option"),
+	    OPT_ARG(OWN_ALPINE, "alpine", "x", NULL, "a second a"),
+	    OPT_ARG(OWN_SELECT, "select", "what", NULL, "select what"),
+	    {.id = OWN_SECRET,
+		.name = "secret",
+		.has_arg = required_argument,
+		.arg = "s",
+		.help = "hidden",
+		.flags = OPT_HIDDEN},
+	    OPT_END,
+	};
+	struct opt_parser p;
+	char **argv;
+	int argc;
+
+	(void)state;
+	argv = make_argv(&argc, "tool", "--li", "in", "--se", "v", "--lis",
+	    "--sel=w", "--secret", "s", "last", (char *)NULL);
+	opt_init(&p, "tool", rows, NULL, argc, argv);
+	assert_int_equal(opt_next(&p), OWN_LIST);
+	assert_null(p.arg);
+	assert_ptr_equal(p.row, opt_find(rows, OWN_LIST));
+	assert_int_equal(opt_next(&p), OWN_SELECT);
+	assert_string_equal(p.arg, "v");
+	assert_int_equal(opt_next(&p), OWN_LIST);
+	assert_int_equal(opt_next(&p), OWN_SELECT);
+	assert_string_equal(p.arg, "w");
+	/* spelled out, a hidden option is still taken */
+	assert_int_equal(opt_next(&p), OWN_SECRET);
+	assert_string_equal(p.arg, "s");
+	assert_int_equal(opt_next(&p), -1);
+	/* the operands, in order, after the options (getopt permutes) */
+	assert_int_equal(opt_end(&p), argc - 2);
+	assert_string_equal(argv[argc - 2], "in");
+	assert_string_equal(argv[argc - 1], "last");
+
+	log_init("tool");
+	expect(rows, 2,
+	    "tool: option '--al' is ambiguous: --alpha, --alpine\n" TRY, "--al",
+	    "x", (char *)NULL);
+	expect(rows, 2, "tool: option '--list' takes no argument\n" TRY,
+	    "--li=x", (char *)NULL);
+	expect(rows, 2, "tool: option '--select' needs an argument\n" TRY,
+	    "--se", (char *)NULL);
+	expect(rows, 2, "tool: unknown option '--bogus'\n" TRY, "--bogus",
+	    (char *)NULL);
+}
+
 /* Every shared row says what it does, in one line. */
 static void
 test_shared_rows_have_help(void **state)
@@ -404,6 +463,7 @@ main(void)
 	    cmocka_unit_test(test_exits_and_messages),
 	    cmocka_unit_test(test_duplicates_are_fatal),
 	    cmocka_unit_test(test_list_options),
+	    cmocka_unit_test(test_prefix_ignores_hidden),
 	    cmocka_unit_test(test_shared_rows_have_help),
 	};
 

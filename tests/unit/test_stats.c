@@ -316,6 +316,89 @@ test_interval_lines(void **state)
 	stats_free(s);
 }
 
+/* The whole file, NUL-terminated (malloc'd), or NULL. */
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *p = calloc(1, 8192);
+	size_t n;
+
+	assert_non_null(p);
+	if (f == NULL) {
+		free(p);
+		return NULL;
+	}
+	n = fread(p, 1, 8191, f);
+	p[n] = '\0';
+	fclose(f);
+	return p;
+}
+
+static void
+test_metrics_file(void **state)
+{
+	char dir[] = "/tmp/test_stats.XXXXXX", path[64], tmp[80], *text, *t;
+	struct stats *s = stats_new("esbulk");
+	uint64_t *in = stats_counter(s, "in");
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/esbulk.prom", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	stats_configure(s, 0.02, false, false);
+	*stats_counter(s, "retries") = 2;
+	*stats_gauge(s, "latency_ms") = 7;
+	stats_metrics_file(s, path);
+	/* written at once, up */
+	text = slurp(path);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "iotpipe_up{program=\"esbulk\"} 1\n"));
+	assert_non_null(
+	    strstr(text, "iotpipe_in_total{program=\"esbulk\"} 0\n"));
+	free(text);
+	/* rewritten at the interval, without a stats line */
+	*in = 5;
+	sleep_ms(30);
+	stats_check(s);
+	text = slurp(path);
+	assert_non_null(
+	    strstr(text, "iotpipe_in_total{program=\"esbulk\"} 5\n"));
+	free(text);
+	*in = 6;
+	stats_final(s);
+	text = slurp(path);
+	/* the start time aside, exactly this */
+	t = strstr(text, "# HELP iotpipe_in_total");
+	assert_non_null(t);
+	assert_string_equal(t,
+	    "# HELP iotpipe_in_total The \"in\" figure of --stats.\n"
+	    "# TYPE iotpipe_in_total counter\n"
+	    "iotpipe_in_total{program=\"esbulk\"} 6\n"
+	    "# HELP iotpipe_out_total The \"out\" figure of --stats.\n"
+	    "# TYPE iotpipe_out_total counter\n"
+	    "iotpipe_out_total{program=\"esbulk\"} 0\n"
+	    "# HELP iotpipe_rejected_total The \"rejected\" figure of --stats.\n"
+	    "# TYPE iotpipe_rejected_total counter\n"
+	    "iotpipe_rejected_total{program=\"esbulk\"} 0\n"
+	    "# HELP iotpipe_retries_total The \"retries\" figure of --stats.\n"
+	    "# TYPE iotpipe_retries_total counter\n"
+	    "iotpipe_retries_total{program=\"esbulk\"} 2\n"
+	    "# HELP iotpipe_latency_ms The \"latency_ms\" figure of --stats.\n"
+	    "# TYPE iotpipe_latency_ms gauge\n"
+	    "iotpipe_latency_ms{program=\"esbulk\"} 7\n");
+	assert_non_null(strstr(text, "iotpipe_up{program=\"esbulk\"} 0\n"));
+	assert_non_null(strstr(text,
+	    "# TYPE iotpipe_start_time_seconds gauge\n"
+	    "iotpipe_start_time_seconds{program=\"esbulk\"} 1"));
+	free(text);
+	/* renamed into place: no temporary file left */
+	assert_int_equal(access(tmp, F_OK), -1);
+	stats_free(s);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void
 test_stats_check_when_idle(void **state)
 {
@@ -533,6 +616,7 @@ main(void)
 	    cmocka_unit_test(test_progress_needs_tty),
 	    cmocka_unit_test(test_progress_on_tty),
 	    cmocka_unit_test(test_progress_fits_and_percent),
+	    cmocka_unit_test(test_metrics_file),
 	};
 
 	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
