@@ -5,6 +5,7 @@
 #   make DEV=1           adds -Werror
 #   make SANITIZE=address,undefined BUILD=build-asan check
 #   make lint | fuzz | bench | demo | install | uninstall | deps | clean
+#   make deps-build      only the packages the build needs (the image's build stage)
 
 VERSION    := 0.1.0
 BUILD      ?= build
@@ -128,7 +129,7 @@ PROVE ?= prove
 PROVE_FLAGS ?= -f --comments
 
 .PHONY: all check unit cli integration lint fuzz bench demo install uninstall \
-	deps clean test-bins
+	deps deps-build clean test-bins
 .DEFAULT_GOAL := all
 
 all: $(PROG_BINS)
@@ -231,14 +232,22 @@ uninstall:
 	rm -rf "$(DESTDIR)$(DOCDIR)/vsim-routes"
 
 # ---- deps: the Debian packages the build and the tests need
-DEB_PKGS := build-essential pkg-config librdkafka-dev libjansson-dev \
-	libcurl4-openssl-dev zlib1g-dev libmosquitto-dev libcmocka-dev mosquitto \
+# BUILD_DEB_PKGS: what `make` alone needs (deps-build installs only these:
+# the build stage of deploy/Containerfile); DEB_PKGS: those and what the
+# tests, lint, fuzz and bench need (podman, runc, catatonit and mmdebstrap:
+# tests/integration/containers.bats; python3-yaml: its YAML checks).
+BUILD_DEB_PKGS := build-essential pkg-config librdkafka-dev libjansson-dev \
+	libcurl4-openssl-dev zlib1g-dev libmosquitto-dev
+DEB_PKGS := $(BUILD_DEB_PKGS) libcmocka-dev mosquitto \
 	mosquitto-clients kcat jq openssl curl bats bats-support bats-assert \
 	bats-file mandoc shellcheck cppcheck clang clang-format \
 	libclang-rt-14-dev zsh bash-completion default-jdk-headless maven procps \
-	time util-linux python3 unzip tmux
-deps:
-	@missing=; for p in $(DEB_PKGS); do \
+	time util-linux python3 unzip tmux \
+	podman runc catatonit mmdebstrap python3-yaml
+deps: DEPS_PKGS = $(DEB_PKGS)
+deps-build: DEPS_PKGS = $(BUILD_DEB_PKGS)
+deps deps-build:
+	@missing=; for p in $(DEPS_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

@@ -582,6 +582,15 @@ kc_run_new(const struct kc_opts *o)
 	return r;
 }
 
+void
+kc_run_open_acks(struct kc_run *r)
+{
+	struct buf err = BUF_INIT;
+
+	if (r->o->acks != NULL && r->afd < 0 && output_open_acks(r, &err) < 0)
+		fatal("%s", buf_cstr(&err));
+}
+
 struct kafka_client *
 kc_run_client(struct kc_run *r)
 {
@@ -621,7 +630,7 @@ kc_consume(struct kc_run *r, rd_kafka_t *rk)
 	    (strcmp(o->c.rejects, "-") == 0 ||
 		strcmp(o->c.rejects, "/dev/fd/1") == 0);
 	if ((r->rej = reject_open(o->c.rejects, "kcons", &err)) == NULL ||
-	    (o->acks != NULL && output_open_acks(r, &err) < 0)) {
+	    (o->acks != NULL && r->afd < 0 && output_open_acks(r, &err) < 0)) {
 		log_err("%s", buf_cstr(&err));
 		buf_free(&err);
 		return 1;

@@ -82,6 +82,13 @@ struct kc_run;
 struct kc_run *kc_run_new(const struct kc_opts *o);
 struct kafka_client *kc_run_client(struct kc_run *r);
 void kc_run_configure(struct kc_run *r, rd_kafka_conf_t *conf);
+/*
+ * With --acks, open the acks fifo (made when missing); the fatal message
+ * on failure.  Called before a fifo --output is opened, which waits for
+ * its reader: esbulk --input opens its input only once kcons has the acks
+ * fifo open, so the other order would wait forever.
+ */
+void kc_run_open_acks(struct kc_run *r);
 int kc_consume(struct kc_run *r, rd_kafka_t *rk);
 /* True when the consumer must be destroyed without closing (2nd signal). */
 bool kc_run_abort(const struct kc_run *r);

@@ -180,6 +180,10 @@ main(int argc, char **argv)
 		return rc;
 	}
 
+	r = kc_run_new(&o);
+	/* the acks fifo first: opening a fifo --output waits for esbulk,
+	 * which opens its --input only once the acks fifo is open */
+	kc_run_open_acks(r);
 	if (ndjson_output_on_stdout(o.io.output) < 0)
 		fatal("%s: %s", o.io.output, strerror(errno));
 	if (o.io.output != NULL) {
@@ -188,7 +192,6 @@ main(int argc, char **argv)
 		o.output_fifo =
 		    stat(o.io.output, &st) == 0 && S_ISFIFO(st.st_mode);
 	}
-	r = kc_run_new(&o);
 	conf = configure(&o, kc_run_client(r), r);
 	kc_run_configure(r, conf);
 	/* a group member waits for its coordinator forever: bound the first

@@ -181,6 +181,31 @@ count() {
     [[ $stderr == *"--acks $T/R: not a fifo"* ]]
 }
 
+@test "kcons --output FIFO --acks and esbulk --input FIFO --acks, each opening its own fifos as sidecars do: the acks fifo is opened first, neither waits for the other, everything acknowledged" {
+    need kafka kafka_use
+    need opensearch opensearch_use
+    local topic=acks-io-$TID group=acks-io-$TID n=200 es rc=0
+    produce "$topic" 3 "$n"
+    mkfifo "$T/docs"
+    # no shell opens a fifo for them: esbulk opens its --input only once
+    # kcons has the acks fifo open, so kcons must open that before its
+    # --output (whose open(2) waits for esbulk)
+    esbulk -u "$OS_SVC_URL" -i "$topic" --kafka-id --acks "$T/A" --acks-timeout 20 \
+        --input "$T/docs" -q --stats 0 2>"$T/esbulk.err" &
+    es=$!
+    BG_PIDS="$es"
+    run --separate-stderr timeout 60 kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "$group" \
+        --acks "$T/A" --output "$T/docs" -e --stats 0 "$topic"
+    assert_success # not killed by timeout
+    [[ $(stats_field <(printf '%s\n' "$stderr") acked) == "$n" ]]
+    wait "$es" || rc=$?
+    assert_equal "$rc" 0
+    [[ $(stats_field "$T/esbulk.err" out) == "$n" ]]
+    [[ -p $T/A ]]
+    assert_equal "$(count "$topic")" "$n"
+    assert_equal "$(committed "$group" "$topic")" "$(highs "$topic")"
+}
+
 # ---- partitions that move
 
 @test "--acks: partitions that go to a second member and come back: the committed offset never passes an unacknowledged record" {
