@@ -75,6 +75,7 @@ struct stats {
 	double start_wall; /* CLOCK_REALTIME at stats_new(), seconds */
 	bool metrics_failed; /* the last write failed (warned once) */
 	struct buf prom; /* the text of the metrics file */
+	char *prom_labels; /* program="...",file="..." of every sample */
 };
 
 static const double never = 1e300;
@@ -178,6 +179,7 @@ stats_free(struct stats *s)
 	buf_free(&s->prom);
 	free(s->metrics);
 	free(s->metrics_tmp);
+	free(s->prom_labels);
 	free(s->tool);
 	free(s);
 }
@@ -342,9 +344,12 @@ add_json(struct stats *s, double now, bool final)
 
 /*
  * The metrics file's text, Prometheus' text exposition format: each
- * family's HELP and TYPE, then its one sample labelled with the program.
- * HELP texts never name the program: node_exporter merges the files of
- * a directory, and a family must say the same in each.
+ * family's HELP and TYPE, then its one sample labelled with the program
+ * and the file's name (node_exporter reads a directory of them: names
+ * there are unique, so two programs of one kind, such as the two kprods
+ * of a pod, never give the same series).  HELP texts never name the
+ * program: node_exporter merges the files of a directory, and a family
+ * must say the same in each.
  */
 static void
 add_prom(struct stats *s, bool up)
@@ -355,23 +360,42 @@ add_prom(struct stats *s, bool up)
 	buf_printf(&s->prom,
 	    "# HELP iotpipe_up 1 while the program runs, 0 once it has exited.\n"
 	    "# TYPE iotpipe_up gauge\n"
-	    "iotpipe_up{program=\"%s\"} %d\n",
-	    s->tool, up ? 1 : 0);
+	    "iotpipe_up{%s} %d\n",
+	    s->prom_labels, up ? 1 : 0);
 	buf_printf(&s->prom,
 	    "# HELP iotpipe_start_time_seconds When the program started, "
 	    "seconds since the Unix epoch.\n"
 	    "# TYPE iotpipe_start_time_seconds gauge\n"
-	    "iotpipe_start_time_seconds{program=\"%s\"} %.3f\n",
-	    s->tool, s->start_wall);
+	    "iotpipe_start_time_seconds{%s} %.3f\n",
+	    s->prom_labels, s->start_wall);
 	for (c = s->head; c != NULL; c = c->next) {
 		buf_printf(&s->prom,
 		    "# HELP iotpipe_%s%s The \"%s\" figure of --stats.\n"
 		    "# TYPE iotpipe_%s%s %s\n"
-		    "iotpipe_%s%s{program=\"%s\"} %" PRIu64 "\n",
+		    "iotpipe_%s%s{%s} %" PRIu64 "\n",
 		    c->name, c->gauge ? "" : "_total", c->name, c->name,
 		    c->gauge ? "" : "_total", c->gauge ? "gauge" : "counter",
-		    c->name, c->gauge ? "" : "_total", s->tool, c->value);
+		    c->name, c->gauge ? "" : "_total", s->prom_labels,
+		    c->value);
 	}
+}
+
+/* A label value: \, " and newline escaped, as the text format wants. */
+static void
+add_label_value(struct buf *b, const char *v, size_t n)
+{
+	size_t i;
+
+	buf_addc(b, '"');
+	for (i = 0; i < n; i++) {
+		if (v[i] == '\\' || v[i] == '"')
+			buf_addc(b, '\\');
+		if (v[i] == '\n')
+			buf_adds(b, "\\n");
+		else
+			buf_addc(b, v[i]);
+	}
+	buf_addc(b, '"');
 }
 
 /* Write all of b to fd: 0, or -1 with errno. */
@@ -446,14 +470,29 @@ void
 stats_metrics_file(struct stats *s, const char *path)
 {
 	struct buf tmp = BUF_INIT;
+	const char *base;
+	size_t n;
 
 	if (path == NULL)
 		return;
 	s->metrics = xstrdup(path);
 	buf_printf(&tmp, "%s.tmp", path);
 	s->metrics_tmp = xstrdup(buf_cstr(&tmp));
+	buf_reset(&tmp);
+	base = strrchr(path, '/');
+	base = base != NULL ? base + 1 : path;
+	n = strlen(base);
+	if (n > 5 && strcmp(base + n - 5, ".prom") == 0)
+		n -= 5;
+	buf_adds(&tmp, "program=");
+	add_label_value(&tmp, s->tool, strlen(s->tool));
+	buf_adds(&tmp, ",file=");
+	add_label_value(&tmp, base, n);
+	s->prom_labels = xstrdup(buf_cstr(&tmp));
 	buf_free(&tmp);
-	s->metrics_period = s->interval > 0 ? s->interval : METRICS_PERIOD;
+	s->metrics_period = s->interval > 0 && s->interval < METRICS_PERIOD
+	    ? s->interval
+	    : METRICS_PERIOD;
 	if (write_metrics(s, true) < 0)
 		fatal("--metrics-file: cannot write %s: %s (give a path in a "
 		      "directory this user can write, such as "

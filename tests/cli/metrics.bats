@@ -85,17 +85,17 @@ same_counts() {
     head -n 3 "$RAW" >&7
     # the input stays open: only the periodic write can show the 3
     for _ in $(seq 50); do
-        grep -qx 'iotpipe_in_total{program="vnorm"} 3' "$T/m/v.prom" && break
+        grep -qx 'iotpipe_in_total{program="vnorm",file="v"} 3' "$T/m/v.prom" && break
         sleep 0.1
     done
-    grep -qx 'iotpipe_in_total{program="vnorm"} 3' "$T/m/v.prom"
-    grep -qx 'iotpipe_up{program="vnorm"} 1' "$T/m/v.prom"
+    grep -qx 'iotpipe_in_total{program="vnorm",file="v"} 3' "$T/m/v.prom"
+    grep -qx 'iotpipe_up{program="vnorm",file="v"} 1' "$T/m/v.prom"
     python3 "$PROMCHECK" "$T/m/v.prom" vnorm >/dev/null
     head -n 5 "$RAW" | tail -n 2 >&7
     exec 7>&-
     wait "$pid"
-    grep -qx 'iotpipe_in_total{program="vnorm"} 5' "$T/m/v.prom"
-    grep -qx 'iotpipe_up{program="vnorm"} 0' "$T/m/v.prom"
+    grep -qx 'iotpipe_in_total{program="vnorm",file="v"} 5' "$T/m/v.prom"
+    grep -qx 'iotpipe_up{program="vnorm",file="v"} 0' "$T/m/v.prom"
     run ls -A "$T/m"
     assert_output v.prom
 }

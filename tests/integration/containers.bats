@@ -226,6 +226,13 @@ publish() {
     assert_equal "${#PROGS[@]}" 8
 }
 
+# metric_is CONTAINER PROG COUNTER N: PROG's --metrics-file in CONTAINER
+# (/run/metrics/PROG.prom) says COUNTER is N.
+metric_is() {
+    podman exec "$1" cat "/run/metrics/$2.prom" 2>/dev/null |
+        grep -qx "iotpipe_$3_total{program=\"$2\",file=\"$2\"} $4"
+}
+
 @test "the ingest and indexer pods (podman kube play of deploy/k8s) index what the host's broker got, exactly" {
     servers
     kafka_topic_create telemetry 3 >/dev/null
@@ -250,6 +257,14 @@ publish() {
     sleep 2
     assert_equal "$(count)" "$published"
     wait_for 60 lag_is_zero || fail "the group did not commit everything"
+    # each program's --metrics-file, in the volume node-exporter serves
+    # (rewritten every 10 s)
+    wait_for 30 metric_is ingest-$TID-kprod kprod out "$published" ||
+        fail "kprod.prom: $(podman exec "ingest-$TID-kprod" cat /run/metrics/kprod.prom)"
+    wait_for 30 metric_is indexer-$TID-esbulk esbulk out "$published" ||
+        fail "esbulk.prom: $(podman exec "indexer-$TID-esbulk" cat /run/metrics/esbulk.prom)"
+    run podman exec "ingest-$TID-kprod" cat /run/metrics/kprod.prom
+    assert_line 'iotpipe_up{program="kprod",file="kprod"} 1'
     note "$published messages published and indexed in $((SECONDS - t0)) s"
 }
 
@@ -348,6 +363,7 @@ publish() {
             docker.elastic.co/kibana/kibana:8.[0-9]*.[0-9]*) ;;
             opensearchproject/opensearch:[0-9]*.[0-9]*.[0-9]*) ;;
             opensearchproject/opensearch-dashboards:[0-9]*.[0-9]*.[0-9]*) ;;
+            quay.io/prometheus/node-exporter:v[0-9]*.[0-9]*.[0-9]*) ;;
             *) fail "$where: $a is neither the project's image nor an official one with a pinned version" ;;
             esac
             images=$((images + 1))

@@ -27,7 +27,10 @@ differs from a cluster:
     pod with a volume of that name would share (the fifos of two pods
     would be one);
   - the Secret references dropped: podman 4.3 knows no Secret kind, and
-    the test servers take no credentials.
+    the test servers take no credentials;
+  - the containers of an image this machine cannot pull (node-exporter,
+    which serves the programs' --metrics-file to Prometheus) left out, and
+    listed on stderr: the files they would serve are still written.
 
 Everything else (commands, arguments, volumes, init containers, security
 contexts) is played as it is. The kinds podman cannot run (Secret,
@@ -94,6 +97,14 @@ def main(argv):
                     ] = "always"
                     spec = doc["spec"]
                     spec["hostNetwork"] = True
+                    kept = []
+                    for c in spec["containers"]:
+                        if c["image"].startswith("localhost/"):
+                            kept.append(c)
+                        else:
+                            print(f"kube-play.py: {path}: container {c['name']} ({c['image']}) left out",
+                                  file=sys.stderr)
+                    spec["containers"] = kept
                     pod = doc["metadata"]["name"]
                     for v in spec.get("volumes", []):
                         v["name"] = f"{pod}-{v['name']}"

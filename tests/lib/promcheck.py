@@ -12,9 +12,10 @@ import sys
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 HELP = re.compile(r"^# HELP (%s) (\S.*)$" % NAME)
 TYPE = re.compile(r"^# TYPE (%s) (counter|gauge)$" % NAME)
+LABEL = r'"((?:[^"\\\n]|\\["\\n])*)"'
 SAMPLE = re.compile(
-    r'^(%s)\{program="((?:[^"\\\n]|\\["\\n])*)"\} '
-    r"(-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)$" % NAME)
+    r'^(%s)\{program=%s,file=%s\} '
+    r"(-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)$" % (NAME, LABEL, LABEL))
 
 
 def main(path, program):
@@ -40,7 +41,7 @@ def main(path, program):
         if not m:
             bad.append("line %d: not a HELP, TYPE or sample: %r" % (n, line))
             continue
-        name, prog, value = m.groups()
+        name, prog, fname, value = m.groups()
         if name not in types:
             bad.append("line %d: sample of %s before its TYPE" % (n, name))
         elif types[name] == "counter" and not name.endswith("_total"):
@@ -51,6 +52,11 @@ def main(path, program):
             bad.append("line %d: %s lacks the iotpipe_ prefix" % (n, name))
         if prog != program:
             bad.append("line %d: program=%r, not %r" % (n, prog, program))
+        base = path.rsplit("/", 1)[-1]
+        if base.endswith(".prom"):
+            base = base[:-5]
+        if fname != base:
+            bad.append("line %d: file=%r, not %r" % (n, fname, base))
         if name in seen:
             bad.append("line %d: second sample of %s" % (n, name))
         seen.add(name)

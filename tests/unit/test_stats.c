@@ -353,9 +353,9 @@ test_metrics_file(void **state)
 	/* written at once, up */
 	text = slurp(path);
 	assert_non_null(text);
-	assert_non_null(strstr(text, "iotpipe_up{program=\"esbulk\"} 1\n"));
+	assert_non_null(strstr(text, "iotpipe_up{program=\"esbulk\",file=\"esbulk\"} 1\n"));
 	assert_non_null(
-	    strstr(text, "iotpipe_in_total{program=\"esbulk\"} 0\n"));
+	    strstr(text, "iotpipe_in_total{program=\"esbulk\",file=\"esbulk\"} 0\n"));
 	free(text);
 	/* rewritten at the interval, without a stats line */
 	*in = 5;
@@ -363,7 +363,7 @@ test_metrics_file(void **state)
 	stats_check(s);
 	text = slurp(path);
 	assert_non_null(
-	    strstr(text, "iotpipe_in_total{program=\"esbulk\"} 5\n"));
+	    strstr(text, "iotpipe_in_total{program=\"esbulk\",file=\"esbulk\"} 5\n"));
 	free(text);
 	*in = 6;
 	stats_final(s);
@@ -374,23 +374,23 @@ test_metrics_file(void **state)
 	assert_string_equal(t,
 	    "# HELP iotpipe_in_total The \"in\" figure of --stats.\n"
 	    "# TYPE iotpipe_in_total counter\n"
-	    "iotpipe_in_total{program=\"esbulk\"} 6\n"
+	    "iotpipe_in_total{program=\"esbulk\",file=\"esbulk\"} 6\n"
 	    "# HELP iotpipe_out_total The \"out\" figure of --stats.\n"
 	    "# TYPE iotpipe_out_total counter\n"
-	    "iotpipe_out_total{program=\"esbulk\"} 0\n"
+	    "iotpipe_out_total{program=\"esbulk\",file=\"esbulk\"} 0\n"
 	    "# HELP iotpipe_rejected_total The \"rejected\" figure of --stats.\n"
 	    "# TYPE iotpipe_rejected_total counter\n"
-	    "iotpipe_rejected_total{program=\"esbulk\"} 0\n"
+	    "iotpipe_rejected_total{program=\"esbulk\",file=\"esbulk\"} 0\n"
 	    "# HELP iotpipe_retries_total The \"retries\" figure of --stats.\n"
 	    "# TYPE iotpipe_retries_total counter\n"
-	    "iotpipe_retries_total{program=\"esbulk\"} 2\n"
+	    "iotpipe_retries_total{program=\"esbulk\",file=\"esbulk\"} 2\n"
 	    "# HELP iotpipe_latency_ms The \"latency_ms\" figure of --stats.\n"
 	    "# TYPE iotpipe_latency_ms gauge\n"
-	    "iotpipe_latency_ms{program=\"esbulk\"} 7\n");
-	assert_non_null(strstr(text, "iotpipe_up{program=\"esbulk\"} 0\n"));
+	    "iotpipe_latency_ms{program=\"esbulk\",file=\"esbulk\"} 7\n");
+	assert_non_null(strstr(text, "iotpipe_up{program=\"esbulk\",file=\"esbulk\"} 0\n"));
 	assert_non_null(strstr(text,
 	    "# TYPE iotpipe_start_time_seconds gauge\n"
-	    "iotpipe_start_time_seconds{program=\"esbulk\"} 1"));
+	    "iotpipe_start_time_seconds{program=\"esbulk\",file=\"esbulk\"} 1"));
 	free(text);
 	/* renamed into place: no temporary file left */
 	assert_int_equal(access(tmp, F_OK), -1);
