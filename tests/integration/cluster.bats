@@ -19,6 +19,10 @@ bats_require_minimum_version 1.5.0
 source "$IOTPIPE_SRC/tests/services/kafka.sh"
 # shellcheck source=tests/services/opensearch.sh
 source "$IOTPIPE_SRC/tests/services/opensearch.sh"
+# shellcheck source=tests/services/mosquitto.sh
+source "$IOTPIPE_SRC/tests/services/mosquitto.sh"
+# shellcheck source=tests/lib/pipeline.sh
+source "$IOTPIPE_SRC/tests/lib/pipeline.sh"
 
 setup_file() {
     unset KAFKA_BROKERS KAFKA_SASL_PASSWORD ELASTICSEARCH_URL
@@ -28,6 +32,7 @@ setup_file() {
     started kafka kafka_start --brokers 3 &
     jvm=$!
     started opensearch opensearch_start --nodes 2
+    started mosquitto pipe_mosquitto
     wait "$jvm"
     printf '# clusters up in %s s: %s\n' "$((SECONDS - t0))" \
         "$({ kafka_cluster_rss; opensearch_cluster_rss; } 2>/dev/null | tr '\n' ' ')" >&3
@@ -42,6 +47,7 @@ setup() {
 }
 
 teardown() {
+    pipe_stop
     services_teardown
     local p
     for p in ${BG_PIDS:-}; do
@@ -394,4 +400,57 @@ reassigned() {
     # ids are the seq field: n documents are n distinct ones
     assert_equal "$(count "$index")" "$n"
     note "node 2 killed and restarted: $n documents, $(stats_field "$T/err" retries) retried, $(stats_field "$T/err" requests) requests, 0 rejected"
+}
+
+# ---- the whole pipeline
+
+@test "the pipeline through both clusters, a broker and a node SIGKILLed and restarted during the run: published - rejected = indexed" {
+    need mosquitto mosquitto_use pipeline
+    need kafka kafka_use
+    need opensearch opensearch_use
+    local faults published indexed
+    PIPE_TIMEOUT=120 PIPE_TOPIC=telemetry PIPE_GROUP=indexer PIPE_INDEX="vehicles-%Y.%m.%d"
+    PIPE_INJECT=('speed=50 (not JSON)')
+    pipe_init "$T/p"
+    pipe_indexer_start
+    pipe_ingest_start
+    # the failures, while vsim runs (about 24 s): broker 2, then node 2
+    (
+        sleep 6
+        kafka_kill_broker 2 && echo "$(date +%T) broker 2 killed"
+        sleep 4
+        opensearch_kill_node 2 && echo "$(date +%T) node 2 killed"
+        kafka_start_broker 2 && echo "$(date +%T) broker 2 back"
+        opensearch_start_node 2 && echo "$(date +%T) node 2 back"
+    ) >"$T/faults" 2>&1 &
+    faults=$!
+    BG_PIDS=$faults
+    pipe_source -n 20 --seed 7 --start 2019-06-15T11:00:00Z --duration 4m --speedup 10
+    wait "$faults"
+    BG_PIDS=
+    pipe_ingest_finish
+    pipe_indexer_finish
+    pipe_errors_finish
+    note "faults: $(tr '\n' ';' <"$T/faults")"
+    local s line=
+    for s in json2mqtt mqtt2json vnorm kprod kcons esbulk; do
+        line+="$s out $(pipe_stat "$s" out) rej $(pipe_stat "$s" rejected); "
+    done
+    note "$line esbulk retries $(pipe_stat esbulk retries)"
+    grep -c 'killed' "$T/faults" | grep -qx 2 || fail "$(cat "$T/faults")"
+    published=$(pipe_stat json2mqtt out)
+    assert_equal "$(pipe_stat json2mqtt rejected)" 1
+    assert_equal "$(pipe_stat mqtt2json out)" "$published"
+    assert_equal "$(pipe_stat vnorm rejected)" 0
+    assert_equal "$(pipe_stat kprod rejected)" 0
+    assert_equal "$(pipe_stat kprod out)" "$published"
+    assert_equal "$(pipe_stat esbulk rejected)" 0
+    indexed=$(pipe_stat esbulk out)
+    # what kcons read again after a rebalance is indexed again, over the
+    # same id: the index holds each document once
+    ((indexed >= published))
+    assert_equal "$(pipe_count)" "$published"
+    run kcons -q -b "$KAFKA_SVC_BOOTSTRAP" --list -G "$PIPE_GROUP" "$PIPE_TOPIC"
+    run jq -s -r '[.[] | select(.topic)] | map(.committed) | add' <<<"$output"
+    assert_output "$(pipe_stat kprod out)"
 }
