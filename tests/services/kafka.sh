@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# A real Apache Kafka broker (KRaft, one node, jars from Maven Central) and librdkafka's mock cluster (kmock) for the tests.
+# A real Apache Kafka broker (KRaft, one node, jars from Maven Central), or a cluster of them, and librdkafka's mock cluster (kmock) for the tests.
 #
 # As a library (source it; bash):
 #   kafka_start [--name NAME] [--port PORT] [--heap SIZE]
 #       KRaft broker+controller on 127.0.0.1: a PLAINTEXT listener and a
 #       SASL_SSL one (SCRAM-SHA-256 and -512, and PLAIN, for a throwaway
 #       user; a server certificate from the run's private CA)
+#   kafka_start --brokers N [--name NAME] [--heap SIZE]
+#       a cluster: a controller JVM and N broker JVMs on 127.0.0.10-19,
+#       replication factor 3, min.insync.replicas 2 (see "a cluster" below)
+#   kafka_kill_broker ID [NAME]   SIGKILL broker ID of a cluster
+#   kafka_start_broker ID [NAME]  start it again: same port, same data
 #   kafka_stop [NAME]       controlled shutdown (SIGTERM)
 #   kafka_restart [NAME]    stop and start again: same ports, same data
 #   kafka_use [NAME]        load an instance's variables into this shell
@@ -36,6 +41,8 @@
 #
 # As a command:
 #   tests/services/kafka.sh start [--name N] [--port P]  prints host:port
+#   tests/services/kafka.sh start --brokers 3 [--name N]  prints the brokers
+#   tests/services/kafka.sh kill-broker|start-broker ID [NAME]
 #   tests/services/kafka.sh env|stop|restart|status|log [NAME]
 #   tests/services/kafka.sh topic TOPIC PARTITIONS [NAME]
 #   tests/services/kafka.sh fetch      download the jars only (for CI caches)

