@@ -69,6 +69,7 @@ struct bulk_batch {
 	double first_fail; /* when the first retryable failure came; 0 */
 	double not_before; /* not sent before this time */
 	double born; /* when its first document came (linger) */
+	size_t server; /* the URL of its last try, plus 1; 0: not sent yet */
 	struct bulk_batch *next; /* queue link */
 };
 

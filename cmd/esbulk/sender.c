@@ -280,9 +280,17 @@ start(struct sender *s, struct slot *sl, struct bulk_batch *b)
 	size_t len = b->body.len;
 	long timeout_ms = s->c.timeout_ms;
 	CURLMcode mc;
+	size_t u = s->rr++ % s->c.nurls;
 
+	/* A batch sent again goes to another server than its last try did:
+	 * the requests in flight share the round robin, which alone could
+	 * send it back to a node that is down, try after try, while another
+	 * answers. */
+	if (b->server == u + 1 && s->c.nurls > 1)
+		u = (u + 1) % s->c.nurls;
+	b->server = u + 1;
 	buf_reset(&s->url);
-	http_url_join(&s->url, s->c.urls[s->rr++ % s->c.nurls], s->c.bulk_path);
+	http_url_join(&s->url, s->c.urls[u], s->c.bulk_path);
 	if (s->c.gzip) {
 		if (compress_body(s, sl, b) < 0) {
 			log_err("gzip: cannot compress a request body");

@@ -682,6 +682,19 @@ with open(sys.argv[1], "w") as f:
     fake_stop
 }
 
+@test "fake: a batch whose server is down is sent again to another one, never twice to the dead one" {
+    fake_start rr3
+    head -n 4000 "$DOCS" >"$BATS_TEST_TMPDIR/in"
+    # two requests in flight share the round robin: before, a retry could
+    # land on the dead server again and again while the other answered
+    esb -u "$FAKE_URL,http://127.0.0.1:1" -w 2 -i v -s 50 --stats 0 -v "$BATS_TEST_TMPDIR/in"
+    assert_success
+    assert_equal "$(fake_stat indexed)" 4000
+    [[ $stderr == *'retry 1 of 50 documents'* ]] || fail "no retry: $stderr"
+    [[ $stderr != *'retry 2 of'* ]] || fail "a batch went to the dead server twice: $(grep -m 3 'retry 2 of' <<<"$stderr")"
+    fake_stop
+}
+
 @test "fake: Elasticsearch 6 gets _type _doc and a legacy template" {
     fake_start es6 --flavor es6
     head -n 10 "$DOCS" >"$BATS_TEST_TMPDIR/in"

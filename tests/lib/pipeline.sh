@@ -19,7 +19,8 @@
 #
 # Source it with tests/services/*.sh loaded and mosquitto (pipe_mosquitto),
 # Kafka and OpenSearch started: it reads MQTT_SVC_PORT, KAFKA_SVC_BOOTSTRAP
-# and OS_SVC_URL, and runs the programs it finds on PATH.
+# and OS_SVC_URL (OS_SVC_URLS, every node, for a cluster: esbulk -u), and
+# runs the programs it finds on PATH.
 #
 #   pipe_init DIR          fifos and logs in DIR, the topics, the error
 #                          topic's producer; call first
@@ -197,7 +198,7 @@ pipe_indexer_start() {
         -G "$PIPE_GROUP" --acks "$PIPE_DIR/acks" \
         --flush-timeout "${PIPE_FLUSH_TIMEOUT:-60}" \
         --stats 1 --rejects "$PIPE_DIR/errors" -t "$PIPE_TOPIC" "$@"
-    _pipe_run esbulk "$PIPE_DIR/docs" '' esbulk -u "$OS_SVC_URL" \
+    _pipe_run esbulk "$PIPE_DIR/docs" '' esbulk -u "${OS_SVC_URLS:-$OS_SVC_URL}" \
         --template vehicles -i "$PIPE_INDEX" --id @metadata.kafka.key \
         --acks "$PIPE_DIR/acks" --stats 1 --rejects "$PIPE_DIR/errors"
 }

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# A real Apache Kafka broker (KRaft, one node, jars from Maven Central) and librdkafka's mock cluster (kmock) for the tests.
+# A real Apache Kafka broker (KRaft, one node, jars from Maven Central), or a cluster of them, and librdkafka's mock cluster (kmock) for the tests.
 #
 # As a library (source it; bash):
 #   kafka_start [--name NAME] [--port PORT] [--heap SIZE]
 #       KRaft broker+controller on 127.0.0.1: a PLAINTEXT listener and a
 #       SASL_SSL one (SCRAM-SHA-256 and -512, and PLAIN, for a throwaway
 #       user; a server certificate from the run's private CA)
+#   kafka_start --brokers N [--name NAME] [--heap SIZE]
+#       a cluster: a controller JVM and N broker JVMs on 127.0.0.10-19,
+#       replication factor 3, min.insync.replicas 2 (see "a cluster" below)
+#   kafka_kill_broker ID [NAME]   SIGKILL broker ID of a cluster
+#   kafka_start_broker ID [NAME]  start it again: same port, same data
 #   kafka_stop [NAME]       controlled shutdown (SIGTERM)
 #   kafka_restart [NAME]    stop and start again: same ports, same data
 #   kafka_use [NAME]        load an instance's variables into this shell
@@ -36,6 +41,8 @@
 #
 # As a command:
 #   tests/services/kafka.sh start [--name N] [--port P]  prints host:port
+#   tests/services/kafka.sh start --brokers 3 [--name N]  prints the brokers
+#   tests/services/kafka.sh kill-broker|start-broker ID [NAME]
 #   tests/services/kafka.sh env|stop|restart|status|log [NAME]
 #   tests/services/kafka.sh topic TOPIC PARTITIONS [NAME]
 #   tests/services/kafka.sh fetch      download the jars only (for CI caches)
@@ -207,7 +214,13 @@ _kafka_ready() {
 }
 
 kafka_start() {
-    local name port heap dir user pass
+    local name port heap dir user pass a
+    for a in "$@"; do
+        if [[ $a == --brokers ]]; then
+            kafka_cluster_start "$@"
+            return
+        fi
+    done
     svc_start_args kafka 512m "$@" || return
     name=$SVC_NAME port=$SVC_PORT heap=$SVC_HEAP dir=$SVC_DIR
 
@@ -256,10 +269,18 @@ _kafka_reset() {
 }
 
 kafka_stop() {
+    if _kafka_is_cluster "${1:-default}"; then
+        kafka_cluster_stop "${1:-default}"
+        return
+    fi
     svc_stop kafka "$@"
 }
 
 kafka_restart() {
+    if _kafka_is_cluster "${1:-default}"; then
+        kafka_cluster_stop "${1:-default}" && kafka_cluster_launch "${1:-default}"
+        return
+    fi
     svc_restart kafka "$@"
 }
 
@@ -276,11 +297,15 @@ _kafka_bootstrap() {
 }
 
 kafka_topic_create() {
-    local topic=$1 parts=$2 name=${3:-default} bs
+    local topic=$1 parts=$2 name=${3:-default} bs rf
     bs=$(_kafka_bootstrap "$name") || return 1
+    # a cluster's topics: replication factor N (at most 3)
+    rf=$(svc_env_get "$(svc_instance_dir kafka "$name")" KAFKA_SVC_BROKERS) || rf=
+    [[ $rf =~ ^[0-9]+$ ]] || rf=1
+    ((rf <= 3)) || rf=3
     kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" \
         --create --if-not-exists --topic "$topic" --partitions "$parts" \
-        --replication-factor 1 >/dev/null || {
+        --replication-factor "$rf" >/dev/null || {
         svc_err kafka "cannot create topic $topic on $bs"
         return 1
     }
@@ -309,6 +334,339 @@ kafka_scram_user() {
             svc_err kafka "cannot set $mech credentials of $user on $bs"
             return 1
         }
+    done
+}
+
+# ---- a cluster: --brokers N
+#
+# One KRaft controller in a JVM of its own on 127.0.0.10 and N brokers,
+# broker I on 127.0.0.(10+I), each a JVM of its own that a test may
+# SIGKILL (kafka_kill_broker) and start again on the same port and data
+# (kafka_start_broker).  The 127.0.0.0/8 block is all loopback on Linux,
+# so every member has an address of its own and a log line naming an
+# address names a member; the ports are still drawn free.
+#
+# Why the controller is separate, not combined with the brokers: a
+# combined quorum of three voters is lost when two brokers die, and
+# without a quorum nothing fences the dead brokers or shrinks the ISR, so
+# a client sees request timeouts instead of the broker's own answer
+# (NOT_ENOUGH_REPLICAS) that the tests of min.insync.replicas check; and
+# a SIGKILLed combined node costs a controller election on top of the
+# leader elections under test.  The price is one JVM more (256 MiB of
+# heap) and a single controller, which the tests never kill.
+#
+# The cluster's defaults are what a deployment that must not lose data
+# uses: replication factor N (at most 3), min.insync.replicas 2 (1 with
+# one broker), no unclean leader election, the group and transaction
+# logs replicated alike.  A broker is fenced 3 s after its last
+# heartbeat (9 s by default), so leaders move soon after a kill.  Only
+# PLAINTEXT listeners (KAFKA_SVC_SASL_BOOTSTRAP is empty).
+
+_KAFKA_NET=127.0.0
+
+# _kafka_is_cluster NAME: instance NAME is a cluster (started with --brokers)
+_kafka_is_cluster() {
+    local dir
+    svc_init || return 1
+    dir=$(svc_instance_dir kafka "$1")
+    [[ -f $dir/env && $(svc_env_get "$dir" KAFKA_SVC_BROKERS) =~ ^[0-9]+$ ]]
+}
+
+# _kafka_cluster_props DIR ROLE ID ADDR PORT CADDR CPORT BROKERS
+_kafka_cluster_props() {
+    local dir=$1 role=$2 id=$3 addr=$4 port=$5 caddr=$6 cport=$7 n=$8 rf isr
+    rf=$((n < 3 ? n : 3))
+    isr=$((rf < 2 ? 1 : 2))
+    cat <<EOP
+# generated by tests/services/kafka.sh (cluster); no inline comments in .properties
+node.id=$id
+controller.quorum.voters=0@$caddr:$cport
+controller.listener.names=CONTROLLER
+log.dirs=$dir/data
+num.network.threads=2
+num.io.threads=2
+num.recovery.threads.per.data.dir=1
+log.cleaner.dedupe.buffer.size=8388608
+broker.heartbeat.interval.ms=1000
+broker.session.timeout.ms=3000
+EOP
+    if [[ $role == controller ]]; then
+        cat <<EOP
+process.roles=controller
+listeners=CONTROLLER://$caddr:$cport
+listener.security.protocol.map=CONTROLLER:PLAINTEXT
+EOP
+        return
+    fi
+    cat <<EOP
+process.roles=broker
+listeners=PLAINTEXT://$addr:$port
+advertised.listeners=PLAINTEXT://$addr:$port
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+num.partitions=3
+default.replication.factor=$rf
+min.insync.replicas=$isr
+unclean.leader.election.enable=false
+auto.create.topics.enable=true
+offsets.topic.replication.factor=$rf
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
+transaction.state.log.num.partitions=3
+group.initial.rebalance.delay.ms=0
+replica.lag.time.max.ms=10000
+EOP
+}
+
+# _kafka_member_dir NAME ID: the directory of member ID (0: the controller)
+_kafka_member_dir() {
+    local d
+    d=$(svc_instance_dir kafka "$1")
+    if [[ $2 == 0 ]]; then
+        printf '%s/controller\n' "$d"
+    else
+        printf '%s/broker-%s\n' "$d" "$2"
+    fi
+}
+
+# _kafka_member_spawn NAME ID: start member ID of cluster NAME (its
+# storage formatted) without waiting; sets SVC_PID, SVC_FROM, SVC_T0.
+_kafka_member_spawn() {
+    local name=$1 id=$2 dir heap opts=()
+    dir=$(_kafka_member_dir "$name" "$id")
+    if [[ $id == 0 ]]; then
+        heap=256m
+    else
+        heap=$(svc_env_get "$(svc_instance_dir kafka "$name")" KAFKA_SVC_HEAP)
+    fi
+    if [[ -n ${IOTPIPE_KAFKA_OPTS:-} ]]; then
+        read -r -a opts <<<"$IOTPIPE_KAFKA_OPTS"
+    fi
+    svc_log_start "$dir/kafka.log"
+    svc_spawn kafka "$name-$id" "$dir" "$dir/kafka.log" "$SVC_JAVA" "-Xms$heap" "-Xmx$heap" \
+        -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
+        -XX:TieredStopAtLevel=1 ${opts[@]+"${opts[@]}"} \
+        -Djava.awt.headless=true "-Dlog4j.configuration=file:$dir/log4j.properties" \
+        "-Dkafka.logs.dir=$dir/logs" "@$KAFKA_CP_ARGS" \
+        kafka.Kafka "$dir/server.properties"
+}
+
+# _kafka_member_wait NAME ID PID FROM T0: wait until member ID serves
+_kafka_member_wait() {
+    local name=$1 id=$2 pid=$3 from=$4 t0=$5 dir addr port
+    dir=$(_kafka_member_dir "$name" "$id")
+    addr=$(svc_env_get "$dir" ADDR)
+    port=$(svc_env_get "$dir" PORT)
+    svc_wait kafka "$pid" "$dir/kafka.log" "${SVC_TIMEOUT[kafka]}" \
+        _kafka_member_ready "$dir/kafka.log" "$from" "$addr" "$port" || return 1
+    printf 'ready after %s s\n' "$(svc_elapsed "$t0")" >>"$dir/kafka.log"
+}
+
+_kafka_member_ready() {
+    tail -n "+$(($2 + 1))" -- "$1" | grep -q 'Kafka Server started' &&
+        svc_port_open "$3" "$4"
+}
+
+# kafka_cluster_start --brokers N [--name NAME] [--heap SIZE]: the
+# controller and N brokers (heap 384 MiB each by default); use it.
+# KAFKA_SVC_BOOTSTRAP lists every broker; KAFKA_SVC_BROKERS is N and
+# KAFKA_SVC_BROKER_I the host:port of broker I.
+kafka_cluster_start() {
+    local name=default heap=384m n='' dir cid id addr port cport t0 m pids=() vars=() boot=''
+    while (($#)); do
+        case $1 in
+        --brokers) n=${2:-} && shift ;;
+        --name) name=${2:-} && shift ;;
+        --heap) heap=${2:-} && shift ;;
+        *)
+            svc_err kafka "unknown argument $1 (a cluster takes --brokers, --name, --heap)"
+            return 2
+            ;;
+        esac
+        shift
+    done
+    if [[ ! $n =~ ^[1-9]$ ]]; then
+        svc_err kafka "--brokers takes 1 to 9, not '$n'"
+        return 2
+    fi
+    if [[ ! $name =~ ^[A-Za-z0-9_.-]+$ ]]; then
+        svc_err kafka "bad instance name: $name"
+        return 2
+    fi
+    if [[ -n ${IOTPIPE_TEST_KAFKA:-} ]]; then
+        svc_err kafka "IOTPIPE_TEST_KAFKA is set: an external server cannot be a test cluster"
+        return 2
+    fi
+    svc_init || return 1
+    kafka_fetch || return 1
+    dir=$(svc_instance_dir kafka "$name")
+    if [[ -f $dir/env ]] && _kafka_cluster_running "$name"; then
+        svc_err kafka "cluster $name is already running"
+        return 1
+    fi
+    rm -rf -- "$dir"
+    mkdir -p -- "$dir" && chmod 700 -- "$dir" || return 1
+    t0=$(svc_now)
+    cid=-
+    while [[ $cid == -* ]]; do
+        cid=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    done
+    cport=$(svc_free_port) || return 1
+    for ((id = 0; id <= n; id++)); do
+        m=$(_kafka_member_dir "$name" "$id")
+        mkdir -p -- "$m/data" "$m/logs" || return 1
+        addr=$_KAFKA_NET.$((10 + id))
+        if ((id == 0)); then
+            port=$cport
+            _kafka_cluster_props "$m" controller 0 "$addr" "$port" "$addr" "$cport" "$n" \
+                >"$m/server.properties"
+        else
+            port=$(svc_free_port) || return 1
+            _kafka_cluster_props "$m" broker "$id" "$addr" "$port" "$_KAFKA_NET.10" "$cport" "$n" \
+                >"$m/server.properties"
+            boot+=${boot:+,}$addr:$port
+            vars+=("KAFKA_SVC_BROKER_$id=$addr:$port")
+        fi
+        printf 'ADDR=%s\nPORT=%s\n' "$addr" "$port" >"$m/env"
+        _kafka_log4j INFO >"$m/log4j.properties"
+        _kafka_log4j WARN >"$m/tools-log4j.properties"
+    done
+    svc_env_write "$dir" KAFKA_SVC_NAME="$name" KAFKA_SVC_VERSION="$KAFKA_VERSION" \
+        KAFKA_SVC_BOOTSTRAP="$boot" KAFKA_SVC_PORT="${boot##*:}" KAFKA_SVC_BROKERS="$n" \
+        KAFKA_SVC_CONTROLLER="$_KAFKA_NET.10:$cport" "${vars[@]}" \
+        KAFKA_SVC_SASL_BOOTSTRAP='' KAFKA_SVC_DIR="$dir" \
+        KAFKA_SVC_LOG="$(_kafka_member_dir "$name" 1)/kafka.log" KAFKA_SVC_EXTERNAL=0 \
+        KAFKA_SVC_HEAP="$heap" KAFKA_SVC_CLUSTER_ID="$cid" || return 1
+    # the storage of every member, formatted in parallel (a JVM each)
+    for ((id = 0; id <= n; id++)); do
+        m=$(_kafka_member_dir "$name" "$id")
+        timeout 120 "$SVC_JAVA" -Xmx128m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
+            "-Dlog4j.configuration=file:$m/tools-log4j.properties" \
+            "@$KAFKA_CP_ARGS" kafka.tools.StorageTool format \
+            -t "$cid" -c "$m/server.properties" >"$m/format.log" 2>&1 &
+        pids[id]=$!
+    done
+    for ((id = 0; id <= n; id++)); do
+        if ! wait "${pids[id]}"; then
+            svc_fail kafka "$(_kafka_member_dir "$name" "$id")/format.log" \
+                "formatting the KRaft storage of member $id failed"
+            return 1
+        fi
+    done
+    printf 'formatted after %s s\n' "$(svc_elapsed "$t0")" >"$dir/start.log"
+    kafka_cluster_launch "$name" || return 1
+    printf 'ready after %s s\n' "$(svc_elapsed "$t0")" >>"$dir/start.log"
+    kafka_use "$name"
+}
+
+# kafka_cluster_launch NAME: start every member of cluster NAME (all at
+# once: the brokers wait for the controller) and wait until each serves.
+kafka_cluster_launch() {
+    local name=$1 n id pid=() from=() t0=() dir
+    dir=$(svc_instance_dir kafka "$name")
+    n=$(svc_env_get "$dir" KAFKA_SVC_BROKERS)
+    kafka_fetch || return 1
+    for ((id = 0; id <= n; id++)); do
+        _kafka_member_spawn "$name" "$id" || return 1
+        pid[id]=$SVC_PID from[id]=$SVC_FROM t0[id]=$SVC_T0
+    done
+    for ((id = 0; id <= n; id++)); do
+        _kafka_member_wait "$name" "$id" "${pid[id]}" "${from[id]}" "${t0[id]}" || return 1
+    done
+}
+
+_kafka_cluster_running() {
+    local n id m
+    n=$(svc_env_get "$(svc_instance_dir kafka "$1")" KAFKA_SVC_BROKERS)
+    for ((id = 0; id <= n; id++)); do
+        m=$(_kafka_member_dir "$1" "$id")
+        [[ -f $m/pid ]] && svc_alive "$(<"$m/pid")" && return 0
+    done
+    return 1
+}
+
+# kafka_cluster_stop NAME: SIGTERM every member, brokers first.
+kafka_cluster_stop() {
+    local name=$1 n id m rc=0
+    n=$(svc_env_get "$(svc_instance_dir kafka "$name")" KAFKA_SVC_BROKERS)
+    for ((id = n; id >= 0; id--)); do
+        m=$(_kafka_member_dir "$name" "$id")
+        if [[ -f $m/pid ]]; then
+            svc_stop_pid kafka "$(<"$m/pid")" "${SVC_GRACE[kafka]}" || rc=1
+            rm -f -- "$m/pid"
+        fi
+    done
+    return "$rc"
+}
+
+# _kafka_broker_check ID NAME: ID is a broker of cluster NAME
+_kafka_broker_check() {
+    local n
+    if ! _kafka_is_cluster "$2"; then
+        svc_err kafka "$2 is not a cluster (started without --brokers)"
+        return 1
+    fi
+    n=$(svc_env_get "$(svc_instance_dir kafka "$2")" KAFKA_SVC_BROKERS)
+    if [[ ! $1 =~ ^[0-9]+$ ]] || (($1 < 1 || $1 > n)); then
+        svc_err kafka "no broker $1 in cluster $2 (1 to $n)"
+        return 1
+    fi
+}
+
+# kafka_broker_pid ID [NAME]: the PID of broker ID, when it runs
+kafka_broker_pid() {
+    local m
+    _kafka_broker_check "$1" "${2:-default}" || return 1
+    m=$(_kafka_member_dir "${2:-default}" "$1")
+    [[ -f $m/pid ]] && svc_alive "$(<"$m/pid")" && cat -- "$m/pid"
+}
+
+# kafka_kill_broker ID [NAME]: SIGKILL broker ID (no controlled
+# shutdown: its leaderships move once the controller fences it, 3 s
+# later) and wait until it is gone.
+kafka_kill_broker() {
+    local id=$1 name=${2:-default} m pid i
+    _kafka_broker_check "$id" "$name" || return 1
+    m=$(_kafka_member_dir "$name" "$id")
+    [[ -f $m/pid ]] || return 0
+    pid=$(<"$m/pid")
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do
+        svc_group_alive "$pid" || svc_alive "$pid" || break
+        sleep 0.1
+    done
+    svc_exit_status "$pid" "$m/kafka.log" >/dev/null || true
+    svc_unregister "$pid"
+    rm -f -- "$m/pid"
+    printf -- '--- killed (SIGKILL) %s\n' "$(date '+%Y-%m-%dT%H:%M:%S')" >>"$m/kafka.log"
+}
+
+# kafka_start_broker ID [NAME]: start broker ID again (same address, port
+# and data) and wait until it serves.
+kafka_start_broker() {
+    local id=$1 name=${2:-default} m
+    _kafka_broker_check "$id" "$name" || return 1
+    m=$(_kafka_member_dir "$name" "$id")
+    if [[ -f $m/pid ]] && svc_alive "$(<"$m/pid")"; then
+        svc_err kafka "broker $id of $name is already running"
+        return 1
+    fi
+    kafka_fetch || return 1
+    _kafka_member_spawn "$name" "$id" || return 1
+    _kafka_member_wait "$name" "$id" "$SVC_PID" "$SVC_FROM" "$SVC_T0"
+}
+
+# kafka_cluster_rss [NAME]: the resident memory of each member, in MiB
+kafka_cluster_rss() {
+    local name=${1:-default} n id m
+    n=$(svc_env_get "$(svc_instance_dir kafka "$name")" KAFKA_SVC_BROKERS) || return 1
+    for ((id = 0; id <= n; id++)); do
+        m=$(_kafka_member_dir "$name" "$id")
+        if [[ -f $m/pid ]]; then
+            printf '%s %s MiB\n' "$( ((id)) && echo "broker-$id" || echo controller)" \
+                "$(($(ps -o rss= -p "$(<"$m/pid")") / 1024))"
+        fi
     done
 }
 
@@ -410,6 +768,8 @@ kmock_stop() {
 _kafka_usage() {
     cat <<'EOF'
 usage: kafka.sh start [--name NAME] [--port PORT] [--heap SIZE]
+       kafka.sh start --brokers N [--name NAME] [--heap SIZE]
+       kafka.sh kill-broker|start-broker ID [NAME]
        kafka.sh env|stop|restart|status|log [NAME]
        kafka.sh topic TOPIC PARTITIONS [NAME]
        kafka.sh fetch | clean
@@ -425,7 +785,15 @@ _kafka_address() {
 }
 
 kafka_main() {
-    svc_main kafka "$@"
+    case ${1:-} in
+    kill-broker | start-broker)
+        local cmd=${1/-/_}
+        shift
+        svc_command_dir || return 1
+        "kafka_$cmd" "$@"
+        ;;
+    *) svc_main kafka "$@" ;;
+    esac
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then

@@ -633,9 +633,11 @@ svc_classpath() {
 }
 
 # svc_classpath_args FILE: write `-cp "$SVC_CLASSPATH"` to FILE, a java
-# @argfile, so that `ps` shows a short command line.
+# @argfile, so that `ps` shows a short command line.  The temporary file
+# is this shell's own: runs that share the cache write FILE at once.
 svc_classpath_args() {
-    printf -- '-cp "%s"\n' "$SVC_CLASSPATH" >"$1.tmp" && mv -f -- "$1.tmp" "$1"
+    printf -- '-cp "%s"\n' "$SVC_CLASSPATH" >"$1.$BASHPID.tmp" &&
+        mv -f -- "$1.$BASHPID.tmp" "$1"
 }
 
 # ---- TLS: one private CA per run, certificates for servers and clients
