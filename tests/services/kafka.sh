@@ -577,27 +577,14 @@ kafka_cluster_launch() {
 }
 
 _kafka_cluster_running() {
-    local n id m
-    n=$(svc_env_get "$(svc_instance_dir kafka "$1")" KAFKA_SVC_BROKERS)
-    for ((id = 0; id <= n; id++)); do
-        m=$(_kafka_member_dir "$1" "$id")
-        [[ -f $m/pid ]] && svc_alive "$(<"$m/pid")" && return 0
-    done
-    return 1
+    svc_members_alive _kafka_member_dir "$1" 0 \
+        "$(svc_env_get "$(svc_instance_dir kafka "$1")" KAFKA_SVC_BROKERS)"
 }
 
 # kafka_cluster_stop NAME: SIGTERM every member, brokers first.
 kafka_cluster_stop() {
-    local name=$1 n id m rc=0
-    n=$(svc_env_get "$(svc_instance_dir kafka "$name")" KAFKA_SVC_BROKERS)
-    for ((id = n; id >= 0; id--)); do
-        m=$(_kafka_member_dir "$name" "$id")
-        if [[ -f $m/pid ]]; then
-            svc_stop_pid kafka "$(<"$m/pid")" "${SVC_GRACE[kafka]}" || rc=1
-            rm -f -- "$m/pid"
-        fi
-    done
-    return "$rc"
+    svc_members_stop kafka _kafka_member_dir "$1" 0 \
+        "$(svc_env_get "$(svc_instance_dir kafka "$1")" KAFKA_SVC_BROKERS)"
 }
 
 # _kafka_broker_check ID NAME: ID is a broker of cluster NAME
@@ -626,20 +613,9 @@ kafka_broker_pid() {
 # shutdown: its leaderships move once the controller fences it, 3 s
 # later) and wait until it is gone.
 kafka_kill_broker() {
-    local id=$1 name=${2:-default} m pid i
+    local id=$1 name=${2:-default}
     _kafka_broker_check "$id" "$name" || return 1
-    m=$(_kafka_member_dir "$name" "$id")
-    [[ -f $m/pid ]] || return 0
-    pid=$(<"$m/pid")
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
-    for ((i = 0; i < 100; i++)); do
-        svc_group_alive "$pid" || svc_alive "$pid" || break
-        sleep 0.1
-    done
-    svc_exit_status "$pid" "$m/kafka.log" >/dev/null || true
-    svc_unregister "$pid"
-    rm -f -- "$m/pid"
-    printf -- '--- killed (SIGKILL) %s\n' "$(date '+%Y-%m-%dT%H:%M:%S')" >>"$m/kafka.log"
+    svc_member_kill kafka "$(_kafka_member_dir "$name" "$id")"
 }
 
 # kafka_start_broker ID [NAME]: start broker ID again (same address, port

@@ -821,6 +821,51 @@ svc_restart() {
     svc_use "$svc" "$name"
 }
 
+# ---- cluster members: the processes of one clustered instance, each in a
+# directory of its own holding its pid and its SERVICE.log. DIRFN NAME ID
+# prints the directory of member ID of instance NAME.
+
+# svc_members_alive DIRFN NAME FIRST LAST: a member FIRST..LAST runs.
+svc_members_alive() {
+    local id m
+    for ((id = $3; id <= $4; id++)); do
+        m=$("$1" "$2" "$id")
+        [[ -f $m/pid ]] && svc_alive "$(<"$m/pid")" && return 0
+    done
+    return 1
+}
+
+# svc_members_stop SVC DIRFN NAME FIRST LAST: SIGTERM each member, LAST
+# first (SIGKILL after SVC's grace).
+svc_members_stop() {
+    local id m rc=0
+    for ((id = $5; id >= $4; id--)); do
+        m=$("$2" "$3" "$id")
+        if [[ -f $m/pid ]]; then
+            svc_stop_pid "$1" "$(<"$m/pid")" "${SVC_GRACE[$1]}" || rc=1
+            rm -f -- "$m/pid"
+        fi
+    done
+    return "$rc"
+}
+
+# svc_member_kill SVC DIR: SIGKILL the member in DIR (its process group),
+# wait until it is gone, and say so in its log.
+svc_member_kill() {
+    local m=$2 pid i
+    [[ -f $m/pid ]] || return 0
+    pid=$(<"$m/pid")
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do
+        svc_group_alive "$pid" || svc_alive "$pid" || break
+        sleep 0.1
+    done
+    svc_exit_status "$pid" "$m/$1.log" >/dev/null || true
+    svc_unregister "$pid"
+    rm -f -- "$m/pid"
+    printf -- '--- killed (SIGKILL) %s\n' "$(date '+%Y-%m-%dT%H:%M:%S')" >>"$m/$1.log"
+}
+
 # ---- command mode shared by the service scripts
 
 # svc_command_dir: for `tests/services/X.sh start ...` from a shell: one

@@ -304,27 +304,14 @@ opensearch_cluster_launch() {
 }
 
 _opensearch_cluster_running() {
-    local n id m
-    n=$(svc_env_get "$(svc_instance_dir opensearch "$1")" OS_SVC_NODES)
-    for ((id = 1; id <= n; id++)); do
-        m=$(_opensearch_member_dir "$1" "$id")
-        [[ -f $m/pid ]] && svc_alive "$(<"$m/pid")" && return 0
-    done
-    return 1
+    svc_members_alive _opensearch_member_dir "$1" 1 \
+        "$(svc_env_get "$(svc_instance_dir opensearch "$1")" OS_SVC_NODES)"
 }
 
 # opensearch_cluster_stop NAME: SIGTERM every node, node 1 last
 opensearch_cluster_stop() {
-    local name=$1 n id m rc=0
-    n=$(svc_env_get "$(svc_instance_dir opensearch "$name")" OS_SVC_NODES)
-    for ((id = n; id >= 1; id--)); do
-        m=$(_opensearch_member_dir "$name" "$id")
-        if [[ -f $m/pid ]]; then
-            svc_stop_pid opensearch "$(<"$m/pid")" "${SVC_GRACE[opensearch]}" || rc=1
-            rm -f -- "$m/pid"
-        fi
-    done
-    return "$rc"
+    svc_members_stop opensearch _opensearch_member_dir "$1" 1 \
+        "$(svc_env_get "$(svc_instance_dir opensearch "$1")" OS_SVC_NODES)"
 }
 
 _opensearch_node_check() {
@@ -342,20 +329,9 @@ _opensearch_node_check() {
 
 # opensearch_kill_node I [NAME]: SIGKILL node I and wait until it is gone
 opensearch_kill_node() {
-    local id=$1 name=${2:-default} m pid i
+    local id=$1 name=${2:-default}
     _opensearch_node_check "$id" "$name" || return 1
-    m=$(_opensearch_member_dir "$name" "$id")
-    [[ -f $m/pid ]] || return 0
-    pid=$(<"$m/pid")
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
-    for ((i = 0; i < 100; i++)); do
-        svc_group_alive "$pid" || svc_alive "$pid" || break
-        sleep 0.1
-    done
-    svc_exit_status "$pid" "$m/opensearch.log" >/dev/null || true
-    svc_unregister "$pid"
-    rm -f -- "$m/pid"
-    printf -- '--- killed (SIGKILL) %s\n' "$(date '+%Y-%m-%dT%H:%M:%S')" >>"$m/opensearch.log"
+    svc_member_kill opensearch "$(_opensearch_member_dir "$name" "$id")"
 }
 
 # opensearch_start_node I [NAME]: start node I again (same ports, same
