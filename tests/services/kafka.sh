@@ -563,16 +563,16 @@ kafka_cluster_start() {
 # kafka_cluster_launch NAME: start every member of cluster NAME (all at
 # once: the brokers wait for the controller) and wait until each serves.
 kafka_cluster_launch() {
-    local name=$1 n id pid=() from=() t0=() dir
+    local name=$1 n id pids=() from=() t0=() dir
     dir=$(svc_instance_dir kafka "$name")
     n=$(svc_env_get "$dir" KAFKA_SVC_BROKERS)
     kafka_fetch || return 1
     for ((id = 0; id <= n; id++)); do
         _kafka_member_spawn "$name" "$id" || return 1
-        pid[id]=$SVC_PID from[id]=$SVC_FROM t0[id]=$SVC_T0
+        pids[id]=$SVC_PID from[id]=$SVC_FROM t0[id]=$SVC_T0
     done
     for ((id = 0; id <= n; id++)); do
-        _kafka_member_wait "$name" "$id" "${pid[id]}" "${from[id]}" "${t0[id]}" || return 1
+        _kafka_member_wait "$name" "$id" "${pids[id]}" "${from[id]}" "${t0[id]}" || return 1
     done
 }
 
