@@ -3,6 +3,7 @@
 #include "prelude.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,12 +178,18 @@ print_exit(struct buf *b)
 static _Noreturn void
 missing_or_unknown(const struct opt_parser *p, int c)
 {
+	const char *a = p->argv[optind - 1], *eq = strchr(a, '=');
+
 	if (c == ':')
+		usage_error("option '%s' needs an argument", a);
+	/* getopt_long() sets optopt to the id of a long option that was
+	 * given a value it does not take (--strict=1) */
+	if (optopt != 0 && strncmp(a, "--", 2) == 0 && eq != NULL)
 		usage_error(
-		    "option '%s' needs an argument", p->argv[optind - 1]);
-	if (optopt != 0)
+		    "option '%.*s' takes no argument", (int)(eq - a), a);
+	if (optopt > 0 && optopt <= UCHAR_MAX && isgraph(optopt))
 		usage_error("unknown option '-%c'", optopt);
-	usage_error("unknown option '%s'", p->argv[optind - 1]);
+	usage_error("unknown option '%s'", a);
 }
 
 /* The row of id c in the flattened table. */

@@ -121,6 +121,20 @@ report() {
     report
 }
 
+@test "a value given to an option that takes none: exit 2, the option named (--help=x, --quiet=1)" {
+    local t
+    for t in $(tools); do
+        run --separate-stderr "$IOTPIPE_BUILD/$t" --quiet=1
+        ((status == 2)) || problem "$t --quiet=1: exit $status"
+        [[ $stderr == "$t: option '--quiet' takes no argument"$'\n'* ]] ||
+            problem "$t --quiet=1: $stderr"
+        run --separate-stderr "$IOTPIPE_BUILD/$t" --help=x
+        [[ $stderr == "$t: option '--help' takes no argument"$'\n'* ]] ||
+            problem "$t --help=x: $stderr"
+    done
+    report
+}
+
 @test "usage matches the man page SYNOPSIS word for word" {
     local t usage synopsis
     for t in $(tools); do
