@@ -328,11 +328,14 @@ doc_id(const struct bulk_conf *c, const struct jval *root,
 			return refuse(r, "empty _id", NULL);
 		return 0;
 	}
-	if (c->kafka_id && kafkameta_id(kafkameta_find(root), id) < 0)
+	if (c->kafka_id && kafkameta_id(kafkameta_find(root), id) < 0) {
+		r->config = "--kafka-id needs the @metadata.kafka of kcons -m "
+			    "in every record: run kcons with -m, or give --id";
 		return refuse(r,
 		    "--kafka-id: no @metadata.kafka topic, partition and "
 		    "offset",
 		    NULL);
+	}
 	return 0;
 }
 
@@ -357,7 +360,8 @@ doc_index(const struct bulk_conf *c, const struct jval *root,
 		return 0;
 	}
 	if (c->index == NULL) {
-		r->config = true;
+		r->config = "give -i INDEX, or an @metadata.es._index in every "
+			    "record";
 		return refuse(
 		    r, "no index: no -i and no @metadata.es._index", NULL);
 	}
@@ -530,7 +534,7 @@ bulk_add_line(const struct bulk_conf *c, struct bulk_batch *b, struct arena *a,
 	buf_reset(&r->reason);
 	buf_reset(&r->meta);
 	buf_reset(&r->kafka);
-	r->config = false;
+	r->config = NULL;
 	arena_reset(a);
 	if (jsonx_parse(a, line, len, &root, &err) != JSONX_OK) {
 		jsonx_error_text(&err, &r->reason);

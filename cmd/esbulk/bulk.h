@@ -82,7 +82,9 @@ struct bulk_refusal {
 	struct buf reason;
 	struct buf meta; /* the line's "@metadata" as JSON; empty if none */
 	struct buf kafka; /* its "@metadata.kafka" as JSON; empty if none */
-	bool config; /* not the record's fault: no -i, and no _index in it */
+	/* not the record's fault (no -i and no _index in it; --kafka-id and
+	 * no @metadata.kafka): what to change, said once; NULL otherwise */
+	const char *config;
 };
 
 void bulk_refusal_free(struct bulk_refusal *r);

@@ -170,12 +170,11 @@ process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
 		reject_with_meta(&rec, r->ref.meta.data, r->ref.meta.len);
 		reject(r, &rec);
 		ack(r, r->ref.kafka.data, r->ref.kafka.len);
-		if (r->ref.config) {
+		if (r->ref.config != NULL) {
 			/* every record like it would be refused: stop here,
 			 * once; what was read before is still sent */
-			log_err("line %llu: no index: give -i INDEX, or an "
-				"@metadata.es._index in every record",
-			    ln->lineno);
+			log_err("line %llu: %s: %s", ln->lineno,
+			    buf_cstr(&r->ref.reason), r->ref.config);
 			r->eof = r->failed = true;
 		}
 		return;

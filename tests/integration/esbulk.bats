@@ -307,6 +307,19 @@ bad_docs() {
     assert_equal "$(count "$OS_SVC_URL" noi-fast)" 1
 }
 
+@test "OpenSearch: --kafka-id on records without kcons -m's @metadata.kafka: the first stops it, exit 1, said once with the fix" {
+    need opensearch opensearch_use
+    printf '%s\n' '{"@metadata":{"kafka":{"topic":"t","partition":0,"offset":7}},"n":1}' \
+        '{"n":2}' '{"n":3}' >"$BATS_TEST_TMPDIR/in"
+    esb -u "$OS_SVC_URL" -i kid-fast --kafka-id --stats 0 "$BATS_TEST_TMPDIR/in"
+    assert_equal "$status" 1
+    [[ $(grep -c 'run kcons with -m, or give --id' <<<"$stderr") == 1 ]] || fail "$stderr"
+    [[ $stderr == *"line 2: --kafka-id: no @metadata.kafka"* ]] || fail "$stderr"
+    [[ $(stats_field "$BATS_TEST_TMPDIR/err" in) == 2 ]] || fail "$stderr"
+    [[ $(stats_field "$BATS_TEST_TMPDIR/err" rejected) == 1 ]] || fail "$stderr"
+    assert_equal "$(count "$OS_SVC_URL" kid-fast)" 1
+}
+
 # ---- Elasticsearch 8
 
 @test "Elasticsearch 8: documents with the vehicles template, mapping errors as rejects, geotile_grid" {
