@@ -117,9 +117,11 @@ UNIT_LIBS_test_http := $(PKG_CURL)
 UNIT_LIBS_test_kafkaopt := $(PKG_RDKAFKA)
 UNIT_LIBS_test_kibana_dash := $(PKG_JANSSON) $(PKG_CURL)
 CLI_TESTS := $(sort $(wildcard tests/cli/*.bats))
-# Suites that test the servers or the images rather than our code
-# (clusters, containers) run once: not again under the sanitizers.
-ONCE_TESTS := tests/integration/cluster.bats tests/integration/containers.bats
+# Suites that test the servers, their scripts or the images rather than
+# our code (clusters, containers, tests/services) run once: not again
+# under the sanitizers.
+ONCE_TESTS := tests/integration/cluster.bats tests/integration/containers.bats \
+	tests/integration/services.bats
 INTEGRATION_TESTS := $(sort $(wildcard tests/integration/*.bats))
 ifneq ($(SANITIZE),)
 INTEGRATION_TESTS := $(filter-out $(ONCE_TESTS),$(INTEGRATION_TESTS))
