@@ -261,25 +261,49 @@ count() {
         esbulk -u "$OS_SVC_URL" -i "$topic" --kafka-id --acks "$T/acks" -s 200 \
             --rejects "$T/rej$round" --stats 0 <"$T/data" 2>"$T/esb$round" &
         local e=$!
+        # a killed member stays in the group until its session times
+        # out: the broker's least (6 s), not librdkafka's 45 s
         kcons -b "$KAFKA_SVC_BOOTSTRAP" -G "$group" --acks "$T/acks" -e --stats 0 \
-            "$topic" >"$T/data" 2>"$T/kc$round" &
+            -X session.timeout.ms=6000 "$topic" >"$T/data" 2>"$T/kc$round" &
         local k=$!
         BG_PIDS+=" $e $k"
         sleep "0.$((RANDOM % 9 + 1))"
         # odd rounds kill kcons, even ones esbulk; the other ends by itself
+        # (a writer without reader, a reader at the end of its input), and
+        # must have left before the next round: a member still in the
+        # group would keep partitions from the last run, whose -e ends
+        # with its own
         if ((round % 2)); then kill -KILL "$k"; else kill -KILL "$e"; fi
         local t0=$SECONDS
-        while { kill -0 "$e" || kill -0 "$k"; } 2>/dev/null && ((SECONDS - t0 < 60)); do
+        while { kill -0 "$e" || kill -0 "$k"; } 2>/dev/null && ((SECONDS - t0 < 120)); do
             sleep 0.2
         done
+        printf '# round %d: %s killed, the other ended in %d s\n' "$round" \
+            "$( ((round % 2)) && echo kcons || echo esbulk)" $((SECONDS - t0)) >&3
+        if kill -0 "$k" 2>/dev/null; then
+            cat "$T/kc$round" >&3
+            fail "round $round: kcons still running 120 s after esbulk was killed"
+        fi
+        if kill -0 "$e" 2>/dev/null; then
+            cat "$T/esb$round" >&3
+            fail "round $round: esbulk still running 120 s after kcons was killed"
+        fi
     done
     # the last run, left alone
     run --separate-stderr timeout 120 bash -c '
-        kcons -b "$1" -G "$2" --acks "$3" -e --stats 0 "$4" |
+        kcons -v -b "$1" -G "$2" --acks "$3" -e --stats 0 "$4" 2>"$7" |
             esbulk -u "$5" -i "$4" --kafka-id --acks "$3" --rejects "$6" -q' \
-        _ "$KAFKA_SVC_BOOTSTRAP" "$group" "$T/acks" "$topic" "$OS_SVC_URL" "$T/rej-last"
+        _ "$KAFKA_SVC_BOOTSTRAP" "$group" "$T/acks" "$topic" "$OS_SVC_URL" \
+        "$T/rej-last" "$T/kc-last"
     assert_success
-    assert_equal "$(count "$topic")" "$n"
+    local got
+    got=$(count "$topic")
+    if [[ $got != "$n" ]]; then
+        printf '# committed:\n%s\n# highs:\n%s\n' "$(committed "$group" "$topic")" \
+            "$(highs "$topic")" >&3
+        sed 's/^/# last kcons: /' "$T/kc-last" >&3
+    fi
+    assert_equal "$got" "$n"
     assert_equal "$(committed "$group" "$topic")" "$(highs "$topic")"
     # a kcons killed in the middle of a write leaves a torn last line,
     # which esbulk drops with a warning (the writer resends it), never a
