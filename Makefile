@@ -64,7 +64,7 @@ esbulk_OBJ  := $(BUILD)/cmd/esbulk/main.o $(BUILD)/cmd/esbulk/options.o \
 esbulk_PKGS := $(PKG_CURL) zlib
 
 kprod_OBJ  := $(BUILD)/cmd/kprod/main.o $(BUILD)/cmd/kprod/options.o \
-	$(BUILD)/cmd/kprod/record.o
+	$(BUILD)/cmd/kprod/record.o $(BUILD)/cmd/kprod/why.o
 kprod_PKGS := $(PKG_RDKAFKA)
 kcons_OBJ  := $(BUILD)/cmd/kcons/main.o $(BUILD)/cmd/kcons/consume.o \
 	$(BUILD)/cmd/kcons/admin.o $(BUILD)/cmd/kcons/format.o \
@@ -99,7 +99,7 @@ UNIT_EXTRA_test_mqtt2json := $(BUILD)/cmd/mqtt2json/format.o \
 UNIT_EXTRA_test_json2mqtt := $(BUILD)/cmd/json2mqtt/record.o \
 	$(BUILD)/cmd/json2mqtt/inflight.o
 UNIT_EXTRA_test_bulk := $(BUILD)/cmd/esbulk/bulk.o $(BUILD)/cmd/esbulk/server.o
-UNIT_EXTRA_test_kprod := $(BUILD)/cmd/kprod/record.o
+UNIT_EXTRA_test_kprod := $(BUILD)/cmd/kprod/record.o $(BUILD)/cmd/kprod/why.o
 UNIT_EXTRA_test_kcons := $(BUILD)/cmd/kcons/format.o \
 	$(BUILD)/cmd/kcons/offspec.o $(BUILD)/cmd/kcons/acks.o
 UNIT_EXTRA_test_vsim := $(BUILD)/cmd/vsim/fleet.o $(BUILD)/cmd/vsim/emit.o \
@@ -115,6 +115,7 @@ UNIT_LIBS_test_mqttopt := $(PKG_MQTT)
 UNIT_LIBS_test_mqtt2json := $(PKG_MQTT)
 UNIT_LIBS_test_http := $(PKG_CURL)
 UNIT_LIBS_test_kafkaopt := $(PKG_RDKAFKA)
+UNIT_LIBS_test_kprod := $(PKG_RDKAFKA)
 UNIT_LIBS_test_kibana_dash := $(PKG_JANSSON) $(PKG_CURL)
 CLI_TESTS := $(sort $(wildcard tests/cli/*.bats))
 # Suites that test the servers, their scripts or the images rather than

@@ -211,6 +211,10 @@ add_extras(struct buf *b, const struct reject *rec)
 		buf_adds(b, ",\"kafka_error\":");
 		add_string(b, rec->kafka_error, strlen(rec->kafka_error));
 	}
+	if (rec->broker_error != NULL) {
+		buf_adds(b, ",\"broker_error\":");
+		add_string(b, rec->broker_error, strlen(rec->broker_error));
+	}
 	if (rec->possibly_persisted)
 		buf_adds(b, ",\"possibly_persisted\":true");
 	if (rec->status != 0)

@@ -53,6 +53,7 @@ struct reject {
 	unsigned long long bytes; /* the record's size in bytes */
 	bool base64; /* "input_base64": every byte of input */
 	const char *kafka_error; /* librdkafka's name of the error */
+	const char *broker_error; /* a broker's error behind kafka_error */
 	bool possibly_persisted; /* the broker may hold it all the same */
 	int status; /* the HTTP status of a server's refusal */
 	const char *type; /* the server's error type */

@@ -29,11 +29,13 @@
 #include "common/xalloc.h"
 #include "options.h"
 #include "record.h"
+#include "why.h"
 
 #define READ_BUDGET 4096 /* lines between two services of librdkafka */
 #define BATCH_MAX 1024 /* messages handed to librdkafka in one call */
 #define MAX_TOPICS 64 /* topic handles kept for @metadata.kafka.topic */
 #define PURGE_WAIT_MS 5000 /* for the reports of purged messages */
+#define WHY_TIMEOUT_MS 2000 /* for each question about a timeout */
 
 /*
  * What a message in flight carries to its delivery report: its input line
@@ -74,7 +76,9 @@ struct run {
 	uint64_t *in, *out, *rejected, *undelivered;
 	unsigned long long inflight;
 	double deadline; /* for all waiting after a stop: 0 before one */
-	struct buf why, meta;
+	struct buf why, meta, reason;
+	struct kp_why *diag; /* why messages timed out */
+	bool acks_all; /* acks=all: min.insync.replicas applies */
 	int evfd[2]; /* librdkafka writes here when a report is ready */
 	bool eof, failed, keep_lines;
 	bool stop_reading; /* -c reached, receipts' reader gone */
@@ -171,6 +175,26 @@ check_config_error(
 	r->deadline = mono_now();
 }
 
+/* A message timed out: the broker's reason, when the cluster shows one. */
+static void
+timed_out_why(struct run *r, const rd_kafka_message_t *m, struct reject *rec)
+{
+	rd_kafka_resp_err_t e;
+	const char *text;
+
+	if (m->partition < 0 || sig_stop >= 2)
+		return;
+	e = kp_why(r->diag, rd_kafka_topic_name(m->rkt), m->partition,
+	    WHY_TIMEOUT_MS, &text);
+	if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+		return;
+	buf_reset(&r->reason);
+	buf_printf(&r->reason, "%s: %s (partition %d: %s)", rec->reason,
+	    rd_kafka_err2str(e), (int)m->partition, text);
+	rec->reason = buf_cstr(&r->reason);
+	rec->broker_error = rd_kafka_err2name(e);
+}
+
 static void
 on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -199,6 +223,8 @@ on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		reject_init(
 		    &rec, rd_kafka_err2str(m->err), lineno, m->payload, m->len);
 	rec.kafka_error = rd_kafka_err2name(m->err);
+	if (m->err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT)
+		timed_out_why(r, m, &rec);
 	rec.possibly_persisted = rd_kafka_message_status(m) ==
 	    RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED;
 	reject(r, &rec, true);
@@ -666,7 +692,8 @@ client(struct run *r, struct opts *o)
 	struct buf err = BUF_INIT;
 	rd_kafka_conf_t *conf;
 	rd_kafka_t *rk;
-	char errstr[512];
+	char errstr[512], acks[16];
+	size_t acks_len = sizeof(acks);
 
 	if (kafka_conf_build(&o->k, kp_defaults, &r->kc, r, &conf, &err) < 0)
 		usage_error("%s", buf_cstr(&err));
@@ -681,6 +708,10 @@ client(struct run *r, struct opts *o)
 		free(o->headers);
 		exit(fflush(stdout) == 0 ? 0 : 1);
 	}
+	if (rd_kafka_conf_get(conf, "acks", acks, &acks_len) ==
+		RD_KAFKA_CONF_OK &&
+	    (strcmp(acks, "all") == 0 || strcmp(acks, "-1") == 0))
+		r->acks_all = true;
 	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
 	if (rk == NULL) {
 		rd_kafka_conf_destroy(conf);
@@ -718,6 +749,7 @@ main(int argc, char **argv)
 	r.keep_lines = o.c.rejects != NULL;
 	r.rk = client(&r, &o);
 	r.connect_deadline = mono_now() + o.k.connect_timeout;
+	r.diag = kp_why_new(r.rk, r.acks_all);
 
 	if ((r.rej = reject_open(o.c.rejects, "kprod", &err)) == NULL)
 		fatal("%s", buf_cstr(&err));
@@ -793,6 +825,7 @@ main(int argc, char **argv)
 		rd_kafka_topic_destroy(r.topics[i].rkt);
 		free(r.topics[i].name);
 	}
+	kp_why_free(r.diag);
 	rd_kafka_destroy(r.rk);
 	rd_kafka_wait_destroyed(5000);
 	close(r.evfd[0]);
@@ -808,6 +841,7 @@ main(int argc, char **argv)
 	free(o.headers);
 	buf_free(&r.why);
 	buf_free(&r.meta);
+	buf_free(&r.reason);
 	buf_free(&err);
 	return rc;
 }

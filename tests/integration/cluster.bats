@@ -186,7 +186,7 @@ index_create() {
     note "kill-leader: $n lines, $(wc -l <"$T/rcpt") receipts, 0 rejects, $(wc -l <"$T/out") in the topic, order per key kept"
 }
 
-@test "kprod: min.insync.replicas unmet (two brokers down): retried, then rejected (the broker's reason in its log); nothing delivered that is not in the topic" {
+@test "kprod: min.insync.replicas unmet (two brokers down): retried, then rejected with the broker's reason; nothing delivered that is not in the topic" {
     need kafka kafka_use
     local topic=min-isr b lead others=() t0
     kafka_topic_create "$topic" 1
@@ -216,10 +216,15 @@ index_create() {
     assert_equal "$(wc -l <"$T/rej")" 200
     # librdkafka retries NOT_ENOUGH_REPLICAS (retriable) until
     # message.timeout.ms: what the client sees in the end is its own
-    # timeout; the broker's reason is in the leader's log
-    run jq -r '.error | "\(.kafka_error) \(.reason)"' "$T/rej"
+    # timeout; kprod asks the cluster why, and the reject and its log
+    # name the broker's reason (the leader's log shows it refused)
+    run jq -r '.error | "\(.kafka_error) \(.broker_error) \(.reason)"' "$T/rej"
     note "rejects: $(sort <<<"$output" | uniq -c | head -n 3 | tr '\n' ';')"
     assert_equal "$(jq -r .error.kafka_error "$T/rej" | sort -u)" _MSG_TIMED_OUT
+    assert_equal "$(jq -r .error.broker_error "$T/rej" | sort -u)" NOT_ENOUGH_REPLICAS
+    assert_equal "$(jq -r .error.reason "$T/rej" | sort -u)" \
+        "Local: Message timed out: Broker: Not enough in-sync replicas (partition 0: 1 in-sync replica of 3, min.insync.replicas 2)"
+    grep -q "topic $topic partition 0: messages timed out: Broker: Not enough in-sync replicas (1 in-sync replica of 3, min.insync.replicas 2): start the brokers that are down, or lower the topic's min.insync.replicas" <<<"$errs"
     grep -qE "NotEnoughReplicasException: The size of the current ISR Set\\($lead\\) is insufficient to satisfy the min.isr requirement of 2 for partition $topic-0" \
         "$leader_log" || fail "the leader did not refuse for min.insync.replicas"
     # nothing of the rejected lines in the topic (but what the reject

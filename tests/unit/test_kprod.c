@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "cmd/kprod/record.h"
+#include "cmd/kprod/why.h"
 #include "common/arena.h"
 #include "common/buf.h"
 #include "tests/unit/arena_fixture.h"
@@ -337,6 +338,42 @@ teardown(void **state)
 	return 0;
 }
 
+/* Why a partition refuses writes, from what the cluster says of it. */
+static void
+test_why_explain(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	/* the leader alone in sync, two needed: acks=all writes refused */
+	assert_int_equal(kp_why_explain(1, 3, 1, 2, true, &b),
+	    RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+	assert_string_equal(
+	    buf_cstr(&b), "1 in-sync replica of 3, min.insync.replicas 2");
+	buf_reset(&b);
+	/* acks=1 writes do not need the others */
+	assert_int_equal(
+	    kp_why_explain(1, 3, 1, 2, false, &b), RD_KAFKA_RESP_ERR_NO_ERROR);
+	assert_int_equal(b.len, 0);
+	/* enough in sync, or min.insync.replicas not known: nothing */
+	assert_int_equal(
+	    kp_why_explain(2, 3, 2, 2, true, &b), RD_KAFKA_RESP_ERR_NO_ERROR);
+	assert_int_equal(
+	    kp_why_explain(2, 3, 1, 0, true, &b), RD_KAFKA_RESP_ERR_NO_ERROR);
+	assert_int_equal(b.len, 0);
+	/* no leader at all */
+	assert_int_equal(kp_why_explain(-1, 3, 0, 2, true, &b),
+	    RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE);
+	assert_string_equal(
+	    buf_cstr(&b), "no leader: 0 of its 3 replicas in sync");
+	buf_reset(&b);
+	assert_int_equal(kp_why_explain(3, 3, 0, 3, true, &b),
+	    RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+	assert_string_equal(
+	    buf_cstr(&b), "0 in-sync replicas of 3, min.insync.replicas 3");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -349,6 +386,7 @@ main(void)
 	    cmocka_unit_test(test_metadata_rejects),
 	    cmocka_unit_test(test_unwrap),
 	    cmocka_unit_test(test_line_meta),
+	    cmocka_unit_test(test_why_explain),
 	};
 
 	return cmocka_run_group_tests_name(

@@ -218,6 +218,7 @@ test_every_member(void **state)
 	rec.bytes = 2;
 	rec.base64 = true;
 	rec.kafka_error = "MSG_SIZE_TOO_LARGE";
+	rec.broker_error = "NOT_ENOUGH_REPLICAS";
 	rec.possibly_persisted = true;
 	rec.status = 400;
 	rec.type = "mapper_parsing_exception";
@@ -227,7 +228,8 @@ test_every_member(void **state)
 	assert_string_equal(got,
 	    "{\"error\":{\"tool\":\"vnorm\",\"reason\":\"rejected\","
 	    "\"line\":3,\"bytes\":2,\"truncated\":true,\"input_base64\":\"/w==\","
-	    "\"kafka_error\":\"MSG_SIZE_TOO_LARGE\",\"possibly_persisted\":true,"
+	    "\"kafka_error\":\"MSG_SIZE_TOO_LARGE\","
+	    "\"broker_error\":\"NOT_ENOUGH_REPLICAS\",\"possibly_persisted\":true,"
 	    "\"status\":400,\"type\":\"mapper_parsing_exception\","
 	    "\"caused_by\":{\"type\":\"number_format_exception\"}},"
 	    "\"input\":\"\xef\xbf\xbd\"}\n");
