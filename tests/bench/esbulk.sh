@@ -211,6 +211,14 @@ run() {
     t1=$EPOCHREALTIME
     if ((st)); then
         tail -n 5 "$tmp/run.err" >&2
+        # miku/esbulk does not retry what the server refuses for a
+        # moment (a 429): a failed run of it is said, and run once more
+        if [[ $tool == miku && -z ${retried:-} ]]; then
+            printf '  miku/esbulk failed (run %d, above): run again, once\n' "$r"
+            curl -fsS -XDELETE "$url/$index" >/dev/null 2>&1 || true
+            retried=1 run "$tool" "$r"
+            return
+        fi
         die "$tool failed (run $r)"
     fi
     curl -fsS -XPOST "$url/$index/_refresh" >/dev/null || die "_refresh of $index failed"
