@@ -86,9 +86,8 @@ configure(struct kc_opts *o, struct kafka_client *kc, void *opaque)
  * again until librdkafka gives up, far past it.
  */
 static rd_kafka_t *
-consumer(rd_kafka_conf_t *conf, struct kafka_client *kc, double timeout_s)
+consumer_new(rd_kafka_conf_t *conf)
 {
-	struct buf err = BUF_INIT;
 	char errstr[512];
 	rd_kafka_t *rk;
 
@@ -97,6 +96,14 @@ consumer(rd_kafka_conf_t *conf, struct kafka_client *kc, double timeout_s)
 		rd_kafka_conf_destroy(conf);
 		usage_error("configuration: %s", errstr);
 	}
+	return rk;
+}
+
+static void
+consumer_await(rd_kafka_t *rk, struct kafka_client *kc, double timeout_s)
+{
+	struct buf err = BUF_INIT;
+
 	if (timeout_s > 0 && kafka_await_broker(rk, kc, timeout_s, &err) < 0) {
 		log_err("%s", buf_cstr(&err));
 		rd_kafka_destroy_flags(
@@ -104,6 +111,14 @@ consumer(rd_kafka_conf_t *conf, struct kafka_client *kc, double timeout_s)
 		exit(1);
 	}
 	buf_free(&err);
+}
+
+static rd_kafka_t *
+consumer(rd_kafka_conf_t *conf, struct kafka_client *kc, double timeout_s)
+{
+	rd_kafka_t *rk = consumer_new(conf);
+
+	consumer_await(rk, kc, timeout_s);
 	return rk;
 }
 
@@ -181,6 +196,12 @@ main(int argc, char **argv)
 	}
 
 	r = kc_run_new(&o);
+	/* the configuration checked before the fifos: a kcons that exits 2
+	 * for a bad -X must not have opened the acks fifo, or esbulk takes
+	 * it for its partner, sees its input end and exits 0 */
+	conf = configure(&o, kc_run_client(r), r);
+	kc_run_configure(r, conf);
+	rk = consumer_new(conf);
 	/* the acks fifo first: opening a fifo --output waits for esbulk,
 	 * which opens its --input only once the acks fifo is open */
 	kc_run_open_acks(r);
@@ -192,12 +213,10 @@ main(int argc, char **argv)
 		o.output_fifo =
 		    stat(o.io.output, &st) == 0 && S_ISFIFO(st.st_mode);
 	}
-	conf = configure(&o, kc_run_client(r), r);
-	kc_run_configure(r, conf);
 	/* a group member waits for its coordinator forever: bound the first
 	 * connection; without -G, the metadata request has --timeout */
-	rk = consumer(
-	    conf, kc_run_client(r), o.group != NULL ? o.k.connect_timeout : 0);
+	consumer_await(
+	    rk, kc_run_client(r), o.group != NULL ? o.k.connect_timeout : 0);
 	rc = kc_consume(r, rk);
 	if (destroy_would_abort(rk, r)) {
 		log_debug("librdkafka %s: handle left to the exit "

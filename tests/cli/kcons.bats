@@ -130,6 +130,13 @@ dead_port() {
     refute_output --partial top-secret
 }
 
+@test "a bad -X exits 2 before the --acks fifo is made or opened (esbulk would take it for its partner)" {
+    run --separate-stderr kcons -b 127.0.0.1:1 -G g -X bogus.prop=1 --acks "$TMP/acks-x" t
+    assert_equal "$status" 2
+    [[ $stderr == *bogus.prop* ]]
+    [[ ! -e $TMP/acks-x ]]
+}
+
 @test "-X list prints librdkafka's properties" {
     run kcons -X list
     assert_success
