@@ -223,6 +223,11 @@ lines_at_least() {
 }
 
 # catches_term PID: PID has a handler for SIGTERM (SigCgt bit 15).
+# gone PID: the process has ended (a zombie until waited for counts).
+gone() {
+    ! kill -0 "$1" 2>/dev/null || [[ $(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) == Z ]]
+}
+
 catches_term() {
     local mask
     mask=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null) || return 1
@@ -254,6 +259,13 @@ catches_term() {
         kill -TERM "${pids[@]}"
         for i in "${!pids[@]}"; do
             rc=0
+            # bounded: a kcons stuck after the signal fails the test,
+            # with where it is, instead of hanging the suite
+            if ! wait_for 60 gone "${pids[$i]}"; then
+                printf 'round %d, kcons %d: still running 60 s after SIGTERM: %s\n' \
+                    "$r" "$((i + 1))" "$(cat "/proc/${pids[$i]}/task/"*/wchan 2>/dev/null | sort | uniq -c | tr '\n' ' ')" >&2
+                kill -KILL "${pids[$i]}" 2>/dev/null || true
+            fi
             wait "${pids[$i]}" || rc=$?
             if ((rc != 0)); then
                 bad=$((bad + 1))
