@@ -1326,14 +1326,22 @@ vnorm_transform(struct vnorm *vn, struct arena *a, const struct jval *root,
 
 /* ------------------------------------------------------------- emitting */
 
+/*
+ * epoch-ms:vin:kind[:signal].  Time first: the ids of a stream then grow
+ * with its clock, and OpenSearch's check of each new id against the ids
+ * already indexed (an indexing operation with an id of its own looks it
+ * up) skips the older segments; with the vehicle first the same 3M vsim
+ * documents cost its JVM 34-35 us each instead of 23-25 (iotpipe(7)
+ * "Throughput").
+ */
 static void
 emit_es_id(struct buf *b, const struct vdoc *doc)
 {
 	struct buf id = BUF_INIT;
 
+	buf_printf(&id, "%lld:", (long long)doc->ts_ms);
 	buf_add(&id, doc->vin, doc->vinlen);
-	buf_printf(
-	    &id, ":%lld:%s", (long long)doc->ts_ms, kind_names[doc->kind]);
+	buf_printf(&id, ":%s", kind_names[doc->kind]);
 	if (doc->kind == K_TELEMETRY && doc->signal != NULL) {
 		buf_addc(&id, ':');
 		buf_add(&id, doc->signal, doc->signallen);

@@ -5,7 +5,7 @@
 Reads a sample of vsim's lines on stdin, in a thread of its own so that
 it never holds the source up (telemetry messages; the others
 are skipped), makes the id each one gets in the index (vnorm --es-id:
-vin:epoch-ms:telemetry:signal) and asks OpenSearch, every 50 ms, with one
+epoch-ms:vin:telemetry:signal) and asks OpenSearch, every 50 ms, with one
 _search by ids for every sample not found yet, which are searchable now.
 A sample's latency is the time it was first found minus its timestamp
 (vsim paces in real time from now, so its timestamp is when it was sent).
@@ -37,7 +37,7 @@ def es_id(line):
     # vnorm names the gear message after its number
     if name == "transmission_gear_position":
         name = "transmission_gear"
-    return "%s:%d:telemetry:%s" % (vin, ms, name), ms / 1000.0
+    return "%d:%s:telemetry:%s" % (ms, vin, name), ms / 1000.0
 
 
 def search(url, ids):

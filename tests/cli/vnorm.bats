@@ -749,9 +749,9 @@ EOF
     vnorm --es-id "$T/in" >"$T/out"
     run jq -c '."@metadata"' "$T/out"
     assert_output - <<'EOF'
-{"es":{"_id":"UX6FZSBYHWGKO925M:1560598757632:telemetry:vehicle_speed"}}
-{"es":{"_id":"UX6FZSBYHWGKO925M:1560598771639:location"}}
-{"mqtt":{"topic":"t"},"es":{"_index":"cars","_id":"UX6FZSBYHWGKO925M:1560598773646:dtc"}}
+{"es":{"_id":"1560598757632:UX6FZSBYHWGKO925M:telemetry:vehicle_speed"}}
+{"es":{"_id":"1560598771639:UX6FZSBYHWGKO925M:location"}}
+{"mqtt":{"topic":"t"},"es":{"_index":"cars","_id":"1560598773646:UX6FZSBYHWGKO925M:dtc"}}
 EOF
     # the rest of each document is what vnorm writes without --es-id
     vnorm "$T/in" >"$T/plain"

@@ -1540,24 +1540,24 @@ test_es_id(void **state)
 
 	assert_null(norm_es(fx, "{'vin':'V','ts':1.5,'speed':1}", true));
 	assert_string_equal(fx->out.data,
-	    J("{'@metadata':{'es':{'_id':'V:1500:snapshot'}},"
+	    J("{'@metadata':{'es':{'_id':'1500:V:snapshot'}},"
 	      "'timestamp':'1970-01-01T00:00:01.500Z','vin':'V',"
 	      "'kind':'snapshot','vehicle_speed':1}"));
 	assert_null(norm_es(
 	    fx, "{'vin':'V','ts':0,'name':'Vehicle Speed','value':1}", true));
 	assert_non_null(strstr(fx->out.data,
-	    J("{'@metadata':{'es':{'_id':'V:0:telemetry:vehicle_speed'}},")));
+	    J("{'@metadata':{'es':{'_id':'0:V:telemetry:vehicle_speed'}},")));
 	assert_null(norm_es(
 	    fx, "{'vin':'V','ts':0,'name':'headlamp','value':1}", true));
 	assert_non_null(
-	    strstr(fx->out.data, J("'_id':'V:0:telemetry:headlamp'")));
+	    strstr(fx->out.data, J("'_id':'0:V:telemetry:headlamp'")));
 	assert_null(
 	    norm_es(fx, "{'vin':'V','ts':0,'name':'gear','value':1}", true));
 	assert_non_null(
-	    strstr(fx->out.data, J("'_id':'V:0:telemetry:transmission_gear'")));
+	    strstr(fx->out.data, J("'_id':'0:V:telemetry:transmission_gear'")));
 	assert_null(
 	    norm_es(fx, "{'vin':'V','ts':0,'name':'dtc','value':'x'}", true));
-	assert_non_null(strstr(fx->out.data, J("'_id':'V:0:dtc'")));
+	assert_non_null(strstr(fx->out.data, J("'_id':'0:V:dtc'")));
 	/* with other metadata, kept in order, es added last */
 	assert_null(norm_es(fx,
 	    "{'@metadata':{'mqtt':{'topic':'t'},'kafka':{'offset':"
@@ -1565,7 +1565,7 @@ test_es_id(void **state)
 	    true));
 	assert_non_null(strstr(fx->out.data,
 	    J("{'@metadata':{'mqtt':{'topic':'t'},'kafka':{'offset':7},"
-	      "'es':{'_id':'V:0:snapshot'}},'timestamp'")));
+	      "'es':{'_id':'0:V:snapshot'}},'timestamp'")));
 	/* an existing es member keeps its other members, _id replaced */
 	assert_null(norm_es(fx,
 	    "{'@metadata':{'es':{'_index':'cars','_id':'old',"
@@ -1573,23 +1573,23 @@ test_es_id(void **state)
 	    true));
 	assert_non_null(strstr(fx->out.data,
 	    J("{'@metadata':{'es':{'_index':'cars','pipeline':'p',"
-	      "'_id':'V:0:snapshot'},'x':1},'timestamp'")));
+	      "'_id':'0:V:snapshot'},'x':1},'timestamp'")));
 	/* an empty object, an es that is not an object */
 	assert_null(
 	    norm_es(fx, "{'@metadata':{},'vin':'V','ts':0,'speed':1}", true));
 	assert_non_null(strstr(
-	    fx->out.data, J("{'@metadata':{'es':{'_id':'V:0:snapshot'}},")));
+	    fx->out.data, J("{'@metadata':{'es':{'_id':'0:V:snapshot'}},")));
 	assert_null(norm_es(
 	    fx, "{'@metadata':{'es':5},'vin':'V','ts':0,'speed':1}", true));
 	assert_non_null(strstr(
-	    fx->out.data, J("{'@metadata':{'es':{'_id':'V:0:snapshot'}},")));
+	    fx->out.data, J("{'@metadata':{'es':{'_id':'0:V:snapshot'}},")));
 	/* metadata that is not an object is not ours to reshape */
 	assert_null(
 	    norm_es(fx, "{'@metadata':'m','vin':'V','ts':0,'speed':1}", true));
 	assert_non_null(strstr(fx->out.data, J("{'@metadata':'m',")));
 	/* the vin in the id is escaped as JSON */
 	assert_null(norm_es(fx, "{'vin':'a\\'b','ts':0,'speed':1}", true));
-	assert_non_null(strstr(fx->out.data, J("'_id':'a\\'b:0:snapshot'")));
+	assert_non_null(strstr(fx->out.data, J("'_id':'0:a\\'b:snapshot'")));
 	/* every output parses as one JSON object */
 	{
 		struct arena *a = arena_new();
@@ -1931,7 +1931,7 @@ test_merge_members_meta(void **state)
 	merger_finish(mg);
 	buf_cstr(&m.docs);
 	assert_true(starts_with(m.docs.data,
-	    J("{'@metadata':{'n':1,'es':{'_id':'V:1000:snapshot'}},")));
+	    J("{'@metadata':{'n':1,'es':{'_id':'1000:V:snapshot'}},")));
 	merger_free(mg);
 	buf_free(&m.docs);
 }
