@@ -29,6 +29,8 @@
 #   PIPELINE_VEHICLES   simulated vehicles (2400: 17 messages per vehicle
 #                       every 2 s, about 20,400 messages/s)
 #   PIPELINE_SAMPLE     one line in N goes to the latency sampler (2000)
+#   PIPELINE_WARMUP     about this many documents warm Kafka and OpenSearch
+#                       before the run, not counted (500000; 0: none)
 #   PIPELINE_KEEP=1     keep the run directory (stats lines of each stage)
 
 set -euo pipefail
@@ -40,6 +42,7 @@ build=${IOTPIPE_BUILD:-$src/build}
 seconds=${PIPELINE_SECONDS:-600}
 vehicles=${PIPELINE_VEHICLES:-2400}
 sample=${PIPELINE_SAMPLE:-2000}
+warmup=${PIPELINE_WARMUP:-500000}
 target_rate=20000 target_p99=2
 
 die() {
@@ -77,6 +80,27 @@ pipe_mosquitto >/dev/null || die "mosquitto did not start"
 kafka_start --name bench >/dev/null || die "Kafka did not start"
 opensearch_start --name bench >/dev/null || die "OpenSearch did not start"
 declare -A spid=([mosquitto]=$MQTT_SVC_PID [kafka]=$KAFKA_SVC_PID [opensearch]=$OS_SVC_PID)
+
+# The JVMs warm first, not counted (as kafka.sh and esbulk.sh do): a
+# JVM just started spends its first minute compiling, and in a 120 s run
+# that doubled OpenSearch's CPU per document.  The same kind of documents
+# through kprod and kcons into Kafka and through esbulk into OpenSearch,
+# in indices and a topic of their own, deleted afterwards.
+if ((warmup > 0)); then
+    ticks=$(((warmup + vehicles * 17 - 1) / (vehicles * 17)))
+    vsim -n "$vehicles" --fast -c "$ticks" --seed 2 | vnorm -q --es-id |
+        kprod -q -b "$KAFKA_SVC_BOOTSTRAP" -t warmup --key-field @metadata.es._id ||
+        die "the warm-up into Kafka failed"
+    kcons -q -b "$KAFKA_SVC_BOOTSTRAP" -m -t warmup -e |
+        esbulk -q -u "$OS_SVC_URL" -i warmup --template vehicles --id @metadata.kafka.key ||
+        die "the warm-up into OpenSearch failed"
+    for u in warmup _index_template/warmup; do
+        curl -fsS -X DELETE "$OS_SVC_URL/$u" >/dev/null || die "could not delete the warm-up $u"
+    done
+    kafka_topic_delete warmup bench || die "could not delete the warm-up topic"
+    printf 'warm-up: %s documents through Kafka into OpenSearch, not counted\n' \
+        "$(awk -v a="$ticks" -v b="$vehicles" 'BEGIN { print a * b * 17 }')"
+fi
 
 # cpu PID: user+system seconds of a live process
 cpu() {
