@@ -533,7 +533,9 @@ finish(struct kc_run *r)
 /*
  * Leave the group, committing (the revocation goes through parts_on_rebalance
  * like any other), while a second signal can still cut it short: then the
- * handle is destroyed without closing.
+ * handle is destroyed without closing.  Bounded by --flush-timeout: a close
+ * that waits on a join in progress (the coordinator holds a JoinGroup until
+ * the rebalance ends) is given up the same way.
  */
 static void
 close_consumer(struct kc_run *r)
@@ -541,6 +543,7 @@ close_consumer(struct kc_run *r)
 	rd_kafka_queue_t *cq;
 	rd_kafka_error_t *error;
 	rd_kafka_event_t *ev;
+	double deadline = mono_now() + r->o->flush_timeout;
 
 	if (sig_stop >= 2) {
 		r->abort = true;
@@ -556,6 +559,14 @@ close_consumer(struct kc_run *r)
 	while (!rd_kafka_consumer_closed(r->rk)) {
 		if (sig_stop >= 2) {
 			r->abort = true;
+			break;
+		}
+		if (mono_now() >= deadline) {
+			log_warn("leaving the group took longer than "
+				 "--flush-timeout (%g s): given up; what was "
+				 "not committed is read again",
+			    r->o->flush_timeout);
+			r->abort = r->close_given_up = true;
 			break;
 		}
 		if ((ev = rd_kafka_queue_poll(cq, IDLE_POLL_MS)) == NULL)
@@ -608,6 +619,12 @@ bool
 kc_run_abort(const struct kc_run *r)
 {
 	return r->abort;
+}
+
+bool
+kc_run_close_given_up(const struct kc_run *r)
+{
+	return r->close_given_up;
 }
 
 bool

@@ -92,6 +92,9 @@ void kc_run_open_acks(struct kc_run *r);
 int kc_consume(struct kc_run *r, rd_kafka_t *rk);
 /* True when the consumer must be destroyed without closing (2nd signal). */
 bool kc_run_abort(const struct kc_run *r);
+/* True when leaving the group was given up: the handle may be stuck in
+ * the same wait, so it is left to the exit. */
+bool kc_run_close_given_up(const struct kc_run *r);
 /* True once partitions were assigned (an empty set counts). */
 bool kc_run_assigned(const struct kc_run *r);
 void kc_run_free(struct kc_run *r); /* NULL is a no-op */

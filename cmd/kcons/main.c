@@ -218,10 +218,10 @@ main(int argc, char **argv)
 	consumer_await(
 	    rk, kc_run_client(r), o.group != NULL ? o.k.connect_timeout : 0);
 	rc = kc_consume(r, rk);
-	if (destroy_would_abort(rk, r)) {
-		log_debug("librdkafka %s: handle left to the exit "
-			  "(librdkafka#4312)",
-		    rd_kafka_version_str());
+	if (kc_run_close_given_up(r) || destroy_would_abort(rk, r)) {
+		log_debug("librdkafka %s: handle left to the exit%s",
+		    rd_kafka_version_str(),
+		    kc_run_close_given_up(r) ? "" : " (librdkafka#4312)");
 		fflush(NULL);
 		_exit(rc);
 	}

@@ -214,6 +214,43 @@ start_offsets(struct kc_run *r, rd_kafka_topic_partition_list_t *parts)
 	buf_free(&err);
 }
 
+/*
+ * Commit the stored offsets and wait for the answer up to wait_s (a second
+ * signal cuts it short): rd_kafka_commit() waits as long as librdkafka
+ * retries, and a coordinator that stops answering held a stopping kcons
+ * there.  What was not committed in time is read again by the next owner.
+ */
+static rd_kafka_resp_err_t
+commit_bounded(rd_kafka_t *rk, double wait_s)
+{
+	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+	rd_kafka_event_t *ev;
+	rd_kafka_resp_err_t e;
+	double deadline = mono_now() + wait_s, left;
+
+	e = rd_kafka_commit_queue(rk, NULL, q, NULL, NULL);
+	while (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		left = deadline - mono_now();
+		if (left <= 0 || sig_stop >= 2) {
+			e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+			break;
+		}
+		ev = rd_kafka_queue_poll(
+		    q, left > 0.1 ? 100 : (int)(left * 1000) + 1);
+		if (ev == NULL)
+			continue;
+		if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_OFFSET_COMMIT) {
+			e = rd_kafka_event_error(ev);
+			rd_kafka_event_destroy(ev);
+			break;
+		}
+		rd_kafka_event_destroy(ev);
+	}
+	/* a late answer goes to a queue no one reads any more */
+	rd_kafka_queue_destroy(q);
+	return e;
+}
+
 /* Before partitions go: what is written gets committed. */
 static void
 drop_revoked(
@@ -231,8 +268,13 @@ drop_revoked(
 			output_store_written(r);
 		if (r->acks != NULL)
 			output_read_acks(r);
-		e = rd_kafka_commit(r->rk, NULL, 0);
-		if (e != RD_KAFKA_RESP_ERR_NO_ERROR &&
+		e = commit_bounded(r->rk, r->o->flush_timeout);
+		if (e == RD_KAFKA_RESP_ERR__TIMED_OUT)
+			log_warn("commit before rebalance: no answer within "
+				 "--flush-timeout (%g s); what was not "
+				 "committed is read again",
+			    r->o->flush_timeout);
+		else if (e != RD_KAFKA_RESP_ERR_NO_ERROR &&
 		    e != RD_KAFKA_RESP_ERR__NO_OFFSET)
 			log_warn(
 			    "commit before rebalance: %s", rd_kafka_err2str(e));

@@ -74,6 +74,7 @@ struct kc_run {
 	bool stop; /* no more messages are handled */
 	bool failed;
 	bool abort; /* a second signal */
+	bool close_given_up; /* leaving the group outlasted --flush-timeout */
 	double last_msg;
 	double kicked_at;
 	bool stalled; /* the queue was full: the fetcher stopped */

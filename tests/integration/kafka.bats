@@ -455,6 +455,32 @@ catches_term() {
     [[ $(stats_field "$T/err" undelivered) == 19 ]]
 }
 
+@test "kmock: a group coordinator that stops answering: SIGTERM ends kcons -G within --flush-timeout, saying what was given up" {
+    need kmock kmock_use
+    local topic=leave-$TID pid rc=0 t0 took
+    kmock_cmd topic "$topic" 2
+    gen 1 300 | kprod -q -b "$KMOCK_BOOTSTRAP" -t "$topic" --stats 0
+    kcons -b "$KMOCK_BOOTSTRAP" -G "leave-$TID" --flush-timeout 2 "$topic" \
+        >"$T/out" 2>"$T/err" &
+    pid=$!
+    BG_PIDS=$pid
+    wait_for 60 lines_at_least "$T/out" 300
+    # every answer 30 s late from now on: leaving the group (the last
+    # commit, LeaveGroup) waits on them, and used to wait as long
+    kmock_cmd rtt -1 30000
+    t0=$(date +%s)
+    kill -TERM "$pid"
+    wait_for 20 gone "$pid" || fail "kcons still running 20 s after SIGTERM: $(cat "/proc/$pid/task/"*/wchan 2>/dev/null | sort | uniq -c | tr "\n" " "); $(cat "$T/err")"
+    wait "$pid" || rc=$?
+    took=$(($(date +%s) - t0))
+    BG_PIDS=
+    kmock_cmd rtt -1 0
+    assert_equal "$rc" 0
+    ((took <= 8)) || fail "took $took s"
+    grep -q -e "commit before rebalance: no answer within --flush-timeout (2 s)" "$T/err" &&
+        grep -q -e "leaving the group took longer than --flush-timeout (2 s)" "$T/err" || fail "$(cat "$T/err")"
+}
+
 # ---- groups and offsets
 
 @test "-e with groups exits; --list shows lag; --commit and --reset-offsets move the group" {
