@@ -235,8 +235,9 @@ commit_bounded(rd_kafka_t *rk, double wait_s)
 			e = RD_KAFKA_RESP_ERR__TIMED_OUT;
 			break;
 		}
-		ev = rd_kafka_queue_poll(
-		    q, left > 0.1 ? 100 : (int)(left * 1000) + 1);
+		ev = rd_kafka_queue_poll(q,
+		    left * 1000 > IDLE_POLL_MS ? IDLE_POLL_MS
+					       : (int)(left * 1000) + 1);
 		if (ev == NULL)
 			continue;
 		if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_OFFSET_COMMIT) {
