@@ -313,9 +313,11 @@ doc_id(const struct bulk_conf *c, const struct jval *root,
 	if (c->id_fields != NULL) {
 		for (i = 0; c->id_fields[i] != NULL; i++) {
 			v = jsonx_path(root, c->id_fields[i]);
-			if (v == NULL)
+			if (v == NULL) {
+				r->id_missing = true;
 				return refuse(
 				    r, "missing id field", c->id_fields[i]);
+			}
 			if ((p = scalar_text(v, &n)) == NULL)
 				return refuse(r,
 				    "not a string or number: id field",
@@ -535,6 +537,7 @@ bulk_add_line(const struct bulk_conf *c, struct bulk_batch *b, struct arena *a,
 	buf_reset(&r->meta);
 	buf_reset(&r->kafka);
 	r->config = NULL;
+	r->id_missing = false;
 	arena_reset(a);
 	if (jsonx_parse(a, line, len, &root, &err) != JSONX_OK) {
 		jsonx_error_text(&err, &r->reason);

@@ -85,6 +85,7 @@ struct bulk_refusal {
 	/* not the record's fault (no -i and no _index in it; --kafka-id and
 	 * no @metadata.kafka): what to change, said once; NULL otherwise */
 	const char *config;
+	bool id_missing; /* refused for a missing --id field */
 };
 
 void bulk_refusal_free(struct bulk_refusal *r);

@@ -51,7 +51,21 @@ struct run {
 	bool eof; /* every input read */
 	bool again; /* the input would block */
 	bool failed; /* an error that makes the exit status 1 */
+	bool id_seen; /* a record had every --id field */
+	unsigned id_misses; /* records without them before one had them */
 };
+
+/*
+ * --id names fields that none of the first ID_PROBE records has: a
+ * misspelt name, not records at fault, so esbulk stops as it does for a
+ * missing index.  Once one record has them, a record without them is a
+ * reject like any other.
+ */
+#define ID_PROBE 10
+
+#define ID_FIX                                                                 \
+	"check the names given to --id (dots for nested fields, commas "       \
+	"between fields), or leave --id out"
 
 /* ---------------------------------------------------- outcomes of lines */
 
@@ -170,6 +184,10 @@ process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
 		reject_with_meta(&rec, r->ref.meta.data, r->ref.meta.len);
 		reject(r, &rec);
 		ack(r, r->ref.kafka.data, r->ref.kafka.len);
+		if (r->ref.id_missing && !r->id_seen &&
+		    ++r->id_misses == ID_PROBE)
+			r->ref.config = "none of the first 10 records has "
+					"the --id fields: " ID_FIX;
 		if (r->ref.config != NULL) {
 			/* every record like it would be refused: stop here,
 			 * once; what was read before is still sent */
@@ -179,6 +197,8 @@ process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
 		}
 		return;
 	}
+	if (r->o->bulk.id_fields != NULL)
+		r->id_seen = true;
 	if (r->b->n == 1)
 		r->b->born = mono_now();
 }
@@ -379,8 +399,16 @@ loop(struct run *r)
 static int
 finish(struct run *r)
 {
-	int rc = r->failed ? 1 : 0;
+	int rc;
 
+	if (r->id_misses > 0 && r->id_misses < ID_PROBE && !r->id_seen &&
+	    !sig_stop) {
+		/* a shorter input, and none of it had them either */
+		log_err("%u record%s, none with the --id fields: " ID_FIX,
+		    r->id_misses, r->id_misses == 1 ? "" : "s");
+		r->failed = true;
+	}
+	rc = r->failed ? 1 : 0;
 	if (sig_stop >= 2 || sender_fatal(r->snd)) {
 		const char *why = sig_stop >= 2 ? "stopped by a second signal"
 						: "the server refused the "

@@ -320,6 +320,30 @@ bad_docs() {
     assert_equal "$(count "$OS_SVC_URL" kid-fast)" 1
 }
 
+@test "OpenSearch: --id naming a field no record has (a typo): stops at the tenth record, exit 1, said once with the fix" {
+    need opensearch opensearch_use
+    for i in $(seq 1 15); do printf '{"vin":"V%d","n":%d}\n' "$i" "$i"; done >"$BATS_TEST_TMPDIR/in"
+    esb -u "$OS_SVC_URL" -i idt-fast --id vni --rejects "$BATS_TEST_TMPDIR/rej" --stats 0 "$BATS_TEST_TMPDIR/in"
+    assert_equal "$status" 1
+    [[ $(grep -c 'none of the first 10 records has the --id fields: check the names given to --id' <<<"$stderr") == 1 ]] || fail "$stderr"
+    [[ $stderr == *"line 10: missing id field vni"* ]] || fail "$stderr"
+    [[ $(stats_field "$BATS_TEST_TMPDIR/err" in) == 10 ]] || fail "$stderr"
+    [[ $(stats_field "$BATS_TEST_TMPDIR/err" rejected) == 10 ]] || fail "$stderr"
+    assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/rej")" 10
+    # a shorter input, none with the field: every record rejected, exit 1
+    printf '%s\n' '{"vin":"A"}' '{"vin":"B"}' >"$BATS_TEST_TMPDIR/in2"
+    esb -u "$OS_SVC_URL" -i idt-fast --id vni --stats 0 "$BATS_TEST_TMPDIR/in2"
+    assert_equal "$status" 1
+    [[ $stderr == *"2 records, none with the --id fields: check the names given to --id"* ]] || fail "$stderr"
+    # once one record has it, a record without it is a reject like any other
+    { printf '{"vin":"V0"}\n'; for i in $(seq 1 12); do printf '{"n":%d}\n' "$i"; done; } >"$BATS_TEST_TMPDIR/in3"
+    esb -u "$OS_SVC_URL" -i idt-fast --id vin --stats 0 "$BATS_TEST_TMPDIR/in3"
+    assert_equal "$status" 0
+    [[ $(stats_field "$BATS_TEST_TMPDIR/err" rejected) == 12 ]] || fail "$stderr"
+    [[ $stderr != *"check the names"* ]] || fail "$stderr"
+    assert_equal "$(count "$OS_SVC_URL" idt-fast)" 1
+}
+
 # ---- Elasticsearch 8
 
 @test "Elasticsearch 8: documents with the vehicles template, mapping errors as rejects, geotile_grid" {
