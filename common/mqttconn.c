@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -365,6 +366,15 @@ check_tls(struct mqtt_conn *c, int rc)
 	c->state = MQTT_DOWN;
 }
 
+/* Bytes waiting on the connection's socket. */
+static bool
+pending(struct mqtt_conn *c)
+{
+	int n = 0;
+
+	return ioctl(mosquitto_socket(c->mosq), FIONREAD, &n) == 0 && n > 0;
+}
+
 void
 mqtt_conn_read(struct mqtt_conn *c, int budget, const bool *stop)
 {
@@ -381,8 +391,14 @@ mqtt_conn_read(struct mqtt_conn *c, int budget, const bool *stop)
 			check_tls(c, rc);
 			break;
 		}
-		/* the library's own sign that the socket is drained */
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
+		/* the library's sign that the socket is drained, but not
+		 * always a true one: errno may be left from libmosquitto's
+		 * wake-up byte to its own socketpair, which nobody reads
+		 * here, so that write fails with EAGAIN once it is full
+		 * (after every acknowledgement queued in a callback).  The
+		 * socket says whether more is there; without this, a
+		 * subscriber read one message per poll. */
+		if ((errno == EAGAIN || errno == EWOULDBLOCK) && !pending(c))
 			break;
 	}
 }
