@@ -375,21 +375,21 @@ pending(struct mqtt_conn *c)
 	return ioctl(mosquitto_socket(c->mosq), FIONREAD, &n) == 0 && n > 0;
 }
 
-void
+bool
 mqtt_conn_read(struct mqtt_conn *c, int budget, const bool *stop)
 {
 	int i, rc;
 
 	for (i = 0; i < budget; i++) {
 		if (stop != NULL && *stop)
-			break;
+			return false;
 		if (mosquitto_socket(c->mosq) < 0)
-			break;
+			return false;
 		errno = 0;
 		rc = mosquitto_loop_read(c->mosq, 1);
 		if (rc != MOSQ_ERR_SUCCESS) {
 			check_tls(c, rc);
-			break;
+			return false;
 		}
 		/* the library's sign that the socket is drained, but not
 		 * always a true one: errno may be left from libmosquitto's
@@ -399,8 +399,9 @@ mqtt_conn_read(struct mqtt_conn *c, int budget, const bool *stop)
 		 * socket says whether more is there; without this, a
 		 * subscriber read one message per poll. */
 		if ((errno == EAGAIN || errno == EWOULDBLOCK) && !pending(c))
-			break;
+			return false;
 	}
+	return true;
 }
 
 void

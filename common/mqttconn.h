@@ -90,9 +90,9 @@ int mqtt_conn_pollfd(const struct mqtt_conn *c, short *events);
 /*
  * Read and handle up to budget packets, stopping early when the socket
  * has nothing more or *stop (may be NULL) becomes true.  Callbacks run
- * from here.
+ * from here.  True when the budget ran out (more may be waiting).
  */
-void mqtt_conn_read(struct mqtt_conn *c, int budget, const bool *stop);
+bool mqtt_conn_read(struct mqtt_conn *c, int budget, const bool *stop);
 
 /* Send what libmosquitto has queued (acknowledgements, publishes), then
  * keepalive work.  The client runs in "threaded" mode, so nothing is

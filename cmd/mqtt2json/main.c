@@ -50,6 +50,7 @@ struct run {
 	size_t nprops, props_cap;
 	struct subs *subs; /* the options' */
 	double last_msg;
+	double hold_until; /* --linger: written out and acknowledged then */
 	bool stop; /* no more messages: done, or output gone */
 	bool unwritten; /* a message arrived that we did not write out */
 	bool failed; /* exit status 1 */
@@ -285,6 +286,28 @@ until_ms(double t)
 	return left > 86400.0 ? 86400000 : (int)(left * 1000.0) + 1;
 }
 
+/*
+ * --linger: the messages read stay in the output buffer, and their
+ * acknowledgements queued, until --linger after the first of them, so
+ * that they leave in one write and the next stage wakes once for them
+ * all.  Then the socket is not watched either: what arrives meanwhile is
+ * read at once at the end.  A full buffer is written at once anyway
+ * (ndjson_writer_commit), its acknowledgements still held.
+ */
+static bool
+lingering(struct run *r)
+{
+	if (r->o->linger_ms == 0)
+		return false;
+	if (ndjson_writer_buf(r->w)->len == 0) {
+		r->hold_until = 0;
+		return false;
+	}
+	if (r->hold_until == 0)
+		r->hold_until = mono_now() + (double)r->o->linger_ms / 1000.0;
+	return mono_now() < r->hold_until;
+}
+
 static void
 loop(struct run *r)
 {
@@ -292,7 +315,7 @@ loop(struct run *r)
 	double start = mono_now();
 	struct pollfd pfd[2];
 	int timeout, n;
-	bool w_timeout = false;
+	bool w_timeout = false, more = false, hold;
 
 	r->last_msg = start;
 	while (!r->stop && !sig_stop && !r->conn.fatal) {
@@ -314,9 +337,17 @@ loop(struct run *r)
 		if (o->idle_s > 0)
 			timeout =
 			    min_ms(timeout, until_ms(r->last_msg + o->idle_s));
+		/* a read that ran out of budget goes on without waiting */
+		if (more)
+			timeout = 0;
+		hold = !more && lingering(r);
+		if (hold)
+			timeout = min_ms(timeout, until_ms(r->hold_until));
 		pfd[0].fd = sig_fd();
 		pfd[0].events = POLLIN;
-		pfd[1].fd = mqtt_conn_pollfd(&r->conn, &pfd[1].events);
+		pfd[1].fd =
+		    hold ? -1 : mqtt_conn_pollfd(&r->conn, &pfd[1].events);
+		pfd[1].revents = 0;
 		n = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
@@ -325,12 +356,18 @@ loop(struct run *r)
 		}
 		if (n > 0 && pfd[0].revents)
 			sig_drain();
+		more = false;
 		if (n > 0 && pfd[1].fd >= 0 &&
 		    (pfd[1].revents & (POLLIN | POLLERR | POLLHUP)))
-			mqtt_conn_read(&r->conn, READ_BUDGET, &r->stop);
-		if (!flush_all(r))
-			break;
-		mqtt_conn_write(&r->conn);
+			more = mqtt_conn_read(&r->conn, READ_BUDGET, &r->stop);
+		else if (hold && !lingering(r))
+			/* the wait is over: what came meanwhile goes too */
+			more = mqtt_conn_read(&r->conn, READ_BUDGET, &r->stop);
+		if (!lingering(r)) {
+			if (!flush_all(r))
+				break;
+			mqtt_conn_write(&r->conn);
+		}
 		stats_check(r->st);
 	}
 	/* an end without the broker ever reached is not a success */

@@ -23,6 +23,7 @@ enum {
 	OPT_RETAINED_ONLY,
 	OPT_BINARY,
 	OPT_IDLE,
+	OPT_LINGER,
 	OPT_TOPIC_FIELDS,
 	OPT_RECEIVED,
 	OPT_REMOVE_RETAINED,
@@ -51,6 +52,8 @@ static const struct opt_row rows[] = {
 	    "a payload that is not UTF-8: reject or base64"),
 	OPT_ARG(OPT_IDLE, "idle-timeout", "seconds", NULL,
 	    "exit when no message came for seconds"),
+	OPT_ARG(OPT_LINGER, "linger", "ms", "0",
+	    "gather messages this long before writing and acknowledging them"),
 	OPT_FLAG(OPT_REMOVE_RETAINED, "remove-retained",
 	    "clear each retained message received (as mosquitto_sub)"),
 	OPT_FLAG(OPT_RECEIVED, "received",
@@ -150,6 +153,12 @@ opts_parse(int argc, char **argv, struct opts *o)
 				opt_bad_value(&p, errstr, "interval",
 				    "seconds or 'never'");
 			o->expiry_set = true;
+			break;
+		case OPT_LINGER:
+			if (parse_uint_range(p.arg, 0, LINGER_MAX_MS,
+				&o->linger_ms, &errstr) < 0)
+				opt_bad_value(&p, errstr, "linger",
+				    "milliseconds, 0 to 10000");
 			break;
 		case OPT_DURABLE:
 			o->durable = true;

@@ -10,6 +10,8 @@
 #include "format.h"
 #include "subs.h"
 
+#define LINGER_MAX_MS 10000
+
 struct opts {
 	struct common_opts c;
 	struct io_opts io; /* --output, --reopen-timeout */
@@ -20,6 +22,7 @@ struct opts {
 	unsigned long long count, expiry;
 	bool expiry_set;
 	double timeout_s, idle_s;
+	unsigned long long linger_ms; /* --linger */
 	struct m2j_conf fmt;
 	const char *topic_fields;
 };
