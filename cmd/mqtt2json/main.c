@@ -50,7 +50,7 @@ struct run {
 	size_t nprops, props_cap;
 	struct subs *subs; /* the options' */
 	double last_msg;
-	double hold_until; /* --linger: written out and acknowledged then */
+	double hold_until; /* --linger-ms: written out and acknowledged then */
 	bool stop; /* no more messages: done, or output gone */
 	bool unwritten; /* a message arrived that we did not write out */
 	bool failed; /* exit status 1 */
@@ -287,8 +287,8 @@ until_ms(double t)
 }
 
 /*
- * --linger: the messages read stay in the output buffer, and their
- * acknowledgements queued, until --linger after the first of them, so
+ * --linger-ms: the messages read stay in the output buffer, and their
+ * acknowledgements queued, until --linger-ms after the first of them, so
  * that they leave in one write and the next stage wakes once for them
  * all.  Then the socket is not watched either: what arrives meanwhile is
  * read at once at the end.  A full buffer is written at once anyway

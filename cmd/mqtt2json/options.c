@@ -52,7 +52,7 @@ static const struct opt_row rows[] = {
 	    "a payload that is not UTF-8: reject or base64"),
 	OPT_ARG(OPT_IDLE, "idle-timeout", "seconds", NULL,
 	    "exit when no message came for seconds"),
-	OPT_ARG(OPT_LINGER, "linger", "ms", "0",
+	OPT_ARG(OPT_LINGER, "linger-ms", "ms", "0",
 	    "gather messages this long before writing and acknowledging them"),
 	OPT_FLAG(OPT_REMOVE_RETAINED, "remove-retained",
 	    "clear each retained message received (as mosquitto_sub)"),
@@ -157,7 +157,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 		case OPT_LINGER:
 			if (parse_uint_range(p.arg, 0, LINGER_MAX_MS,
 				&o->linger_ms, &errstr) < 0)
-				opt_bad_value(&p, errstr, "linger",
+				opt_bad_value(&p, errstr, "linger-ms",
 				    "milliseconds, 0 to 10000");
 			break;
 		case OPT_DURABLE:

@@ -22,7 +22,7 @@ struct opts {
 	unsigned long long count, expiry;
 	bool expiry_set;
 	double timeout_s, idle_s;
-	unsigned long long linger_ms; /* --linger */
+	unsigned long long linger_ms; /* --linger-ms */
 	struct m2j_conf fmt;
 	const char *topic_fields;
 };

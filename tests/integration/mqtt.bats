@@ -387,12 +387,12 @@ burst() {
     cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
 }
 
-@test "--linger: messages leave together after the wait, in order, none lost; held ones are not acknowledged before a kill -9" {
+@test "--linger-ms: messages leave together after the wait, in order, none lost; held ones are not acknowledged before a kill -9" {
     local port id=linger-$$ n=5000 t=$BATS_TEST_TMPDIR
     port=$(port_of plain)
     head -n "$n" "$RT_INPUT" >"$t/in"
-    # a stream: every message, in order, and the same as without --linger
-    sub "$t/out" "$t/err" -p "$port" -t 'lin/#' -q 1 --linger 20 -C "$n" -W 100 --stats 0
+    # a stream: every message, in order, and the same as without --linger-ms
+    sub "$t/out" "$t/err" -p "$port" -t 'lin/#' -q 1 --linger-ms 20 -C "$n" -W 100 --stats 0
     run timeout 60 json2mqtt -p "$port" -t lin/x -q 1 <"$t/in"
     assert_success
     reap "$SUB"
@@ -400,10 +400,10 @@ burst() {
     cmp "$t/in" "$t/out"
     # one message: held for the wait, then written (-C 2: the count
     # reached is written at once)
-    sub "$t/out1" "$t/err1" -p "$port" -t 'lin1/#' -q 1 --linger 1500 -C 2 -W 100
+    sub "$t/out1" "$t/err1" -p "$port" -t 'lin1/#' -q 1 --linger-ms 1500 -C 2 -W 100
     pub -t lin1/x -q 1 -m '{"n":1}'
     sleep 0.3
-    [[ ! -s $t/out1 ]] || fail "written before --linger: $(cat "$t/out1")"
+    [[ ! -s $t/out1 ]] || fail "written before --linger-ms: $(cat "$t/out1")"
     for ((i = 0; i < 100; i++)); do
         [[ -s $t/out1 ]] && break
         sleep 0.1
@@ -414,23 +414,23 @@ burst() {
     assert_equal "$ST" 0
     # held messages are not acknowledged: killed during the wait, a
     # durable session gets them again
-    sub "$t/out2" "$t/err2" -p "$port" --durable -i "$id" -t 'lin2/#' -q 1 --linger 10000
+    sub "$t/out2" "$t/err2" -p "$port" --durable -i "$id" -t 'lin2/#' -q 1 --linger-ms 10000
     for i in 1 2 3; do pub -t lin2/x -q 1 -m "{\"n\":$i}"; done
     sleep 0.5
     kill -KILL "$SUB"
     reap "$SUB"
-    [[ ! -s $t/out2 ]] || fail "written before --linger: $(cat "$t/out2")"
+    [[ ! -s $t/out2 ]] || fail "written before --linger-ms: $(cat "$t/out2")"
     run --separate-stderr timeout 60 mqtt2json -p "$port" --durable -i "$id" -t 'lin2/#' -q 1 \
         -C 3 -W 30 --stats 0
     assert_success
     assert_equal "$output" $'{"n":1}\n{"n":2}\n{"n":3}'
 }
 
-@test "--linger: a bad value is a usage error" {
-    run --separate-stderr mqtt2json -t x --linger 10001
+@test "--linger-ms: a bad value is a usage error" {
+    run --separate-stderr mqtt2json -t x --linger-ms 10001
     assert_equal "$status" 2
     [[ $stderr == *linger* ]] || fail "$stderr"
-    run --separate-stderr mqtt2json -t x --linger 5ms
+    run --separate-stderr mqtt2json -t x --linger-ms 5ms
     assert_equal "$status" 2
 }
 

@@ -5,7 +5,7 @@
 # run, so that they run the same thing.
 #
 #   vsim ARGS | json2mqtt -q 1 -M 100                     the source
-#   mqtt2json -m -q 1 --linger 5 | vnorm --es-id | kprod  the ingest
+#   mqtt2json -m -q 1 --linger-ms 5 | vnorm --es-id | kprod the ingest
 #   kcons -G indexer --acks ACKS | esbulk --acks ACKS      the indexer
 #   every stage's --rejects into kprod -t telemetry.errors the error topic
 #
@@ -206,7 +206,7 @@ pipe_indexer_start() {
 pipe_ingest_start() {
     local i
     _pipe_run mqtt2json '' "$PIPE_DIR/received" mqtt2json -v \
-        -p "$MQTT_SVC_PORT" -t 'connectedcar/#' -q 1 -m --linger 5 \
+        -p "$MQTT_SVC_PORT" -t 'connectedcar/#' -q 1 -m --linger-ms 5 \
         --idle-timeout "$PIPE_TIMEOUT" --stats 1 --rejects "$PIPE_DIR/errors"
     _pipe_run vnorm "$PIPE_DIR/received" "$PIPE_DIR/normalized" vnorm \
         --es-id --stats 1 --rejects "$PIPE_DIR/errors"
