@@ -10,7 +10,9 @@ _search by ids for every sample not found yet, which are searchable now.
 A sample's latency is the time it was first found minus its timestamp
 (vsim paces in real time from now, so its timestamp is when it was sent).
 Once stdin ends, it waits up to WAIT seconds for the rest, then prints
-one JSON line: samples, found, missing, p50, p90, p99, max (seconds).
+one JSON line: samples, found, missing, p50, p90, p99, max (seconds),
+and by_minute: [minute, samples, p50, p99] for each minute of the run by
+the samples' timestamps (where a tail comes from: a start, a merge).
 
 usage: pipeline-latency.py URL INDEX-PATTERN [WAIT]
 """
@@ -80,7 +82,7 @@ def main():
         sys.exit(__doc__.strip().splitlines()[-1])
     url = "%s/%s/_search" % (sys.argv[1].rstrip("/"), sys.argv[2])
     wait = float(sys.argv[3]) if len(sys.argv) > 3 else 30.0
-    pending, lat, lock, state = {}, [], threading.Lock(), {}
+    pending, lat, when, lock, state = {}, [], [], threading.Lock(), {}
     t = threading.Thread(target=reader, args=(pending, lock, state),
                          daemon=True)
     t.start()
@@ -94,16 +96,25 @@ def main():
             with lock:
                 for i in found:
                     if i in pending:
-                        lat.append(now - pending.pop(i))
+                        sent = pending.pop(i)
+                        lat.append(now - sent)
+                        when.append(sent)
         with lock:
             left = len(pending)
         if eof is not None and (left == 0 or time.time() > eof + wait):
             break
         time.sleep(0.05)
+    minutes = {}
+    t0 = min(when) if when else 0
+    for sent, x in zip(when, lat):
+        minutes.setdefault(int((sent - t0) // 60), []).append(x)
+    by_minute = [[m, len(xs), pct(xs, 50), pct(xs, 99)]
+                 for m, xs in sorted(minutes.items())]
     print(json.dumps({"samples": state["samples"], "found": len(lat),
                       "missing": left, "p50": pct(lat, 50),
                       "p90": pct(lat, 90), "p99": pct(lat, 99),
-                      "max": round(max(lat), 3) if lat else None}))
+                      "max": round(max(lat), 3) if lat else None,
+                      "by_minute": by_minute}))
 
 
 if __name__ == "__main__":

@@ -163,7 +163,8 @@ for s in mosquitto kafka opensearch; do
 done
 
 lat=$(cat "$run/latency.json" 2>/dev/null || printf '{}')
-printf '\nlatency, vsim timestamp to searchable: %s\n' "$lat"
+printf '\nlatency, vsim timestamp to searchable: %s\n' "$(jq -c 'del(.by_minute)' <<<"$lat")"
+jq -r '.by_minute[]? | "  minute \(.[0]): \(.[1]) samples, p50 \(.[2]) s, p99 \(.[3]) s"' <<<"$lat"
 printf 'lost: MQTT %s (published - received), from Kafka on %s (produced - in the index)\n' \
     "$((published - received))" "$((produced - count))"
 
