@@ -6,7 +6,7 @@
 #
 #   vsim ARGS | json2mqtt -q 1 -M 100                     the source
 #   mqtt2json -m -q 1 --linger-ms 5 | vnorm --es-id | kprod the ingest
-#   kcons -G indexer --acks ACKS | esbulk --acks ACKS      the indexer
+#   kcons -G indexer --acks ACKS | esbulk -w 4 --acks ACKS the indexer
 #   every stage's --rejects into kprod -t telemetry.errors the error topic
 #
 # Ids are deterministic end to end: vnorm --es-id makes one from the
@@ -199,7 +199,7 @@ pipe_indexer_start() {
         --flush-timeout "${PIPE_FLUSH_TIMEOUT:-60}" \
         --stats 1 --rejects "$PIPE_DIR/errors" -t "$PIPE_TOPIC" "$@"
     _pipe_run esbulk "$PIPE_DIR/docs" '' esbulk -u "${OS_SVC_URLS:-$OS_SVC_URL}" \
-        --template vehicles -i "$PIPE_INDEX" --id @metadata.kafka.key \
+        --template vehicles -i "$PIPE_INDEX" --id @metadata.kafka.key -w 4 \
         --acks "$PIPE_DIR/acks" --stats 1 --rejects "$PIPE_DIR/errors"
 }
 
