@@ -51,7 +51,7 @@ struct run {
 	bool eof; /* every input read */
 	bool again; /* the input would block */
 	bool failed; /* an error that makes the exit status 1 */
-	bool id_seen; /* a record had every --id field */
+	bool id_seen; /* a record was taken with --id in force */
 	unsigned id_misses; /* records without them before one had them */
 };
 
@@ -62,6 +62,8 @@ struct run {
  * reject like any other.
  */
 #define ID_PROBE 10
+#define ID_PROBE_STR_(x) #x
+#define ID_PROBE_STR(x) ID_PROBE_STR_(x)
 
 #define ID_FIX                                                                 \
 	"check the names given to --id (dots for nested fields, commas "       \
@@ -186,8 +188,8 @@ process(struct run *r, enum ndjson_status s, const struct ndjson_line *ln)
 		ack(r, r->ref.kafka.data, r->ref.kafka.len);
 		if (r->ref.id_missing && !r->id_seen &&
 		    ++r->id_misses == ID_PROBE)
-			r->ref.config = "none of the first 10 records has "
-					"the --id fields: " ID_FIX;
+			r->ref.config = "none of the first " ID_PROBE_STR(
+			    ID_PROBE) " records has the --id fields: " ID_FIX;
 		if (r->ref.config != NULL) {
 			/* every record like it would be refused: stop here,
 			 * once; what was read before is still sent */
